@@ -1,0 +1,1 @@
+"""GraphQL federation gateway: composition, query planning, execution and serving."""

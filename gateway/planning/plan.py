@@ -1,0 +1,160 @@
+"""Query plan nodes: the planner's output and the executor's input.
+
+The tree and its JSON form follow the shape Apollo's tooling prints (``QueryPlan``, ``Sequence``, ``Parallel``,
+``Fetch``, ``Flatten``), so plans can be compared with other gateways' and snapshot-tested as JSON.
+
+Conventions the executor relies on:
+
+* A root ``Fetch`` (``requires is None``) sends ``operation`` as-is with the variables named in
+  ``variable_usages`` and merges ``data`` into the response root.
+* An entity ``Fetch`` (``requires`` set) always stands under a ``Flatten``. For every object found at the
+  ``Flatten``'s path whose ``__typename`` matches one of the ``requires`` inline fragments, it builds a
+  representation from that fragment's selection (``__typename`` plus key and ``@requires`` fields, read by
+  field name), de-duplicates them, sends one ``_entities(representations: $representations)`` request, and
+  merges each answer back into the object it came from.
+* ``Flatten.path`` is a list of response keys; ``"@"`` stands for every element of a list. A segment
+  ``"key|[A,B]"`` keeps only objects whose ``__typename`` is A or B (Apollo's type-conditioned path).
+* Operations name every field they need by response key; the plan adds ``__typename`` and key/required fields
+  where it needs them, and the executor shapes the final response to the client's operation, so extra fields
+  never reach the client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+__all__ = [
+    "ConditionNode",
+    "FetchNode",
+    "FieldSelection",
+    "FlattenNode",
+    "InlineFragmentSelection",
+    "ParallelNode",
+    "PlanNode",
+    "QueryPlan",
+    "RequiresSelection",
+    "SequenceNode",
+]
+
+
+@dataclass(frozen=True)
+class FieldSelection:
+    """A field in a representation selection (no aliases or arguments: representations use field names)."""
+
+    name: str
+    selections: tuple[RequiresSelection, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": "Field", "name": self.name}
+        if self.selections:
+            out["selections"] = [s.to_json() for s in self.selections]
+        return out
+
+
+@dataclass(frozen=True)
+class InlineFragmentSelection:
+    type_condition: str
+    selections: tuple[RequiresSelection, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "InlineFragment",
+            "typeCondition": self.type_condition,
+            "selections": [s.to_json() for s in self.selections],
+        }
+
+
+RequiresSelection = Union[FieldSelection, InlineFragmentSelection]
+
+
+@dataclass
+class FetchNode:
+    """One request to one subgraph."""
+
+    service_name: str
+    operation: str
+    variable_usages: tuple[str, ...] = ()
+    requires: tuple[InlineFragmentSelection, ...] | None = None
+    operation_kind: str = "query"
+    operation_name: str | None = None
+    # Free for the executor: a compiled form of ``operation`` (e.g. parsed document), filled lazily.
+    compiled: Any = field(default=None, compare=False, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": "Fetch",
+            "serviceName": self.service_name,
+            "variableUsages": list(self.variable_usages),
+            "operation": self.operation,
+            "operationKind": self.operation_kind,
+        }
+        if self.operation_name:
+            out["operationName"] = self.operation_name
+        if self.requires is not None:
+            out["requires"] = [r.to_json() for r in self.requires]
+        return out
+
+
+@dataclass
+class FlattenNode:
+    path: tuple[str, ...]
+    node: FetchNode
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "Flatten", "path": list(self.path), "node": self.node.to_json()}
+
+
+@dataclass
+class SequenceNode:
+    nodes: list[PlanNode]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "Sequence", "nodes": [n.to_json() for n in self.nodes]}
+
+
+@dataclass
+class ParallelNode:
+    nodes: list[PlanNode]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "Parallel", "nodes": [n.to_json() for n in self.nodes]}
+
+
+@dataclass
+class ConditionNode:
+    """Run ``if_clause`` when the boolean variable ``condition`` is true, else ``else_clause``.
+
+    Lets ``@skip``/``@include`` with a variable cut whole fetches instead of fetching and discarding.
+    """
+
+    condition: str
+    if_clause: PlanNode | None = None
+    else_clause: PlanNode | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": "Condition", "condition": self.condition}
+        if self.if_clause is not None:
+            out["ifClause"] = self.if_clause.to_json()
+        if self.else_clause is not None:
+            out["elseClause"] = self.else_clause.to_json()
+        return out
+
+
+PlanNode = Union[FetchNode, FlattenNode, SequenceNode, ParallelNode, ConditionNode]
+
+
+@dataclass
+class QueryPlan:
+    """The plan for one operation. ``node`` is None when the gateway answers alone (introspection only)."""
+
+    node: PlanNode | None
+    # The client operation (graphql-core DocumentNode + operation name), kept for response shaping.
+    document: Any = field(default=None, compare=False, repr=False)
+    operation_name: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": "QueryPlan"}
+        if self.node is not None:
+            out["node"] = self.node.to_json()
+        return out

@@ -1,0 +1,1 @@
+"""Domain services, each a Strawberry federation subgraph over its own database."""
