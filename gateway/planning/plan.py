@@ -152,6 +152,8 @@ class QueryPlan:
     # The client operation (graphql-core DocumentNode + operation name), kept for response shaping.
     document: Any = field(default=None, compare=False, repr=False)
     operation_name: str | None = None
+    # Free for the executor: a compiled form of ``document`` for response shaping, filled lazily.
+    compiled: Any = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "QueryPlan"}
