@@ -1,1 +1,1 @@
-
+"""What every domain service shares: database setup, the FastAPI app factory, IDs, pagination, errors, money."""

@@ -1,0 +1,23 @@
+"""``python -m subgraphs.<name>``: run one service with uvicorn, settings from the environment."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+
+__all__ = ["run_service"]
+
+
+def run_service(name: str, factory: Callable[[], FastAPI], default_port: int) -> None:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m subgraphs.{name}", description=f"Run the {name} service."
+    )
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", default_port)))
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
+    args = parser.parse_args()
+    uvicorn.run(factory(), host=args.host, port=args.port, log_level=args.log_level, loop="auto", http="auto")

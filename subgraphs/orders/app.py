@@ -1,0 +1,50 @@
+"""The orders service as an ASGI app."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from subgraphs.common.app import create_subgraph_app
+from subgraphs.common.db import Database, database_url
+from subgraphs.common.entities import EntityClient
+
+from .loaders import Loaders
+from .models import Base
+from .schema import schema
+from .seed import seed
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    database: Database | None = None,
+    *,
+    seed_data: bool = True,
+    products_url: str | None = None,
+    users_url: str | None = None,
+    products_transport: httpx.AsyncBaseTransport | None = None,
+    users_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The app; ``PRODUCTS_URL``/``USERS_URL`` say where the services that orders are checked against live."""
+    db = database or Database(database_url("orders"), Base)
+    products = EntityClient(
+        "products",
+        products_url or os.environ.get("PRODUCTS_URL", "http://127.0.0.1:4002/graphql"),
+        transport=products_transport,
+    )
+    users = EntityClient(
+        "users",
+        users_url or os.environ.get("USERS_URL", "http://127.0.0.1:4001/graphql"),
+        transport=users_transport,
+    )
+
+    def context(database: Database) -> dict[str, Any]:
+        return {"db": database, "loaders": Loaders(database), "products": products, "users": users}
+
+    return create_subgraph_app(
+        name="orders", schema=schema, database=db, context=context, seed=seed if seed_data else None
+    )

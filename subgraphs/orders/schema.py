@@ -1,0 +1,362 @@
+"""The orders subgraph: ``Order`` and its lines, orders of a user, and what orders add to users and products."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import and_, func, select, update
+from strawberry.types import Info
+
+from subgraphs.common.errors import NOT_FOUND, UserInputError
+from subgraphs.common.ids import decode_id, encode_id, parse_any_id
+from subgraphs.common.money import Currency, Money, money
+from subgraphs.common.node import Node
+from subgraphs.common.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
+
+from .loaders import OrderPageKey
+from .models import OrderItemRow, OrderRow
+from .placing import OrderLineInput, place_order
+
+__all__ = ["print_sdl", "schema"]
+
+MAX_QUANTITY = 1000
+
+
+@strawberry.enum(description="Where an order is in its life.")
+class OrderStatus(Enum):
+    PENDING = "PENDING"
+    PAID = "PAID"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+
+
+# The only moves an order can make; anything else is refused.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
+    OrderStatus.DELIVERED: frozenset(),
+    OrderStatus.CANCELLED: frozenset(),
+}
+
+
+def _pk(value: str, type_name: str) -> int:
+    return decode_id(type_name, value)
+
+
+@strawberry.federation.type(keys=["id"], description="A user of the users service, with their orders.")
+class User(Node):
+    id: strawberry.ID
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID) -> User:
+        return cls(id=id)
+
+    @strawberry.field(description="The user's orders, newest first.")
+    async def orders(
+        self, info: Info, first: int = 10, after: str | None = None, status: OrderStatus | None = None
+    ) -> OrderConnection:
+        key = OrderPageKey(
+            _pk(self.id, "User"), decode_cursor(after), page_size(first), status.value if status else None
+        )
+        page = await info.context["loaders"].user_orders.load(key)
+        return _connection(page.rows, key.offset, page.total)
+
+    @strawberry.field(description="How many orders the user has placed.")
+    async def order_count(self, info: Info) -> int:
+        return await info.context["loaders"].order_count.load(_pk(self.id, "User"))
+
+    @strawberry.federation.field(override="users", description="When the user last placed an order.")
+    async def last_order_at(self, info: Info) -> datetime | None:
+        return await info.context["loaders"].last_order_at.load(_pk(self.id, "User"))
+
+
+@strawberry.type(description="A customer who checked out without an account.")
+class Guest:
+    email: str
+
+
+Customer = Annotated[User | Guest, strawberry.union("Customer", description="Who placed an order.")]
+
+
+@strawberry.federation.type(keys=["id"], description="A product of the products service, as orders see it.")
+class Product(Node):
+    id: strawberry.ID
+    sku: str = strawberry.federation.field(external=True)
+    # Present only when the gateway sends them in a representation (for ``shippingCost``).
+    weight_grams: int = strawberry.federation.field(external=True, default=None)  # type: ignore[assignment]
+    price: Money = strawberry.federation.field(external=True, default=None)  # type: ignore[assignment]
+
+    @classmethod
+    def resolve_reference(cls, id: strawberry.ID, **fields: Any) -> Product:
+        price = fields.get("price")
+        return cls(
+            id=id,
+            sku=fields.get("sku", ""),
+            weight_grams=fields.get("weightGrams"),
+            price=money(price.get("amount", 0), price["currency"])
+            if isinstance(price, dict) and price.get("currency")
+            else None,
+        )
+
+    @strawberry.field(description="Units of this product ordered so far, over all orders.")
+    async def times_ordered(self, info: Info) -> int:
+        return await info.context["loaders"].times_ordered.load(_pk(self.id, "Product"))
+
+    @strawberry.federation.field(
+        requires=["weightGrams price { currency }"],
+        description="Flat-rate shipping for one unit, by weight, in the product's currency.",
+    )
+    def shipping_cost(self) -> Money:
+        if self.weight_grams is None or self.price is None:
+            raise UserInputError(
+                "shippingCost needs the product's weightGrams and price in the representation.",
+                code="MISSING_REQUIRES",
+            )
+        return money(shipping_cents(self.weight_grams) / Decimal(100), self.price.currency)
+
+
+def shipping_cents(weight_grams: int) -> int:
+    """Flat 4.90 plus 1.00 per started kilogram."""
+    return 490 + 100 * ((weight_grams + 999) // 1000)
+
+
+@strawberry.federation.type(keys=["order { id } line"], description="One line of an order.")
+class OrderItem:
+    line: int = strawberry.field(description="1-based position in the order.")
+    quantity: int
+    unit_price: Money = strawberry.field(description="Price of one unit when the order was placed.")
+    order_id: strawberry.Private[int]
+    product_id: strawberry.Private[int]
+    sku: strawberry.Private[str]
+
+    @strawberry.field
+    def subtotal(self) -> Money:
+        return money(self.unit_price.amount * self.quantity, self.unit_price.currency)
+
+    @strawberry.federation.field(
+        provides=["sku"], description="The product; its SKU is recorded on the line."
+    )
+    def product(self) -> Product:
+        return Product(id=strawberry.ID(encode_id("Product", self.product_id)), sku=self.sku)
+
+    @strawberry.field
+    async def order(self, info: Info) -> Order:
+        row = await info.context["loaders"].order.load(self.order_id)
+        return Order.from_row(row)
+
+    @classmethod
+    def from_row(cls, row: OrderItemRow, currency: str) -> OrderItem:
+        return cls(
+            line=row.line,
+            quantity=row.quantity,
+            unit_price=money(Decimal(row.unit_price_cents) / 100, currency),
+            order_id=row.order_id,
+            product_id=row.product_id,
+            sku=row.sku,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, order: dict[str, Any], line: int) -> OrderItem | None:
+        order_id = _pk(order["id"], "Order")
+        loaders = info.context["loaders"]
+        row = await loaders.item.load((order_id, int(line)))
+        if row is None:
+            return None
+        parent = await loaders.order.load(order_id)
+        return cls.from_row(row, parent.currency)
+
+
+@strawberry.federation.type(keys=["id"], tags=["public"], description="An order placed by a user or a guest.")
+class Order(Node):
+    id: strawberry.ID
+    status: OrderStatus
+    placed_at: datetime
+    total: Money
+    row_id: strawberry.Private[int]
+    user_id: strawberry.Private[int | None]
+    guest_email: strawberry.Private[str | None]
+    currency: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: OrderRow) -> Order:
+        return cls(
+            id=strawberry.ID(encode_id("Order", row.id)),
+            status=OrderStatus(row.status),
+            placed_at=row.placed_at,
+            total=money(Decimal(row.total_cents) / 100, row.currency),
+            row_id=row.id,
+            user_id=row.user_id,
+            guest_email=row.guest_email,
+            currency=row.currency,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Order | None:
+        row = await info.context["loaders"].order.load(_pk(id, "Order"))
+        return cls.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The registered user who placed the order; null for guest orders.")
+    def user(self) -> User | None:
+        return User(id=strawberry.ID(encode_id("User", self.user_id))) if self.user_id is not None else None
+
+    @strawberry.field(description="Who placed the order: a registered user or a guest.")
+    def customer(self) -> Customer:
+        if self.user_id is not None:
+            return User(id=strawberry.ID(encode_id("User", self.user_id)))
+        return Guest(email=self.guest_email or "")
+
+    @strawberry.field
+    async def items(self, info: Info) -> list[OrderItem]:
+        rows = await info.context["loaders"].items.load(self.row_id)
+        return [OrderItem.from_row(r, self.currency) for r in rows]
+
+
+@strawberry.type
+class OrderEdge:
+    cursor: str
+    node: Order
+
+
+@strawberry.type
+class OrderConnection:
+    edges: list[OrderEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+def _connection(rows: list[OrderRow], offset: int, total: int) -> OrderConnection:
+    edges = [OrderEdge(cursor=encode_cursor(offset + i), node=Order.from_row(r)) for i, r in enumerate(rows)]
+    return OrderConnection(edges=edges, page_info=page_info(offset, len(rows), total), total_count=total)
+
+
+@strawberry.input
+class OrderItemInput:
+    product_id: strawberry.ID
+    quantity: int
+
+
+@strawberry.input(description="Exactly one of userId and guestEmail says who orders.")
+class PlaceOrderInput:
+    user_id: strawberry.ID | None = None
+    guest_email: str | None = None
+    items: list[OrderItemInput]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One order by ID; null when there is none.")
+    async def order(self, info: Info, id: strawberry.ID) -> Order | None:
+        return await Order.resolve_reference(info, id)
+
+    @strawberry.field(description="A page of orders, newest first, optionally by status or user.")
+    async def orders(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        status: OrderStatus | None = None,
+        user_id: strawberry.ID | None = None,
+    ) -> OrderConnection:
+        limit, offset = page_size(first), decode_cursor(after)
+        where = and_(
+            True,
+            *([OrderRow.status == status.value] if status else []),
+            *([OrderRow.user_id == decode_id("User", user_id, argument="userId")] if user_id else []),
+        )
+        async with info.context["db"].session() as s:
+            total = await s.scalar(select(func.count()).select_from(OrderRow).where(where)) or 0
+            stmt = select(OrderRow).where(where).order_by(OrderRow.placed_at.desc(), OrderRow.id.desc())
+            rows = list((await s.scalars(stmt.offset(offset).limit(limit))).all())
+        return _connection(rows, offset, total)
+
+    @strawberry.field(description="Any object by its global ID ('Order:1', 'User:2', 'Product:3').")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        parsed = parse_any_id(id)
+        if parsed is None:
+            raise UserInputError(f"Invalid ID {id!r}: expected the form 'Type:<number>'.", argument="id")
+        type_name, _ = parsed
+        if type_name == "Order":
+            return await Order.resolve_reference(info, id)
+        if type_name == "User":
+            return User(id=id)
+        if type_name == "Product":
+            return Product(id=id, sku="")
+        raise UserInputError(f"Unknown type {type_name!r} in ID {id!r}.", argument="id")
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Place an order; every product must exist and every quantity be positive."
+    )
+    async def place_order(self, info: Info, input: PlaceOrderInput) -> Order:
+        if (input.user_id is None) == (input.guest_email is None):
+            raise UserInputError("Pass exactly one of 'userId' and 'guestEmail'.", argument="input")
+        user_pk = decode_id("User", input.user_id, argument="input.userId") if input.user_id else None
+        if not input.items:
+            raise UserInputError("An order needs at least one item.", argument="input.items")
+        lines = []
+        for i, item in enumerate(input.items):
+            if not 0 < item.quantity <= MAX_QUANTITY:
+                raise UserInputError(
+                    f"Quantity must be between 1 and {MAX_QUANTITY}, got {item.quantity}.",
+                    argument=f"input.items[{i}].quantity",
+                )
+            lines.append(
+                OrderLineInput(
+                    decode_id("Product", item.product_id, argument=f"input.items[{i}].productId"),
+                    item.quantity,
+                )
+            )
+        row = await place_order(info.context, user_pk, input.guest_email, lines)
+        return Order.from_row(row)
+
+    @strawberry.mutation(description="Move an order to a new status; only allowed transitions are accepted.")
+    async def update_order_status(self, info: Info, id: strawberry.ID, status: OrderStatus) -> Order:
+        pk = _pk(id, "Order")
+        async with info.context["db"].session() as s:
+            row = await s.get(OrderRow, pk)
+            if row is None:
+                raise UserInputError(f"No order with ID {id!r}.", code=NOT_FOUND, argument="id")
+            current = OrderStatus(row.status)
+            if status not in TRANSITIONS[current]:
+                allowed = ", ".join(sorted(t.value for t in TRANSITIONS[current])) or "none"
+                raise UserInputError(
+                    f"An order cannot go from {current.value} to {status.value} (allowed: {allowed}).",
+                    code="INVALID_TRANSITION",
+                    argument="status",
+                )
+            # Compare-and-set: a concurrent change between the read and the write is refused, not lost.
+            result = await s.execute(
+                update(OrderRow)
+                .where(OrderRow.id == pk, OrderRow.status == current.value)
+                .values(status=status.value)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise UserInputError(
+                    "The order changed meanwhile; read it again.", code="CONFLICT", argument="id"
+                )
+            await s.commit()
+            row.status = status.value
+        return Order.from_row(row)
+
+
+schema = strawberry.federation.Schema(
+    query=Query, mutation=Mutation, types=[User, Product, Order, OrderItem, Guest], federation_version="2.7"
+)
+
+
+def print_sdl() -> str:
+    """The SDL this service publishes as ``_service { sdl }``."""
+    from strawberry.printer import print_schema
+
+    return print_schema(schema)
+
+
+__all__ += ["TRANSITIONS", "Currency", "OrderStatus"]
