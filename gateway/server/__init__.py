@@ -1,1 +1,35 @@
+"""The gateway's HTTP server: request pipeline, GraphQL over HTTP, GraphiQL, health and readiness."""
 
+from __future__ import annotations
+
+from gateway.server.app import create_app
+from gateway.server.errors import ErrorKind
+from gateway.server.pipeline import (
+    Gateway,
+    GatewayResponse,
+    OperationExecutor,
+    Planner,
+    PreparedOperation,
+    RequestFailure,
+)
+from gateway.server.readiness import HttpSubgraphProbe, Readiness, SubgraphProbe, check_readiness
+from gateway.server.request import GraphQLRequest, RequestParamsError
+from gateway.server.settings import ServerSettings
+
+__all__ = [
+    "ErrorKind",
+    "Gateway",
+    "GatewayResponse",
+    "GraphQLRequest",
+    "HttpSubgraphProbe",
+    "OperationExecutor",
+    "Planner",
+    "PreparedOperation",
+    "Readiness",
+    "RequestFailure",
+    "RequestParamsError",
+    "ServerSettings",
+    "SubgraphProbe",
+    "check_readiness",
+    "create_app",
+]

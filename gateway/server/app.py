@@ -1,0 +1,157 @@
+"""The gateway's ASGI app: GraphQL over HTTP at ``/graphql``, GraphiQL, ``/health`` and ``/ready``.
+
+``/graphql`` follows https://graphql.github.io/graphql-over-http/draft/: POST with an ``application/json``
+body, GET with query parameters (queries only, else 405), ``Accept`` negotiation between
+``application/graphql-response+json`` (request errors get 400) and ``application/json`` (GraphQL errors get
+200), 415 for other content types, 400 for malformed requests, 406 when no JSON type is acceptable. It is a
+plain Starlette route (no dependency injection, orjson bodies) because it is the hot path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from gateway.server.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, ErrorKind, error_dict
+from gateway.server.graphiql import STATIC_DIR, graphiql_html
+from gateway.server.media import GRAPHQL_RESPONSE_JSON, JSON, is_json_content_type, negotiate, prefers_html
+from gateway.server.pipeline import Gateway
+from gateway.server.readiness import HttpSubgraphProbe, SubgraphProbe, check_readiness
+from gateway.server.request import RequestParamsError, request_from_body, request_from_query_params
+from gateway.server.settings import ServerSettings
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("gateway.server")
+
+_CHARSET = "; charset=utf-8"
+
+
+def _json(body: Any, status: int = 200, media: str = JSON, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status, headers=headers, media_type=media + _CHARSET)
+
+
+def _errors(message: str, code: str, status: int, media: str | None, **headers: str) -> Response:
+    return _json({"errors": [error_dict(message, code)]}, status, media or JSON, headers or None)
+
+
+def _status(kind: ErrorKind | None, media: str) -> int:
+    """GraphQL over HTTP "Status Codes": request errors are 400 only with ``graphql-response+json``."""
+    if kind is None:
+        return 200
+    if kind is ErrorKind.REQUEST:
+        return 400 if media == GRAPHQL_RESPONSE_JSON else 200
+    if kind is ErrorKind.METHOD_NOT_ALLOWED:
+        return 405
+    return 500
+
+
+def create_app(
+    gateway: Gateway,
+    settings: ServerSettings | None = None,
+    *,
+    probe: SubgraphProbe | None = None,
+    on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> FastAPI:
+    """Build the app around ``gateway``. ``probe`` checks one subgraph for ``/ready`` (HTTP by default);
+    ``on_shutdown`` callbacks run when the server stops (close subgraph clients there)."""
+    settings = settings or gateway.settings
+    http_probe = HttpSubgraphProbe() if probe is None else None
+    subgraph_probe: SubgraphProbe = probe or http_probe  # type: ignore[assignment]
+    plan_header = settings.query_plan_header if settings.expose_query_plan else None
+    page = graphiql_html(query_plan_header=plan_header)
+
+    async def graphql_endpoint(request: Request) -> Response:
+        method = request.method
+        accept = request.headers.get("accept")
+        if method == "GET" and settings.graphiql and prefers_html(accept):
+            return HTMLResponse(page)
+        if method not in ("GET", "POST"):
+            return _errors(
+                f"The /graphql endpoint accepts GET and POST, not {method}.",
+                "METHOD_NOT_ALLOWED",
+                405,
+                negotiate(accept),
+                Allow="GET, POST",
+            )
+        media = negotiate(accept)
+        if media is None:
+            return _errors(
+                f"None of the Accept header's media types is supported; use {GRAPHQL_RESPONSE_JSON} or {JSON}.",
+                "NOT_ACCEPTABLE",
+                406,
+                JSON,
+            )
+        try:
+            if method == "GET":
+                graphql_request = request_from_query_params(request.query_params)
+            else:
+                if not is_json_content_type(request.headers.get("content-type")):
+                    return _errors(
+                        "POST requests must have Content-Type: application/json (UTF-8).",
+                        "UNSUPPORTED_MEDIA_TYPE",
+                        415,
+                        media,
+                    )
+                body = await request.body()
+                if len(body) > settings.max_body_bytes:
+                    return _errors("The request body is too large.", BAD_REQUEST, 413, media)
+                graphql_request = request_from_body(body)
+        except RequestParamsError as error:
+            return _errors(error.message, error.code, 400, media)
+        try:
+            outcome = await gateway.run(graphql_request, headers=request.headers, http_method=method)
+        except Exception:  # the pipeline turns errors into values; this is the last guard against a trace
+            logger.exception("request pipeline crashed")
+            return _errors("Internal server error.", INTERNAL_SERVER_ERROR, 500, media)
+        status = _status(outcome.error_kind, media)
+        headers = {"Allow": "POST"} if status == 405 else None
+        return _json(outcome.result, status, media, headers)
+
+    async def graphiql_page(request: Request) -> Response:
+        if not settings.graphiql:
+            return _json({"status": "not found"}, 404)
+        return HTMLResponse(page)
+
+    async def health(request: Request) -> Response:
+        """Liveness: the process serves HTTP."""
+        return _json({"status": "ok"})
+
+    async def ready(request: Request) -> Response:
+        """Readiness: a supergraph is loaded and every subgraph answers within ``ready_timeout``."""
+        readiness = await check_readiness(gateway.supergraph, subgraph_probe, settings.ready_timeout)
+        return _json(readiness.to_json(), 200 if readiness.ready else 503)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        for callback in on_shutdown:
+            try:
+                await callback()
+            except Exception:
+                logger.exception("shutdown callback failed")
+        if http_probe is not None:
+            await http_probe.aclose()
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.router.routes.extend(
+        [
+            Route("/graphql", graphql_endpoint, methods=None),
+            Route("/", graphiql_page, methods=["GET"]),
+            Route("/health", health, methods=["GET"]),
+            Route("/ready", ready, methods=["GET"]),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ]
+    )
+    app.state.gateway = gateway
+    app.state.settings = settings
+    return app

@@ -1,0 +1,308 @@
+"""The gateway's request pipeline: plan cache -> parse -> validate -> operation -> variables -> plan -> execute.
+
+Follows GraphQL spec section 6 ("Execution": ``GetOperation``, ``CoerceVariableValues``) and GraphQL over HTTP
+(GET may only run queries). The planner and the executor are injected, so the pipeline is tested with fakes and
+runs the real ``gateway.planning.plan_operation`` and ``gateway.execution.Executor`` in production.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+
+from gateway.composition.supergraph import Supergraph
+from gateway.planning.plan import QueryPlan
+from gateway.server.errors import (
+    BAD_USER_INPUT,
+    GRAPHQL_PARSE_FAILED,
+    GRAPHQL_VALIDATION_FAILED,
+    INTERNAL_SERVER_ERROR,
+    METHOD_NOT_ALLOWED,
+    OPERATION_RESOLUTION_FAILURE,
+    QUERY_PLANNING_FAILED,
+    ErrorKind,
+    error_dict,
+    graphql_error_dict,
+)
+from gateway.server.overrides import OverrideLabels, OverridePolicy, override_labels_of
+from gateway.server.plan_cache import PlanCache
+from gateway.server.request import GraphQLRequest
+from gateway.server.settings import ServerSettings
+
+__all__ = [
+    "Gateway",
+    "GatewayResponse",
+    "OperationExecutor",
+    "Planner",
+    "PreparedOperation",
+    "RequestFailure",
+]
+
+logger = logging.getLogger("gateway.server")
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+
+
+class Planner(Protocol):
+    """``gateway.planning.plan_operation``'s signature."""
+
+    def __call__(
+        self,
+        supergraph: Supergraph,
+        document: DocumentNode,
+        operation_name: str | None,
+        *,
+        override_labels: frozenset[str],
+    ) -> QueryPlan: ...
+
+
+class OperationExecutor(Protocol):
+    """``gateway.execution.Executor``'s signature: runs a plan and returns the GraphQL response map."""
+
+    async def execute(
+        self,
+        plan: QueryPlan,
+        variables: dict[str, Any],
+        *,
+        request_headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]: ...
+
+
+ExecutorFactory = Callable[[Supergraph], OperationExecutor]
+
+
+@dataclass(frozen=True)
+class PreparedOperation:
+    """What the plan cache keeps for a document that parsed, validated and planned."""
+
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    plan: QueryPlan
+
+
+@dataclass(frozen=True)
+class RequestFailure:
+    """A document that cannot run (parse, validation, operation or planning errors); cached like a plan."""
+
+    errors: tuple[dict[str, Any], ...]
+    kind: ErrorKind = ErrorKind.REQUEST
+
+
+@dataclass(frozen=True)
+class GatewayResponse:
+    """A GraphQL response map plus what the HTTP layer needs to choose a status code."""
+
+    result: dict[str, Any]
+    error_kind: ErrorKind | None = None
+    cache_hit: bool = False
+
+
+def _default_planner() -> Planner:
+    # Imported by name: the planner package is developed alongside and loaded only when no planner is given.
+    planning = importlib.import_module("gateway.planning")
+    return cast(Planner, planning.plan_operation)
+
+
+def _select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | str:
+    """GraphQL spec 6.1 ``GetOperation``: the operation to run, or why there is none."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is None:
+        if len(operations) == 1:
+            return operations[0]
+        if not operations:
+            return "The document contains no operation."
+        return "The document contains several operations; provide 'operationName' to choose one."
+    for operation in operations:
+        if operation.name is not None and operation.name.value == operation_name:
+            return operation
+    return f"Unknown operation named '{operation_name}'."
+
+
+class Gateway:
+    """Runs GraphQL requests against one supergraph (see the module docstring for the steps).
+
+    ``executor`` is used as is for every supergraph; ``executor_factory`` builds a new executor for each
+    supergraph (at start and on ``reload``). Give one of them. ``planner`` defaults to
+    ``gateway.planning.plan_operation``.
+    """
+
+    def __init__(
+        self,
+        supergraph: Supergraph | None,
+        *,
+        executor: OperationExecutor | None = None,
+        executor_factory: ExecutorFactory | None = None,
+        planner: Planner | None = None,
+        settings: ServerSettings | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if (executor is None) == (executor_factory is None):
+            raise ValueError("Gateway needs exactly one of 'executor' or 'executor_factory'.")
+        self.settings = settings or ServerSettings()
+        self._planner = planner or _default_planner()
+        self._executor_factory = executor_factory
+        self._executor: OperationExecutor | None = executor
+        self._rng = rng or random.Random()
+        self.plan_cache: PlanCache[PreparedOperation | RequestFailure] = PlanCache(
+            self.settings.plan_cache_size
+        )
+        self._supergraph: Supergraph | None = None
+        self._overrides = OverridePolicy(OverrideLabels(), header=None)
+        if supergraph is not None:
+            self.reload(supergraph)
+
+    @property
+    def supergraph(self) -> Supergraph | None:
+        return self._supergraph
+
+    def reload(self, supergraph: Supergraph, *, executor: OperationExecutor | None = None) -> None:
+        """Swap in a new supergraph (hot reload): new executor when there is a factory, empty plan cache."""
+        if executor is not None:
+            new_executor: OperationExecutor | None = executor
+        elif self._executor_factory is not None:
+            new_executor = self._executor_factory(supergraph)
+        else:
+            new_executor = self._executor
+        self._overrides = OverridePolicy(
+            override_labels_of(supergraph), header=self.settings.override_labels_header, rng=self._rng
+        )
+        self._supergraph = supergraph
+        self._executor = new_executor
+        self.plan_cache.clear()
+
+    @property
+    def executor(self) -> OperationExecutor | None:
+        return self._executor
+
+    def override_labels(self, headers: Mapping[str, str] | None) -> frozenset[str]:
+        """The progressive-override labels enabled for one request (``gateway.server.overrides``)."""
+        return self._overrides.enabled(headers)
+
+    def prepare(
+        self, query: str, operation_name: str | None, override_labels: frozenset[str] = frozenset()
+    ) -> tuple[PreparedOperation | RequestFailure, bool]:
+        """Parse, validate, select the operation and plan, through the cache. Returns (entry, cache hit)."""
+        key = (query, operation_name, override_labels)
+        cached = self.plan_cache.get(key)
+        if cached is not None:
+            return cached, True
+        entry = self._prepare_uncached(query, operation_name, override_labels)
+        self.plan_cache.put(key, entry)
+        return entry, False
+
+    def _prepare_uncached(
+        self, query: str, operation_name: str | None, override_labels: frozenset[str]
+    ) -> PreparedOperation | RequestFailure:
+        supergraph = self._supergraph
+        assert supergraph is not None
+        try:
+            document = parse(query, max_tokens=self.settings.max_tokens, allow_empty_selection_sets=False)
+        except GraphQLError as error:
+            return RequestFailure((graphql_error_dict(error, GRAPHQL_PARSE_FAILED),))
+        errors = validate(supergraph.api_schema, document, allow_empty_selection_sets=False)
+        if errors:
+            return RequestFailure(tuple(graphql_error_dict(e, GRAPHQL_VALIDATION_FAILED) for e in errors))
+        operation = _select_operation(document, operation_name)
+        if isinstance(operation, str):
+            return RequestFailure((error_dict(operation, OPERATION_RESOLUTION_FAILURE),))
+        selected_name = operation.name.value if operation.name else None
+        try:
+            plan = self._planner(supergraph, document, selected_name, override_labels=override_labels)
+        except Exception as exc:
+            code = getattr(exc, "code", None)
+            if isinstance(code, str):
+                # Planning errors are values with codes and safe messages; anything else is a bug.
+                logger.warning("query planning failed: %s", exc)
+                message = f"Query planning failed: {getattr(exc, 'message', exc)}"
+                return RequestFailure(
+                    (error_dict(message, QUERY_PLANNING_FAILED, reason=code),), ErrorKind.INTERNAL
+                )
+            logger.exception("query planning crashed")
+            return RequestFailure(
+                (error_dict("Query planning failed.", QUERY_PLANNING_FAILED),), ErrorKind.INTERNAL
+            )
+        if plan.document is None:
+            plan.document = document
+            plan.operation_name = selected_name
+        return PreparedOperation(document, operation, plan)
+
+    async def execute(
+        self,
+        request: GraphQLRequest,
+        *,
+        headers: Mapping[str, str] | None = None,
+        http_method: str = "POST",
+    ) -> dict[str, Any]:
+        """Run one request and return its GraphQL response map (``data``/``errors``/``extensions``)."""
+        return (await self.run(request, headers=headers, http_method=http_method)).result
+
+    async def run(
+        self,
+        request: GraphQLRequest,
+        *,
+        headers: Mapping[str, str] | None = None,
+        http_method: str = "POST",
+    ) -> GatewayResponse:
+        """Like ``execute``, also telling why there is no ``data`` (for the HTTP status code)."""
+        if self._supergraph is None or self._executor is None:
+            return GatewayResponse(
+                {"errors": [error_dict("The gateway has no supergraph loaded.", INTERNAL_SERVER_ERROR)]},
+                ErrorKind.INTERNAL,
+            )
+        labels = self._overrides.enabled(headers)
+        entry, hit = self.prepare(request.query, request.operation_name, labels)
+        if isinstance(entry, RequestFailure):
+            return GatewayResponse({"errors": list(entry.errors)}, entry.kind, hit)
+        if http_method == "GET" and entry.operation.operation is not OperationType.QUERY:
+            kind = entry.operation.operation.value
+            message = f"Only query operations may be sent with GET; send this {kind} with POST."
+            return GatewayResponse(
+                {"errors": [error_dict(message, METHOD_NOT_ALLOWED)]}, ErrorKind.METHOD_NOT_ALLOWED, hit
+            )
+        coerced = get_variable_values(
+            self._supergraph.api_schema,
+            entry.operation.variable_definitions or (),
+            request.variables or {},
+            50,
+        )
+        if isinstance(coerced, list):
+            return GatewayResponse(
+                {"errors": [graphql_error_dict(e, BAD_USER_INPUT) for e in coerced]}, ErrorKind.REQUEST, hit
+            )
+        variables = coerced.coerced
+        try:
+            result = await self._executor.execute(entry.plan, variables, request_headers=headers)
+        except Exception:
+            logger.exception("execution crashed")
+            return GatewayResponse(
+                {"errors": [error_dict("Internal server error.", INTERNAL_SERVER_ERROR)]},
+                ErrorKind.INTERNAL,
+                hit,
+            )
+        if self.settings.expose_query_plan and headers:
+            asked = headers.get(self.settings.query_plan_header)
+            if asked is not None and asked.lower() in _TRUE:
+                extensions = result.setdefault("extensions", {})
+                extensions["queryPlan"] = entry.plan.to_json()
+        return GatewayResponse(result, None if "data" in result else ErrorKind.INTERNAL, hit)
+
+    def plan(
+        self, query: str, operation_name: str | None = None, override_labels: frozenset[str] = frozenset()
+    ) -> QueryPlan | RequestFailure:
+        """The plan of one operation, or why it cannot run (used by ``explain``)."""
+        entry, _ = self.prepare(query, operation_name, override_labels)
+        return entry.plan if isinstance(entry, PreparedOperation) else entry
