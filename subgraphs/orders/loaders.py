@@ -57,11 +57,16 @@ class Loaders:
             grouped[r.order_id].append(r)
         return [grouped.get(k, []) for k in keys]
 
-    async def _item(self, keys: Sequence[tuple[int, int]]) -> list[OrderItemRow | None]:
+    async def _item(self, keys: Sequence[tuple[int, int]]) -> list[tuple[OrderItemRow, str] | None]:
+        """Order lines by (order id, line), with their order's currency (one joined query)."""
         async with self.db.session() as s:
-            stmt = select(OrderItemRow).where(tuple_(OrderItemRow.order_id, OrderItemRow.line).in_(set(keys)))
-            rows = (await s.scalars(stmt)).all()
-        by_key = {(r.order_id, r.line): r for r in rows}
+            stmt = (
+                select(OrderItemRow, OrderRow.currency)
+                .join(OrderRow, OrderRow.id == OrderItemRow.order_id)
+                .where(tuple_(OrderItemRow.order_id, OrderItemRow.line).in_(set(keys)))
+            )
+            rows = (await s.execute(stmt)).all()
+        by_key = {(r.order_id, r.line): (r, currency) for r, currency in rows}
         return [by_key.get(k) for k in keys]
 
     async def _order_counts(self, keys: Sequence[int]) -> list[int]:

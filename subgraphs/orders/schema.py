@@ -163,13 +163,8 @@ class OrderItem:
 
     @classmethod
     async def resolve_reference(cls, info: Info, order: dict[str, Any], line: int) -> OrderItem | None:
-        order_id = _pk(order["id"], "Order")
-        loaders = info.context["loaders"]
-        row = await loaders.item.load((order_id, int(line)))
-        if row is None:
-            return None
-        parent = await loaders.order.load(order_id)
-        return cls.from_row(row, parent.currency)
+        found = await info.context["loaders"].item.load((_pk(order["id"], "Order"), int(line)))
+        return cls.from_row(*found) if found is not None else None
 
 
 @strawberry.federation.type(keys=["id"], tags=["public"], description="An order placed by a user or a guest.")
