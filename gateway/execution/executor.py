@@ -1,0 +1,385 @@
+"""The executor: runs a query plan against the subgraphs and builds the client's GraphQL response.
+
+Plan semantics are those of ``gateway.planning.plan`` (Apollo's query plan shape); entity fetches follow the
+Apollo Federation subgraph spec ("Query._entities"); the response follows GraphQL spec section 7.1 "Response
+Format", with null propagation as in section 6.4.4 "Handling Field Errors".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    execute_sync,
+    parse,
+)
+
+from ..composition.supergraph import Supergraph
+from ..planning.plan import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
+from .client import HeaderPolicy, SubgraphClient, SubgraphFetchError, SubgraphRequest, SubgraphResponse
+from .entities import (
+    EntityBatch,
+    PathSegment,
+    build_representation,
+    collect_objects,
+    deep_merge,
+    parse_flatten_path,
+)
+from .shaping import CompiledOperation, FailureMark, ResponseShaper
+
+__all__ = ["SUBGRAPH_REQUEST_FAILED", "Executor"]
+
+logger = logging.getLogger(__name__)
+
+SUBGRAPH_REQUEST_FAILED = "SUBGRAPH_REQUEST_FAILED"
+
+ResponsePath = tuple[str | int, ...]
+
+
+class _CompiledFetch:
+    """What the executor needs from a ``FetchNode``, computed once per plan (kept in ``FetchNode.compiled``)."""
+
+    __slots__ = (
+        "_fragment_by_type",
+        "_keys_by_type",
+        "entity_keys",
+        "requires",
+        "root_keys",
+        "schema",
+        "segments",
+    )
+
+    def __init__(self, fetch: FetchNode, schema: Any, flatten_path: tuple[str, ...] | None) -> None:
+        self.schema = schema
+        self.segments: tuple[PathSegment, ...] = parse_flatten_path(flatten_path or ())
+        self.requires = fetch.requires
+        document = parse(fetch.operation, no_location=True)
+        operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        # Response keys the fetch provides: at the root for a root fetch, per type condition under _entities.
+        self.root_keys: frozenset[str] = frozenset()
+        self.entity_keys: dict[str | None, set[str]] = {}
+        if fetch.requires is None:
+            keys: dict[str | None, set[str]] = {}
+            _response_keys(operation.selection_set, None, fragments, keys)
+            self.root_keys = frozenset(k for ks in keys.values() for k in ks)
+        else:
+            for sel in operation.selection_set.selections:
+                if isinstance(sel, FieldNode) and sel.name.value == "_entities" and sel.selection_set:
+                    _response_keys(sel.selection_set, None, fragments, self.entity_keys)
+        self._fragment_by_type: dict[Any, Any] = {}
+        self._keys_by_type: dict[Any, frozenset[str]] = {}
+
+    def matches(self, type_condition: str, typename: Any) -> bool:
+        """Whether an object of runtime type ``typename`` falls under ``type_condition``."""
+        if type_condition == typename:
+            return True
+        if not isinstance(typename, str) or self.schema is None:
+            return False
+        cond = self.schema.get_type(type_condition)
+        obj = self.schema.get_type(typename)
+        if isinstance(cond, GraphQLInterfaceType | GraphQLUnionType) and isinstance(obj, GraphQLObjectType):
+            return bool(self.schema.is_sub_type(cond, obj))
+        return False
+
+    def fragment_for(self, typename: Any) -> Any:
+        """The ``requires`` inline fragment for ``typename`` (exact type first, then abstract), or None."""
+        try:
+            return self._fragment_by_type[typename]
+        except KeyError:
+            pass
+        found = None
+        for frag in self.requires or ():
+            if frag.type_condition == typename:
+                found = frag
+                break
+        if found is None:
+            for frag in self.requires or ():
+                if self.matches(frag.type_condition, typename):
+                    found = frag
+                    break
+        self._fragment_by_type[typename] = found
+        return found
+
+    def keys_for(self, typename: Any) -> frozenset[str]:
+        """The response keys this entity fetch should add to an object of type ``typename``."""
+        try:
+            return self._keys_by_type[typename]
+        except KeyError:
+            pass
+        keys: set[str] = set()
+        for cond, ks in self.entity_keys.items():
+            if cond is None or self.matches(cond, typename):
+                keys |= ks
+        frozen = frozenset(keys)
+        self._keys_by_type[typename] = frozen
+        return frozen
+
+
+def _response_keys(
+    selection_set: SelectionSetNode,
+    type_condition: str | None,
+    fragments: Mapping[str, Any],
+    out: dict[str | None, set[str]],
+) -> None:
+    for sel in selection_set.selections:
+        if isinstance(sel, FieldNode):
+            out.setdefault(type_condition, set()).add(sel.alias.value if sel.alias else sel.name.value)
+        elif isinstance(sel, InlineFragmentNode):
+            cond = sel.type_condition.name.value if sel.type_condition else type_condition
+            _response_keys(sel.selection_set, cond, fragments, out)
+        elif isinstance(sel, FragmentSpreadNode):
+            fragment = fragments.get(sel.name.value)
+            if fragment is not None:
+                _response_keys(fragment.selection_set, fragment.type_condition.name.value, fragments, out)
+
+
+class _Run:
+    """The state of one execution: merged data, errors, objects whose fetch failed."""
+
+    __slots__ = ("data", "defaults", "errors", "headers", "marks", "variables")
+
+    def __init__(self, variables: Mapping[str, Any], headers: dict[str, str] | None) -> None:
+        self.defaults: Mapping[str, Any] = {}
+        self.data: dict[str, Any] = {}
+        self.errors: list[dict[str, Any]] = []
+        self.marks: dict[int, tuple[dict[str, Any], dict[str, FailureMark]]] = {}
+        self.variables = variables
+        self.headers = headers
+
+    def mark_failed(self, obj: dict[str, Any], keys: frozenset[str], mark: FailureMark) -> None:
+        entry = self.marks.get(id(obj))
+        if entry is None:
+            entry = (obj, {})  # holding obj keeps its id from being reused
+            self.marks[id(obj)] = entry
+        for key in keys:
+            entry[1].setdefault(key, mark)
+
+
+class Executor:
+    """Executes query plans (``gateway.planning.plan``) through a :class:`SubgraphClient`.
+
+    ``header_policy`` chooses which client request headers every subgraph request carries (none by default).
+    """
+
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        client: SubgraphClient,
+        *,
+        header_policy: HeaderPolicy | None = None,
+    ) -> None:
+        self.supergraph = supergraph
+        self.client = client
+        self.header_policy = header_policy or HeaderPolicy()
+        self._type_schema = supergraph.schema if supergraph.schema is not None else supergraph.api_schema
+
+    async def execute(
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any] | None,
+        *,
+        request_headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Run ``plan`` and return ``{"data": ..., "errors": [...]}`` ("errors" only when there are some)."""
+        variables = variables or {}
+        run = _Run(variables, self.header_policy.apply(request_headers) or None)
+        compiled = plan.compiled
+        if compiled is None and plan.document is not None:
+            compiled = CompiledOperation(self.supergraph.api_schema, plan.document, plan.operation_name)
+            plan.compiled = compiled
+        shape = None
+        if compiled is not None:
+            shape = compiled.shape(variables)
+            run.defaults = compiled.defaults
+        if plan.node is not None:
+            await self._node(plan.node, run)
+        if shape is None:
+            data: dict[str, Any] | None = run.data  # no client operation to shape by: data as merged
+        else:
+            if shape.introspection is not None:
+                self._introspect(shape.introspection, variables, run)
+            data = ResponseShaper(run.errors, run.marks).shape(shape.root, run.data)
+        response: dict[str, Any] = {"data": data}
+        if run.errors:
+            response["errors"] = run.errors
+        return response
+
+    def _introspect(self, document: Any, variables: Mapping[str, Any], run: _Run) -> None:
+        """Answer ``__schema``/``__type`` from the API schema (GraphQL spec section 4 "Introspection")."""
+        result = execute_sync(self.supergraph.api_schema, document, variable_values=dict(variables))
+        if result.data:
+            run.data.update(result.data)
+        for error in result.errors or ():
+            formatted = dict(error.formatted)
+            formatted.pop("locations", None)
+            run.errors.append(formatted)
+
+    async def _node(self, node: PlanNode, run: _Run) -> None:
+        kind = type(node)
+        if kind is FetchNode:
+            await self._root_fetch(node, run)  # type: ignore[arg-type]
+        elif kind is FlattenNode:
+            await self._entity_fetch(node, run)  # type: ignore[arg-type]
+        elif kind is SequenceNode:
+            for child in node.nodes:  # type: ignore[union-attr]
+                await self._node(child, run)
+        elif kind is ParallelNode:
+            children = node.nodes  # type: ignore[union-attr]
+            if len(children) == 1:
+                await self._node(children[0], run)
+            elif children:
+                await asyncio.gather(*(self._node(child, run) for child in children))
+        elif kind is ConditionNode:
+            cond: ConditionNode = node  # type: ignore[assignment]
+            value = run.variables.get(cond.condition, run.defaults.get(cond.condition, False))
+            branch = cond.if_clause if value else cond.else_clause
+            if branch is not None:
+                await self._node(branch, run)
+        else:
+            raise TypeError(f"Unknown plan node {kind.__name__}")
+
+    def _compiled(self, fetch: FetchNode, flatten_path: tuple[str, ...] | None) -> _CompiledFetch:
+        compiled = fetch.compiled
+        if not isinstance(compiled, _CompiledFetch):
+            compiled = _CompiledFetch(fetch, self._type_schema, flatten_path)
+            fetch.compiled = compiled
+        return compiled
+
+    def _request(self, fetch: FetchNode, run: _Run, extra: dict[str, Any] | None = None) -> SubgraphRequest:
+        variables = dict(extra) if extra else {}
+        for name in fetch.variable_usages:
+            if name in run.variables:
+                variables[name] = run.variables[name]
+        return SubgraphRequest(fetch.operation, variables or None, fetch.operation_name, run.headers)
+
+    async def _send(self, fetch: FetchNode, request: SubgraphRequest) -> SubgraphResponse | FailureMark:
+        service = fetch.service_name
+        try:
+            return await self.client.fetch(service, request)
+        except SubgraphFetchError as exc:
+            reason, message = exc.code, exc.message
+        except Exception:
+            logger.exception("request to subgraph %s failed", service)
+            reason, message = "SUBGRAPH_UNKNOWN", f'Request to subgraph "{service}" failed'
+        return FailureMark(
+            {
+                "message": message,
+                "extensions": {"code": SUBGRAPH_REQUEST_FAILED, "serviceName": service, "reason": reason},
+            }
+        )
+
+    async def _root_fetch(self, fetch: FetchNode, run: _Run) -> None:
+        compiled = self._compiled(fetch, None)
+        outcome = await self._send(fetch, self._request(fetch, run))
+        if isinstance(outcome, FailureMark):
+            run.mark_failed(run.data, compiled.root_keys, outcome)
+            return
+        for error in outcome.errors or ():
+            path = error.get("path")
+            run.errors.append(
+                _subgraph_error(error, fetch.service_name, list(path) if isinstance(path, list) else None)
+            )
+        if outcome.data:
+            deep_merge(run.data, outcome.data)
+
+    async def _entity_fetch(self, flatten: FlattenNode, run: _Run) -> None:
+        fetch = flatten.node
+        compiled = self._compiled(fetch, flatten.path)
+        batch = EntityBatch()
+        for obj, path in collect_objects(run.data, compiled.segments):
+            typename = obj.get("__typename")
+            fragment = compiled.fragment_for(typename)
+            if fragment is None:
+                continue
+            representation = build_representation(fragment.selections, obj, compiled.matches)
+            if representation is None:
+                # A field the representation needs is missing: if an earlier fetch for it failed, so does this one.
+                entry = run.marks.get(id(obj))
+                if entry is not None and entry[1]:
+                    run.mark_failed(obj, compiled.keys_for(typename), next(iter(entry[1].values())))
+                continue
+            batch.add(representation, obj, path)
+        if not batch.representations:
+            return
+        request = self._request(fetch, run, {"representations": batch.representations})
+        outcome = await self._send(fetch, request)
+        if isinstance(outcome, FailureMark):
+            self._fail_batch(batch, compiled, outcome, run)
+            return
+        service = fetch.service_name
+        for error in outcome.errors or ():
+            error_path = error.get("path")
+            if (
+                isinstance(error_path, list)
+                and len(error_path) >= 2
+                and error_path[0] == "_entities"
+                and type(error_path[1]) is int
+                and 0 <= error_path[1] < len(batch.origins)
+            ):
+                rest = error_path[2:]
+                for _, origin in batch.origins[error_path[1]]:
+                    run.errors.append(_subgraph_error(error, service, [*origin, *rest]))
+            else:
+                run.errors.append(_subgraph_error(error, service, None))
+        entities = outcome.data.get("_entities") if outcome.data else None
+        if type(entities) is not list or len(entities) != len(batch.representations):
+            if not outcome.errors:
+                got = "no _entities list" if type(entities) is not list else f"{len(entities)} entities"
+                message = (
+                    f'Subgraph "{service}" returned {got} for {len(batch.representations)} representations'
+                )
+                mark = FailureMark(
+                    {
+                        "message": message,
+                        "extensions": {
+                            "code": SUBGRAPH_REQUEST_FAILED,
+                            "serviceName": service,
+                            "reason": "SUBGRAPH_INVALID_RESPONSE",
+                        },
+                    }
+                )
+                self._fail_batch(batch, compiled, mark, run)
+            return
+        for entity, origins in zip(entities, batch.origins, strict=True):
+            if type(entity) is dict:
+                for obj, _ in origins:
+                    deep_merge(obj, entity)
+
+    @staticmethod
+    def _fail_batch(batch: EntityBatch, compiled: _CompiledFetch, mark: FailureMark, run: _Run) -> None:
+        for origins in batch.origins:
+            for obj, _ in origins:
+                run.mark_failed(obj, compiled.keys_for(obj.get("__typename")), mark)
+
+
+def _subgraph_error(error: Mapping[str, Any], service: str, path: list[Any] | None) -> dict[str, Any]:
+    """A subgraph error as the client sees it: client path, ``serviceName`` added, locations dropped."""
+    out: dict[str, Any] = {"message": error.get("message", "")}
+    if path is not None:
+        out["path"] = path
+    extensions = error.get("extensions")
+    out["extensions"] = (
+        {**extensions, "serviceName": service} if isinstance(extensions, dict) else {"serviceName": service}
+    )
+    return out
