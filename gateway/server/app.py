@@ -60,10 +60,12 @@ def create_app(
     settings: ServerSettings | None = None,
     *,
     probe: SubgraphProbe | None = None,
+    on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> FastAPI:
     """Build the app around ``gateway``. ``probe`` checks one subgraph for ``/ready`` (HTTP by default);
-    ``on_shutdown`` callbacks run when the server stops (close subgraph clients there)."""
+    ``on_startup`` callbacks run in the server's event loop before it serves, ``on_shutdown`` ones after the
+    last request (close subgraph clients there)."""
     settings = settings or gateway.settings
     http_probe = HttpSubgraphProbe() if probe is None else None
     subgraph_probe: SubgraphProbe = probe or http_probe  # type: ignore[assignment]
@@ -133,6 +135,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for callback in on_startup:
+            await callback()
         yield
         for callback in on_shutdown:
             try:

@@ -136,8 +136,8 @@ class Gateway:
     """Runs GraphQL requests against one supergraph (see the module docstring for the steps).
 
     ``executor`` is used as is for every supergraph; ``executor_factory`` builds a new executor for each
-    supergraph (at start and on ``reload``). Give one of them. ``planner`` defaults to
-    ``gateway.planning.plan_operation``.
+    supergraph (at start and on ``reload``). Give one of them, or neither for planning only (``plan``,
+    as ``explain`` does). ``planner`` defaults to ``gateway.planning.plan_operation``.
     """
 
     def __init__(
@@ -150,10 +150,10 @@ class Gateway:
         settings: ServerSettings | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if (executor is None) == (executor_factory is None):
-            raise ValueError("Gateway needs exactly one of 'executor' or 'executor_factory'.")
+        if executor is not None and executor_factory is not None:
+            raise ValueError("Give Gateway 'executor' or 'executor_factory', not both.")
         self.settings = settings or ServerSettings()
-        self._planner = planner or _default_planner()
+        self._planner = planner  # resolved on first use, so serving /health needs no planner import
         self._executor_factory = executor_factory
         self._executor: OperationExecutor | None = executor
         self._rng = rng or random.Random()
@@ -221,6 +221,8 @@ class Gateway:
             return RequestFailure((error_dict(operation, OPERATION_RESOLUTION_FAILURE),))
         selected_name = operation.name.value if operation.name else None
         try:
+            if self._planner is None:
+                self._planner = _default_planner()
             plan = self._planner(supergraph, document, selected_name, override_labels=override_labels)
         except Exception as exc:
             code = getattr(exc, "code", None)
@@ -259,8 +261,9 @@ class Gateway:
     ) -> GatewayResponse:
         """Like ``execute``, also telling why there is no ``data`` (for the HTTP status code)."""
         if self._supergraph is None or self._executor is None:
+            missing = "supergraph" if self._supergraph is None else "executor"
             return GatewayResponse(
-                {"errors": [error_dict("The gateway has no supergraph loaded.", INTERNAL_SERVER_ERROR)]},
+                {"errors": [error_dict(f"The gateway has no {missing} loaded.", INTERNAL_SERVER_ERROR)]},
                 ErrorKind.INTERNAL,
             )
         labels = self._overrides.enabled(headers)

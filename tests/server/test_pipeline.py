@@ -257,6 +257,18 @@ async def test_schema_executor_runs_operations_end_to_end() -> None:
     assert result == {"data": {"setHello": "hi"}}
 
 
-def test_gateway_needs_one_executor_source() -> None:
-    with pytest.raises(ValueError, match="exactly one"):
-        Gateway(tiny_supergraph(), planner=RecordingPlanner())
+def test_gateway_takes_one_executor_source() -> None:
+    with pytest.raises(ValueError, match="not both"):
+        Gateway(tiny_supergraph(), executor=RecordingExecutor(), executor_factory=lambda s: RecordingExecutor())
+
+
+async def test_planning_only_gateway() -> None:
+    planner = RecordingPlanner()
+    gateway = Gateway(tiny_supergraph(), planner=planner)
+    plan = gateway.plan("{ hello }")
+    assert isinstance(plan, QueryPlan) and plan.to_json()["node"]["serviceName"] == "products"
+    failure = gateway.plan("{ nope }")
+    assert not isinstance(failure, QueryPlan)
+    assert failure.errors[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    response = await gateway.run(GraphQLRequest("{ hello }"))
+    assert response.error_kind is ErrorKind.INTERNAL

@@ -1,0 +1,208 @@
+"""``fedgw serve``: run the gateway (GraphQL over HTTP, GraphiQL, /health, /ready) with uvicorn.
+
+The supergraph comes from ``--supergraph PATH`` (supergraph SDL) or from the gateway config (``--config``,
+composing the subgraphs at start-up). Host and port come from flags or ``GATEWAY_HOST``/``GATEWAY_PORT``.
+uvicorn runs with uvloop and httptools in the foreground; SIGTERM/SIGINT stop accepting connections and
+finish in-flight requests (up to ``--graceful-timeout`` seconds) before the subgraph clients close. SIGHUP
+reloads the supergraph from the same source without dropping requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from gateway.composition.supergraph import Supergraph
+from gateway.server.loading import SupergraphLoadError, compose_supergraph, load_supergraph_file
+from gateway.server.settings import ServerSettings
+
+__all__ = ["SupergraphSource", "add_parser", "build_app", "resolve_source", "run"]
+
+logger = logging.getLogger("gateway.serve")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "serve", help="run the gateway", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
+    add_source_arguments(parser)
+    parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "4000")))
+    parser.add_argument(
+        "--expose-query-plan",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="let requests ask for their plan (header X-Query-Plan: true); default from config or env",
+    )
+    parser.add_argument("--no-graphiql", action="store_true", help="do not serve GraphiQL")
+    parser.add_argument("--subgraph-timeout", type=float, default=30.0, help="seconds per subgraph request")
+    parser.add_argument(
+        "--forward-header",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="client request header forwarded to subgraphs (repeatable; none by default)",
+    )
+    parser.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to finish requests")
+    parser.add_argument("--log-level", default=os.environ.get("GATEWAY_LOG_LEVEL", "info"))
+    return parser
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--supergraph PATH`` or ``--config PATH`` (+ ``--from``); shared with ``explain``."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--supergraph", metavar="PATH", help="supergraph SDL file (join spec)")
+    group.add_argument(
+        "--config", metavar="PATH", help="gateway config to compose from (default gateway.yaml)"
+    )
+    parser.add_argument(
+        "--from",
+        dest="sdl_from",
+        choices=("url", "file", "code"),
+        default="url",
+        help="with --config: where subgraph SDLs come from (running services, snapshot files, code)",
+    )
+
+
+@dataclass
+class SupergraphSource:
+    """Where the served supergraph comes from, so SIGHUP can load it again."""
+
+    description: str
+    load: Callable[[], Supergraph]
+    config: Any = None
+
+
+def resolve_source(args: argparse.Namespace) -> SupergraphSource:
+    """The supergraph source the flags name (``--supergraph`` wins; else the config file)."""
+    if args.supergraph:
+        path = args.supergraph
+        return SupergraphSource(f"supergraph file {path}", lambda: load_supergraph_file(path))
+    from gateway.config import load_config
+
+    config_path = args.config or "gateway.yaml"
+    config = load_config(config_path)
+    source = args.sdl_from
+    return SupergraphSource(
+        f"{config_path} (subgraph SDLs from {source})",
+        lambda: compose_supergraph(config.subgraphs, source),
+        config,
+    )
+
+
+@dataclass
+class _Clients:
+    """Every subgraph client built so far; all are closed when the server stops."""
+
+    open: list[Any] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        clients, self.open = self.open, []
+        for client in clients:
+            await client.aclose()
+
+
+def build_app(
+    supergraph: Supergraph,
+    settings: ServerSettings,
+    *,
+    subgraph_timeout: float = 30.0,
+    forward_headers: list[str] | None = None,
+    reload_source: Callable[[], Supergraph] | None = None,
+) -> Any:
+    """The production app: real planner, aiohttp subgraph clients, an executor per supergraph."""
+    from gateway.execution import AiohttpSubgraphClient, Executor, HeaderPolicy
+    from gateway.server import Gateway, create_app
+
+    clients = _Clients()
+    header_policy = HeaderPolicy(allow=forward_headers or [])
+
+    def executor_for(new: Supergraph) -> Any:
+        client = AiohttpSubgraphClient(
+            {s.name: s.url for s in new.subgraphs.values()}, timeouts=subgraph_timeout
+        )
+        clients.open.append(client)
+        return Executor(new, client, header_policy=header_policy)
+
+    gateway = Gateway(supergraph, executor_factory=executor_for, settings=settings)
+
+    async def watch_sighup() -> None:
+        if reload_source is None:
+            return
+        loop = asyncio.get_running_loop()
+        pending: set[asyncio.Task[None]] = set()
+
+        def on_sighup() -> None:
+            task = loop.create_task(_reload(gateway, reload_source))
+            pending.add(task)  # keep a reference until done, or the task may be collected mid-reload
+            task.add_done_callback(pending.discard)
+
+        try:
+            loop.add_signal_handler(signal.SIGHUP, on_sighup)
+        except (NotImplementedError, RuntimeError):  # not on this platform / not the main thread
+            pass
+
+    return create_app(gateway, settings, on_startup=[watch_sighup], on_shutdown=[clients.aclose])
+
+
+async def _reload(gateway: Any, load: Callable[[], Supergraph]) -> None:
+    try:
+        supergraph = await asyncio.to_thread(load)
+    except SupergraphLoadError as error:
+        logger.error("supergraph reload failed, still serving the previous one: %s", error)
+        return
+    gateway.reload(supergraph)
+    logger.info("supergraph reloaded (%d subgraphs)", len(supergraph.subgraphs))
+
+
+def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        source = resolve_source(args)
+        supergraph = source.load()
+    except Exception as error:  # SupergraphLoadError, or a config error with its own message
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    settings = ServerSettings()
+    config = source.config
+    if config is not None and getattr(config, "expose_query_plan", None) is not None:
+        settings = replace(settings, expose_query_plan=bool(config.expose_query_plan))
+    settings = settings.with_env()
+    if args.expose_query_plan is not None:
+        settings = replace(settings, expose_query_plan=args.expose_query_plan)
+    if args.no_graphiql:
+        settings = replace(settings, graphiql=False)
+    app = build_app(
+        supergraph,
+        settings,
+        subgraph_timeout=args.subgraph_timeout,
+        forward_headers=args.forward_header,
+        reload_source=source.load,
+    )
+    config_ = uvicorn.Config(
+        app,
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_level=args.log_level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=args.graceful_timeout,
+    )
+    names = ", ".join(sorted(supergraph.subgraphs))
+    print(f"gateway: {source.description}; subgraphs: {names}", flush=True)
+    print(f"gateway: http://{args.host}:{args.port}/graphql", flush=True)
+    uvicorn.Server(config_).run()
+    return 0

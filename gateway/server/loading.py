@@ -1,0 +1,107 @@
+"""Loading the supergraph the gateway serves: a supergraph SDL file, or composing the configured subgraphs.
+
+Subgraph SDLs come from the running service (``{ _service { sdl } }``, Federation subgraph spec), the
+committed snapshot file, or code (``module: package.module:callable``), as the gateway config names them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from gateway.composition.supergraph import Supergraph
+
+__all__ = ["SdlSource", "SupergraphLoadError", "compose_supergraph", "load_supergraph_file", "subgraph_sdl"]
+
+SdlSource = Literal["url", "file", "code"]
+
+
+@dataclass
+class SupergraphLoadError(Exception):
+    """The supergraph could not be loaded: ``code`` says which step failed, ``message`` how to fix it."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"
+
+
+def _read_supergraph(sdl: str) -> Supergraph:
+    from gateway.composition.read_supergraph import SupergraphError, read_supergraph
+
+    try:
+        return read_supergraph(sdl)
+    except SupergraphError as error:
+        raise SupergraphLoadError("INVALID_SUPERGRAPH", str(error)) from None
+
+
+def load_supergraph_file(path: str | Path) -> Supergraph:
+    """Read a supergraph SDL file (join spec) into the model."""
+    try:
+        sdl = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise SupergraphLoadError(
+            "SUPERGRAPH_NOT_READABLE", f"cannot read {path}: {error.strerror}"
+        ) from None
+    return _read_supergraph(sdl)
+
+
+def subgraph_sdl(subgraph: Any, source: SdlSource, *, timeout: float = 10.0) -> str:
+    """One configured subgraph's SDL (``subgraph`` has ``name``, ``url``, ``schema``, ``module``)."""
+    name = subgraph.name
+    if source == "file":
+        schema = getattr(subgraph, "schema", None)
+        if not schema:
+            raise SupergraphLoadError(
+                "NO_SDL_SOURCE", f"subgraph '{name}' has no 'schema' file in the config"
+            )
+        try:
+            return Path(schema).read_text(encoding="utf-8")
+        except OSError as error:
+            raise SupergraphLoadError("SDL_NOT_READABLE", f"cannot read {schema}: {error.strerror}") from None
+    if source == "code":
+        target = getattr(subgraph, "module", None)
+        if not target or ":" not in target:
+            raise SupergraphLoadError("NO_SDL_SOURCE", f"subgraph '{name}' has no 'module: pkg.mod:callable'")
+        module_name, _, attribute = target.partition(":")
+        try:
+            function = getattr(importlib.import_module(module_name), attribute)
+        except (ImportError, AttributeError) as error:
+            raise SupergraphLoadError("SDL_NOT_IMPORTABLE", f"cannot import {target}: {error}") from None
+        sdl = function()
+        if not isinstance(sdl, str):
+            raise SupergraphLoadError("SDL_NOT_IMPORTABLE", f"{target} did not return SDL text")
+        return sdl
+    try:
+        response = httpx.post(subgraph.url, json={"query": "{ _service { sdl } }"}, timeout=timeout)
+        body = response.json()
+        sdl = body["data"]["_service"]["sdl"]
+    except httpx.HTTPError as error:
+        raise SupergraphLoadError(
+            "SUBGRAPH_UNREACHABLE", f"cannot fetch the SDL of '{name}' from {subgraph.url}: {error}"
+        ) from None
+    except (ValueError, KeyError, TypeError):
+        raise SupergraphLoadError(
+            "SUBGRAPH_SDL_MISSING", f"'{name}' at {subgraph.url} did not answer {{ _service {{ sdl }} }}"
+        ) from None
+    if not isinstance(sdl, str):
+        raise SupergraphLoadError("SUBGRAPH_SDL_MISSING", f"'{name}' at {subgraph.url} returned no SDL")
+    return sdl
+
+
+def compose_supergraph(subgraphs: Sequence[Any], source: SdlSource = "url") -> Supergraph:
+    """Compose the configured subgraphs (``gateway.composition.compose``) and read the result."""
+    from gateway.composition.compose import SubgraphSource, compose
+
+    sources = [SubgraphSource(s.name, s.url, subgraph_sdl(s, source)) for s in subgraphs]
+    result = compose(sources)
+    if result.errors or result.supergraph_sdl is None:
+        lines = [f"  {e.code}: {e.message}" for e in result.errors]
+        raise SupergraphLoadError("COMPOSITION_FAILED", "composition failed:\n" + "\n".join(lines))
+    return _read_supergraph(result.supergraph_sdl)
