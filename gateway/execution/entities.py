@@ -83,14 +83,16 @@ TypeMatcher = Callable[[str, Any], bool]
 def build_representation(
     selections: Sequence[RequiresSelection], obj: dict[str, Any], matches: TypeMatcher
 ) -> dict[str, Any] | None:
-    """The representation of ``obj`` for ``selections`` (fields read by name), or None when a field is missing.
+    """The representation of ``obj`` for ``selections``, or None when a field is missing.
+
+    Fields are read by name, or by ``response_key`` where the plan aliased them; the representation uses names.
 
     ``matches(type_condition, typename)`` decides nested inline fragments (abstract key or required fields).
     """
     rep: dict[str, Any] = {}
     for sel in selections:
         if type(sel) is FieldSelection:
-            value = obj.get(sel.name, _MISSING)
+            value = obj.get(sel.response_key or sel.name, _MISSING)
             if value is _MISSING:
                 return None
             if sel.selections and value is not None:

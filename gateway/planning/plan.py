@@ -40,13 +40,20 @@ __all__ = [
 
 @dataclass(frozen=True)
 class FieldSelection:
-    """A field in a representation selection (no aliases or arguments: representations use field names)."""
+    """A field in a representation selection (no aliases or arguments: representations use field names).
+
+    ``response_key`` is where the fetched data holds the field when the plan had to alias it (say
+    ``__fk_id: id``, because the client aliased another field as ``id``); the representation still uses ``name``.
+    """
 
     name: str
     selections: tuple[RequiresSelection, ...] = ()
+    response_key: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "Field", "name": self.name}
+        if self.response_key is not None:
+            out["alias"] = self.response_key
         if self.selections:
             out["selections"] = [s.to_json() for s in self.selections]
         return out

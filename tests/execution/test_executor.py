@@ -854,3 +854,38 @@ async def test_compiled_forms_are_reused_across_executions() -> None:
     assert compiled_plan is not None and compiled_fetch is not None
     assert await executor.execute(p, {}) == {"data": {"me": {"id": "1"}}}
     assert p.compiled is compiled_plan and fetch.compiled is compiled_fetch
+
+
+async def test_key_fields_the_plan_aliased_are_read_from_their_response_key() -> None:
+    # The client calls `name` "upc", so the plan fetched the real key as `__fk_upc: upc`.
+    query = "{ topProducts { upc: name weight } }"
+    requires = (
+        InlineFragmentSelection(
+            "Product", (FieldSelection("__typename"), FieldSelection("upc", response_key="__fk_upc"))
+        ),
+    )
+    entity = FetchNode(
+        "inventory",
+        "query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { weight } } }",
+        requires=requires,
+    )
+    client = ScriptedClient(
+        {
+            "products": lambda r: {
+                "data": {"topProducts": [{"__typename": "Product", "upc": "Lamp", "__fk_upc": "7"}]}
+            },
+            "inventory": lambda r: entities_answer(r, lambda rep: {"weight": int(rep["upc"])}),
+        }
+    )
+    node = SequenceNode(
+        [
+            FetchNode("products", "{ topProducts { __typename upc: name __fk_upc: upc } }"),
+            FlattenNode(("topProducts", "@"), entity),
+        ]
+    )
+    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    assert result == {"data": {"topProducts": [{"upc": "Lamp", "weight": 7}]}}
+    assert client.sent_to("inventory")[0].variables == {
+        "representations": [{"__typename": "Product", "upc": "7"}]
+    }
+    assert requires[0].to_json()["selections"][1] == {"kind": "Field", "name": "upc", "alias": "__fk_upc"}
