@@ -17,6 +17,14 @@ Conventions the executor relies on:
 * Operations name every field they need by response key; the plan adds ``__typename`` and key/required fields
   where it needs them, and the executor shapes the final response to the client's operation, so extra fields
   never reach the client.
+* Fields the plan adds use their own name as response key, except where the client's operation uses that
+  response key at the same place for a different field (or other arguments): there the plan aliases its field
+  ``__fk_<name>`` and the ``requires`` ``FieldSelection`` carries ``alias="__fk_<name>"``: read the value from the
+  object's ``alias`` key, put it in the representation under ``name``.
+* ``FetchNode.input_rewrites`` (Apollo's ``inputRewrites``): after building a representation from the requires
+  fragment on ``type_condition``, set its ``__typename`` to ``set_typename_to``. Used when the target subgraph
+  knows the entity only as an ``@interfaceObject`` (it expects the interface's name, not the object type's). Such
+  fetches never select ``__typename``, so merging their answers keeps the object's real type name.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ __all__ = [
     "FieldSelection",
     "FlattenNode",
     "InlineFragmentSelection",
+    "InputRewrite",
     "ParallelNode",
     "PlanNode",
     "QueryPlan",
@@ -75,6 +84,21 @@ class InlineFragmentSelection:
 RequiresSelection = Union[FieldSelection, InlineFragmentSelection]
 
 
+@dataclass(frozen=True)
+class InputRewrite:
+    """Set ``__typename`` of representations built from the ``type_condition`` fragment (Apollo's ValueSetter)."""
+
+    type_condition: str
+    set_typename_to: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "ValueSetter",
+            "path": [f"... on {self.type_condition}", "__typename"],
+            "setValueTo": self.set_typename_to,
+        }
+
+
 @dataclass
 class FetchNode:
     """One request to one subgraph."""
@@ -85,6 +109,7 @@ class FetchNode:
     requires: tuple[InlineFragmentSelection, ...] | None = None
     operation_kind: str = "query"
     operation_name: str | None = None
+    input_rewrites: tuple[InputRewrite, ...] = ()
     # Free for the executor: a compiled form of ``operation`` (e.g. parsed document), filled lazily.
     compiled: Any = field(default=None, compare=False, repr=False)
 
@@ -100,6 +125,8 @@ class FetchNode:
             out["operationName"] = self.operation_name
         if self.requires is not None:
             out["requires"] = [r.to_json() for r in self.requires]
+        if self.input_rewrites:
+            out["inputRewrites"] = [r.to_json() for r in self.input_rewrites]
         return out
 
 
@@ -159,6 +186,7 @@ class QueryPlan:
     # The client operation (graphql-core DocumentNode + operation name), kept for response shaping.
     document: Any = field(default=None, compare=False, repr=False)
     operation_name: str | None = None
+    input_rewrites: tuple[InputRewrite, ...] = ()
     # Free for the executor: a compiled form of ``document`` for response shaping, filled lazily.
     compiled: Any = field(default=None, compare=False, repr=False)
 
