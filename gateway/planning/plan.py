@@ -19,8 +19,8 @@ Conventions the executor relies on:
   never reach the client.
 * Fields the plan adds use their own name as response key, except where the client's operation uses that
   response key at the same place for a different field (or other arguments): there the plan aliases its field
-  ``__fk_<name>`` and the ``requires`` ``FieldSelection`` carries ``alias="__fk_<name>"``: read the value from the
-  object's ``alias`` key, put it in the representation under ``name``.
+  ``__fk_<name>`` and the ``requires`` ``FieldSelection`` carries ``response_key="__fk_<name>"``: read the value
+  from the object's ``response_key``, put it in the representation under ``name``.
 * ``FetchNode.input_rewrites`` (Apollo's ``inputRewrites``): after building a representation from the requires
   fragment on ``type_condition``, set its ``__typename`` to ``set_typename_to``. Used when the target subgraph
   knows the entity only as an ``@interfaceObject`` (it expects the interface's name, not the object type's). Such
@@ -186,7 +186,6 @@ class QueryPlan:
     # The client operation (graphql-core DocumentNode + operation name), kept for response shaping.
     document: Any = field(default=None, compare=False, repr=False)
     operation_name: str | None = None
-    input_rewrites: tuple[InputRewrite, ...] = ()
     # Free for the executor: a compiled form of ``document`` for response shaping, filled lazily.
     compiled: Any = field(default=None, compare=False, repr=False)
 
