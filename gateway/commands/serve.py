@@ -204,5 +204,13 @@ def run(args: argparse.Namespace) -> int:
     names = ", ".join(sorted(supergraph.subgraphs))
     print(f"gateway: {source.description}; subgraphs: {names}", flush=True)
     print(f"gateway: http://{args.host}:{args.port}/graphql", flush=True)
-    uvicorn.Server(config_).run()
-    return 0
+    server = uvicorn.Server(config_)
+    stop_signals: list[int] = []
+    # uvicorn handles SIGTERM/SIGINT itself (graceful shutdown), then re-raises the signal under the handler
+    # that was installed before it; recording it here makes a requested stop exit with status 0.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, lambda signum, frame: stop_signals.append(signum))
+    server.run()
+    if stop_signals:
+        print(f"gateway: stopped ({signal.Signals(stop_signals[0]).name})", flush=True)
+    return 0 if server.started or stop_signals else 1

@@ -1,0 +1,162 @@
+"""``fedgw serve`` as a real process: start-up from a supergraph file, /health, /ready, GraphiQL, SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from gateway.commands import serve
+
+from .live import free_port, serve_in_thread
+from .support import SUPERGRAPH_SDL
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+SLOW_SECONDS = 1.5
+
+
+def slow_subgraph() -> Starlette:
+    """Answers ``{ __typename }`` at once and anything else with ``hello`` after ``SLOW_SECONDS``."""
+
+    async def graphql(request: Request) -> JSONResponse:
+        body = orjson.loads(await request.body())
+        if "hello" not in body["query"]:
+            return JSONResponse({"data": {"__typename": "Query"}})
+        await asyncio.sleep(SLOW_SECONDS)
+        return JSONResponse({"data": {"hello": "world"}})
+
+    return Starlette(routes=[Route("/graphql", graphql, methods=["POST"])])
+
+
+def launcher() -> list[str]:
+    if (ROOT / "gateway" / "cli.py").exists() and (ROOT / "gateway" / "__main__.py").exists():
+        return [sys.executable, "-m", "gateway", "serve"]
+    code = (
+        "import argparse, sys; from gateway.commands import serve; p = argparse.ArgumentParser();"
+        " s = p.add_subparsers(); serve.add_parser(s); sys.exit(serve.run(p.parse_args()))"
+    )
+    return [sys.executable, "-c", code, "serve"]
+
+
+@pytest.fixture(scope="module")
+def products_url() -> Iterator[str]:
+    with serve_in_thread(slow_subgraph()) as base:
+        yield f"{base}/graphql"
+
+
+@pytest.fixture
+def gateway_process(tmp_path: Path, products_url: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    sdl = SUPERGRAPH_SDL.replace("http://products.test/graphql", products_url)
+    dead = f"http://127.0.0.1:{free_port()}/graphql"
+    sdl = sdl.replace("http://reviews.test/graphql", dead)
+    path = tmp_path / "supergraph.graphql"
+    path.write_text(sdl)
+    port = free_port()
+    env = dict(os.environ, GATEWAY_PORT=str(port), GATEWAY_READY_TIMEOUT="0.5", PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [*launcher(), "--supergraph", str(path), "--expose-query-plan", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"gateway exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("gateway did not become healthy")
+        time.sleep(0.1)
+    try:
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(5)
+
+
+def test_port_and_host_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_HOST", "0.0.0.0")
+    monkeypatch.setenv("GATEWAY_PORT", "4123")
+    parser = argparse.ArgumentParser()
+    serve.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["serve", "--supergraph", "x.graphql"])
+    assert (args.host, args.port, args.supergraph) == ("0.0.0.0", 4123, "x.graphql")
+    args = parser.parse_args(["serve", "--port", "5000"])
+    assert args.port == 5000 and args.supergraph is None
+
+
+def test_missing_supergraph_file_is_a_clear_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*launcher(), "--supergraph", str(tmp_path / "nope.graphql")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "SUPERGRAPH_NOT_READABLE" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_health_ready_and_graphiql(gateway_process: tuple[subprocess.Popen[str], str]) -> None:
+    _, base = gateway_process
+    assert httpx.get(f"{base}/health").json() == {"status": "ok"}
+    ready = httpx.get(f"{base}/ready", timeout=5)
+    assert ready.status_code == 503
+    assert ready.json()["subgraphs"]["products"] == "ok"
+    assert ready.json()["subgraphs"]["reviews"].startswith("request failed")
+    page = httpx.get(f"{base}/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql.min.js" in page.text
+
+
+def test_sigterm_finishes_in_flight_requests(gateway_process: tuple[subprocess.Popen[str], str]) -> None:
+    planning = pytest.importorskip("gateway.planning")
+    if not hasattr(planning, "plan_operation"):
+        pytest.skip("gateway.planning.plan_operation is not available yet")
+    process, base = gateway_process
+    outcome: dict[str, object] = {}
+
+    def slow_request() -> None:
+        try:
+            response = httpx.post(f"{base}/graphql", json={"query": "{ hello }"}, timeout=30)
+            outcome["status"] = response.status_code
+            outcome["body"] = response.json()
+        except Exception as error:
+            outcome["error"] = repr(error)
+
+    thread = threading.Thread(target=slow_request)
+    thread.start()
+    time.sleep(SLOW_SECONDS / 3)  # the request is now waiting on the slow subgraph
+    process.send_signal(signal.SIGTERM)
+    thread.join(30)
+    assert outcome.get("status") == 200, outcome
+    assert outcome["body"] == {"data": {"hello": "world"}}
+    assert process.wait(20) == 0
+    # New connections are refused once the server has stopped.
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{base}/health", timeout=1)
