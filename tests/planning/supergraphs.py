@@ -8,7 +8,7 @@ from pathlib import Path
 from gateway.composition.read_supergraph import read_supergraph
 from gateway.composition.supergraph import Supergraph
 
-__all__ = ["FIXTURES", "fixture", "join_v03", "supergraph_from"]
+__all__ = ["FIXTURES", "fixture", "join_v03", "plan_json", "plan_text", "supergraph_from"]
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "supergraphs"
 
@@ -55,3 +55,32 @@ def fixture(name: str) -> Supergraph:
 
 def supergraph_from(graphs: list[str], body: str, roots: str = "query: Query") -> Supergraph:
     return read_supergraph(join_v03(graphs, body, roots))
+
+
+def plan_text(
+    sg: Supergraph, query: str, operation_name: str | None = None, labels: frozenset[str] = frozenset()
+) -> str:
+    """Plan ``query`` and render it (render.py) for a snapshot comparison."""
+    from graphql import parse, validate
+
+    from gateway.planning import plan_operation
+
+    from .render import render
+
+    document = parse(query)
+    errors = validate(sg.api_schema, document)
+    assert not errors, errors
+    return render(plan_operation(sg, document, operation_name, override_labels=labels).to_json())
+
+
+def plan_json(
+    sg: Supergraph, query: str, operation_name: str | None = None, labels: frozenset[str] = frozenset()
+) -> dict[str, object]:
+    from graphql import parse, validate
+
+    from gateway.planning import plan_operation
+
+    document = parse(query)
+    errors = validate(sg.api_schema, document)
+    assert not errors, errors
+    return plan_operation(sg, document, operation_name, override_labels=labels).to_json()

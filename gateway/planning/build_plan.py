@@ -1,0 +1,166 @@
+"""Turn fetch steps into plan nodes (plan.py): operation text, Flatten paths, Sequence/Parallel/Condition.
+
+Steps whose dependencies form a tree become nested ``Sequence [fetch, Parallel [children]]`` so each branch
+waits only for its own parent; when a step waits for several unrelated steps (``@requires`` from two places)
+the plan falls back to levels: ``Sequence [Parallel [level 0], Parallel [level 1], ...]``. Mutation groups run
+in a ``Sequence`` in document order. A subtree whose steps exist only under a variable ``@skip``/``@include``
+is wrapped in a ``ConditionNode``.
+"""
+
+from __future__ import annotations
+
+from graphql import VariableDefinitionNode, print_ast
+
+from gateway.planning.fetch_steps import Conditions, FetchStep, RepTree
+from gateway.planning.plan import (
+    ConditionNode,
+    FetchNode,
+    FieldSelection,
+    FlattenNode,
+    InlineFragmentSelection,
+    InputRewrite,
+    ParallelNode,
+    PlanNode,
+    SequenceNode,
+)
+from gateway.planning.selection import variables_in
+
+__all__ = ["build_plan_node"]
+
+
+def _rep_selections(rep: RepTree) -> tuple[FieldSelection, ...]:
+    return tuple(
+        FieldSelection(name, _rep_selections(sub), response_key=key if key != name else None)
+        for name, (key, sub) in rep.items()
+    )
+
+
+def _fetch_node(
+    step: FetchStep, variables: dict[str, VariableDefinitionNode], operation_name: str | None, index: int
+) -> FetchNode:
+    used: dict[str, None] = {}
+    variables_in(step.selections, used)
+    declared = []
+    for name in used:
+        definition = variables[name]
+        text = f"${name}:{print_ast(definition.type)}"
+        if definition.default_value is not None:
+            text += f"={print_ast(definition.default_value)}"
+        declared.append(text)
+    parts: list[str] = []
+    step.selections.text(parts)
+    body = "".join(parts)
+    op_name = f"{operation_name}__{step.subgraph}__{index}" if operation_name else None
+    if step.is_entity:
+        declared.insert(0, "$representations:[_Any!]!")
+        head = "query" + (f" {op_name}" if op_name else "")
+        operation = f"{head}({','.join(declared)}){{_entities(representations:$representations){body}}}"
+        requires = tuple(InlineFragmentSelection(t, _rep_selections(rep)) for t, rep in step.requires.items())
+        rewrites = tuple(InputRewrite(t, to) for t, to in sorted(step.rewrites.items()))
+        return FetchNode(
+            service_name=step.subgraph,
+            operation=operation,
+            variable_usages=tuple(used),
+            requires=requires,
+            operation_kind="query",
+            operation_name=op_name,
+            input_rewrites=rewrites,
+        )
+    if declared or op_name or step.operation_kind != "query":
+        head = step.operation_kind + (f" {op_name}" if op_name else "")
+        if declared:
+            head += f"({','.join(declared)})"
+        operation = head + body
+    else:
+        operation = body
+    return FetchNode(
+        service_name=step.subgraph,
+        operation=operation,
+        variable_usages=tuple(used),
+        operation_kind=step.operation_kind,
+        operation_name=op_name,
+    )
+
+
+def _wrap_conditions(node: PlanNode, conditions: Conditions, implied: Conditions) -> PlanNode:
+    for variable, include in sorted(conditions - implied, reverse=True):
+        node = (
+            ConditionNode(variable, if_clause=node) if include else ConditionNode(variable, else_clause=node)
+        )
+    return node
+
+
+def _sequence(nodes: list[PlanNode]) -> PlanNode:
+    flat: list[PlanNode] = []
+    for n in nodes:
+        flat.extend(n.nodes if isinstance(n, SequenceNode) else [n])
+    return flat[0] if len(flat) == 1 else SequenceNode(flat)
+
+
+def _parallel(nodes: list[PlanNode]) -> PlanNode:
+    flat: list[PlanNode] = []
+    for n in nodes:
+        flat.extend(n.nodes if isinstance(n, ParallelNode) else [n])
+    return flat[0] if len(flat) == 1 else ParallelNode(flat)
+
+
+def build_plan_node(
+    steps: list[FetchStep], variables: dict[str, VariableDefinitionNode], operation_name: str | None
+) -> PlanNode | None:
+    if not steps:
+        return None
+    by_id = {s.id: s for s in steps}
+    fetches: dict[int, PlanNode] = {}
+    for index, step in enumerate(steps):
+        fetch = _fetch_node(step, variables, operation_name, index)
+        fetches[step.id] = FlattenNode(step.path, fetch) if step.is_entity else fetch
+
+    ancestors: dict[int, set[int]] = {}
+    reduced: dict[int, set[int]] = {}
+    for step in steps:
+        deps = {d for d in step.depends_on if d in by_id}
+        ancestors[step.id] = set(deps).union(*(ancestors[d] for d in deps)) if deps else set()
+        reduced[step.id] = {d for d in deps if not any(d in ancestors[e] for e in deps if e != d)}
+
+    groups = sorted({s.group for s in steps})
+    group_nodes: list[PlanNode] = []
+    for group in groups:
+        members = [s for s in steps if s.group == group]
+        if all(len(reduced[s.id]) <= 1 for s in members):
+            group_nodes.append(_tree(members, fetches, reduced))
+        else:
+            group_nodes.append(_levels(members, fetches, reduced))
+    return _sequence(group_nodes)
+
+
+def _tree(members: list[FetchStep], fetches: dict[int, PlanNode], reduced: dict[int, set[int]]) -> PlanNode:
+    children: dict[int, list[FetchStep]] = {}
+    roots: list[FetchStep] = []
+    for s in members:
+        parent = next(iter(reduced[s.id]), None)
+        if parent is None:
+            roots.append(s)
+        else:
+            children.setdefault(parent, []).append(s)
+
+    def subtree(step: FetchStep, implied: Conditions) -> PlanNode:
+        node = fetches[step.id]
+        kids = children.get(step.id, [])
+        if kids:
+            node = _sequence([node, _parallel([subtree(k, step.conditions | implied) for k in kids])])
+        return _wrap_conditions(node, step.conditions, implied)
+
+    return _parallel([subtree(r, frozenset()) for r in roots])
+
+
+def _levels(members: list[FetchStep], fetches: dict[int, PlanNode], reduced: dict[int, set[int]]) -> PlanNode:
+    level: dict[int, int] = {}
+    for s in members:
+        level[s.id] = 1 + max((level[d] for d in reduced[s.id] if d in level), default=-1)
+    out: list[PlanNode] = []
+    for n in range(max(level.values()) + 1):
+        nodes = [
+            _wrap_conditions(fetches[s.id], s.conditions, frozenset()) for s in members if level[s.id] == n
+        ]
+        out.append(_parallel(nodes))
+    return _sequence(out)

@@ -1,0 +1,513 @@
+"""Build fetch steps: walk the normalised operation over the query graph, one subgraph request per step.
+
+Each step is one future ``Fetch``: a root fetch, or an ``_entities`` fetch at a response path (Apollo Federation
+spec, "Query planning" and ``_entities``). Walking a selection in a step's subgraph adds every field that subgraph
+resolves (or that a ``@provides`` on the path brings along); any other field is reached through the best entity
+move (paths.py): the current step then also fetches ``__typename`` and the key fields (and the target's
+``@requires`` fields, themselves planned the same way) and the target step lists them as its representation.
+
+Fields the planner adds use their own name as response key, unless the client's selection uses that response key
+for something else (another field or other arguments); then the planner's field is aliased ``__fk_<name>`` and
+the representation reads it from there (``FieldSelection.alias``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql import print_ast
+
+from gateway.planning.errors import PlanningError
+from gateway.planning.normalize import NField, NFragment, NOperation, NSelection, conditions_of
+from gateway.planning.paths import Jump, available, candidate_jumps, local_misses
+from gateway.planning.query_graph import FieldSet, QueryGraph
+from gateway.planning.selection import OutSelectionSet
+
+__all__ = ["FetchStep", "RepTree", "build_fetch_steps"]
+
+# A representation selection being built: field name -> (response key to read it from, sub-selection).
+RepTree = dict[str, tuple[str, "RepTree"]]
+Conditions = frozenset[tuple[str, bool]]
+ClientKeys = dict[str, tuple[str, str]]
+
+_INTROSPECTION_ROOT_FIELDS = {"__schema", "__type", "__typename"}
+_MAX_HOPS = 4
+
+
+@dataclass
+class FetchStep:
+    """One request to one subgraph, as it is being planned."""
+
+    id: int
+    subgraph: str
+    operation_kind: str
+    path: tuple[str, ...]
+    is_entity: bool
+    selections: OutSelectionSet = field(default_factory=OutSelectionSet)
+    requires: dict[str, RepTree] = field(default_factory=dict)
+    rewrites: dict[str, str] = field(default_factory=dict)
+    depends_on: set[int] = field(default_factory=set)
+    # Each way the step is entered brings the variable conditions on its path; it runs under their intersection.
+    entries: list[Conditions] = field(default_factory=list)
+    group: int = 0
+
+    @property
+    def conditions(self) -> Conditions:
+        if not self.entries:
+            return frozenset()
+        common = set(self.entries[0])
+        for e in self.entries[1:]:
+            common &= e
+        return frozenset(common)
+
+
+def _merge_rep(into: RepTree, other: RepTree) -> None:
+    for name, (key, sub) in other.items():
+        mine = into.get(name)
+        if mine is None:
+            into[name] = (key, dict(sub))
+        else:
+            _merge_rep(mine[1], sub)
+
+
+def _args_text(f: NField) -> str:
+    return ",".join(f"{a.name.value}:{print_ast(a.value)}" for a in f.arguments)
+
+
+def client_keys(selections: list[NSelection]) -> ClientKeys:
+    """Response keys the client uses at one object level (through fragments), with field name and arguments."""
+    out: ClientKeys = {}
+    stack = list(selections)
+    while stack:
+        s = stack.pop()
+        if isinstance(s, NField):
+            out.setdefault(s.response_key, (s.name, _args_text(s)))
+        else:
+            stack.extend(s.selections)
+    return out
+
+
+class _StepBuilder:
+    def __init__(self, graph: QueryGraph, operation: NOperation) -> None:
+        self.graph = graph
+        self.operation = operation
+        self.steps: list[FetchStep] = []
+        self._entity_steps: dict[tuple[str, tuple[str, ...], frozenset[int], str, int], FetchStep] = {}
+
+    def _new_step(
+        self, subgraph: str, path: tuple[str, ...], is_entity: bool, deps: set[int], group: int = 0
+    ) -> FetchStep:
+        kind = "query" if is_entity else self.operation.kind
+        step = FetchStep(len(self.steps), subgraph, kind, path, is_entity, depends_on=set(deps), group=group)
+        self.steps.append(step)
+        return step
+
+    # -- root fields ---------------------------------------------------------------------------------------
+
+    def plan_root(self) -> None:
+        root = self.operation.root_type
+        entries = self._root_entries(self.operation.selections, (), frozenset())
+        if self.operation.kind == "mutation":
+            self._plan_mutation(root, entries)
+            return
+        chosen = self._choose_root_subgraphs(root, entries)
+        root_steps: dict[str, FetchStep] = {}
+        for (f, chain, conds), subgraph in zip(entries, chosen, strict=True):
+            step = root_steps.get(subgraph)
+            if step is None:
+                step = root_steps[subgraph] = self._new_step(subgraph, (), False, set())
+            self._root_field(step, root, f, chain, conds)
+
+    def _root_entries(
+        self, selections: list[NSelection], chain: tuple[NFragment, ...], conds: Conditions
+    ) -> list[tuple[NField, tuple[NFragment, ...], Conditions]]:
+        out: list[tuple[NField, tuple[NFragment, ...], Conditions]] = []
+        for s in selections:
+            if isinstance(s, NField):
+                if s.name not in _INTROSPECTION_ROOT_FIELDS:
+                    out.append((s, chain, conds | frozenset(conditions_of(s.directives))))
+            else:
+                out.extend(
+                    self._root_entries(
+                        s.selections, (*chain, s), conds | frozenset(conditions_of(s.directives))
+                    )
+                )
+        return out
+
+    def _resolvers_or_fail(self, type_name: str, f: NField) -> tuple[str, ...]:
+        resolvers = self.graph.resolvers(type_name, f.name)
+        if not resolvers:
+            raise PlanningError(
+                "UNSATISFIABLE", f"no subgraph resolves {type_name}.{f.name}", (f.response_key,)
+            )
+        return resolvers
+
+    def _choose_root_subgraphs(
+        self, root: str, entries: list[tuple[NField, tuple[NFragment, ...], Conditions]]
+    ) -> list[str]:
+        """One subgraph per root field: forced choices first, then shared fields join a chosen subgraph."""
+        chosen: list[str | None] = []
+        used: set[str] = set()
+        for f, _, _ in entries:
+            resolvers = self._resolvers_or_fail(root, f)
+            if len(resolvers) == 1:
+                chosen.append(resolvers[0])
+                used.add(resolvers[0])
+            else:
+                chosen.append(None)
+        out: list[str] = []
+        for (f, _, _), pick in zip(entries, chosen, strict=True):
+            if pick is None:
+                resolvers = self.graph.resolvers(root, f.name)
+                pick = min(
+                    resolvers,
+                    key=lambda g: (
+                        local_misses(
+                            self.graph,
+                            f.type_name,
+                            g,
+                            f.selections,
+                            dict(self.graph.provides(root, f.name, g)),
+                        ),
+                        g not in used,
+                        self.graph.order[g],
+                    ),
+                )
+                used.add(pick)
+            out.append(pick)
+        return out
+
+    def _root_field(
+        self, step: FetchStep, root: str, f: NField, chain: tuple[NFragment, ...], conds: Conditions
+    ) -> None:
+        step.entries.append(conds)
+        out = step.selections
+        for frag in chain:
+            out = out.fragment(None, frag.directives)
+        self._walk(
+            step, out, root, step.subgraph, [f], (), {}, conds - frozenset(conditions_of(f.directives)), {}
+        )
+
+    def _plan_mutation(
+        self, root: str, entries: list[tuple[NField, tuple[NFragment, ...], Conditions]]
+    ) -> None:
+        """Mutation root fields run one after another (GraphQL spec 6.2.2); neighbours on one subgraph share a fetch."""
+        current: FetchStep | None = None
+        for f, chain, conds in entries:
+            resolvers = self._resolvers_or_fail(root, f)
+            if current is not None and current.subgraph in resolvers:
+                subgraph = current.subgraph
+            else:
+                subgraph = min(
+                    resolvers,
+                    key=lambda g: (
+                        local_misses(self.graph, f.type_name, g, f.selections, {}),
+                        self.graph.order[g],
+                    ),
+                )
+            if current is None or current.subgraph != subgraph:
+                group = current.group + 1 if current is not None else 0
+                current = self._new_step(subgraph, (), False, set(), group)
+            self._root_field(current, root, f, chain, conds)
+
+    # -- walking selections ------------------------------------------------------------------------------
+
+    def _walk(
+        self,
+        step: FetchStep,
+        out: OutSelectionSet,
+        type_name: str,
+        subgraph: str,
+        selections: list[NSelection],
+        path: tuple[str, ...],
+        provided: dict[str, FieldSet],
+        conds: Conditions,
+        ckeys: ClientKeys,
+    ) -> None:
+        graph = self.graph
+        for s in selections:
+            if isinstance(s, NFragment):
+                self._walk_fragment(step, out, type_name, subgraph, s, path, provided, conds, ckeys)
+                continue
+            if s.name == "__typename":
+                if graph.is_interface_object(type_name, subgraph):
+                    self._jump(step, out, type_name, subgraph, s, path, provided, conds, ckeys)
+                else:
+                    out.field(s.response_key, "__typename", (), s.directives)
+                continue
+            if graph.is_abstract(type_name, subgraph) and not (
+                graph.resolvable(type_name, s.name, subgraph) or s.name in provided
+            ):
+                # Not resolvable on the abstract type here: ask for it on each object type this subgraph
+                # may return instead (abstract edges), where it may be resolvable or reachable by a key.
+                for possible in graph.possible_types(type_name, subgraph):
+                    self._walk(
+                        step, out.fragment(possible), possible, subgraph, [s], path, provided, conds, ckeys
+                    )
+                continue
+            if graph.resolvable(type_name, s.name, subgraph) or s.name in provided:
+                self._local_field(step, out, type_name, subgraph, s, path, provided, conds)
+            else:
+                self._jump(step, out, type_name, subgraph, s, path, provided, conds, ckeys)
+
+    def _local_field(
+        self,
+        step: FetchStep,
+        out: OutSelectionSet,
+        type_name: str,
+        subgraph: str,
+        f: NField,
+        path: tuple[str, ...],
+        provided: dict[str, FieldSet],
+        conds: Conditions,
+    ) -> None:
+        composite = bool(f.selections)
+        of = out.field(f.response_key, f.name, f.arguments, f.directives, composite)
+        if not composite:
+            return
+        assert of.selections is not None
+        child_provided = dict(provided.get(f.name, ()))
+        child_provided.update(self.graph.provides(type_name, f.name, subgraph))
+        child_type = f.type_name
+        if self.graph.is_abstract(child_type, subgraph):
+            of.selections.field("__typename", "__typename")
+        child_path = (*path, f.response_key, *("@",) * f.list_depth)
+        self._walk(
+            step,
+            of.selections,
+            child_type,
+            subgraph,
+            f.selections,
+            child_path,
+            child_provided,
+            conds | frozenset(conditions_of(f.directives)),
+            client_keys(f.selections),
+        )
+
+    def _walk_fragment(
+        self,
+        step: FetchStep,
+        out: OutSelectionSet,
+        type_name: str,
+        subgraph: str,
+        frag: NFragment,
+        path: tuple[str, ...],
+        provided: dict[str, FieldSet],
+        conds: Conditions,
+        ckeys: ClientKeys,
+    ) -> None:
+        graph = self.graph
+        inner_conds = conds | frozenset(conditions_of(frag.directives))
+        condition = frag.type_condition
+        if condition is None or condition == type_name:
+            target = out.fragment(None, frag.directives) if frag.directives else out
+            self._walk(step, target, type_name, subgraph, frag.selections, path, provided, inner_conds, ckeys)
+            return
+        if graph.is_interface_object(type_name, subgraph):
+            # The subgraph cannot tell implementations apart: continue where the interface is real.
+            self._jump(step, out, type_name, subgraph, frag, path, provided, conds, ckeys)
+            return
+        if not graph.is_abstract(type_name, subgraph):
+            # An object type here: the fragment applies only if the object is (or implements) the condition.
+            if type_name in graph.supergraph_possible_types(condition):
+                target = out.fragment(None, frag.directives) if frag.directives else out
+                self._walk(
+                    step, target, type_name, subgraph, frag.selections, path, provided, inner_conds, ckeys
+                )
+            return
+        possible = graph.possible_types(type_name, subgraph)
+        wanted = set(graph.supergraph_possible_types(condition))
+        if not graph.is_abstract(condition):
+            if condition in possible:
+                target = out.fragment(condition, frag.directives)
+                self._walk(
+                    step, target, condition, subgraph, frag.selections, path, provided, inner_conds, ckeys
+                )
+            return
+        for t in possible:
+            if t in wanted:
+                target = out.fragment(t, frag.directives)
+                self._walk(step, target, t, subgraph, frag.selections, path, provided, inner_conds, ckeys)
+
+    # -- entity moves ------------------------------------------------------------------------------------
+
+    def _jump(
+        self,
+        step: FetchStep,
+        out: OutSelectionSet,
+        type_name: str,
+        subgraph: str,
+        sel: NSelection,
+        path: tuple[str, ...],
+        provided: dict[str, FieldSet],
+        conds: Conditions,
+        ckeys: ClientKeys,
+    ) -> None:
+        field_name = sel.name if isinstance(sel, NField) else "__typename"
+        selections: list[NSelection] = sel.selections if isinstance(sel, NField) else [sel]
+        jump = self._best_jump(step, type_name, subgraph, field_name, selections, path, provided)
+        target = jump.edge.target
+        entity_type = jump.edge.type_name
+        requires = self.graph.requires(entity_type, field_name, target) if isinstance(sel, NField) else None
+        step2 = self._enter(step, out, type_name, subgraph, path, jump, provided, conds, ckeys, requires, 0)
+        entity_out = step2.selections.fragment(entity_type)
+        if self.graph.is_abstract(entity_type, target):
+            entity_out.field("__typename", "__typename")
+        self._walk(step2, entity_out, entity_type, target, [sel], path, {}, conds, ckeys)
+
+    def _best_jump(
+        self,
+        step: FetchStep,
+        type_name: str,
+        subgraph: str,
+        field_name: str,
+        selections: list[NSelection],
+        path: tuple[str, ...],
+        provided: dict[str, FieldSet],
+    ) -> Jump:
+        jumps = candidate_jumps(self.graph, type_name, subgraph, field_name)
+        if not jumps:
+            raise PlanningError(
+                "UNSATISFIABLE",
+                f"{type_name}.{field_name} cannot be reached from subgraph {subgraph!r}: no subgraph that resolves "
+                "it has a resolvable @key for the type",
+                tuple(p for p in path if p != "@"),
+            )
+        existing = {k[0] for k in self._entity_steps if k[1] == path and k[2] == frozenset({step.id})}
+
+        def cost(j: Jump) -> tuple[int, int, int, str]:
+            depth = 0 if available(self.graph, type_name, subgraph, j.edge.key, provided) else 1
+            req = self.graph.requires(j.edge.type_name, field_name, j.edge.target)
+            if req is not None and not available(self.graph, type_name, subgraph, req[0], provided):
+                depth += 1
+            fetches = local_misses(self.graph, j.edge.type_name, j.edge.target, selections, {})
+            fetches += 0 if j.edge.target in existing else 1
+            return (depth, fetches, self.graph.order[j.edge.target], j.edge.key_text)
+
+        return min(jumps, key=cost)
+
+    def _enter(
+        self,
+        step: FetchStep,
+        out: OutSelectionSet,
+        type_name: str,
+        subgraph: str,
+        path: tuple[str, ...],
+        jump: Jump,
+        provided: dict[str, FieldSet],
+        conds: Conditions,
+        ckeys: ClientKeys,
+        requires: tuple[FieldSet, str] | None,
+        hops: int,
+    ) -> FetchStep:
+        """The entity step behind ``jump``; the current step fetches the representation it needs."""
+        if hops > _MAX_HOPS:
+            raise PlanningError(
+                "UNSATISFIABLE",
+                f"no way to collect the key fields of {type_name} for subgraph {jump.edge.target!r}",
+                tuple(p for p in path if p != "@"),
+            )
+        out.field("__typename", "__typename")
+        rep: RepTree = {"__typename": ("__typename", {})}
+        deps = {step.id}
+        d, r = self._require(
+            step, out, type_name, subgraph, jump.edge.key, path, provided, conds, ckeys, hops
+        )
+        deps |= d
+        _merge_rep(rep, r)
+        if requires is not None:
+            d, r = self._require(
+                step, out, type_name, subgraph, requires[0], path, provided, conds, ckeys, hops
+            )
+            deps |= d
+            _merge_rep(rep, r)
+        key = (jump.edge.target, path, frozenset(deps), self.operation.kind, step.group)
+        target = self._entity_steps.get(key)
+        if target is None:
+            target = self._new_step(jump.edge.target, path, True, deps, step.group)
+            self._entity_steps[key] = target
+        target.entries.append(conds)
+        _merge_rep(target.requires.setdefault(type_name, {}), rep)
+        if jump.rewrite_from is not None:
+            target.rewrites[type_name] = jump.edge.type_name
+        return target
+
+    def _require(
+        self,
+        step: FetchStep,
+        out: OutSelectionSet,
+        type_name: str,
+        subgraph: str,
+        fields: FieldSet,
+        path: tuple[str, ...],
+        provided: dict[str, FieldSet],
+        conds: Conditions,
+        ckeys: ClientKeys,
+        hops: int,
+    ) -> tuple[set[int], RepTree]:
+        """Fetch a key or @requires field set at the current object; returns the steps that provide it."""
+        deps: set[int] = set()
+        rep: RepTree = {}
+        graph = self.graph
+        for name, sub in fields:
+            if name == "__typename":
+                rep[name] = ("__typename", {})
+                continue
+            if graph.resolvable(type_name, name, subgraph) or name in provided:
+                response_key = _planner_key(name, ckeys)
+                of = out.field(response_key, name, (), (), composite=bool(sub))
+                child: RepTree = {}
+                if sub:
+                    assert of.selections is not None
+                    child_type, depth = graph.field_type(type_name, name)
+                    d, child = self._require(
+                        step,
+                        of.selections,
+                        child_type,
+                        subgraph,
+                        sub,
+                        (*path, response_key, *("@",) * depth),
+                        dict(provided.get(name, ())),
+                        conds,
+                        {},
+                        hops,
+                    )
+                    deps |= d
+                rep[name] = (response_key, child)
+                continue
+            jump = self._best_jump(step, type_name, subgraph, name, [], path, provided)
+            req = graph.requires(jump.edge.type_name, name, jump.edge.target)
+            step3 = self._enter(
+                step, out, type_name, subgraph, path, jump, provided, conds, ckeys, req, hops + 1
+            )
+            entity_out = step3.selections.fragment(jump.edge.type_name)
+            d, r = self._require(
+                step3,
+                entity_out,
+                jump.edge.type_name,
+                jump.edge.target,
+                ((name, sub),),
+                path,
+                {},
+                conds,
+                ckeys,
+                hops + 1,
+            )
+            deps |= d | {step3.id}
+            _merge_rep(rep, r)
+        return deps, rep
+
+
+def _planner_key(name: str, ckeys: ClientKeys) -> str:
+    """The response key for a field the planner adds: its name, unless the client uses that key otherwise."""
+    used = ckeys.get(name)
+    if used is None or used == (name, ""):
+        return name
+    return f"__fk_{name}"
+
+
+def build_fetch_steps(graph: QueryGraph, operation: NOperation) -> list[FetchStep]:
+    """Plan every selected field into fetch steps (ids are a topological order: dependencies come first)."""
+    builder = _StepBuilder(graph, operation)
+    builder.plan_root()
+    return builder.steps

@@ -1,0 +1,40 @@
+"""The query planner: operation + supergraph -> query plan, a pure function (no I/O, deterministic).
+
+Stages (after Hive Router's planner): normalise the operation (normalize.py) -> query graph of the supergraph
+(query_graph.py, cached) -> best entity moves (paths.py) while building fetch steps (fetch_steps.py) ->
+optimisation passes (optimize.py) -> plan nodes (build_plan.py).
+"""
+
+from __future__ import annotations
+
+from graphql import DocumentNode
+
+from gateway.composition.supergraph import Supergraph
+from gateway.planning.build_plan import build_plan_node
+from gateway.planning.fetch_steps import build_fetch_steps
+from gateway.planning.normalize import normalize_operation
+from gateway.planning.optimize import optimize
+from gateway.planning.plan import QueryPlan
+from gateway.planning.query_graph import query_graph
+
+__all__ = ["plan_operation"]
+
+
+def plan_operation(
+    supergraph: Supergraph,
+    document: DocumentNode,
+    operation_name: str | None,
+    *,
+    override_labels: frozenset[str] = frozenset(),
+) -> QueryPlan:
+    """Plan one operation of a document already validated against ``supergraph.api_schema``.
+
+    ``override_labels`` are the progressive-override labels enabled for this request (``@override(label:)``):
+    a field overridden with an enabled label is resolved by the overriding subgraph, otherwise by the original.
+    Raises ``PlanningError`` when the operation cannot be planned.
+    """
+    operation = normalize_operation(supergraph.api_schema, document, operation_name)
+    graph = query_graph(supergraph, override_labels)
+    steps = optimize(build_fetch_steps(graph, operation))
+    node = build_plan_node(steps, operation.variables, operation.name)
+    return QueryPlan(node=node, document=document, operation_name=operation_name)

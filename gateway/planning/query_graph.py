@@ -1,0 +1,250 @@
+"""The query graph: nodes are "type T in subgraph S", edges are the moves a plan can make between them.
+
+Edges (after Hive Router's and Apollo's query graphs, https://www.apollographql.com/docs/federation/query-plans):
+
+* field edges: ``T.f`` resolvable in S (``@join__field`` not external, not overridden away; ``@override`` labels
+  decided by the request's enabled labels);
+* key (entity) edges: from (T, S) to (T, S2) when S2 declares a resolvable ``@key`` on T
+  (``@join__type(key:, resolvable: true)``), entered with a representation;
+* abstract edges: from an interface or union in S to each object type S can return for it
+  (``@join__implements``, ``@join__unionMember``);
+* interface-object edges: from an object T to its interface I in a subgraph where I is an ``@interfaceObject``.
+
+The graph is built once per supergraph and set of enabled override labels, and cached.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from functools import lru_cache
+
+from graphql import FieldNode, InlineFragmentNode, SelectionSetNode, parse
+
+from gateway.composition.supergraph import Supergraph, SupergraphField, TypeKind
+
+__all__ = ["FieldSet", "KeyEdge", "QueryGraph", "parse_field_set", "query_graph"]
+
+# A field set (``@key``/``@requires``/``@provides``) as a tree: field name -> sub-selection.
+FieldSet = tuple[tuple[str, "FieldSet"], ...]
+
+
+def _to_tree(selection_set: SelectionSetNode | None) -> FieldSet:
+    if selection_set is None:
+        return ()
+    out: dict[str, FieldSet] = {}
+    for s in selection_set.selections:
+        if isinstance(s, FieldNode):
+            out[s.name.value] = _merge_trees(out.get(s.name.value, ()), _to_tree(s.selection_set))
+        elif isinstance(s, InlineFragmentNode):
+            # Type conditions inside field sets are rare; the fields they name are what matters here.
+            for name, sub in _to_tree(s.selection_set):
+                out[name] = _merge_trees(out.get(name, ()), sub)
+    return tuple(out.items())
+
+
+def _merge_trees(a: FieldSet, b: FieldSet) -> FieldSet:
+    if not a:
+        return b
+    if not b:
+        return a
+    merged = dict(a)
+    for name, sub in b:
+        merged[name] = _merge_trees(merged.get(name, ()), sub)
+    return tuple(merged.items())
+
+
+@lru_cache(maxsize=4096)
+def parse_field_set(text: str) -> FieldSet:
+    """Parse a federation field set (``"id organization { id }"``) into a tree."""
+    doc = parse("{" + text + "}", no_location=True)
+    op = doc.definitions[0]
+    return _to_tree(op.selection_set)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class KeyEdge:
+    """A way into subgraph ``target`` for entity ``type_name``: its representation carries ``key``."""
+
+    target: str
+    type_name: str
+    key: FieldSet
+    key_text: str
+
+
+class QueryGraph:
+    """Lookups over the (type, subgraph) graph of one supergraph and one set of enabled override labels."""
+
+    def __init__(self, supergraph: Supergraph, override_labels: frozenset[str]) -> None:
+        self.supergraph = supergraph
+        self.override_labels = override_labels
+        self.order = {name: i for i, name in enumerate(sorted(supergraph.subgraphs))}
+        self._resolvers: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._keys: dict[str, tuple[KeyEdge, ...]] = {}
+        self._possible: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._field_types: dict[tuple[str, str], tuple[str, int]] = {}
+
+    # -- nodes -----------------------------------------------------------------------------------------------
+
+    def has_type(self, type_name: str, subgraph: str) -> bool:
+        t = self.supergraph.types.get(type_name)
+        return t is not None and subgraph in t.subgraphs
+
+    def is_interface_object(self, type_name: str, subgraph: str) -> bool:
+        t = self.supergraph.types.get(type_name)
+        if t is None:
+            return False
+        tis = t.subgraphs.get(subgraph)
+        return tis is not None and tis.is_interface_object
+
+    def is_abstract(self, type_name: str, subgraph: str | None = None) -> bool:
+        """Interfaces and unions, except an interface that ``subgraph`` sees as an object (@interfaceObject)."""
+        t = self.supergraph.types.get(type_name)
+        if t is None or t.kind not in (TypeKind.INTERFACE, TypeKind.UNION):
+            return False
+        return subgraph is None or not self.is_interface_object(type_name, subgraph)
+
+    def field_type(self, type_name: str, field_name: str) -> tuple[str, int]:
+        """The named type of a field and how many lists wrap it."""
+        cached = self._field_types.get((type_name, field_name))
+        if cached is None:
+            text = self.supergraph.field(type_name, field_name).type
+            cached = (text.replace("[", "").replace("]", "").replace("!", ""), text.count("["))
+            self._field_types[(type_name, field_name)] = cached
+        return cached
+
+    # -- field edges -----------------------------------------------------------------------------------------
+
+    def resolvers(self, type_name: str, field_name: str) -> tuple[str, ...]:
+        """Subgraphs that resolve ``type_name.field_name`` themselves, in a stable order."""
+        key = (type_name, field_name)
+        found = self._resolvers.get(key)
+        if found is None:
+            t = self.supergraph.types.get(type_name)
+            sf = t.fields.get(field_name) if t is not None else None
+            found = self._active(sf) if sf is not None else ()
+            self._resolvers[key] = found
+        return found
+
+    def _active(self, sf: SupergraphField) -> tuple[str, ...]:
+        graphs: list[str] = []
+        for g, f in sf.subgraphs.items():
+            if f.external or f.used_overridden:
+                continue
+            if f.override_label is not None:
+                # Progressive @override: the winner (``override`` set) serves the field when the label is
+                # enabled for this request, the graph it was taken from serves it otherwise.
+                enabled = f.override_label in self.override_labels
+                if (f.override is not None) != enabled:
+                    continue
+            graphs.append(g)
+        return tuple(sorted(graphs, key=lambda g: self.order.get(g, 0)))
+
+    def resolvable(self, type_name: str, field_name: str, subgraph: str) -> bool:
+        if field_name == "__typename":
+            return True
+        return subgraph in self.resolvers(type_name, field_name)
+
+    def provides(self, type_name: str, field_name: str, subgraph: str) -> FieldSet:
+        """The ``@provides`` of the field in that subgraph (fields that come along without a jump)."""
+        fis = self.supergraph.field(type_name, field_name).subgraphs.get(subgraph)
+        return parse_field_set(fis.provides) if fis is not None and fis.provides else ()
+
+    def requires(self, type_name: str, field_name: str, subgraph: str) -> tuple[FieldSet, str] | None:
+        t = self.supergraph.types.get(type_name)
+        sf = t.fields.get(field_name) if t is not None else None
+        fis = sf.subgraphs.get(subgraph) if sf is not None else None
+        if fis is None or not fis.requires:
+            return None
+        return parse_field_set(fis.requires), fis.requires
+
+    # -- key edges ------------------------------------------------------------------------------------------
+
+    def keys(self, type_name: str) -> tuple[KeyEdge, ...]:
+        """Every resolvable key edge into ``type_name`` (``resolvable: false`` keys are never targets)."""
+        found = self._keys.get(type_name)
+        if found is None:
+            t = self.supergraph.types.get(type_name)
+            edges: list[KeyEdge] = []
+            if t is not None:
+                for g in sorted(t.subgraphs, key=lambda g: self.order.get(g, 0)):
+                    for k in t.subgraphs[g].keys:
+                        if k.resolvable:
+                            edges.append(KeyEdge(g, type_name, parse_field_set(k.fields), k.fields))
+            found = tuple(edges)
+            self._keys[type_name] = found
+        return found
+
+    def key_fields(self, type_name: str, subgraph: str) -> set[str]:
+        return {name for k in self.keys(type_name) if k.target == subgraph for name, _ in k.key}
+
+    # -- abstract and interface-object edges -----------------------------------------------------------------
+
+    def possible_types(self, type_name: str, subgraph: str) -> tuple[str, ...]:
+        """Object types ``subgraph`` can return where it returns ``type_name`` (itself for an object)."""
+        key = (type_name, subgraph)
+        found = self._possible.get(key)
+        if found is None:
+            found = self._compute_possible(type_name, subgraph)
+            self._possible[key] = found
+        return found
+
+    def _compute_possible(self, type_name: str, subgraph: str) -> tuple[str, ...]:
+        t = self.supergraph.types.get(type_name)
+        if t is None:
+            return ()
+        if t.kind == TypeKind.OBJECT or self.is_interface_object(type_name, subgraph):
+            return (type_name,)
+        if t.kind == TypeKind.UNION:
+            return tuple(sorted(m for m, graphs in t.union_members.items() if subgraph in graphs))
+        out: list[str] = []
+        for other in self.supergraph.types.values():
+            if other.kind == TypeKind.OBJECT and subgraph in other.implements.get(type_name, set()):
+                out.append(other.name)
+        return tuple(sorted(out))
+
+    def supergraph_possible_types(self, type_name: str) -> tuple[str, ...]:
+        t = self.supergraph.types.get(type_name)
+        if t is None:
+            return ()
+        if t.kind == TypeKind.OBJECT:
+            return (type_name,)
+        if t.kind == TypeKind.UNION:
+            return tuple(sorted(t.union_members))
+        return tuple(
+            sorted(
+                o.name
+                for o in self.supergraph.types.values()
+                if o.kind == TypeKind.OBJECT and type_name in o.implements
+            )
+        )
+
+    def interface_objects(self, type_name: str, field_name: str) -> list[tuple[str, str]]:
+        """(interface, subgraph) pairs where an @interfaceObject of one of T's interfaces resolves the field."""
+        t = self.supergraph.types.get(type_name)
+        out: list[tuple[str, str]] = []
+        if t is None:
+            return out
+        for iface in sorted(t.implements):
+            for g in self.resolvers(iface, field_name):
+                if self.is_interface_object(iface, g):
+                    out.append((iface, g))
+        return out
+
+
+_CACHE: dict[int, tuple[weakref.ref[Supergraph], dict[frozenset[str], QueryGraph]]] = {}
+
+
+def query_graph(supergraph: Supergraph, override_labels: frozenset[str] = frozenset()) -> QueryGraph:
+    """The cached query graph of a supergraph (built on first use, dropped with the supergraph)."""
+    entry = _CACHE.get(id(supergraph))
+    if entry is None or entry[0]() is not supergraph:
+        key = id(supergraph)
+        entry = (weakref.ref(supergraph, lambda _ref: _CACHE.pop(key, None)), {})
+        _CACHE[key] = entry
+    graphs = entry[1]
+    graph = graphs.get(override_labels)
+    if graph is None:
+        graph = QueryGraph(supergraph, override_labels)
+        graphs[override_labels] = graph
+    return graph

@@ -1,0 +1,161 @@
+"""Subgraph selection sets as the planner builds them, and their compact GraphQL text.
+
+Fields are keyed by response key plus directives, so a client field and a field the planner adds for a key or
+``@requires`` merge when they are the same field, and stay apart when only their directives differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphql import ArgumentNode, DirectiveNode, VariableNode, print_ast, visit
+from graphql.language import Visitor
+
+__all__ = ["OutField", "OutFragment", "OutSelectionSet", "variables_in"]
+
+
+@dataclass
+class OutField:
+    response_key: str
+    name: str
+    arguments: tuple[ArgumentNode, ...] = ()
+    directives: tuple[DirectiveNode, ...] = ()
+    selections: OutSelectionSet | None = None
+
+    def text(self, out: list[str]) -> None:
+        if self.response_key != self.name:
+            out.append(self.response_key)
+            out.append(":")
+        out.append(self.name)
+        if self.arguments:
+            out.append("(")
+            out.append(",".join(f"{a.name.value}:{print_ast(a.value)}" for a in self.arguments))
+            out.append(")")
+        for d in self.directives:
+            out.append(_directive_text(d))
+        if self.selections is not None:
+            self.selections.text(out)
+
+
+@dataclass
+class OutFragment:
+    type_condition: str | None
+    directives: tuple[DirectiveNode, ...]
+    selections: OutSelectionSet
+
+    def text(self, out: list[str]) -> None:
+        out.append("...")
+        if self.type_condition is not None:
+            out.append(" on ")
+            out.append(self.type_condition)
+        for d in self.directives:
+            out.append(_directive_text(d))
+        self.selections.text(out)
+
+
+def _directive_text(d: DirectiveNode) -> str:
+    if not d.arguments:
+        return f" @{d.name.value}"
+    args = ",".join(f"{a.name.value}:{print_ast(a.value)}" for a in d.arguments)
+    return f" @{d.name.value}({args})"
+
+
+@dataclass
+class OutSelectionSet:
+    """An ordered selection set: fields by (response key, directives), then fragments."""
+
+    fields: dict[tuple[str, str], OutField] = field(default_factory=dict)
+    fragments: dict[tuple[str | None, str], OutFragment] = field(default_factory=dict)
+
+    def field(
+        self,
+        response_key: str,
+        name: str,
+        arguments: tuple[ArgumentNode, ...] = (),
+        directives: tuple[DirectiveNode, ...] = (),
+        composite: bool = False,
+    ) -> OutField:
+        ident = (response_key, " ".join(print_ast(d) for d in directives) if directives else "")
+        f = self.fields.get(ident)
+        if f is None:
+            f = OutField(response_key, name, arguments, directives, OutSelectionSet() if composite else None)
+            self.fields[ident] = f
+        elif composite and f.selections is None:
+            f.selections = OutSelectionSet()
+        return f
+
+    def has_field(self, response_key: str) -> bool:
+        return (response_key, "") in self.fields
+
+    def fragment(
+        self, type_condition: str | None, directives: tuple[DirectiveNode, ...] = ()
+    ) -> OutSelectionSet:
+        ident = (type_condition, " ".join(print_ast(d) for d in directives) if directives else "")
+        frag = self.fragments.get(ident)
+        if frag is None:
+            frag = OutFragment(type_condition, directives, OutSelectionSet())
+            self.fragments[ident] = frag
+        return frag.selections
+
+    def is_empty(self) -> bool:
+        return not self.fields and all(f.selections.is_empty() for f in self.fragments.values())
+
+    def text(self, out: list[str]) -> None:
+        out.append("{")
+        first = True
+        for f in self.fields.values():
+            if not first:
+                out.append(" ")
+            first = False
+            f.text(out)
+        for frag in self.fragments.values():
+            if frag.selections.is_empty():
+                continue
+            if not first:
+                out.append(" ")
+            first = False
+            frag.text(out)
+        out.append("}")
+
+    def merge(self, other: OutSelectionSet) -> None:
+        """Add ``other``'s selections (used when two fetches to the same place are merged)."""
+        for ident, f in other.fields.items():
+            mine = self.fields.get(ident)
+            if mine is None:
+                self.fields[ident] = f
+            elif f.selections is not None:
+                if mine.selections is None:
+                    mine.selections = f.selections
+                else:
+                    mine.selections.merge(f.selections)
+        for frag_ident, frag in other.fragments.items():
+            existing = self.fragments.get(frag_ident)
+            if existing is None:
+                self.fragments[frag_ident] = frag
+            else:
+                existing.selections.merge(frag.selections)
+
+
+class _VariableCollector(Visitor):
+    def __init__(self, names: dict[str, None]) -> None:
+        super().__init__()
+        self.names = names
+
+    def enter_variable(self, node: VariableNode, *_args: object) -> None:
+        self.names.setdefault(node.name.value, None)
+
+
+def variables_in(selections: OutSelectionSet, names: dict[str, None]) -> None:
+    """Collect the variables used in arguments and directives, in order of appearance."""
+    collector = _VariableCollector(names)
+    for f in selections.fields.values():
+        for a in f.arguments:
+            visit(a.value, collector)
+        for d in f.directives:
+            visit(d, collector)
+        if f.selections is not None:
+            variables_in(f.selections, names)
+    for frag in selections.fragments.values():
+        for d in frag.directives:
+            visit(d, collector)
+        variables_in(frag.selections, names)
