@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import orjson
+
 from ..planning.plan import FieldSelection, InlineFragmentSelection, RequiresSelection
 
 __all__ = [
@@ -173,7 +175,7 @@ class EntityBatch:
         self._index: dict[Any, int] = {}
 
     def add(self, representation: dict[str, Any], obj: dict[str, Any], path: ResponsePath) -> None:
-        key = _freeze(representation)
+        key = orjson.dumps(representation)  # JSON identity: true != 1, unlike Python equality
         i = self._index.get(key)
         if i is None:
             self._index[key] = len(self.representations)
@@ -181,15 +183,3 @@ class EntityBatch:
             self.origins.append([(obj, path)])
         else:
             self.origins[i].append((obj, path))
-
-
-def _freeze(value: Any) -> Any:
-    # Hashable identity of a JSON value; cheaper than serialising for the flat representations keys usually are.
-    if type(value) is dict:
-        return tuple((k, _freeze(v)) for k, v in value.items())
-    if type(value) is list:
-        return ("__list__", *(_freeze(v) for v in value))
-    if value is None or type(value) is str or type(value) is int:
-        return value
-    # True == 1 and 1 == 1.0 in Python but not in JSON: keep the type in the identity.
-    return (type(value).__name__, repr(value))

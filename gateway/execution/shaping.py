@@ -41,6 +41,7 @@ _LEAF = 0
 _COMPOSITE = 1
 _TYPENAME = 2
 _VERBATIM = 3  # introspection root fields, answered already shaped by graphql-core
+_PLAIN_LEAF = 4  # a scalar (not enum) that is not a list: copied as is when not null
 # Type wrappers, outermost first.
 _NON_NULL = 1
 _LIST = 2
@@ -49,7 +50,20 @@ _INTROSPECTION_ROOT_FIELDS = frozenset({"__schema", "__type"})
 
 
 class _Field:
-    __slots__ = ("child", "enum_values", "key", "kind", "name", "nodes", "parent_type", "wrappers")
+    __slots__ = (
+        "child",
+        "enum_values",
+        "item_non_null",
+        "key",
+        "kind",
+        "name",
+        "nodes",
+        "non_null",
+        "object_items",
+        "parent_type",
+        "single_object",
+        "wrappers",
+    )
 
     def __init__(
         self,
@@ -70,6 +84,14 @@ class _Field:
         self.nodes = nodes
         self.child = child
         self.enum_values = enum_values
+        self.non_null = wrappers[:1] == (_NON_NULL,)
+        if kind == _LEAF and enum_values is None and wrappers in ((), (_NON_NULL,)):
+            self.kind = _PLAIN_LEAF
+        # [T] / [T!] (possibly non-null) of an object type: list items shaped without the generic recursion.
+        inner = wrappers[1:] if self.non_null else wrappers
+        self.object_items = kind == _COMPOSITE and inner in ((_LIST,), (_LIST, _NON_NULL))
+        self.item_non_null = inner == (_LIST, _NON_NULL)
+        self.single_object = kind == _COMPOSITE and inner == ()
 
 
 class SelectionShape:
@@ -384,20 +406,59 @@ class ResponseShaper:
                 out[key] = typename
                 continue
             value = src.get(key)
-            if kind == _VERBATIM:
+            if (kind == _PLAIN_LEAF and value is not None) or kind == _VERBATIM:
                 out[key] = value
                 continue
             link = (path, key)
-            if value is None and marked is not None:
-                mark = marked[1].get(key)
-                if mark is not None:
-                    error_path = _path_list(link)
-                    self._add_error({**mark.error, "path": error_path}, error_path)
+            if value is None:
+                if marked is not None:
+                    mark = marked[1].get(key)
+                    if mark is not None:
+                        error_path = _path_list(link)
+                        self._add_error({**mark.error, "path": error_path}, error_path)
+            elif f.single_object and type(value) is dict:
+                assert f.child is not None
+                result = self._object(f.child, value, link)
+                if result is None and f.non_null:
+                    self._null_error(f, link)
+                    return None
+                out[key] = result
+                continue
+            elif f.object_items and type(value) is list:
+                result = self._object_list(f, value, link)
+                if result is None and f.non_null:
+                    self._null_error(f, link)
+                    return None
+                out[key] = result
+                continue
             result = self._value(f, 0, value, link)
             if result is _BUBBLE:
                 return None
             out[key] = result
         return out
+
+    def _object_list(self, f: _Field, value: list[Any], link: _PathLink) -> list[Any] | None:
+        child = f.child
+        assert child is not None
+        items: list[Any] = []
+        for i, item in enumerate(value):
+            item_link = (link, i)
+            if type(item) is dict:
+                result = self._object(child, item, item_link)
+            elif item is None:
+                result = None
+            else:
+                result = self._invalid(f, item_link, "an object")
+            if result is None and f.item_non_null:
+                self._null_error(f, item_link)
+                return None
+            items.append(result)
+        return items
+
+    def _null_error(self, f: _Field, link: _PathLink) -> None:
+        path = _path_list(link)
+        message = f"Cannot return null for non-nullable field {f.parent_type}.{f.name}."
+        self._add_error({"message": message, "path": path}, path)
 
     def _value(self, f: _Field, depth: int, value: Any, link: _PathLink) -> Any:
         wrappers = f.wrappers
@@ -405,9 +466,7 @@ class ResponseShaper:
         if wrapper == _NON_NULL:
             result = self._value(f, depth + 1, value, link)
             if result is None:
-                path = _path_list(link)
-                message = f"Cannot return null for non-nullable field {f.parent_type}.{f.name}."
-                self._add_error({"message": message, "path": path}, path)
+                self._null_error(f, link)
                 return _BUBBLE
             return result
         if value is None:
@@ -422,7 +481,7 @@ class ResponseShaper:
                     return None
                 items.append(result)
             return items
-        if f.kind == _LEAF:
+        if f.kind == _LEAF or f.kind == _PLAIN_LEAF:
             if f.enum_values is not None and (type(value) is not str or value not in f.enum_values):
                 return self._invalid(f, link, "a value of its enum type")
             return value
@@ -431,7 +490,7 @@ class ResponseShaper:
         assert f.child is not None
         return self._object(f.child, value, link)
 
-    def _invalid(self, f: _Field, link: _PathLink, expected: str) -> None:
+    def _invalid(self, f: _Field, link: _PathLink, expected: str) -> Any:
         path = _path_list(link)
         message = f"Subgraph data for field {f.parent_type}.{f.name} is not {expected}."
         self._add_error(

@@ -889,3 +889,40 @@ async def test_key_fields_the_plan_aliased_are_read_from_their_response_key() ->
         "representations": [{"__typename": "Product", "upc": "7"}]
     }
     assert requires[0].to_json()["selections"][1] == {"kind": "Field", "name": "upc", "alias": "__fk_upc"}
+
+
+async def test_null_inside_a_non_null_object_field_bubbles_through_it() -> None:
+    query = "{ featured { upc dimensions { width } } me { id } }"
+    client = ScriptedClient(
+        {
+            "products": lambda r: {"data": {"featured": {"upc": "1", "dimensions": {"width": None}}}},
+            "accounts": lambda r: {"data": {"me": {"id": "u"}}},
+        }
+    )
+    # dimensions is nullable: the null width (Int!) stops there.
+    node = ParallelNode(
+        [
+            FetchNode("products", "{ featured { upc dimensions { width } } }"),
+            FetchNode("accounts", "{ me { id } }"),
+        ]
+    )
+    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    assert result == {
+        "data": {"featured": {"upc": "1", "dimensions": None}, "me": {"id": "u"}},
+        "errors": [
+            {
+                "message": "Cannot return null for non-nullable field Dimensions.width.",
+                "path": ["featured", "dimensions", "width"],
+            }
+        ],
+    }
+    # upc is String! on featured: Product!: the null reaches the root.
+    client = ScriptedClient({"products": lambda r: {"data": {"featured": {"upc": None}}}})
+    node2 = FetchNode("products", "{ featured { upc } }")
+    result = await Executor(SUPERGRAPH, client).execute(plan("{ featured { upc } }", node2), {})
+    assert result == {
+        "data": None,
+        "errors": [
+            {"message": "Cannot return null for non-nullable field Product.upc.", "path": ["featured", "upc"]}
+        ],
+    }
