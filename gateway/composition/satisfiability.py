@@ -1,0 +1,266 @@
+"""Satisfiability: every field a client can select must be reachable through some sequence of subgraph fetches.
+
+The graph has a node per (type, subgraph) and edges for field moves (inside one subgraph), abstract moves
+(an interface or union to its possible types in that subgraph) and entity moves (to another subgraph through
+one of its resolvable ``@key``s whose fields the current subgraph can provide; interface objects included).
+Nodes reachable from the root types are explored once; a field is satisfiable when some reachable node of its
+type is in a subgraph that resolves it (and whose ``@requires`` can be met). Apollo's composition does the same
+check path by path (``SATISFIABILITY_ERROR``); this is the node-level version of it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from gateway.composition.errors import CompositionError
+from gateway.composition.field_set import walk_field_set
+from gateway.composition.merge import MergedField, MergedSupergraph, MergedType
+from gateway.composition.supergraph import Key, TypeKind
+from gateway.composition.types import named
+
+__all__ = ["check_satisfiability"]
+
+_Node = tuple[str, str]  # (type name, subgraph name)
+
+
+@dataclass(frozen=True)
+class _Step:
+    previous: _Node | None
+    label: str  # "field name", "... on Type" or "" for an entity move
+
+
+class _Graph:
+    def __init__(self, model: MergedSupergraph) -> None:
+        self.model = model
+        self.subs = {s.name: s for s in model.subgraphs}
+        self.collect_cache: dict[tuple[str, str, str], bool] = {}
+        # For each type name: the interfaces (with keys somewhere) it implements in the supergraph.
+        self.entity_interfaces: dict[str, list[str]] = {}
+        for t in model.types.values():
+            for i in t.implements:
+                it = model.types.get(i)
+                if it is not None and any(s.keys for s in it.sources.values()):
+                    self.entity_interfaces.setdefault(t.name, []).append(i)
+
+    def resolves(self, graph: str, t: MergedType, f: MergedField) -> bool:
+        decl = f.sources.get(graph)
+        return decl is not None and not decl.external and graph not in f.overridden
+
+    def can_collect(self, graph: str, type_name: str, key: Key) -> bool:
+        cache_key = (graph, type_name, key.fields)
+        hit = self.collect_cache.get(cache_key)
+        if hit is not None:
+            return hit
+        sub = self.subs[graph]
+        ok = False
+        if sub.schema.get_type(type_name) is not None:
+            selected, problems = walk_field_set(sub.schema, type_name, key.fields)
+            ok = not problems and all(self.local(graph, s.type_name, s.field_name) for s in selected)
+        self.collect_cache[cache_key] = ok
+        return ok
+
+    def local(self, graph: str, type_name: str, field_name: str) -> bool:
+        mt = self.model.types.get(type_name)
+        if mt is None:
+            return False
+        mf = mt.fields.get(field_name)
+        if mf is None:
+            # A subgraph's interface-object type is an interface in the supergraph: look at its own declaration.
+            decl = self.subs[graph].types.get(type_name)
+            return decl is not None and field_name in decl.fields and not decl.fields[field_name].external
+        return self.resolves(graph, mt, mf)
+
+    def possible_types(self, graph: str, abstract: str) -> list[str]:
+        sub = self.subs[graph]
+        t = sub.types.get(abstract)
+        if t is None or t.interface_object:
+            return []
+        if t.kind is TypeKind.UNION:
+            return list(t.members)
+        if t.kind is TypeKind.INTERFACE:
+            return [o.name for o in sub.types.values() if abstract in o.interfaces]
+        return []
+
+    def entity_moves(self, node: _Node) -> list[tuple[_Node, Key]]:
+        type_name, graph = node
+        out: list[tuple[_Node, Key]] = []
+        targets = [type_name, *self.entity_interfaces.get(type_name, ())]
+        for target in targets:
+            mt = self.model.types.get(target)
+            if mt is None:
+                continue
+            for other, decl in mt.sources.items():
+                if other == graph:
+                    continue
+                for key in decl.keys:
+                    if key.resolvable and self.can_collect(graph, type_name, key):
+                        out.append(((target, other), key))
+                        break
+        return out
+
+    def explore(self) -> dict[_Node, _Step]:
+        seen: dict[_Node, _Step] = {}
+        queue: deque[_Node] = deque()
+        for root in ("Query", "Mutation", "Subscription"):
+            mt = self.model.types.get(root)
+            for graph in mt.sources if mt else ():
+                node = (root, graph)
+                seen[node] = _Step(None, root)
+                queue.append(node)
+        while queue:
+            node = queue.popleft()
+            type_name, graph = node
+            decl = self.subs[graph].types.get(type_name)
+            mt = self.model.types.get(type_name)
+            if decl is None or mt is None:
+                continue
+            moves: list[tuple[_Node, str]] = []
+            for fname in decl.fields:
+                mf = mt.fields.get(fname)
+                if (
+                    mf is None
+                    or (not self.resolves(graph, mt, mf)
+                    and not (decl.interface_object and not decl.fields[fname].external))
+                ):
+                    continue
+                target = named(decl.fields[fname].type)
+                if self.subs[graph].types.get(target) is not None:
+                    moves.append(((target, graph), fname))
+            moves.extend(((v, graph), f"... on {v}") for v in self.possible_types(graph, type_name))
+            moves.extend((n, "") for n, _ in self.entity_moves(node))
+            for nxt, label in moves:
+                if nxt not in seen:
+                    seen[nxt] = _Step(node, label)
+                    queue.append(nxt)
+        return seen
+
+
+def _query_path(seen: dict[_Node, _Step], node: _Node, leaf: str) -> str:
+    labels: list[str] = [leaf]
+    root = "Query"
+    current: _Node | None = node
+    while current is not None:
+        step = seen[current]
+        if step.previous is None:
+            root = step.label
+            break
+        if step.label:
+            labels.append(step.label)
+        current = step.previous
+    labels.reverse()
+    text = " { ".join(labels) + " }" * (len(labels) - 1)
+    prefix = {"Query": "", "Mutation": "mutation ", "Subscription": "subscription "}.get(root, "")
+    return f"{prefix}{{ {text} }}"
+
+
+def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
+    """One ``SATISFIABILITY_ERROR`` per client-selectable field that no sequence of fetches can resolve."""
+    graph = _Graph(model)
+    seen = graph.explore()
+    by_type: dict[str, list[str]] = {}
+    for type_name, g in seen:
+        by_type.setdefault(type_name, []).append(g)
+    errors: list[CompositionError] = []
+    for mt in model.types.values():
+        if mt.kind is not TypeKind.OBJECT or mt.inaccessible or mt.name not in by_type:
+            continue
+        reached = by_type[mt.name]
+        for mf in mt.fields.values():
+            if mf.inaccessible:
+                continue
+            problem = _field_problem(graph, seen, by_type, mt, mf, reached)
+            if problem is None:
+                continue
+            query = _query_path(seen, (mt.name, reached[0]), mf.name)
+            errors.append(
+                CompositionError.of(
+                    "SATISFIABILITY_ERROR",
+                    f"The following supergraph API query:\n{query}\ncannot be satisfied by the subgraphs because:\n{problem}",
+                    sorted(set(reached) | set(mf.sources)),
+                    mt.name,
+                    mf.name,
+                )
+            )
+    return errors
+
+
+def _field_problem(
+    graph: _Graph,
+    seen: dict[_Node, _Step],
+    by_type: dict[str, list[str]],
+    mt: MergedType,
+    mf: MergedField,
+    reached: list[str],
+) -> str | None:
+    if mf.via_interface_object:
+        for i in graph.entity_interfaces.get(mt.name, ()):
+            for g in by_type.get(i, ()):
+                if graph.local(g, i, mf.name):
+                    return None
+        return (
+            f'- no subgraph that resolves "{mt.name}.{mf.name}" through an @interfaceObject can be reached.'
+        )
+    resolvers = [g for g in mf.sources if graph.resolves(g, mt, mf)]
+    reasons: list[str] = []
+    for g in resolvers:
+        if g in reached:
+            requires = mf.sources[g].requires
+            if requires is None:
+                return None
+            missing = _unmet_requires(graph, by_type, mt.name, g, requires)
+            if not missing:
+                return None
+            reasons.append(
+                f'- cannot satisfy @requires(fields: "{requires}") of "{mt.name}.{mf.name}" in subgraph "{g}": '
+                f'{", ".join(missing)} cannot be resolved by any subgraph reachable for "{mt.name}". '
+                "Resolve those fields in a reachable subgraph."
+            )
+            continue
+        decl = graph.subs[g].types[mt.name]
+        if not decl.keys:
+            reasons.append(
+                f'- cannot move to subgraph "{g}", which has field "{mt.name}.{mf.name}", because type "{mt.name}" '
+                f'has no @key defined in subgraph "{g}". Add a @key to "{mt.name}" in "{g}" or resolve the field in '
+                f"{_subgraphs(reached)}."
+            )
+        elif not any(k.resolvable for k in decl.keys):
+            reasons.append(
+                f'- cannot move to subgraph "{g}", which has field "{mt.name}.{mf.name}", because every @key of '
+                f'"{mt.name}" in subgraph "{g}" has resolvable: false. Make one key resolvable.'
+            )
+        else:
+            keys = ", ".join(f'@key(fields: "{k.fields}")' for k in decl.keys if k.resolvable)
+            reasons.append(
+                f'- cannot move to subgraph "{g}", which has field "{mt.name}.{mf.name}", using {keys} of '
+                f'"{mt.name}": the key field(s) cannot be resolved from {_subgraphs(reached)}. '
+                "Resolve the key fields there (or add a key they can provide)."
+            )
+    if not resolvers:
+        reasons.append(
+            f'- no subgraph resolves field "{mt.name}.{mf.name}" (it is @external or overridden everywhere).'
+        )
+    head = "".join(
+        f'- from subgraph "{g}": cannot find field "{mt.name}.{mf.name}".\n'
+        for g in reached
+        if g not in resolvers
+    )
+    return head + "\n".join(reasons)
+
+
+def _unmet_requires(
+    graph: _Graph, by_type: dict[str, list[str]], type_name: str, owner: str, requires: str
+) -> list[str]:
+    selected, _ = walk_field_set(graph.subs[owner].schema, type_name, requires)
+    missing: list[str] = []
+    for s in selected:
+        if s.depth != 0:
+            continue
+        if not any(graph.local(g, s.type_name, s.field_name) for g in by_type.get(s.type_name, ())):
+            missing.append(f'"{s.type_name}.{s.field_name}"')
+    return missing
+
+
+def _subgraphs(graphs: list[str]) -> str:
+    quoted = ", ".join(f'"{g}"' for g in graphs)
+    return f"subgraph{'s' if len(graphs) > 1 else ''} {quoted}"

@@ -1,0 +1,75 @@
+"""Type references as SDL text: merging output types (most general) and input types (most restrictive).
+
+Federation 2 merge rules: an output field may be nullable in one subgraph and non-null in another (the
+supergraph takes the nullable one) or return an interface/union in one and an implementation in another (the
+supergraph takes the abstract type); arguments and input fields take the non-null one. List shapes must match.
+https://www.apollographql.com/docs/federation/federated-schemas/composition#merging-types-from-multiple-subgraphs
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+__all__ = ["input_merge", "named", "output_merge", "same_shape"]
+
+_Subtype = Callable[[str, str], bool]
+
+
+def named(type_ref: str) -> str:
+    return type_ref.strip("[]! ")
+
+
+def _strip(t: str) -> tuple[bool, str]:
+    return (True, t[:-1]) if t.endswith("!") else (False, t)
+
+
+def _unlist(t: str) -> str | None:
+    return t[1:-1] if t.startswith("[") and t.endswith("]") else None
+
+
+def output_merge(a: str, b: str, is_subtype: _Subtype) -> str | None:
+    """The supergraph type of an output field typed ``a`` in one subgraph and ``b`` in another, or None."""
+    a_nn, a_in = _strip(a)
+    b_nn, b_in = _strip(b)
+    inner: str | None
+    a_list, b_list = _unlist(a_in), _unlist(b_in)
+    if a_list is not None and b_list is not None:
+        sub = output_merge(a_list, b_list, is_subtype)
+        inner = f"[{sub}]" if sub is not None else None
+    elif a_list is None and b_list is None:
+        if a_in == b_in:
+            inner = a_in
+        elif is_subtype(a_in, b_in):
+            inner = b_in
+        elif is_subtype(b_in, a_in):
+            inner = a_in
+        else:
+            inner = None
+    else:
+        inner = None
+    if inner is None:
+        return None
+    return inner + "!" if a_nn and b_nn else inner
+
+
+def input_merge(a: str, b: str) -> str | None:
+    """The supergraph type of an argument or input field typed ``a`` and ``b``: non-null wins, or None."""
+    a_nn, a_in = _strip(a)
+    b_nn, b_in = _strip(b)
+    a_list, b_list = _unlist(a_in), _unlist(b_in)
+    inner: str | None
+    if a_list is not None and b_list is not None:
+        sub = input_merge(a_list, b_list)
+        inner = f"[{sub}]" if sub is not None else None
+    elif a_list is None and b_list is None:
+        inner = a_in if a_in == b_in else None
+    else:
+        inner = None
+    if inner is None:
+        return None
+    return inner + "!" if a_nn or b_nn else inner
+
+
+def same_shape(a: str, b: str) -> bool:
+    """Same named type and list nesting, nullability aside (for ``@external`` declarations)."""
+    return a.replace("!", "") == b.replace("!", "")
