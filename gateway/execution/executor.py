@@ -67,12 +67,17 @@ class _CompiledFetch:
         "root_keys",
         "schema",
         "segments",
+        "typename_rewrites",
     )
 
     def __init__(self, fetch: FetchNode, schema: Any, flatten_path: tuple[str, ...] | None) -> None:
         self.schema = schema
         self.segments: tuple[PathSegment, ...] = parse_flatten_path(flatten_path or ())
         self.requires = fetch.requires
+        # Apollo's inputRewrites (ValueSetter on __typename): the target knows the entity as an @interfaceObject.
+        self.typename_rewrites: dict[str, str] = {
+            r.type_condition: r.set_typename_to for r in fetch.input_rewrites
+        }
         document = parse(fetch.operation, no_location=True)
         operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
@@ -319,6 +324,10 @@ class Executor:
                 if entry is not None and entry[1]:
                     run.mark_failed(obj, compiled.keys_for(typename), next(iter(entry[1].values())))
                 continue
+            if compiled.typename_rewrites:
+                rewrite = compiled.typename_rewrites.get(fragment.type_condition)
+                if rewrite is not None:
+                    representation["__typename"] = rewrite
             batch.add(representation, obj, path)
         if not batch.representations:
             return

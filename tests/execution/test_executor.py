@@ -12,6 +12,7 @@ from gateway.planning.plan import (
     FieldSelection,
     FlattenNode,
     InlineFragmentSelection,
+    InputRewrite,
     ParallelNode,
     SequenceNode,
 )
@@ -926,3 +927,33 @@ async def test_null_inside_a_non_null_object_field_bubbles_through_it() -> None:
             {"message": "Cannot return null for non-nullable field Product.upc.", "path": ["featured", "upc"]}
         ],
     }
+
+
+async def test_input_rewrites_set_the_representation_typename_for_interface_objects() -> None:
+    query = "{ search { ... on Product { weight } } }"
+    requires = (InlineFragmentSelection("Product", (FieldSelection("__typename"), FieldSelection("id"))),)
+    entity = FetchNode(
+        "inventory",
+        "query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Node { weight: size } } }",
+        requires=requires,
+        input_rewrites=(InputRewrite("Product", "Node"),),
+    )
+    client = ScriptedClient(
+        {
+            "products": lambda r: {
+                "data": {"search": [{"__typename": "Product", "id": "p1"}, {"__typename": "User", "id": "u"}]}
+            },
+            "inventory": lambda r: entities_answer(r, lambda rep: {"weight": 5}),
+        }
+    )
+    node = SequenceNode(
+        [
+            FetchNode("products", "{ search { __typename ... on Product { id } ... on User { id } } }"),
+            FlattenNode(("search", "@"), entity),
+        ]
+    )
+    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    assert client.sent_to("inventory")[0].variables == {
+        "representations": [{"__typename": "Node", "id": "p1"}]
+    }
+    assert result == {"data": {"search": [{"weight": 5}, {}]}}
