@@ -43,12 +43,17 @@ def _operation_text(argument: str) -> str:
 
 
 def explain(
-    supergraph: Any, query: str, operation_name: str | None, labels: frozenset[str]
+    supergraph: Any,
+    query: str,
+    operation_name: str | None = None,
+    labels: frozenset[str] = frozenset(),
+    *,
+    planner: Any = None,
 ) -> tuple[dict[str, Any], bool]:
     """The plan JSON (or ``{"errors": [...]}``) and whether planning succeeded."""
     from gateway.server.pipeline import Gateway, RequestFailure
 
-    outcome = Gateway(supergraph).plan(query, operation_name, labels)
+    outcome = Gateway(supergraph, planner=planner).plan(query, operation_name, labels)
     if isinstance(outcome, RequestFailure):
         return {"errors": list(outcome.errors)}, False
     return outcome.to_json(), True
