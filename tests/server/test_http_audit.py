@@ -61,3 +61,17 @@ def test_audit_with_in_process_executor(audit_tool: Path) -> None:
     gateway = Gateway(supergraph, executor=SchemaExecutor(supergraph), planner=RecordingPlanner())
     with serve_in_thread(create_app(gateway)) as base:
         check(run_audit(audit_tool, f"{base}/graphql"))
+
+
+def test_audit_with_real_planner_and_executor(audit_tool: Path) -> None:
+    planning = pytest.importorskip("gateway.planning")
+    execution = pytest.importorskip("gateway.execution")
+    if not hasattr(planning, "plan_operation"):
+        pytest.skip("gateway.planning.plan_operation is not available yet")
+    from .federated import apps
+
+    supergraph = tiny_supergraph()
+    executor = execution.Executor(supergraph, execution.HttpxSubgraphClient(apps()))
+    gateway = Gateway(supergraph, executor=executor)
+    with serve_in_thread(create_app(gateway)) as base:
+        check(run_audit(audit_tool, f"{base}/graphql"))
