@@ -12,6 +12,7 @@ not httpx); ``HttpxSubgraphClient`` runs subgraphs in process through httpx's ``
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -203,6 +204,24 @@ def _graphql_response_problem(payload: Any) -> str | None:
     return None
 
 
+def _connect_problem(exc: BaseException) -> str:
+    """A short, safe description of why a connection failed, from the OSError behind ``exc``."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(current, socket.gaierror):
+            return f"host name not resolved ({current.strerror or 'unknown host'})"
+        os_error = getattr(current, "os_error", None)
+        if isinstance(os_error, OSError) and os_error is not current:
+            current = os_error
+            continue
+        current = current.__cause__ or current.__context__
+    return "connection failed"
+
+
 def _timeout_for(timeouts: Mapping[str, float] | float, subgraph: str, default: float) -> float:
     if isinstance(timeouts, Mapping):
         return float(timeouts.get(subgraph, default))
@@ -279,7 +298,7 @@ class AiohttpSubgraphClient:
             raise SubgraphFetchError(
                 subgraph,
                 "SUBGRAPH_UNREACHABLE",
-                f'Subgraph "{subgraph}" is unreachable at {url}: {exc.os_error.strerror or "connection failed"}',
+                f'Subgraph "{subgraph}" is unreachable at {url}: {_connect_problem(exc)}',
             ) from None
         except aiohttp.ClientError as exc:
             raise SubgraphFetchError(
@@ -347,11 +366,11 @@ class HttpxSubgraphClient:
             raise SubgraphFetchError(
                 subgraph, "SUBGRAPH_TIMEOUT", f'Subgraph "{subgraph}" did not answer within {timeout:g} s'
             ) from None
-        except httpx.ConnectError:
+        except httpx.ConnectError as exc:
             raise SubgraphFetchError(
                 subgraph,
                 "SUBGRAPH_UNREACHABLE",
-                f'Subgraph "{subgraph}" is unreachable at {url}: connection failed',
+                f'Subgraph "{subgraph}" is unreachable at {url}: {_connect_problem(exc)}',
             ) from None
         except httpx.HTTPError as exc:
             raise SubgraphFetchError(

@@ -199,7 +199,8 @@ async def test_aiohttp_client_errors_are_typed(server: tuple[str, list[dict[str,
         assert "0.2 s" in info.value.message
         with pytest.raises(SubgraphFetchError) as info:
             await client.fetch("down", SubgraphRequest("{ f }"))
-        assert info.value.code == "SUBGRAPH_UNREACHABLE" and dead in info.value.message
+        assert info.value.code == "SUBGRAPH_UNREACHABLE"
+        assert info.value.message == f'Subgraph "down" is unreachable at {dead}: connection refused'
         with pytest.raises(SubgraphFetchError) as info:
             await client.fetch("a", SubgraphRequest("{ f }", operation_name="not-json"))
         assert info.value.code == "SUBGRAPH_INVALID_RESPONSE"
@@ -234,3 +235,15 @@ def test_header_policy_is_an_allow_list() -> None:
     assert sent == {"authorization": "a", "x-tenant": "t"}
     assert HeaderPolicy().apply({"authorization": "a"}) == {}
     assert HeaderPolicy(static={"X-From": "gw"}).apply(None) == {"x-from": "gw"}
+
+
+async def test_httpx_client_reports_connection_refused_for_url_targets() -> None:
+    dead = f"http://127.0.0.1:{free_port()}/graphql"
+    client = HttpxSubgraphClient({"down": dead})
+    try:
+        with pytest.raises(SubgraphFetchError) as info:
+            await client.fetch("down", SubgraphRequest("{ f }"))
+    finally:
+        await client.aclose()
+    assert info.value.code == "SUBGRAPH_UNREACHABLE"
+    assert info.value.message.endswith("connection refused")
