@@ -1,0 +1,196 @@
+"""``fedgw check``: recompose from the code and compare with the committed snapshots.
+
+Reports drift (a subgraph's SDL or the supergraph differs from ``schema/*.graphql``) and classifies every
+change of the client-facing API schema as breaking, dangerous or safe (graphql-core's
+``find_breaking_changes`` / ``find_dangerous_changes``). The baseline is the committed supergraph, or the one
+at a git revision with ``--base-ref`` (e.g. ``origin/main`` in CI).
+Exit status: 0 clean; 1 drift or composition errors; 2 config/SDL errors; 3 breaking changes (unless
+``--allow-breaking``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    build_schema,
+    find_breaking_changes,
+    find_dangerous_changes,
+)
+
+from gateway.commands.compose import collect_sources, print_errors
+from gateway.composition import compose
+from gateway.config import ConfigError, load_config
+
+__all__ = ["SchemaChange", "add_parser", "classify_changes", "run"]
+
+EXIT_DRIFT, EXIT_SOURCE, EXIT_BREAKING = 1, 2, 3
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """One API schema change: ``level`` is ``breaking``, ``dangerous`` or ``safe``."""
+
+    level: str
+    kind: str
+    description: str
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "check", help="compare the composed schema with the committed snapshots", description=__doc__
+    )
+    parser.add_argument("--config", default="gateway.yaml", help="gateway config (default: gateway.yaml)")
+    parser.add_argument(
+        "--from",
+        dest="sdl_from",
+        choices=("url", "file", "code"),
+        default="code",
+        help="where SDLs come from",
+    )
+    parser.add_argument("--base-ref", help="git revision whose supergraph is the baseline for API changes")
+    parser.add_argument("--allow-breaking", action="store_true", help="do not fail on breaking changes")
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds per subgraph request (--from url)"
+    )
+    return parser
+
+
+def _fields(schema: GraphQLSchema) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, t in schema.type_map.items():
+        if name.startswith("__"):
+            continue
+        out[name] = t
+        if isinstance(t, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType):
+            for fname, f in t.fields.items():
+                out[f"{name}.{fname}"] = f
+        if isinstance(t, GraphQLEnumType):
+            for vname, v in t.values.items():
+                out[f"{name}.{vname}"] = v
+    return out
+
+
+def classify_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaChange]:
+    """Breaking and dangerous changes (graphql-core), then safe ones: additions, descriptions, deprecations."""
+    changes = [SchemaChange("breaking", c.type.name, c.description) for c in find_breaking_changes(old, new)]
+    changes += [
+        SchemaChange("dangerous", c.type.name, c.description) for c in find_dangerous_changes(old, new)
+    ]
+    reported = " ".join(c.description for c in changes)
+    before, after = _fields(old), _fields(new)
+    for coordinate, element in after.items():
+        previous = before.get(coordinate)
+        if previous is None:
+            if coordinate not in reported:
+                kind = "TYPE_ADDED" if "." not in coordinate else "FIELD_ADDED"
+                changes.append(SchemaChange("safe", kind, f"{coordinate} was added."))
+            continue
+        if getattr(previous, "description", None) != getattr(element, "description", None):
+            changes.append(
+                SchemaChange("safe", "DESCRIPTION_CHANGED", f"{coordinate} has a new description.")
+            )
+        old_reason = getattr(previous, "deprecation_reason", None)
+        new_reason = getattr(element, "deprecation_reason", None)
+        if old_reason != new_reason:
+            what = "deprecated" if new_reason else "no longer deprecated"
+            changes.append(SchemaChange("safe", "DEPRECATION_CHANGED", f"{coordinate} is {what}."))
+    return changes
+
+
+def _api_schema(supergraph_sdl: str) -> GraphQLSchema:
+    from gateway.composition.read_supergraph import read_supergraph
+
+    return read_supergraph(supergraph_sdl).api_schema
+
+
+def _diff(old: str, new: str, name: str, limit: int = 40) -> str:
+    lines = list(
+        difflib.unified_diff(
+            old.splitlines(), new.splitlines(), f"{name} (committed)", f"{name} (now)", lineterm=""
+        )
+    )
+    shown = lines[:limit] + ([f"... {len(lines) - limit} more lines"] if len(lines) > limit else [])
+    return "\n".join("    " + line for line in shown)
+
+
+def _baseline(path: str, base_ref: str | None) -> str | None:
+    if base_ref is None:
+        p = Path(path)
+        return p.read_text(encoding="utf-8") if p.exists() else None
+    relative = (
+        Path(path).resolve().relative_to(Path.cwd().resolve()) if Path(path).is_absolute() else Path(path)
+    )
+    shown = subprocess.run(
+        ["git", "show", f"{base_ref}:{relative.as_posix()}"], capture_output=True, text=True
+    )
+    return shown.stdout if shown.returncode == 0 else None
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config)
+    except ConfigError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_SOURCE
+    sources, problems = collect_sources(config, args.sdl_from, args.timeout)
+    if problems:
+        for p in problems:
+            print(f"error: {p}", file=sys.stderr)
+        return EXIT_SOURCE
+    drift = False
+    for sub, source in zip(config.subgraphs, sources, strict=True):
+        if not sub.schema:
+            continue
+        snapshot = Path(sub.schema)
+        committed = snapshot.read_text(encoding="utf-8") if snapshot.exists() else ""
+        if committed.strip() != source.sdl.strip():
+            drift = True
+            print(f"drift: {sub.schema} differs from the SDL of '{sub.name}' ({args.sdl_from}):")
+            print(_diff(committed, source.sdl, sub.schema))
+    result = compose(sources)
+    if result.supergraph_sdl is None:
+        print_errors(result.errors)
+        return EXIT_DRIFT
+    committed_supergraph = (
+        Path(config.supergraph).read_text(encoding="utf-8") if Path(config.supergraph).exists() else ""
+    )
+    if committed_supergraph.strip() != result.supergraph_sdl.strip():
+        drift = True
+        print(f"drift: {config.supergraph} differs from the composition of the current subgraphs:")
+        print(_diff(committed_supergraph, result.supergraph_sdl, config.supergraph))
+    baseline = _baseline(config.supergraph, args.base_ref)
+    breaking = False
+    if baseline is None:
+        print(f"no baseline supergraph ({args.base_ref or config.supergraph}); API changes not classified")
+    else:
+        assert result.api_schema_sdl is not None
+        changes = classify_changes(_api_schema(baseline), build_schema(result.api_schema_sdl))
+        against = f"{args.base_ref}:{config.supergraph}" if args.base_ref else config.supergraph
+        print(f"API schema changes against {against}: {len(changes) or 'none'}")
+        for c in changes:
+            print(f"  {c.level.upper():<9} {c.kind:<32} {c.description}")
+        breaking = any(c.level == "breaking" for c in changes)
+    if drift:
+        print(
+            "snapshots are out of date: run `fedgw compose --from code` and commit schema/", file=sys.stderr
+        )
+        return EXIT_DRIFT
+    if breaking and not args.allow_breaking:
+        print(
+            "breaking changes found: fix them, or pass --allow-breaking if they are intended", file=sys.stderr
+        )
+        return EXIT_BREAKING
+    print("ok: snapshots up to date" + (" (breaking changes allowed)" if breaking else ""))
+    return 0
