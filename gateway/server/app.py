@@ -104,6 +104,9 @@ def create_app(
                         415,
                         media,
                     )
+                declared = request.headers.get("content-length")
+                if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
+                    return _errors("The request body is too large.", BAD_REQUEST, 413, media)
                 body = await request.body()
                 if len(body) > settings.max_body_bytes:
                     return _errors("The request body is too large.", BAD_REQUEST, 413, media)

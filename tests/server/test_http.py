@@ -308,3 +308,12 @@ async def test_ready_without_supergraph() -> None:
         assert response.json() == {"status": "unavailable", "reason": "no supergraph is loaded"}
         graphql = await post(c, {"query": "{ hello }"})
         assert graphql.status_code == 500
+
+
+async def test_oversized_bodies_are_refused() -> None:
+    app, _ = make_app(max_body_bytes=64)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gw") as c:
+        big = {"query": "{ hello }", "variables": {"padding": "x" * 100}}
+        response = await post(c, big)
+        assert response.status_code == 413
+        assert (await post(c, {"query": "{ hello }"})).status_code == 200
