@@ -8,7 +8,7 @@ from pathlib import Path
 from gateway.composition.read_supergraph import read_supergraph
 from gateway.composition.supergraph import Supergraph
 
-__all__ = ["FIXTURES", "fixture", "join_v03", "plan_json", "plan_text", "supergraph_from"]
+__all__ = ["FIXTURES", "assert_plan", "fixture", "join_v03", "plan_json", "plan_text", "supergraph_from"]
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "supergraphs"
 
@@ -84,3 +84,25 @@ def plan_json(
     errors = validate(sg.api_schema, document)
     assert not errors, errors
     return plan_operation(sg, document, operation_name, override_labels=labels).to_json()
+
+
+def assert_plan(
+    sg: Supergraph,
+    query: str,
+    expected: str,
+    *,
+    depth: int,
+    fetches: int,
+    operation_name: str | None = None,
+    labels: frozenset[str] = frozenset(),
+) -> dict[str, object]:
+    """Plan ``query``; compare the rendered plan with ``expected`` and check its sequential depth and size."""
+    import textwrap
+
+    from .render import fetch_count, render, sequential_fetches
+
+    plan = plan_json(sg, query, operation_name, labels)
+    assert render(plan) == textwrap.dedent(expected).strip()
+    assert sequential_fetches(plan) == depth
+    assert fetch_count(plan) == fetches
+    return plan

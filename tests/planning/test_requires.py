@@ -1,0 +1,73 @@
+"""@requires: the required fields are fetched first and sent in the representation."""
+
+from __future__ import annotations
+
+from .supergraphs import assert_plan, fixture
+
+SHOP = fixture("shop.apollo")
+FED1 = fixture("fed1.apollo-v1")
+
+
+def test_required_fields_come_from_the_parent_fetch() -> None:
+    """products resolves price and weight: they join its fetch and the representation."""
+    assert_plan(
+        SHOP,
+        "{ topProducts { name inStock shippingEstimate } }",
+        """
+        Sequence {
+          Fetch(products) {topProducts{name __typename upc price weight}}
+          Flatten(topProducts.@) Fetch(inventory) {... on Product {__typename upc price weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{inStock shippingEstimate}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+    )
+
+
+def test_required_fields_fetched_by_an_earlier_entity_fetch() -> None:
+    """From reviews, price/weight need a products fetch before inventory."""
+    assert_plan(
+        SHOP,
+        "{ topReviews { product { shippingEstimate } } }",
+        """
+        Sequence {
+          Fetch(reviews) {topReviews{product{__typename upc}}}
+          Flatten(topReviews.@.product) Fetch(products) {... on Product {__typename upc}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{price weight}}}
+          Flatten(topReviews.@.product) Fetch(inventory) {... on Product {__typename upc price weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{shippingEstimate}}}
+        }
+        """,
+        depth=3,
+        fetches=3,
+    )
+
+
+def test_requires_and_other_fields_merge_into_one_fetch() -> None:
+    """The client's own price selection and the requirement share one field."""
+    assert_plan(
+        SHOP,
+        "{ topReviews { product { name price shippingEstimate } } }",
+        """
+        Sequence {
+          Fetch(reviews) {topReviews{product{__typename upc}}}
+          Flatten(topReviews.@.product) Fetch(products) {... on Product {__typename upc}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{name price weight}}}
+          Flatten(topReviews.@.product) Fetch(inventory) {... on Product {__typename upc price weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{shippingEstimate}}}
+        }
+        """,
+        depth=3,
+        fetches=3,
+    )
+
+
+def test_federation1_requires() -> None:
+    assert_plan(
+        FED1,
+        "{ topProducts { shippingEstimate } }",
+        """
+        Sequence {
+          Fetch(products) {topProducts{__typename upc price weight}}
+          Flatten(topProducts.@) Fetch(inventory) {... on Product {__typename upc price weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{shippingEstimate}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+    )

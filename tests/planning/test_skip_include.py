@@ -1,0 +1,108 @@
+"""@skip/@include: literals are evaluated while planning, variables pass through or guard whole fetches."""
+
+from __future__ import annotations
+
+from .supergraphs import assert_plan, fixture
+
+SHOP = fixture("shop.apollo")
+
+
+def test_literal_conditions_are_evaluated() -> None:
+    """Dropped fields cause no fetch; kept ones lose the directive."""
+    assert_plan(
+        SHOP,
+        "{ me { name @skip(if: true) reviews @include(if: false) { body } id @include(if: true) } topProducts @skip(if: false) { name } }",
+        """
+        Parallel {
+          Fetch(accounts) {me{id}}
+          Fetch(products) {topProducts{name}}
+        }
+        """,
+        depth=1,
+        fetches=2,
+    )
+
+
+def test_variable_condition_on_a_local_field_passes_through() -> None:
+    assert_plan(
+        SHOP,
+        "query($s: Boolean!) { me { name @skip(if: $s) username } }",
+        """
+        Fetch(accounts) query($s:Boolean!){me{name @skip(if:$s) username}}
+        """,
+        depth=1,
+        fetches=1,
+    )
+
+
+def test_variable_condition_guards_a_whole_jump() -> None:
+    """The reviews fetch exists only for the conditional field."""
+    assert_plan(
+        SHOP,
+        "query($withReviews: Boolean!) { topProducts { name reviews @include(if: $withReviews) { body author { name } } } }",
+        """
+        Sequence {
+          Fetch(products) {topProducts{name __typename upc}}
+          Condition($withReviews) {
+            if:
+              Sequence {
+                Flatten(topProducts.@) Fetch(reviews) {... on Product {__typename upc}} => query($representations:[_Any!]!,$withReviews:Boolean!){_entities(representations:$representations){... on Product{reviews @include(if:$withReviews){body author{__typename id}}}}}
+                Flatten(topProducts.@.reviews.@.author) Fetch(accounts) {... on User {__typename id}} => query($representations:[_Any!]!){_entities(representations:$representations){... on User{name}}}
+              }
+          }
+        }
+        """,
+        depth=3,
+        fetches=3,
+    )
+
+
+def test_variable_condition_on_a_root_field() -> None:
+    assert_plan(
+        SHOP,
+        "query($s: Boolean!) { me @include(if: $s) { name } topProducts { name } }",
+        """
+        Parallel {
+          Condition($s) {
+            if:
+              Fetch(accounts) query($s:Boolean!){me @include(if:$s){name}}
+          }
+          Fetch(products) {topProducts{name}}
+        }
+        """,
+        depth=1,
+        fetches=2,
+    )
+
+
+def test_variable_condition_on_a_fragment() -> None:
+    assert_plan(
+        SHOP,
+        "query($s: Boolean!) { ... @skip(if: $s) { me { name } } topProducts { name } }",
+        """
+        Parallel {
+          Condition($s) {
+            else:
+              Fetch(accounts) query($s:Boolean!){... @skip(if:$s){me{name}}}
+          }
+          Fetch(products) {topProducts{name}}
+        }
+        """,
+        depth=1,
+        fetches=2,
+    )
+
+
+def test_jump_shared_by_conditional_and_unconditional_fields_is_not_guarded() -> None:
+    assert_plan(
+        SHOP,
+        "query($s: Boolean!) { me { numberOfReviews reviews @include(if: $s) { body } } }",
+        """
+        Sequence {
+          Fetch(accounts) {me{__typename id}}
+          Flatten(me) Fetch(reviews) {... on User {__typename id}} => query($representations:[_Any!]!,$s:Boolean!){_entities(representations:$representations){... on User{numberOfReviews reviews @include(if:$s){body}}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+    )
