@@ -68,6 +68,12 @@ def gateway_process(tmp_path: Path, products_url: str) -> Iterator[tuple[subproc
     sdl = sdl.replace("http://reviews.test/graphql", dead)
     path = tmp_path / "supergraph.graphql"
     path.write_text(sdl)
+    (tmp_path / "with-extra.graphql").write_text(
+        sdl.replace(
+            "  hello: String @join__field(graph: PRODUCTS)",
+            "  hello: String @join__field(graph: PRODUCTS)\n  extra: String @join__field(graph: PRODUCTS)",
+        )
+    )
     port = free_port()
     env = dict(os.environ, GATEWAY_PORT=str(port), GATEWAY_READY_TIMEOUT="0.5", PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
@@ -160,3 +166,20 @@ def test_sigterm_finishes_in_flight_requests(gateway_process: tuple[subprocess.P
     # New connections are refused once the server has stopped.
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"{base}/health", timeout=1)
+
+
+def test_sighup_reloads_the_supergraph(
+    gateway_process: tuple[subprocess.Popen[str], str], tmp_path: Path
+) -> None:
+    process, base = gateway_process
+    ask = {"query": "{ extra }"}
+    headers = {"accept": "application/graphql-response+json"}
+    before = httpx.post(f"{base}/graphql", json=ask, headers=headers)
+    assert before.status_code == 400  # no such field yet
+    (tmp_path / "with-extra.graphql").replace(tmp_path / "supergraph.graphql")
+    process.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while httpx.post(f"{base}/graphql", json=ask, headers=headers).status_code == 400:
+        assert time.monotonic() < deadline, "the supergraph was not reloaded"
+        time.sleep(0.1)
+    assert process.poll() is None
