@@ -259,7 +259,9 @@ async def test_schema_executor_runs_operations_end_to_end() -> None:
 
 def test_gateway_takes_one_executor_source() -> None:
     with pytest.raises(ValueError, match="not both"):
-        Gateway(tiny_supergraph(), executor=RecordingExecutor(), executor_factory=lambda s: RecordingExecutor())
+        Gateway(
+            tiny_supergraph(), executor=RecordingExecutor(), executor_factory=lambda s: RecordingExecutor()
+        )
 
 
 async def test_planning_only_gateway() -> None:
