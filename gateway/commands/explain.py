@@ -23,7 +23,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "explain",
         help="print the query plan of an operation",
-        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        description="print the query plan of an operation as JSON",
     )
     parser.add_argument("query", help="the operation text, @FILE to read it from a file, or - for stdin")
     parser.add_argument("--operation-name", "-o", default=None)

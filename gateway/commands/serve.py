@@ -30,7 +30,9 @@ logger = logging.getLogger("gateway.serve")
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "serve", help="run the gateway", description=__doc__.split("\n\n")[0] if __doc__ else None
+        "serve",
+        help="run the gateway",
+        description="run the gateway: GraphQL over HTTP, GraphiQL, /health and /ready",
     )
     add_source_arguments(parser)
     parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
@@ -168,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per SDL fetch is noise
     try:
         source = resolve_source(args)
         supergraph = source.load()
