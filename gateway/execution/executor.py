@@ -63,6 +63,7 @@ class _CompiledFetch:
         "_fragment_by_type",
         "_keys_by_type",
         "entity_keys",
+        "flatten_path",
         "requires",
         "root_keys",
         "schema",
@@ -73,6 +74,7 @@ class _CompiledFetch:
     def __init__(self, fetch: FetchNode, schema: Any, flatten_path: tuple[str, ...] | None) -> None:
         self.schema = schema
         self.segments: tuple[PathSegment, ...] = parse_flatten_path(flatten_path or ())
+        self.flatten_path = flatten_path
         self.requires = fetch.requires
         # Apollo's inputRewrites (ValueSetter on __typename): the target knows the entity as an @interfaceObject.
         self.typename_rewrites: dict[str, str] = {
@@ -312,7 +314,11 @@ class Executor:
         fetch = flatten.node
         compiled = self._compiled(fetch, flatten.path)
         batch = EntityBatch()
-        for obj, path in collect_objects(run.data, compiled.segments):
+        # The segments compiled with the fetch, unless the same FetchNode stands under another Flatten too.
+        segments = (
+            compiled.segments if compiled.flatten_path == flatten.path else parse_flatten_path(flatten.path)
+        )
+        for obj, path in collect_objects(run.data, segments):
             typename = obj.get("__typename")
             fragment = compiled.fragment_for(typename)
             if fragment is None:

@@ -362,7 +362,7 @@ class FailureMark:
 class ResponseShaper:
     """Shapes one response; collects the errors it adds (null in non-null fields, failed fetches)."""
 
-    __slots__ = ("_covered", "errors", "marks")
+    __slots__ = ("_covered", "_error_paths", "errors", "marks")
 
     def __init__(
         self,
@@ -371,18 +371,22 @@ class ResponseShaper:
     ) -> None:
         self.errors = errors
         self.marks = marks
-        self._covered: set[tuple[str | int, ...]] = set()
+        self._error_paths: set[tuple[str | int, ...]] = set()
+        self._covered: set[tuple[str | int, ...]] = set()  # every prefix of every error path
         for error in errors:
             path = error.get("path")
             if path:
                 self._cover(path)
 
     def _cover(self, path: Sequence[str | int]) -> None:
+        self._error_paths.add(tuple(path))
         for i in range(1, len(path) + 1):
             self._covered.add(tuple(path[:i]))
 
     def _add_error(self, error: dict[str, Any], path: list[str | int]) -> None:
-        if tuple(path) in self._covered:
+        """Add ``error`` unless an error at this path, below it or above it already explains the null."""
+        key = tuple(path)
+        if key in self._covered or any(key[:i] in self._error_paths for i in range(1, len(key))):
             return
         self.errors.append(error)
         self._cover(path)

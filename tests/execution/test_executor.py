@@ -957,3 +957,54 @@ async def test_input_rewrites_set_the_representation_typename_for_interface_obje
         "representations": [{"__typename": "Node", "id": "p1"}]
     }
     assert result == {"data": {"search": [{"weight": 5}, {}]}}
+
+
+async def test_an_entity_error_explains_the_nulls_below_it() -> None:
+    query = "{ topProducts { upc price } }"
+    client = ScriptedClient(
+        {
+            "products": lambda r: {"data": {"topProducts": [{"__typename": "Product", "upc": "1"}]}},
+            "inventory": lambda r: {
+                "data": {"_entities": [None]},
+                "errors": [{"message": "not found", "path": ["_entities", 0]}],
+            },
+        }
+    )
+    node = SequenceNode(
+        [
+            FetchNode("products", "{ topProducts { __typename upc } }"),
+            entity_fetch("inventory", ("topProducts", "@"), "Product", ("upc",), "price"),
+        ]
+    )
+    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    assert result == {
+        "data": None,
+        "errors": [
+            {"message": "not found", "path": ["topProducts", 0], "extensions": {"serviceName": "inventory"}}
+        ],
+    }
+
+
+async def test_one_fetch_node_under_two_flattens_uses_each_path() -> None:
+    query = '{ product(upc: "1") { weight } featured { weight } }'
+    shared = entity_fetch("inventory", ("product",), "Product", ("upc",), "weight").node
+    client = ScriptedClient(
+        {
+            "products": lambda r: {
+                "data": {
+                    "product": {"__typename": "Product", "upc": "1"},
+                    "featured": {"__typename": "Product", "upc": "2"},
+                }
+            },
+            "inventory": lambda r: entities_answer(r, lambda rep: {"weight": int(rep["upc"])}),
+        }
+    )
+    node = SequenceNode(
+        [
+            FetchNode("products", '{ product(upc: "1") { __typename upc } featured { __typename upc } }'),
+            FlattenNode(("product",), shared),
+            FlattenNode(("featured",), shared),
+        ]
+    )
+    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    assert result == {"data": {"product": {"weight": 1}, "featured": {"weight": 2}}}
