@@ -236,7 +236,7 @@ class _StepBuilder:
                     out.field(s.response_key, "__typename", (), s.directives)
                 continue
             if graph.is_abstract(type_name, subgraph) and not (
-                graph.resolvable(type_name, s.name, subgraph) or s.name in provided
+                graph.resolvable_here(type_name, s.name, subgraph) or s.name in provided
             ):
                 # Not resolvable on the abstract type here: ask for it on each object type this subgraph
                 # may return instead (abstract edges), where it may be resolvable or reachable by a key.
@@ -245,7 +245,7 @@ class _StepBuilder:
                         step, out.fragment(possible), possible, subgraph, [s], path, provided, conds, ckeys
                     )
                 continue
-            if graph.resolvable(type_name, s.name, subgraph) or s.name in provided:
+            if graph.resolvable_here(type_name, s.name, subgraph) or s.name in provided:
                 self._local_field(step, out, type_name, subgraph, s, path, provided, conds)
             else:
                 self._jump(step, out, type_name, subgraph, s, path, provided, conds, ckeys)
@@ -349,11 +349,15 @@ class _StepBuilder:
         target = jump.edge.target
         entity_type = jump.edge.type_name
         requires = self.graph.requires(entity_type, field_name, target) if isinstance(sel, NField) else None
-        step2 = self._enter(step, out, type_name, subgraph, path, jump, provided, conds, ckeys, requires, 0)
+        # The move exists for this selection: under its own @skip/@include the whole fetch is conditional.
+        entry_conds = conds | frozenset(conditions_of(sel.directives))
+        step2 = self._enter(step, out, type_name, subgraph, path, jump, provided, entry_conds, ckeys, requires, 0)
         entity_out = step2.selections.fragment(entity_type)
         if self.graph.is_abstract(entity_type, target):
             entity_out.field("__typename", "__typename")
-        self._walk(step2, entity_out, entity_type, target, [sel], path, {}, conds, ckeys)
+        # In that fetch the representation carries the required fields: the field is resolvable there.
+        satisfied: dict[str, FieldSet] = {field_name: ()} if requires is not None else {}
+        self._walk(step2, entity_out, entity_type, target, [sel], path, satisfied, conds, ckeys)
 
     def _best_jump(
         self,
@@ -453,7 +457,7 @@ class _StepBuilder:
             if name == "__typename":
                 rep[name] = ("__typename", {})
                 continue
-            if graph.resolvable(type_name, name, subgraph) or name in provided:
+            if graph.resolvable_here(type_name, name, subgraph) or name in provided:
                 response_key = _planner_key(name, ckeys)
                 of = out.field(response_key, name, (), (), composite=bool(sub))
                 child: RepTree = {}

@@ -33,7 +33,7 @@ def available(
     for name, sub in fields:
         if name == "__typename":
             continue
-        if not (graph.resolvable(type_name, name, subgraph) or name in provided):
+        if not (graph.resolvable_here(type_name, name, subgraph) or name in provided):
             return False
         if sub:
             child = graph.field_type(type_name, name)[0]
@@ -57,7 +57,7 @@ def local_misses(
             if s.name == "__typename":
                 continue
             if not graph.has_type(type_name, subgraph) or not (
-                graph.resolvable(type_name, s.name, subgraph) or s.name in provided
+                graph.resolvable_here(type_name, s.name, subgraph) or s.name in provided
             ):
                 misses += 1
                 continue
@@ -84,7 +84,13 @@ def candidate_jumps(graph: QueryGraph, type_name: str, subgraph: str, field_name
             for e in graph.keys(type_name)
             if e.target != subgraph and not graph.is_interface_object(type_name, e.target)
         ]
-    targets = [g for g in graph.resolvers(type_name, field_name) if g != subgraph]
+    # The current subgraph is a target too when the field has @requires there: it is resolved through an
+    # ``_entities`` fetch to that same subgraph, after the required fields are collected.
+    targets = [
+        g
+        for g in graph.resolvers(type_name, field_name)
+        if g != subgraph or graph.requires(type_name, field_name, g) is not None
+    ]
     jumps = [Jump(e) for e in graph.keys(type_name) if e.target in targets]
     if not jumps and not graph.is_abstract(type_name):
         for iface, g in graph.interface_objects(type_name, field_name):

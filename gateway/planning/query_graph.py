@@ -145,6 +145,11 @@ class QueryGraph:
             return True
         return subgraph in self.resolvers(type_name, field_name)
 
+    def resolvable_here(self, type_name: str, field_name: str, subgraph: str) -> bool:
+        """Resolvable in the fetch already under way: a field with ``@requires`` in that subgraph is not, it
+        needs an ``_entities`` fetch whose representation carries the required fields."""
+        return self.resolvable(type_name, field_name, subgraph) and self.requires(type_name, field_name, subgraph) is None
+
     def provides(self, type_name: str, field_name: str, subgraph: str) -> FieldSet:
         """The ``@provides`` of the field in that subgraph (fields that come along without a jump)."""
         fis = self.supergraph.field(type_name, field_name).subgraphs.get(subgraph)

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from .supergraphs import assert_plan, fixture
+from .supergraphs import assert_plan, fixture, supergraph_from
 
 SHOP = fixture("shop.apollo")
 FED1 = fixture("fed1.apollo-v1")
+SELF = supergraph_from(
+    ["orders", "products"],
+    """
+type Query @join__type(graph: ORDERS) @join__type(graph: PRODUCTS) {
+  orders: [Order] @join__field(graph: ORDERS)
+}
+type Order @join__type(graph: ORDERS, key: "id") {
+  id: ID!
+  product: Product
+}
+type Product @join__type(graph: ORDERS, key: "id") @join__type(graph: PRODUCTS, key: "id") {
+  id: ID!
+  name: String @join__field(graph: PRODUCTS)
+  weight: Int @join__field(graph: ORDERS, external: true) @join__field(graph: PRODUCTS)
+  timesOrdered: Int @join__field(graph: ORDERS)
+  shippingCost: Int @join__field(graph: ORDERS, requires: "weight")
+}
+""",
+)
 
 
 def test_required_fields_come_from_the_parent_fetch() -> None:
@@ -51,6 +70,23 @@ def test_requires_and_other_fields_merge_into_one_fetch() -> None:
           Fetch(reviews) {topReviews{product{__typename upc}}}
           Flatten(topReviews.@.product) Fetch(products) {... on Product {__typename upc}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{name price weight}}}
           Flatten(topReviews.@.product) Fetch(inventory) {... on Product {__typename upc price weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{shippingEstimate}}}
+        }
+        """,
+        depth=3,
+        fetches=3,
+    )
+
+
+def test_requires_in_the_subgraph_already_queried_needs_an_entity_fetch_back() -> None:
+    """orders resolves shippingCost only through _entities, once products gave weight."""
+    assert_plan(
+        SELF,
+        "{ orders { product { timesOrdered shippingCost name } } }",
+        """
+        Sequence {
+          Fetch(orders) {orders{product{timesOrdered __typename id}}}
+          Flatten(orders.@.product) Fetch(products) {... on Product {__typename id}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{weight name}}}
+          Flatten(orders.@.product) Fetch(orders) {... on Product {__typename id weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{shippingCost}}}
         }
         """,
         depth=3,
