@@ -4,13 +4,15 @@ The supergraph comes from ``--supergraph PATH`` (supergraph SDL) or from the gat
 composing the subgraphs at start-up). Host and port come from flags or ``GATEWAY_HOST``/``GATEWAY_PORT``.
 uvicorn runs with uvloop and httptools in the foreground; SIGTERM/SIGINT stop accepting connections and
 finish in-flight requests (up to ``--graceful-timeout`` seconds) before the subgraph clients close. SIGHUP
-reloads the supergraph from the same source without dropping requests.
+reloads the supergraph from the same source without dropping requests. Query plans are exposed to requests
+that ask (``X-Query-Plan: true``) by default only when serving on a loopback address.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
 import signal
@@ -23,7 +25,7 @@ from gateway.composition.supergraph import Supergraph
 from gateway.server.loading import SupergraphLoadError, compose_supergraph, load_supergraph_file
 from gateway.server.settings import ServerSettings
 
-__all__ = ["SupergraphSource", "add_parser", "build_app", "resolve_source", "run"]
+__all__ = ["SupergraphSource", "add_parser", "build_app", "resolve_source", "run", "settings_for"]
 
 logger = logging.getLogger("gateway.serve")
 
@@ -41,7 +43,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--expose-query-plan",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="let requests ask for their plan (header X-Query-Plan: true); default from config or env",
+        help="let requests ask for their plan (header X-Query-Plan: true); default: the config's "
+        "expose_query_plan, else GATEWAY_EXPOSE_QUERY_PLAN, else on only when serving on a loopback address",
     )
     parser.add_argument("--no-graphiql", action="store_true", help="do not serve GraphiQL")
     parser.add_argument("--subgraph-timeout", type=float, default=30.0, help="seconds per subgraph request")
@@ -164,6 +167,27 @@ async def _reload(gateway: Any, load: Callable[[], Supergraph]) -> None:
     logger.info("supergraph reloaded (%d subgraphs)", len(supergraph.subgraphs))
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = None) -> ServerSettings:
+    """Server settings from, in increasing precedence: defaults, the config, ``GATEWAY_*`` env, flags."""
+    # Plans are a development aid: exposed by default only to a gateway on this machine alone.
+    settings = ServerSettings(expose_query_plan=_is_loopback(args.host))
+    if config is not None and getattr(config, "expose_query_plan", None) is not None:
+        settings = replace(settings, expose_query_plan=bool(config.expose_query_plan))
+    settings = settings.with_env(environ)
+    if args.expose_query_plan is not None:
+        settings = replace(settings, expose_query_plan=args.expose_query_plan)
+    if args.no_graphiql:
+        settings = replace(settings, graphiql=False)
+    return settings
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -177,15 +201,7 @@ def run(args: argparse.Namespace) -> int:
     except Exception as error:  # SupergraphLoadError, or a config error with its own message
         print(f"error: {error}", file=sys.stderr)
         return 1
-    settings = ServerSettings()
-    config = source.config
-    if config is not None and getattr(config, "expose_query_plan", None) is not None:
-        settings = replace(settings, expose_query_plan=bool(config.expose_query_plan))
-    settings = settings.with_env()
-    if args.expose_query_plan is not None:
-        settings = replace(settings, expose_query_plan=args.expose_query_plan)
-    if args.no_graphiql:
-        settings = replace(settings, graphiql=False)
+    settings = settings_for(args, source.config)
     app = build_app(
         supergraph,
         settings,

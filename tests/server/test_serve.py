@@ -183,3 +183,31 @@ def test_sighup_reloads_the_supergraph(
         assert time.monotonic() < deadline, "the supergraph was not reloaded"
         time.sleep(0.1)
     assert process.poll() is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ", "expose"),
+    [
+        (["--host", "127.0.0.1"], {}, True),
+        (["--host", "::1"], {}, True),
+        (["--host", "localhost"], {}, True),
+        (["--host", "0.0.0.0"], {}, False),
+        (["--host", "0.0.0.0"], {"GATEWAY_EXPOSE_QUERY_PLAN": "true"}, True),
+        (["--host", "127.0.0.1"], {"GATEWAY_EXPOSE_QUERY_PLAN": "0"}, False),
+        (["--host", "0.0.0.0", "--expose-query-plan"], {}, True),
+        (["--host", "127.0.0.1", "--no-expose-query-plan"], {"GATEWAY_EXPOSE_QUERY_PLAN": "1"}, False),
+    ],
+)
+def test_query_plan_exposure_precedence(argv: list[str], environ: dict[str, str], expose: bool) -> None:
+    parser = argparse.ArgumentParser()
+    serve.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["serve", *argv])
+    settings = serve.settings_for(args, None, environ)
+    assert settings.expose_query_plan is expose
+    assert settings.graphiql
+
+
+def test_no_graphiql_flag() -> None:
+    parser = argparse.ArgumentParser()
+    serve.add_parser(parser.add_subparsers())
+    assert not serve.settings_for(parser.parse_args(["serve", "--no-graphiql"]), None, {}).graphiql
