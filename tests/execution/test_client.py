@@ -247,3 +247,86 @@ async def test_httpx_client_reports_connection_refused_for_url_targets() -> None
         await client.aclose()
     assert info.value.code == "SUBGRAPH_UNREACHABLE"
     assert info.value.message.endswith("connection refused")
+
+
+# Through the executor: failures become null fields with errors, headers follow the policy.
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("slow", "SUBGRAPH_TIMEOUT"),
+        ("not-json", "SUBGRAPH_INVALID_RESPONSE"),
+        ("array", "SUBGRAPH_INVALID_RESPONSE"),
+        ("html-500", "SUBGRAPH_HTTP_ERROR"),
+        ("crash", "SUBGRAPH_HTTP_ERROR"),
+    ],
+)
+async def test_executor_turns_each_kind_of_subgraph_failure_into_a_field_error(
+    kind: str, reason: str
+) -> None:
+    from graphql import parse
+
+    from gateway.execution import Executor
+    from gateway.planning.plan import FetchNode, ParallelNode, QueryPlan
+
+    from .support import make_supergraph
+
+    seen: list[dict[str, Any]] = []
+    ok = starlette_subgraph(seen)
+
+    async def me_app(scope: Any, receive: Any, send: Any) -> None:
+        # The accounts subgraph answers `me` properly whatever the other one does.
+        response = JSONResponse({"data": {"me": {"id": "u1"}}})
+        await response(scope, receive, send)
+
+    client = HttpxSubgraphClient({"products": ok, "accounts": me_app}, timeouts={"products": 0.2})
+    plan = QueryPlan(
+        ParallelNode(
+            [
+                FetchNode(
+                    "products", 'query P { featured { upc } product(upc: "1") { upc } }', operation_name=kind
+                ),
+                FetchNode("accounts", "{ me { id } }"),
+            ]
+        ),
+        parse('{ product(upc: "1") { upc } me { id } }'),
+    )
+    try:
+        result = await Executor(make_supergraph(), client).execute(plan, {})
+    finally:
+        await client.aclose()
+    assert result["data"] == {"product": None, "me": {"id": "u1"}}
+    (error,) = result["errors"]
+    assert error["path"] == ["product"]
+    assert error["extensions"] == {
+        "code": "SUBGRAPH_REQUEST_FAILED",
+        "serviceName": "products",
+        "reason": reason,
+    }
+    assert "Traceback" not in error["message"] and "boom" not in error["message"]
+
+
+async def test_headers_reach_subgraphs_only_through_the_policy() -> None:
+    from graphql import parse
+
+    from gateway.execution import Executor
+    from gateway.planning.plan import FetchNode, QueryPlan
+
+    from .support import make_supergraph
+
+    seen: list[dict[str, Any]] = []
+    client = HttpxSubgraphClient({"accounts": starlette_subgraph(seen)})
+    plan = QueryPlan(FetchNode("accounts", "{ me { id } }"), parse("{ me { id } }"))
+    executor = Executor(
+        make_supergraph(), client, header_policy=HeaderPolicy(allow=["authorization", "x-tenant"])
+    )
+    try:
+        await executor.execute(
+            plan, {}, request_headers={"Authorization": "Bearer t", "Cookie": "session=1", "X-Tenant": "acme"}
+        )
+    finally:
+        await client.aclose()
+    headers = seen[0]["headers"]
+    assert headers["authorization"] == "Bearer t" and headers["x-tenant"] == "acme"
+    assert "cookie" not in headers
