@@ -237,34 +237,29 @@ class Executor:
         result = execute_sync(self.supergraph.api_schema, document, variable_values=dict(variables))
         if result.data:
             run.data.update(result.data)
-        for error in result.errors or ():
-            formatted = dict(error.formatted)
-            formatted.pop("locations", None)
-            run.errors.append(formatted)
+        # Paths and locations are the client's own: these fields come straight from its document.
+        run.errors.extend(dict(error.formatted) for error in result.errors or ())
 
     async def _node(self, node: PlanNode, run: _Run) -> None:
-        kind = type(node)
-        if kind is FetchNode:
-            await self._root_fetch(node, run)  # type: ignore[arg-type]
-        elif kind is FlattenNode:
-            await self._entity_fetch(node, run)  # type: ignore[arg-type]
-        elif kind is SequenceNode:
-            for child in node.nodes:  # type: ignore[union-attr]
+        if isinstance(node, FetchNode):
+            await self._root_fetch(node, run)
+        elif isinstance(node, FlattenNode):
+            await self._entity_fetch(node, run)
+        elif isinstance(node, SequenceNode):
+            for child in node.nodes:
                 await self._node(child, run)
-        elif kind is ParallelNode:
-            children = node.nodes  # type: ignore[union-attr]
-            if len(children) == 1:
-                await self._node(children[0], run)
-            elif children:
-                await asyncio.gather(*(self._node(child, run) for child in children))
-        elif kind is ConditionNode:
-            cond: ConditionNode = node  # type: ignore[assignment]
-            value = run.variables.get(cond.condition, run.defaults.get(cond.condition, False))
-            branch = cond.if_clause if value else cond.else_clause
+        elif isinstance(node, ParallelNode):
+            if len(node.nodes) == 1:
+                await self._node(node.nodes[0], run)
+            elif node.nodes:
+                await asyncio.gather(*(self._node(child, run) for child in node.nodes))
+        elif isinstance(node, ConditionNode):
+            value = run.variables.get(node.condition, run.defaults.get(node.condition, False))
+            branch = node.if_clause if value else node.else_clause
             if branch is not None:
                 await self._node(branch, run)
         else:
-            raise TypeError(f"Unknown plan node {kind.__name__}")
+            raise TypeError(f"Unknown plan node {type(node).__name__}")
 
     def _compiled(self, fetch: FetchNode, flatten_path: tuple[str, ...] | None) -> _CompiledFetch:
         compiled = fetch.compiled
