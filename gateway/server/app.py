@@ -21,7 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from gateway.server.errors import BAD_REQUEST, INTERNAL_SERVER_ERROR, ErrorKind, error_dict
+from gateway.server.errors import INTERNAL_SERVER_ERROR, ErrorKind, error_dict
 from gateway.server.graphiql import STATIC_DIR, graphiql_html
 from gateway.server.media import GRAPHQL_RESPONSE_JSON, JSON, is_json_content_type, negotiate, prefers_html
 from gateway.server.pipeline import Gateway
@@ -63,13 +63,20 @@ def create_app(
     on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> FastAPI:
-    """Build the app around ``gateway``. ``probe`` checks one subgraph for ``/ready`` (HTTP by default);
+    """Build the app around ``gateway``; ``settings`` (default: the gateway's) rule GraphiQL, body size and
+    ``/ready``. ``probe`` checks one subgraph for ``/ready`` (HTTP ``{ __typename }`` by default);
     ``on_startup`` callbacks run in the server's event loop before it serves, ``on_shutdown`` ones after the
     last request (close subgraph clients there)."""
     settings = settings or gateway.settings
-    http_probe = HttpSubgraphProbe() if probe is None else None
-    subgraph_probe: SubgraphProbe = probe or http_probe  # type: ignore[assignment]
-    plan_header = settings.query_plan_header if settings.expose_query_plan else None
+    http_probe: HttpSubgraphProbe | None = None
+    subgraph_probe: SubgraphProbe
+    if probe is None:
+        subgraph_probe = http_probe = HttpSubgraphProbe()
+    else:
+        subgraph_probe = probe
+    # The pipeline decides whether plans are exposed, so the page follows the gateway's own settings.
+    plan_settings = gateway.settings
+    plan_header = plan_settings.query_plan_header if plan_settings.expose_query_plan else None
     page = graphiql_html(query_plan_header=plan_header)
 
     async def graphql_endpoint(request: Request) -> Response:
@@ -106,10 +113,10 @@ def create_app(
                     )
                 declared = request.headers.get("content-length")
                 if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
-                    return _errors("The request body is too large.", BAD_REQUEST, 413, media)
+                    return _errors("The request body is too large.", "PAYLOAD_TOO_LARGE", 413, media)
                 body = await request.body()
                 if len(body) > settings.max_body_bytes:
-                    return _errors("The request body is too large.", BAD_REQUEST, 413, media)
+                    return _errors("The request body is too large.", "PAYLOAD_TOO_LARGE", 413, media)
                 graphql_request = request_from_body(body)
         except RequestParamsError as error:
             return _errors(error.message, error.code, 400, media)
