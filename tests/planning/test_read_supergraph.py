@@ -199,3 +199,61 @@ def test_invalid_supergraphs_raise_coded_errors(sdl: str, code: str, line: int |
     assert info.value.code == code
     if line is not None:
         assert info.value.location is not None and info.value.location[0] == line
+
+
+JOIN_V05 = """
+schema
+  @link(url: "https://specs.apollo.dev/link/v1.0")
+  @link(url: "https://specs.apollo.dev/join/v0.5", for: EXECUTION)
+  @link(url: "https://specs.apollo.dev/context/v0.1", for: SECURITY)
+  @join__directive(graphs: [A], name: "link", args: {url: "https://example.com/custom/v1.0"})
+{ query: Query }
+
+directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION
+directive @join__directive(graphs: [join__Graph!], name: String!, args: join__DirectiveArguments) repeatable on SCHEMA | OBJECT | INTERFACE | FIELD_DEFINITION
+directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE
+directive @join__field(graph: join__Graph, requires: join__FieldSet, provides: join__FieldSet, type: String, external: Boolean, override: String, usedOverridden: Boolean, overrideLabel: String, contextArguments: [join__ContextArgument!]) repeatable on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
+directive @join__graph(name: String!, url: String!) on ENUM_VALUE
+directive @join__implements(graph: join__Graph!, interface: String!) repeatable on OBJECT | INTERFACE
+directive @join__type(graph: join__Graph!, key: join__FieldSet, extension: Boolean! = false, resolvable: Boolean! = true, isInterfaceObject: Boolean! = false) repeatable on OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR
+directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION
+directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA
+
+input join__ContextArgument { name: String! type: String! context: String! selection: join__FieldValue! }
+scalar join__DirectiveArguments
+scalar join__FieldSet
+scalar join__FieldValue
+enum join__Graph { A @join__graph(name: "a", url: "http://a") B @join__graph(name: "b", url: "http://b") }
+scalar link__Import
+enum link__Purpose { SECURITY EXECUTION }
+scalar context__ContextFieldValue
+
+type Query @join__type(graph: A) @join__type(graph: B) {
+  parent: Parent @join__field(graph: A)
+}
+
+type Parent @join__type(graph: A, key: "id") @join__type(graph: B, key: "id") @context(name: "B__ctx")
+  @join__directive(graphs: [A], name: "custom", args: {x: 1})
+{
+  id: ID!
+  prefix: String @join__field(graph: A)
+  child: Child @join__field(graph: B)
+}
+
+type Child @join__type(graph: B, key: "id") {
+  id: ID!
+  label: String @join__field(graph: B, contextArguments: [{context: "B__ctx", name: "prefix", type: "String", selection: "{ prefix }"}])
+}
+"""
+
+
+def test_join_v05_directives_and_context_arguments_are_read() -> None:
+    sg = read_supergraph(JOIN_V05)
+    assert sg.field("Child", "label").resolvable_in() == ["b"]
+    assert sg.field("Parent", "child").resolvable_in() == ["b"]
+    api = print_schema(sg.api_schema)
+    full = print_schema(sg.schema)
+    for text in (api, full):
+        assert "join__" not in text and "link__" not in text
+    assert "context" not in api
+    assert "label: String" in api

@@ -26,6 +26,22 @@ type Product @join__type(graph: ORDERS, key: "id") @join__type(graph: PRODUCTS, 
 """,
 )
 
+SPREAD = supergraph_from(
+    ["a", "b", "c", "d"],
+    """
+type Query @join__type(graph: A) @join__type(graph: B) @join__type(graph: C) @join__type(graph: D) {
+  items: [Item] @join__field(graph: A)
+}
+type Item @join__type(graph: A, key: "id") @join__type(graph: B, key: "id") @join__type(graph: C, key: "id") @join__type(graph: D, key: "id") {
+  id: ID!
+  name: String @join__field(graph: A)
+  weight: Int @join__field(graph: B) @join__field(graph: D, external: true)
+  price: Int @join__field(graph: C) @join__field(graph: D, external: true)
+  shipping: Int @join__field(graph: D, requires: "weight price")
+}
+""",
+)
+
 
 def test_required_fields_come_from_the_parent_fetch() -> None:
     """products resolves price and weight: they join its fetch and the representation."""
@@ -91,6 +107,26 @@ def test_requires_in_the_subgraph_already_queried_needs_an_entity_fetch_back() -
         """,
         depth=3,
         fetches=3,
+    )
+
+
+def test_required_fields_from_two_subgraphs_are_fetched_in_parallel_first() -> None:
+    """d waits for both b and c: the plan runs in levels."""
+    assert_plan(
+        SPREAD,
+        "{ items { name shipping } }",
+        """
+        Sequence {
+          Fetch(a) {items{name __typename id}}
+          Parallel {
+            Flatten(items.@) Fetch(b) {... on Item {__typename id}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Item{weight}}}
+            Flatten(items.@) Fetch(c) {... on Item {__typename id}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Item{price}}}
+          }
+          Flatten(items.@) Fetch(d) {... on Item {__typename id weight price}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Item{shipping}}}
+        }
+        """,
+        depth=3,
+        fetches=4,
     )
 
 
