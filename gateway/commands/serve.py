@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gateway.composition.supergraph import Supergraph
-from gateway.server.loading import SupergraphLoadError, compose_supergraph, load_supergraph_file
+from gateway.server.loading import compose_supergraph, load_supergraph_file
 from gateway.server.settings import ServerSettings
 
 __all__ = ["SupergraphSource", "add_parser", "build_app", "resolve_source", "run", "settings_for"]
@@ -107,11 +107,22 @@ class _Clients:
     """Every subgraph client built so far; all are closed when the server stops."""
 
     open: list[Any] = field(default_factory=list)
+    retiring: list[Any] = field(default_factory=list)
 
     async def aclose(self) -> None:
-        clients, self.open = self.open, []
+        clients, self.open, self.retiring = self.open + self.retiring, [], []
         for client in clients:
             await client.aclose()
+
+    async def retire_old(self, after: float) -> None:
+        """Close every client but the newest once requests that started before a reload are done."""
+        old, self.open = self.open[:-1], self.open[-1:]
+        self.retiring.extend(old)
+        await asyncio.sleep(after)
+        for client in old:
+            if client in self.retiring:  # not already closed by a shutdown
+                self.retiring.remove(client)
+                await client.aclose()
 
 
 def build_app(
@@ -145,7 +156,7 @@ def build_app(
         pending: set[asyncio.Task[None]] = set()
 
         def on_sighup() -> None:
-            task = loop.create_task(_reload(gateway, reload_source))
+            task = loop.create_task(_reload(gateway, reload_source, clients, subgraph_timeout + 1.0))
             pending.add(task)  # keep a reference until done, or the task may be collected mid-reload
             task.add_done_callback(pending.discard)
 
@@ -157,14 +168,16 @@ def build_app(
     return create_app(gateway, settings, on_startup=[watch_sighup], on_shutdown=[clients.aclose])
 
 
-async def _reload(gateway: Any, load: Callable[[], Supergraph]) -> None:
+async def _reload(gateway: Any, load: Callable[[], Supergraph], clients: _Clients, grace: float) -> None:
     try:
         supergraph = await asyncio.to_thread(load)
-    except SupergraphLoadError as error:
+    except Exception as error:  # SupergraphLoadError or a config error: keep serving what we have
         logger.error("supergraph reload failed, still serving the previous one: %s", error)
         return
     gateway.reload(supergraph)
     logger.info("supergraph reloaded (%d subgraphs)", len(supergraph.subgraphs))
+    # In-flight requests still hold the previous executor; its client closes once they must have finished.
+    await clients.retire_old(grace)
 
 
 def _is_loopback(host: str) -> bool:

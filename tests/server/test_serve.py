@@ -211,3 +211,28 @@ def test_no_graphiql_flag() -> None:
     parser = argparse.ArgumentParser()
     serve.add_parser(parser.add_subparsers())
     assert not serve.settings_for(parser.parse_args(["serve", "--no-graphiql"]), None, {}).graphiql
+
+
+async def test_reload_retires_previous_subgraph_clients() -> None:
+    class Client:
+        def __init__(self) -> None:
+            self.closed = False
+
+        async def aclose(self) -> None:
+            self.closed = True
+
+    clients = serve._Clients()
+    first, second, third = Client(), Client(), Client()
+    clients.open.extend([first, second])
+    retiring = asyncio.create_task(clients.retire_old(0.05))
+    await asyncio.sleep(0)
+    assert not first.closed and clients.open == [second]  # in-flight requests may still use it
+    await retiring
+    assert first.closed and not second.closed
+    # A shutdown during the grace period closes the retiring clients too.
+    clients.open.append(third)
+    retiring = asyncio.create_task(clients.retire_old(10))
+    await asyncio.sleep(0)
+    await clients.aclose()
+    assert second.closed and third.closed
+    retiring.cancel()
