@@ -222,6 +222,10 @@ def _connect_problem(exc: BaseException) -> str:
     return "connection failed"
 
 
+def _is_mutation(query: str) -> bool:
+    return query.lstrip().startswith("mutation")
+
+
 def _timeout_for(timeouts: Mapping[str, float] | float, subgraph: str, default: float) -> float:
     if isinstance(timeouts, Mapping):
         return float(timeouts.get(subgraph, default))
@@ -233,7 +237,9 @@ class AiohttpSubgraphClient:
 
     ``urls`` maps subgraph names to their GraphQL endpoints; ``timeouts`` is one total timeout in seconds or a
     per-subgraph map (missing names get ``default_timeout``). Sessions are created on first use inside the
-    running event loop; call :meth:`aclose` on shutdown.
+    running event loop; call :meth:`aclose` on shutdown. ``keepalive_timeout`` (idle seconds before the client
+    drops a pooled connection) stays below common server idle timeouts (uvicorn's is 5 s) so that a connection is
+    not reused just as the server closes it.
     """
 
     def __init__(
@@ -244,7 +250,7 @@ class AiohttpSubgraphClient:
         default_timeout: float = 30.0,
         connect_timeout: float | None = 5.0,
         pool_size: int = 100,
-        keepalive_timeout: float = 60.0,
+        keepalive_timeout: float = 4.0,
     ) -> None:
         self._urls = dict(urls)
         self._timeouts = {name: _timeout_for(timeouts, name, default_timeout) for name in self._urls}
@@ -266,7 +272,6 @@ class AiohttpSubgraphClient:
             session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=total, connect=min(connect, total) if connect else None),
-                json_serialize=lambda o: orjson.dumps(o).decode(),
                 skip_auto_headers=("User-Agent",),
                 auto_decompress=True,
             )
@@ -284,28 +289,42 @@ class AiohttpSubgraphClient:
             )
         headers = {**request.headers, **_BASE_HEADERS} if request.headers else _BASE_HEADERS
         body = encode_graphql_request(request)
-        try:
-            async with self._session(subgraph).post(url, data=body, headers=headers) as resp:
-                status = resp.status
-                payload = await resp.read()
-        except TimeoutError:
-            raise SubgraphFetchError(
-                subgraph,
-                "SUBGRAPH_TIMEOUT",
-                f'Subgraph "{subgraph}" did not answer within {self._timeouts[subgraph]:g} s',
-            ) from None
-        except aiohttp.ClientConnectorError as exc:
-            raise SubgraphFetchError(
-                subgraph,
-                "SUBGRAPH_UNREACHABLE",
-                f'Subgraph "{subgraph}" is unreachable at {url}: {_connect_problem(exc)}',
-            ) from None
-        except aiohttp.ClientError as exc:
-            raise SubgraphFetchError(
-                subgraph,
-                "SUBGRAPH_UNREACHABLE",
-                f'Request to subgraph "{subgraph}" at {url} failed: {type(exc).__name__}',
-            ) from None
+        # A kept-alive connection the server closed while idle fails on reuse; aiohttp retries that only for
+        # idempotent HTTP methods, so retry once here for queries (never for mutations).
+        retries = 0 if _is_mutation(request.query) else 1
+        while True:
+            try:
+                async with self._session(subgraph).post(url, data=body, headers=headers) as resp:
+                    status = resp.status
+                    payload = await resp.read()
+                break
+            except TimeoutError:
+                raise SubgraphFetchError(
+                    subgraph,
+                    "SUBGRAPH_TIMEOUT",
+                    f'Subgraph "{subgraph}" did not answer within {self._timeouts[subgraph]:g} s',
+                ) from None
+            except aiohttp.ClientConnectorError as exc:
+                raise SubgraphFetchError(
+                    subgraph,
+                    "SUBGRAPH_UNREACHABLE",
+                    f'Subgraph "{subgraph}" is unreachable at {url}: {_connect_problem(exc)}',
+                ) from None
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if retries:
+                    retries -= 1
+                    continue
+                raise SubgraphFetchError(
+                    subgraph,
+                    "SUBGRAPH_UNREACHABLE",
+                    f'Subgraph "{subgraph}" at {url} closed the connection: {type(exc).__name__}',
+                ) from None
+            except aiohttp.ClientError as exc:
+                raise SubgraphFetchError(
+                    subgraph,
+                    "SUBGRAPH_UNREACHABLE",
+                    f'Request to subgraph "{subgraph}" at {url} failed: {type(exc).__name__}',
+                ) from None
         return decode_graphql_response(subgraph, status, payload)
 
     async def aclose(self) -> None:

@@ -145,7 +145,12 @@ async def server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
         kind = body.get("operationName") or "ok"
         if kind == "slow":
             await asyncio.sleep(1)
-        status, payload, ctype = behaviour("ok" if kind in ("Op", "slow") else kind)
+        if kind == "drop-reused" and any(s["peer"] == peer for s in seen[:-1]):
+            # Like a server whose idle timeout fired just as the client reused the connection.
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response()
+        status, payload, ctype = behaviour("ok" if kind in ("Op", "slow", "drop-reused") else kind)
         return web.Response(body=payload, status=status, content_type=ctype.split(";")[0])
 
     app = web.Application()
@@ -212,6 +217,26 @@ async def test_aiohttp_client_errors_are_typed(server: tuple[str, list[dict[str,
         assert info.value.code == "SUBGRAPH_UNKNOWN"
         # The pool still works after failures.
         assert (await client.fetch("a", SubgraphRequest("{ f }"))).data == {"f": 1}
+    finally:
+        await client.aclose()
+
+
+async def test_aiohttp_client_retries_queries_once_on_a_connection_the_server_closed(
+    server: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, seen = server
+    client = AiohttpSubgraphClient({"a": url})
+    try:
+        await client.fetch("a", SubgraphRequest("{ f }"))
+        response = await client.fetch("a", SubgraphRequest("query drop { f }", operation_name="drop-reused"))
+        assert response.data == {"f": 1}
+        assert len(seen) == 3 and seen[1]["peer"] == seen[0]["peer"] != seen[2]["peer"]
+        # A mutation is never sent twice.
+        with pytest.raises(SubgraphFetchError) as info:
+            await client.fetch("a", SubgraphRequest("mutation drop { f }", operation_name="drop-reused"))
+        assert info.value.code == "SUBGRAPH_UNREACHABLE"
+        assert "closed the connection" in info.value.message
+        assert len(seen) == 4
     finally:
         await client.aclose()
 
