@@ -30,6 +30,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SLOW_SECONDS = 1.5
+SLOW_REQUEST_ARRIVED = threading.Event()
 
 
 def slow_subgraph() -> Starlette:
@@ -39,6 +40,7 @@ def slow_subgraph() -> Starlette:
         body = orjson.loads(await request.body())
         if "hello" not in body["query"]:
             return JSONResponse({"data": {"__typename": "Query"}})
+        SLOW_REQUEST_ARRIVED.set()
         await asyncio.sleep(SLOW_SECONDS)
         return JSONResponse({"data": {"hello": "world"}})
 
@@ -155,10 +157,11 @@ def test_sigterm_finishes_in_flight_requests(gateway_process: tuple[subprocess.P
         except Exception as error:
             outcome["error"] = repr(error)
 
+    SLOW_REQUEST_ARRIVED.clear()
     thread = threading.Thread(target=slow_request)
     thread.start()
-    time.sleep(SLOW_SECONDS / 3)  # the request is now waiting on the slow subgraph
-    process.send_signal(signal.SIGTERM)
+    assert SLOW_REQUEST_ARRIVED.wait(20), "the request never reached the subgraph"
+    process.send_signal(signal.SIGTERM)  # while the gateway waits on the slow subgraph
     thread.join(30)
     assert outcome.get("status") == 200, outcome
     assert outcome["body"] == {"data": {"hello": "world"}}
