@@ -334,9 +334,12 @@ class _Reader:
 
         groups: dict[str, list[TypeDefinitionNode | TypeExtensionNode]] = {}
         directive_defs: dict[str, DirectiveDefinitionNode] = {}
+        machinery: dict[str, TypeDefinitionNode] = {}  # federation scalars a subgraph may print itself
         for d in document.definitions:
             if isinstance(d, TypeDefinitionNode | TypeExtensionNode):
                 if d.name.value in _FEDERATION_TYPES:
+                    if isinstance(d, ScalarTypeDefinitionNode | EnumTypeDefinitionNode):
+                        machinery[d.name.value] = d
                     continue
                 groups.setdefault(d.name.value, []).append(d)
             elif isinstance(d, DirectiveDefinitionNode):
@@ -376,12 +379,17 @@ class _Reader:
                 )
             definitions.extend(nodes)
         used = {_directive_name(n) for n in _all_directives(definitions)}
-        added: list[str] = [f"scalar {_FS}"]
+        added: list[str] = [] if _FS in machinery else [f"scalar {_FS}"]
         for local, canonical in self.canonical.items():
             if local not in directive_defs and local in used:
                 added.append(f"directive @{local}{FEDERATION_DIRECTIVES[canonical]}")
         normalised = DocumentNode(
-            definitions=(*definitions, *directive_defs.values(), *parse("\n".join(added)).definitions)
+            definitions=(
+                *definitions,
+                *machinery.values(),
+                *directive_defs.values(),
+                *(parse("\n".join(added)).definitions if added else ()),
+            )
         )
         if rename:
             normalised = _rename_types(normalised, rename)
@@ -389,22 +397,21 @@ class _Reader:
             schema = build_ast_schema(normalised)
         except (TypeError, GraphQLError) as e:
             for message in str(e).split("\n\n"):
-                self.error(
-                    "INVALID_GRAPHQL", f'Subgraph "{self.name}" is not a valid GraphQL schema: {message}'
-                )
+                self.error("INVALID_GRAPHQL", f"[{self.name}] {self.explain(message)}")
             return None
         for err in validate_schema(schema):
             if "root type must be provided" in err.message:
                 continue
-            self.error(
-                "INVALID_GRAPHQL", f'Subgraph "{self.name}" is not a valid GraphQL schema: {err.message}'
-            )
+            self.error("INVALID_GRAPHQL", f"[{self.name}] {err.message}")
         if self.errors:
             return None
 
         types: dict[str, SubgraphType] = {}
         for d in normalised.definitions:
-            if isinstance(d, TypeDefinitionNode | TypeExtensionNode) and d.name.value != _FS:
+            if (
+                isinstance(d, TypeDefinitionNode | TypeExtensionNode)
+                and d.name.value not in _FEDERATION_TYPES
+            ):
                 self.add_type_node(types, d, d.name.value in {rename.get(n, n) for n in extension_only})
         self.fed1_adjustments(types)
         result = SubgraphSchema(
@@ -423,6 +430,23 @@ class _Reader:
         )
         self.read_compose_directives(schema_nodes, result)
         return result
+
+    def explain(self, message: str) -> str:
+        """Add the fix to graphql-core's "Unknown directive '@key'." when it names a federation directive."""
+        m = re.match(r"^Unknown directive '@(\w+)'", message)
+        if m is None or m[1] not in FEDERATION_DIRECTIVES:
+            return message
+        name = m[1]
+        if not self.fed2:
+            return (
+                f'{message} "@{name}" is a Federation 2 directive: add extend schema @link(url: '
+                f'"https://specs.apollo.dev/federation/v2.3", import: ["@{name}"]) to this subgraph.'
+            )
+        return (
+            f'{message} If you meant the "@{name}" federation directive, you should use the fully-qualified '
+            f'name "@federation__{name}" or add "@{name}" to the import argument of the @link to the '
+            "federation specification."
+        )
 
     def add_type_node(self, types: dict[str, SubgraphType], node: Node, extension_only: bool) -> None:
         assert isinstance(node, TypeDefinitionNode | TypeExtensionNode)

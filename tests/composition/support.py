@@ -1,0 +1,99 @@
+"""Helpers for composition tests: subgraph SDL headers, composing, and cross-checking with the oracle."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from graphql import GraphQLSchema, build_schema, lexicographic_sort_schema, print_schema
+
+from gateway.composition import CompositionResult, SubgraphSource, compose
+
+ORACLE_DIR = Path(__file__).parent / "oracle"
+Subgraphs = Sequence[tuple[str, str]]
+Oracle = Callable[[Subgraphs], dict[str, Any]]
+
+
+def fed2(*imports: str, version: str = "2.3") -> str:
+    """``extend schema @link(...federation/v<version>, import: [...])`` for a Federation 2 subgraph."""
+    names = ", ".join(f'"@{i}"' for i in imports)
+    return f'extend schema @link(url: "https://specs.apollo.dev/federation/v{version}", import: [{names}])\n'
+
+
+def compose_sdls(subgraphs: Subgraphs) -> CompositionResult:
+    return compose([SubgraphSource(name, f"http://{name}.local/graphql", sdl) for name, sdl in subgraphs])
+
+
+def printed(schema: GraphQLSchema) -> str:
+    return print_schema(lexicographic_sort_schema(schema))
+
+
+def run_oracle(subgraphs: Subgraphs) -> dict[str, Any]:
+    payload = [{"name": n, "url": f"http://{n}.local/graphql", "sdl": s} for n, s in subgraphs]
+    done = subprocess.run(
+        ["node", str(ORACLE_DIR / "compose.mjs")],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"oracle failed: {done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def install_oracle() -> str | None:
+    """Install the oracle's node_modules with ``npm ci`` if needed; the reason it is unavailable, or None."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return (
+            "node/npm not installed: the reference composition (@theguild/federation-composition) cannot run"
+        )
+    if not (ORACLE_DIR / "node_modules" / "@theguild" / "federation-composition").exists():
+        done = subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund"],
+            cwd=ORACLE_DIR,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            return f"npm ci failed in {ORACLE_DIR}: {done.stderr[-500:]}"
+    return None
+
+
+def assert_composes_like_oracle(
+    subgraphs: Subgraphs, oracle: Oracle, *, read_back: bool = True
+) -> CompositionResult:
+    """Ours and the oracle both succeed and print the same API schema; the model reads back the same too."""
+    ours = compose_sdls(subgraphs)
+    assert ours.errors == [], [str(e) for e in ours.errors]
+    assert ours.supergraph_sdl is not None and ours.api_schema_sdl is not None
+    reference = oracle(subgraphs)
+    assert reference["errors"] == [], reference["errors"]
+    expected = printed(build_schema(reference["publicSdl"]))
+    assert printed(build_schema(ours.api_schema_sdl)) == expected
+    if read_back:
+        assert printed(ours.supergraph().api_schema) == expected
+    return ours
+
+
+def assert_fails_like_oracle(
+    subgraphs: Subgraphs, oracle: Oracle | None, code: str, *mentions: str
+) -> CompositionResult:
+    """We report ``code`` with a message mentioning ``mentions``; the oracle (when given) rejects with it too."""
+    ours = compose_sdls(subgraphs)
+    assert ours.supergraph_sdl is None
+    matching = [e for e in ours.errors if e.code == code]
+    assert matching, [str(e) for e in ours.errors]
+    assert any(all(m in e.message for m in mentions) for e in matching), [e.message for e in matching]
+    if oracle is not None:
+        reference = oracle(subgraphs)
+        assert reference["supergraphSdl"] is None
+        assert code in {e["code"] for e in reference["errors"]}, reference["errors"]
+    return ours

@@ -1,0 +1,64 @@
+"""Satisfiability: every field a client can select is reachable through some sequence of subgraph fetches."""
+
+from __future__ import annotations
+
+from .support import Oracle, assert_composes_like_oracle, assert_fails_like_oracle, fed2
+
+A = fed2("key") + 'type Query { t: T } type T @key(fields: "id") { id: ID! }'
+
+
+def test_field_in_a_subgraph_without_key(oracle: Oracle) -> None:
+    b = fed2("shareable") + "type T { id: ID! @shareable name: String }"
+    a = A.replace("{ id: ID! }", "{ id: ID! @shareable }").replace(
+        'import: ["@key"]', 'import: ["@key", "@shareable"]'
+    )
+    result = assert_fails_like_oracle(
+        [("a", a), ("b", b)], oracle, "SATISFIABILITY_ERROR", "{ t { name } }", '"T.name"'
+    )
+    error = next(e for e in result.errors if e.code == "SATISFIABILITY_ERROR")
+    assert 'has no @key defined in subgraph "b"' in error.message
+    assert (error.type_name, error.field_name) == ("T", "name")
+
+
+def test_field_behind_an_unresolvable_key(oracle: Oracle) -> None:
+    b = fed2("key") + 'type T @key(fields: "id", resolvable: false) { id: ID! name: String }'
+    result = assert_fails_like_oracle([("a", A), ("b", b)], oracle, "SATISFIABILITY_ERROR", '"T.name"')
+    assert "resolvable: false" in next(e.message for e in result.errors if e.code == "SATISFIABILITY_ERROR")
+
+
+def test_key_fields_the_other_subgraph_cannot_provide(oracle: Oracle) -> None:
+    b = fed2("key") + 'type T @key(fields: "sku") { sku: ID! name: String }'
+    result = assert_fails_like_oracle([("a", A), ("b", b)], oracle, "SATISFIABILITY_ERROR", '"T.name"')
+    message = next(
+        e.message for e in result.errors if e.code == "SATISFIABILITY_ERROR" and e.field_name == "name"
+    )
+    assert '@key(fields: "sku")' in message and 'subgraph "a"' in message
+
+
+def test_chained_entity_moves_are_satisfiable(oracle: Oracle) -> None:
+    # a knows only T.id; b maps id -> sku; c is keyed by sku alone: a -> b -> c.
+    b = fed2("key") + 'type T @key(fields: "id") @key(fields: "sku") { id: ID! sku: ID! }'
+    c = fed2("key") + 'type T @key(fields: "sku") { sku: ID! price: Int }'
+    b = b.replace("sku: ID! }", "sku: ID! @shareable }").replace('["@key"]', '["@key", "@shareable"]')
+    c = c.replace("{ sku: ID!", "{ sku: ID! @shareable").replace('["@key"]', '["@key", "@shareable"]')
+    assert_composes_like_oracle([("a", A), ("b", b), ("c", c)], oracle)
+
+
+def test_mutation_paths_are_checked(oracle: Oracle) -> None:
+    a = fed2("key") + 'type Query { a: Int } type Mutation { make: T } type T @key(fields: "id") { id: ID! }'
+    b = fed2("key") + 'type T @key(fields: "uid") { uid: ID! extra: Int }'
+    assert_fails_like_oracle(
+        [("a", a), ("b", b)], oracle, "SATISFIABILITY_ERROR", "mutation { make { extra } }"
+    )
+
+
+def test_types_reached_through_abstract_types(oracle: Oracle) -> None:
+    a = fed2("key") + (
+        'type Query { search: [Result] } union Result = Book | Film type Book @key(fields: "id") { id: ID! } '
+        'type Film @key(fields: "id") { id: ID! }'
+    )
+    b = (
+        fed2("key")
+        + 'type Book @key(fields: "id") { id: ID! title: String } type Film @key(fields: "id") { id: ID! title: String }'
+    )
+    assert_composes_like_oracle([("a", a), ("b", b)], oracle)
