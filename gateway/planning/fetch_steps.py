@@ -92,7 +92,8 @@ class _StepBuilder:
         self.graph = graph
         self.operation = operation
         self.steps: list[FetchStep] = []
-        self._entity_steps: dict[tuple[str, tuple[str, ...], frozenset[int], str, int], FetchStep] = {}
+        # (subgraph, path, steps it waits for, mutation group) -> the entity step: entering it again merges.
+        self._entity_steps: dict[tuple[str, tuple[str, ...], frozenset[int], int], FetchStep] = {}
 
     def _new_step(
         self, subgraph: str, path: tuple[str, ...], is_entity: bool, deps: set[int], group: int = 0
@@ -351,7 +352,9 @@ class _StepBuilder:
         requires = self.graph.requires(entity_type, field_name, target) if isinstance(sel, NField) else None
         # The move exists for this selection: under its own @skip/@include the whole fetch is conditional.
         entry_conds = conds | frozenset(conditions_of(sel.directives))
-        step2 = self._enter(step, out, type_name, subgraph, path, jump, provided, entry_conds, ckeys, requires, 0)
+        step2 = self._enter(
+            step, out, type_name, subgraph, path, jump, provided, entry_conds, ckeys, requires, 0
+        )
         entity_out = step2.selections.fragment(entity_type)
         if self.graph.is_abstract(entity_type, target):
             entity_out.field("__typename", "__typename")
@@ -425,7 +428,7 @@ class _StepBuilder:
             )
             deps |= d
             _merge_rep(rep, r)
-        key = (jump.edge.target, path, frozenset(deps), self.operation.kind, step.group)
+        key = (jump.edge.target, path, frozenset(deps), step.group)
         target = self._entity_steps.get(key)
         if target is None:
             target = self._new_step(jump.edge.target, path, True, deps, step.group)
