@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import aiohttp
+import httpx
 import orjson
 
 __all__ = [
@@ -257,11 +259,9 @@ class AiohttpSubgraphClient:
         self._connect_timeout = connect_timeout
         self._pool_size = pool_size
         self._keepalive_timeout = keepalive_timeout
-        self._sessions: dict[str, Any] = {}
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
 
-    def _session(self, subgraph: str) -> Any:
-        import aiohttp
-
+    def _session(self, subgraph: str) -> aiohttp.ClientSession:
         session = self._sessions.get(subgraph)
         if session is None or session.closed:
             connector = aiohttp.TCPConnector(
@@ -280,8 +280,6 @@ class AiohttpSubgraphClient:
 
     async def fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
         """POST ``request`` to ``subgraph``; raise :class:`SubgraphFetchError` unless a GraphQL response comes back."""
-        import aiohttp
-
         url = self._urls.get(subgraph)
         if url is None:
             raise SubgraphFetchError(
@@ -350,8 +348,6 @@ class HttpxSubgraphClient:
         default_timeout: float = 30.0,
         path: str = "/graphql",
     ) -> None:
-        import httpx
-
         self._clients: dict[str, tuple[httpx.AsyncClient, str]] = {}
         self._timeouts: dict[str, float] = {}
         for name, target in apps_or_transports.items():
@@ -368,8 +364,6 @@ class HttpxSubgraphClient:
 
     async def fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
         """POST ``request`` to ``subgraph``; raise :class:`SubgraphFetchError` unless a GraphQL response comes back."""
-        import httpx
-
         entry = self._clients.get(subgraph)
         if entry is None:
             raise SubgraphFetchError(
