@@ -130,6 +130,23 @@ def test_required_fields_from_two_subgraphs_are_fetched_in_parallel_first() -> N
     )
 
 
+def test_fetch_nothing_waits_for_joins_a_later_fetch_to_the_same_place() -> None:
+    """inStock needs no requirement but joins the later inventory fetch: same depth, one fetch fewer."""
+    assert_plan(
+        SHOP,
+        "{ topReviews { product { inStock shippingEstimate } } }",
+        """
+        Sequence {
+          Fetch(reviews) {topReviews{product{__typename upc}}}
+          Flatten(topReviews.@.product) Fetch(products) {... on Product {__typename upc}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{price weight}}}
+          Flatten(topReviews.@.product) Fetch(inventory) {... on Product {__typename upc price weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{shippingEstimate inStock}}}
+        }
+        """,
+        depth=3,
+        fetches=3,
+    )
+
+
 def test_federation1_requires() -> None:
     assert_plan(
         FED1,
