@@ -460,7 +460,7 @@ class _StepBuilder:
             if name == "__typename":
                 rep[name] = ("__typename", {})
                 continue
-            if graph.resolvable_here(type_name, name, subgraph) or name in provided:
+            if graph.resolvable_for_representation(type_name, name, subgraph) or name in provided:
                 response_key = _planner_key(name, ckeys)
                 of = out.field(response_key, name, (), (), composite=bool(sub))
                 child: RepTree = {}

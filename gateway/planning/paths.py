@@ -33,7 +33,7 @@ def available(
     for name, sub in fields:
         if name == "__typename":
             continue
-        if not (graph.resolvable_here(type_name, name, subgraph) or name in provided):
+        if not (graph.resolvable_for_representation(type_name, name, subgraph) or name in provided):
             return False
         if sub:
             child = graph.field_type(type_name, name)[0]

@@ -148,7 +148,20 @@ class QueryGraph:
     def resolvable_here(self, type_name: str, field_name: str, subgraph: str) -> bool:
         """Resolvable in the fetch already under way: a field with ``@requires`` in that subgraph is not, it
         needs an ``_entities`` fetch whose representation carries the required fields."""
-        return self.resolvable(type_name, field_name, subgraph) and self.requires(type_name, field_name, subgraph) is None
+        return (
+            self.resolvable(type_name, field_name, subgraph)
+            and self.requires(type_name, field_name, subgraph) is None
+        )
+
+    def resolvable_for_representation(self, type_name: str, field_name: str, subgraph: str) -> bool:
+        """Resolvable here for a key or ``@requires`` selection: also the losing side of an ``@override`` that
+        composition kept (``usedOverridden``) precisely because a key or requirement still needs it there."""
+        if self.resolvable_here(type_name, field_name, subgraph):
+            return True
+        t = self.supergraph.types.get(type_name)
+        sf = t.fields.get(field_name) if t is not None else None
+        fis = sf.subgraphs.get(subgraph) if sf is not None else None
+        return fis is not None and fis.used_overridden and not fis.external
 
     def provides(self, type_name: str, field_name: str, subgraph: str) -> FieldSet:
         """The ``@provides`` of the field in that subgraph (fields that come along without a jump)."""

@@ -2,9 +2,51 @@
 
 from __future__ import annotations
 
-from .supergraphs import assert_plan, fixture
+from .supergraphs import assert_plan, fixture, supergraph_from
 
 SHOP = fixture("shop.apollo")
+USED = supergraph_from(
+    ["a", "b"],
+    """
+type Query @join__type(graph: A) @join__type(graph: B) { things: [Thing] @join__field(graph: A) }
+type Thing @join__type(graph: A, key: "id") @join__type(graph: B, key: "id") {
+  id: ID! @join__field(graph: A, usedOverridden: true) @join__field(graph: B, override: "a")
+  name: String @join__field(graph: A)
+  price: Int @join__field(graph: B)
+}
+""",
+)
+
+
+def test_used_overridden_key_field_still_builds_representations() -> None:
+    """a lost id to b but still sends it as its key."""
+    assert_plan(
+        USED,
+        "{ things { name price } }",
+        """
+        Sequence {
+          Fetch(a) {things{name __typename id}}
+          Flatten(things.@) Fetch(b) {... on Thing {__typename id}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Thing{price}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+    )
+
+
+def test_used_overridden_field_selected_by_the_client_comes_from_the_winner() -> None:
+    assert_plan(
+        USED,
+        "{ things { id name } }",
+        """
+        Sequence {
+          Fetch(a) {things{__typename id name}}
+          Flatten(things.@) Fetch(b) {... on Thing {__typename id}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Thing{id}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+    )
 
 
 def test_override_moves_the_field_to_the_new_subgraph() -> None:
