@@ -116,10 +116,33 @@
   }
 
   var plugins = [{ title: "Query plan", icon: PlanIcon, content: QueryPlanPanel }];
+  // A first query that walks every service, so the plan panel has something to show straight away.
+  var defaultQuery = [
+    "# One query across the supergraph: open the Query plan panel (left) to see the subgraph fetches.",
+    "query RecentOrders {",
+    "  orders(first: 5) {",
+    "    edges {",
+    "      node {",
+    "        id",
+    "        status",
+    "        total { amount currency }",
+    "        customer {",
+    "          __typename",
+    "          ... on User { name orderCount }",
+    "          ... on Guest { email }",
+    "        }",
+    "        items { quantity product { name price { amount currency } stock } }",
+    "      }",
+    "    }",
+    "  }",
+    "}",
+    "",
+  ].join("\n");
   var root = ReactDOM.createRoot(document.getElementById("graphiql"));
   root.render(h(GraphiQL, {
     fetcher: fetcher,
     plugins: plugins,
+    defaultQuery: defaultQuery,
     defaultEditorToolsVisibility: true,
     shouldPersistHeaders: false,
   }));
