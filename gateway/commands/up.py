@@ -21,9 +21,15 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("up", help="run every service and the gateway locally on SQLite")
     p.add_argument("--config", default="gateway.yaml", help="the subgraph list (default: gateway.yaml)")
     p.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
-    p.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "4000")), help="gateway port")
-    p.add_argument("--data-dir", default=os.environ.get("DATA_DIR", "data"), help="where the SQLite files live")
-    p.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for each process to be healthy")
+    p.add_argument(
+        "--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "4000")), help="gateway port"
+    )
+    p.add_argument(
+        "--data-dir", default=os.environ.get("DATA_DIR", "data"), help="where the SQLite files live"
+    )
+    p.add_argument(
+        "--timeout", type=float, default=90.0, help="seconds to wait for each process to be healthy"
+    )
 
 
 def _health_url(graphql_url: str) -> str:
@@ -77,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
     def on_signal(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt
 
+    # Installed explicitly: a shell starts background jobs with SIGINT ignored, and Ctrl-C must still work.
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         for sub in config.subgraphs:
             parts = urlsplit(sub.url)

@@ -55,9 +55,23 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUBGRAPH_")}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "up", "--config", str(config_path), "--port", str(port),
-             "--data-dir", str(base / "data")],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "gateway",
+                "up",
+                "--config",
+                str(config_path),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(base / "data"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     deadline = time.monotonic() + 180
     try:

@@ -43,7 +43,9 @@ def plan_stats(plan: dict) -> tuple[int, int]:
 
 
 def subgraph(system, name: str, query: str, variables: dict | None = None) -> dict:
-    r = httpx.post(system.subgraph_urls[name], json={"query": query, "variables": variables or {}}, timeout=30)
+    r = httpx.post(
+        system.subgraph_urls[name], json={"query": query, "variables": variables or {}}, timeout=30
+    )
     r.raise_for_status()
     return r.json()
 
@@ -70,17 +72,29 @@ def test_a_page_of_orders_across_three_services(system, n):
     # Cross-check a sample against the services themselves.
     for edge in edges[:: max(1, n // 10)]:
         order = edge["node"]
-        direct = subgraph(system, "orders", "query($id: ID!) { order(id: $id) { user { id } items { product { id } } } }", {"id": order["id"]})
+        direct = subgraph(
+            system,
+            "orders",
+            "query($id: ID!) { order(id: $id) { user { id } items { product { id } } } }",
+            {"id": order["id"]},
+        )
         direct_order = direct["data"]["order"]
         if direct_order["user"] is None:
             assert order["user"] is None
         else:
-            user = subgraph(system, "users", "query($id: ID!) { user(id: $id) { name } }", {"id": direct_order["user"]["id"]})
+            user = subgraph(
+                system,
+                "users",
+                "query($id: ID!) { user(id: $id) { name } }",
+                {"id": direct_order["user"]["id"]},
+            )
             assert order["user"]["name"] == user["data"]["user"]["name"]
             assert order["user"]["orderCount"] >= 1
         for item, direct_item in zip(order["items"], direct_order["items"], strict=True):
             product = subgraph(
-                system, "products", "query($id: ID!) { product(id: $id) { name price { amount currency } stock } }",
+                system,
+                "products",
+                "query($id: ID!) { product(id: $id) { name price { amount currency } stock } }",
                 {"id": direct_item["product"]["id"]},
             )["data"]["product"]
             assert item["product"] == product
@@ -154,3 +168,51 @@ def test_null_propagation_when_an_entity_is_missing(system):
     body = system.post('{ node(id: "User:987654") { id ... on User { name } } }').json()
     assert body["data"] == {"node": None}
     assert body["errors"][0]["path"][0] == "node"
+
+
+def test_ctrl_c_stops_every_process(tmp_path):
+    """A second, short-lived system: SIGINT to `up` stops the gateway and every service, and frees the ports."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    from .conftest import ROOT, free_port
+
+    config = yaml.safe_load((ROOT / "gateway.yaml").read_text())
+    ports = []
+    for sub in config["subgraphs"]:
+        ports.append(free_port())
+        sub["url"] = f"http://127.0.0.1:{ports[-1]}/graphql"
+    (tmp_path / "gateway.yaml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    log = tmp_path / "up.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gateway",
+                "up",
+                "--config",
+                str(tmp_path / "gateway.yaml"),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 120
+    while "GraphiQL:" not in log.read_text():
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0, log.read_text()
+    for p in [*ports, port]:
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{p}/health", timeout=2)
