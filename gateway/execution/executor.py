@@ -174,6 +174,13 @@ class _Run:
         self.variables = variables
         self.headers = headers
 
+    def branch(self) -> _Run:
+        """The same execution with its own error list, so parallel branches report errors in plan order."""
+        child = _Run.__new__(_Run)
+        child.data, child.defaults, child.marks = self.data, self.defaults, self.marks
+        child.variables, child.headers, child.errors = self.variables, self.headers, []
+        return child
+
     def mark_failed(self, obj: dict[str, Any], keys: frozenset[str], mark: FailureMark) -> None:
         entry = self.marks.get(id(obj))
         if entry is None:
@@ -252,7 +259,10 @@ class Executor:
             if len(node.nodes) == 1:
                 await self._node(node.nodes[0], run)
             elif node.nodes:
-                await asyncio.gather(*(self._node(child, run) for child in node.nodes))
+                branches = [run.branch() for _ in node.nodes]
+                await asyncio.gather(*(self._node(c, b) for c, b in zip(node.nodes, branches, strict=True)))
+                for b in branches:
+                    run.errors.extend(b.errors)
         elif isinstance(node, ConditionNode):
             value = run.variables.get(node.condition, run.defaults.get(node.condition, False))
             branch = node.if_clause if value else node.else_clause

@@ -1008,3 +1008,26 @@ async def test_one_fetch_node_under_two_flattens_uses_each_path() -> None:
     )
     result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
     assert result == {"data": {"product": {"weight": 1}, "featured": {"weight": 2}}}
+
+
+async def test_errors_of_parallel_fetches_come_in_plan_order_whichever_finishes_first() -> None:
+    async def late(request: SubgraphRequest) -> dict[str, Any]:
+        await asyncio.sleep(0.05)
+        return {"data": {"me": None}, "errors": [{"message": "first in plan", "path": ["me"]}]}
+
+    client = ScriptedClient(
+        {
+            "accounts": late,
+            "products": lambda r: {
+                "data": {"product": None},
+                "errors": [{"message": "second in plan", "path": ["product"]}],
+            },
+        }
+    )
+    node = ParallelNode(
+        [FetchNode("accounts", "{ me { id } }"), FetchNode("products", '{ product(upc: "1") { upc } }')]
+    )
+    result = await Executor(SUPERGRAPH, client).execute(
+        plan('{ me { id } product(upc: "1") { upc } }', node), {}
+    )
+    assert [e["message"] for e in result["errors"]] == ["first in plan", "second in plan"]
