@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from graphql import print_ast
-
 from gateway.planning.errors import PlanningError
 from gateway.planning.normalize import NField, NFragment, NOperation, NSelection, conditions_of
 from gateway.planning.paths import Jump, available, candidate_jumps, local_misses
@@ -28,7 +26,8 @@ __all__ = ["FetchStep", "RepTree", "build_fetch_steps"]
 # A representation selection being built: field name -> (response key to read it from, sub-selection).
 RepTree = dict[str, tuple[str, "RepTree"]]
 Conditions = frozenset[tuple[str, bool]]
-ClientKeys = dict[str, tuple[str, str]]
+# The client's fields at one object level by response key (several when fragments reuse a key).
+ClientKeys = dict[str, list[NField]]
 
 _INTROSPECTION_ROOT_FIELDS = {"__schema", "__type", "__typename"}
 _MAX_HOPS = 4
@@ -70,18 +69,14 @@ def _merge_rep(into: RepTree, other: RepTree) -> None:
             _merge_rep(mine[1], sub)
 
 
-def _args_text(f: NField) -> str:
-    return ",".join(f"{a.name.value}:{print_ast(a.value)}" for a in f.arguments)
-
-
 def client_keys(selections: list[NSelection]) -> ClientKeys:
-    """Response keys the client uses at one object level (through fragments), with field name and arguments."""
+    """Response keys the client uses at one object level, through fragments."""
     out: ClientKeys = {}
     stack = list(selections)
     while stack:
         s = stack.pop()
         if isinstance(s, NField):
-            out.setdefault(s.response_key, (s.name, _args_text(s)))
+            out.setdefault(s.response_key, []).append(s)
         else:
             stack.extend(s.selections)
     return out
@@ -463,6 +458,7 @@ class _StepBuilder:
             if graph.resolvable_for_representation(type_name, name, subgraph) or name in provided:
                 response_key = _planner_key(name, ckeys)
                 of = out.field(response_key, name, (), (), composite=bool(sub))
+                nested = ckeys.get(name, []) if response_key == name else []
                 child: RepTree = {}
                 if sub:
                     assert of.selections is not None
@@ -476,7 +472,7 @@ class _StepBuilder:
                         (*path, response_key, *("@",) * depth),
                         dict(provided.get(name, ())),
                         conds,
-                        {},
+                        client_keys([c for f in nested for c in f.selections]),
                         hops,
                     )
                     deps |= d
@@ -507,8 +503,7 @@ class _StepBuilder:
 
 def _planner_key(name: str, ckeys: ClientKeys) -> str:
     """The response key for a field the planner adds: its name, unless the client uses that key otherwise."""
-    used = ckeys.get(name)
-    if used is None or used == (name, ""):
+    if all(f.name == name and not f.arguments for f in ckeys.get(name, ())):
         return name
     return f"__fk_{name}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .keys_sg import KEYS_SUPERGRAPH as KEYS
 from .supergraphs import assert_plan, fixture
 
 SHOP = fixture("shop.apollo")
@@ -80,6 +81,37 @@ def test_client_alias_colliding_with_a_required_field() -> None:
         Sequence {
           Fetch(products) {topProducts{price:name __typename upc __fk_price:price weight}}
           Flatten(topProducts.@) Fetch(inventory) {... on Product {__typename upc __fk_price:price weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{shippingEstimate}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+    )
+
+
+def test_client_alias_colliding_inside_a_compound_key() -> None:
+    """org { id } is the key; the client calls __typename 'id' there."""
+    assert_plan(
+        KEYS,
+        "{ orgThings { org { id: __typename } stock } }",
+        """
+        Sequence {
+          Fetch(a) {orgThings{org{id:__typename __fk_id:id} __typename id}}
+          Flatten(orgThings.@) Fetch(b) {... on OrgThing {__typename id org {__fk_id:id}}} => query($representations:[_Any!]!){_entities(representations:$representations){... on OrgThing{stock}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+    )
+
+
+def test_client_alias_colliding_with_the_object_of_a_compound_key() -> None:
+    assert_plan(
+        KEYS,
+        "{ orgThings { org: title stock } }",
+        """
+        Sequence {
+          Fetch(a) {orgThings{org:title __typename id __fk_org:org{id}}}
+          Flatten(orgThings.@) Fetch(b) {... on OrgThing {__typename id __fk_org:org {id}}} => query($representations:[_Any!]!){_entities(representations:$representations){... on OrgThing{stock}}}
         }
         """,
         depth=2,
