@@ -11,7 +11,7 @@ See https://specs.apollo.dev/join/v0.5 for the directive each class mirrors.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from graphql import GraphQLSchema
 
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-class TypeKind(str, Enum):
+class TypeKind(StrEnum):
     OBJECT = "object"
     INTERFACE = "interface"
     UNION = "union"

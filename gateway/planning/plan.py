@@ -30,7 +30,7 @@ Conventions the executor relies on:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 __all__ = [
     "ConditionNode",
@@ -81,7 +81,7 @@ class InlineFragmentSelection:
         }
 
 
-RequiresSelection = Union[FieldSelection, InlineFragmentSelection]
+RequiresSelection = FieldSelection | InlineFragmentSelection
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ class ConditionNode:
         return out
 
 
-PlanNode = Union[FetchNode, FlattenNode, SequenceNode, ParallelNode, ConditionNode]
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
 
 
 @dataclass
