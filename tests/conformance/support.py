@@ -1,0 +1,372 @@
+"""Small federation subgraphs from SDL + static data, composed and run behind our planner and executor.
+
+A ``Subgraph`` is a Federation 2 SDL and a dict of data; ``Subgraph.app()`` is an ASGI GraphQL app (graphql-core)
+that answers ``_service { sdl }`` and ``_entities`` as the subgraph spec says
+(https://www.apollographql.com/docs/federation/subgraph-spec/). A ``Federation`` is a named set of subgraphs,
+composed once with ``gateway.composition.compose``. A ``Case`` is one operation with its exact expected response
+and the number of sequential fetches its plan may take; ``run_case`` checks all three against our gateway.
+The same cases run against the reference gateway in ``test_reference.py``.
+
+Data conventions (``Subgraph.data``):
+
+* ``data["Query"]`` / ``data["Mutation"]``: the root object; a value may be a callable ``(parent, args) -> value``.
+* Objects are dicts keyed by field name; abstract values carry ``"__typename"``; callables compute a field from
+  the parent (which, for entities, includes the representation, so ``@requires`` fields are there) and args.
+* ``data["entities"][TypeName]``: a list of dicts (a representation matches an object when every field they have
+  in common is equal), or a callable ``(representation) -> object | None`` (may raise ``GraphQLError``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pytest
+from graphql import (
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    build_ast_schema,
+    graphql,
+    parse,
+)
+
+from gateway.composition import SubgraphSource, compose
+from gateway.composition.supergraph import Supergraph
+from gateway.execution import Executor, HttpxSubgraphClient
+from gateway.planning.plan import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
+from gateway.server import Gateway, GraphQLRequest, ServerSettings
+
+__all__ = [
+    "Case",
+    "Federation",
+    "Subgraph",
+    "case_params",
+    "comparable_errors",
+    "fetch_count",
+    "normalise_for_reference",
+    "run_case",
+    "sequential_fetches",
+]
+
+_FEDERATION_PRELUDE = """
+scalar _Any
+scalar FieldSet
+scalar federation__FieldSet
+scalar link__Import
+type _Service { sdl: String! }
+directive @link(url: String!, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA
+enum link__Purpose { SECURITY EXECUTION }
+directive @key(fields: FieldSet!, resolvable: Boolean = true) repeatable on OBJECT | INTERFACE
+directive @requires(fields: FieldSet!) on FIELD_DEFINITION
+directive @provides(fields: FieldSet!) on FIELD_DEFINITION
+directive @external on OBJECT | FIELD_DEFINITION
+directive @shareable repeatable on OBJECT | FIELD_DEFINITION
+directive @override(from: String!, label: String) on FIELD_DEFINITION
+directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION | SCALAR | ENUM \
+| ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION
+directive @tag(name: String!) repeatable on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION \
+| SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION
+directive @interfaceObject on OBJECT
+"""
+
+LINK = (
+    'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@requires", '
+    '"@provides", "@external", "@shareable", "@override", "@inaccessible", "@tag", "@interfaceObject"])\n'
+)
+
+_KEY_TYPE = re.compile(r"\b(?:type|interface)\s+(\w+)[^{]*?@key\(", re.S)
+
+
+Resolver = Callable[..., Any]
+
+
+@dataclass
+class Subgraph:
+    """One subgraph: its name, its SDL (without the ``@link``, which ``LINK`` adds) and its data."""
+
+    name: str
+    sdl: str
+    data: dict[str, Any] = field(default_factory=dict)
+    # A raw HTTP answer instead of GraphQL: (status, content type, body). For broken-subgraph tests.
+    raw_response: tuple[int, str, bytes] | None = None
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def full_sdl(self) -> str:
+        return LINK + self.sdl
+
+    @cached_property
+    def entity_types(self) -> list[str]:
+        return sorted(set(_KEY_TYPE.findall(self.sdl)))
+
+    @cached_property
+    def schema(self) -> GraphQLSchema:
+        sdl = self.sdl
+        extra = ""
+        if self.entity_types:
+            extra += f"union _Entity = {' | '.join(self.entity_types)}\n"
+        fields = "_service: _Service!\n"
+        if self.entity_types:
+            fields += "_entities(representations: [_Any!]!): [_Entity]!\n"
+        has_query = re.search(r"(?<!extend )\btype\s+Query\b", sdl) is not None
+        extra += f"extend type Query {{ {fields} }}\n" if has_query else f"type Query {{ {fields} }}\n"
+        document = parse(_FEDERATION_PRELUDE + sdl + "\n" + extra)
+        return build_ast_schema(document, assume_valid_sdl=True)
+
+    def _find_entity(self, representation: dict[str, Any]) -> Any:
+        typename = representation.get("__typename")
+        source = self.data.get("entities", {}).get(typename)
+        if source is None:
+            return None
+        if callable(source):
+            found = source(representation)
+        else:
+            found = next((o for o in source if _matches(o, representation)), None)
+        if found is None:
+            return None
+        return {**found, **representation, "__typename": found.get("__typename", typename)}
+
+    async def execute(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.requests.append(body)
+        document = body.get("query") or ""
+        root: dict[str, Any] = {
+            **copy.copy(self.data.get("Query", {})),
+            "_service": {"sdl": self.full_sdl},
+            "_entities": lambda _parent, args: [self._find_entity(r) for r in args["representations"]],
+        }
+        if document.lstrip().startswith("mutation"):
+            root = self.data.get("Mutation", {})
+        result = await graphql(
+            self.schema,
+            document,
+            root_value=root,
+            variable_values=body.get("variables"),
+            operation_name=body.get("operationName"),
+            field_resolver=_resolve_field,
+            type_resolver=_resolve_type,
+        )
+        out: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            out["errors"] = [e.formatted for e in result.errors]
+        return out
+
+    def app(self) -> Any:
+        """An ASGI app answering GraphQL POSTs at any path."""
+
+        async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            if scope["type"] == "lifespan":
+                while True:
+                    message = await receive()
+                    if message["type"] == "lifespan.startup":
+                        await send({"type": "lifespan.startup.complete"})
+                    elif message["type"] == "lifespan.shutdown":
+                        await send({"type": "lifespan.shutdown.complete"})
+                        return
+            chunks = []
+            while True:
+                message = await receive()
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    break
+            if self.raw_response is not None:
+                status, content_type, payload = self.raw_response
+            else:
+                result = await self.execute(json.loads(b"".join(chunks) or b"{}"))
+                status, content_type, payload = 200, "application/json", json.dumps(result).encode()
+            headers = [
+                (b"content-type", content_type.encode()),
+                (b"content-length", str(len(payload)).encode()),
+            ]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+
+        return asgi
+
+
+def _matches(obj: Any, rep: Any) -> bool:
+    if isinstance(obj, dict) and isinstance(rep, dict):
+        common = [k for k in rep if k != "__typename" and k in obj]
+        return bool(common) and all(_matches(obj[k], rep[k]) for k in common)
+    return bool(obj == rep)
+
+
+def _resolve_field(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+    if not isinstance(source, Mapping):
+        return None
+    value = source.get(info.field_name)
+    if callable(value):
+        return value(source, args)
+    return value
+
+
+def _resolve_type(value: Any, info: GraphQLResolveInfo, abstract_type: Any) -> str | None:
+    if isinstance(value, Mapping):
+        name = value.get("__typename")
+        return name if isinstance(name, str) else None
+    return None
+
+
+@dataclass
+class Federation:
+    """A named set of subgraphs, composed once by our composer."""
+
+    name: str
+    subgraphs: Sequence[Subgraph]
+
+    def sources(self, urls: Mapping[str, str] | None = None) -> list[SubgraphSource]:
+        return [
+            SubgraphSource(s.name, (urls or {}).get(s.name, f"http://{s.name}/graphql"), s.full_sdl)
+            for s in self.subgraphs
+        ]
+
+    def supergraph_sdl(self, urls: Mapping[str, str] | None = None) -> str:
+        result = compose(self.sources(urls))
+        if not result.ok or result.supergraph_sdl is None:
+            raise AssertionError(f"{self.name} does not compose: " + "; ".join(str(e) for e in result.errors))
+        return result.supergraph_sdl
+
+    @cached_property
+    def supergraph(self) -> Supergraph:
+        from gateway.composition.read_supergraph import read_supergraph
+
+        return read_supergraph(self.supergraph_sdl())
+
+    def clear_requests(self) -> None:
+        for s in self.subgraphs:
+            s.requests.clear()
+
+    def gateway(self, *, enabled_percent: bool = False) -> tuple[Gateway, HttpxSubgraphClient]:
+        """Our gateway over the in-process subgraphs; ``percent(N)`` labels always (or never) roll."""
+        client = HttpxSubgraphClient({s.name: s.app() for s in self.subgraphs})
+        rng = _FixedRoll(0.0 if enabled_percent else 0.999999)
+        gateway = Gateway(
+            self.supergraph,
+            executor=Executor(self.supergraph, client),
+            settings=ServerSettings(expose_query_plan=True),
+            rng=rng,
+        )
+        return gateway, client
+
+
+class _FixedRoll:
+    """A ``random.Random`` stand-in whose ``random()`` always returns one value."""
+
+    def __init__(self, value: float) -> None:
+        self.value = value
+
+    def random(self) -> float:
+        return self.value
+
+    def __getattr__(self, name: str) -> Any:
+        import random
+
+        return getattr(random.Random(0), name)
+
+
+@dataclass
+class Case:
+    """One operation over a federation: the exact expected response and the plan's sequential fetches.
+
+    ``reference``: None when the reference gateway must answer the same; else why it differs (the spec decides,
+    and the differential test skips the case). ``xfail``: a known bug of our gateway, precisely described.
+    """
+
+    id: str
+    federation: Federation
+    query: str
+    expected: dict[str, Any]
+    depth: int | None = None
+    variables: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    enabled_percent: bool = False
+    reference: str | None = None
+    xfail: str | None = None
+    fetches: int | None = None
+
+
+def case_params(cases: Sequence[Case]) -> list[Any]:
+    """One pytest param per case; known bugs of our gateway are strict xfails."""
+    return [
+        pytest.param(c, id=c.id, marks=[pytest.mark.xfail(reason=c.xfail, strict=True)] if c.xfail else [])
+        for c in cases
+    ]
+
+
+def sequential_fetches(node: PlanNode | None) -> int:
+    """The longest chain of fetches that must run one after another."""
+    if node is None:
+        return 0
+    if isinstance(node, FetchNode):
+        return 1
+    if isinstance(node, FlattenNode):
+        return sequential_fetches(node.node)
+    if isinstance(node, SequenceNode):
+        return sum(sequential_fetches(n) for n in node.nodes)
+    if isinstance(node, ParallelNode):
+        return max((sequential_fetches(n) for n in node.nodes), default=0)
+    if isinstance(node, ConditionNode):
+        return max(sequential_fetches(node.if_clause), sequential_fetches(node.else_clause))
+    raise TypeError(node)
+
+
+def fetch_count(node: PlanNode | None) -> int:
+    """How many fetches the plan holds."""
+    if node is None:
+        return 0
+    if isinstance(node, FetchNode):
+        return 1
+    if isinstance(node, FlattenNode):
+        return 1
+    if isinstance(node, (SequenceNode, ParallelNode)):
+        return sum(fetch_count(n) for n in node.nodes)
+    if isinstance(node, ConditionNode):
+        return fetch_count(node.if_clause) + fetch_count(node.else_clause)
+    raise TypeError(node)
+
+
+async def run_case(case: Case) -> tuple[dict[str, Any], QueryPlan]:
+    """Run ``case`` through our gateway and assert its response and its plan's depth."""
+    gateway, client = case.federation.gateway(enabled_percent=case.enabled_percent)
+    case.federation.clear_requests()
+    try:
+        result = await gateway.execute(
+            GraphQLRequest(case.query, case.variables), headers={"x-query-plan": "true", **case.headers}
+        )
+    finally:
+        await client.aclose()
+    labels = gateway.override_labels(case.headers)
+    plan = gateway.plan(case.query, None, labels)
+    assert isinstance(plan, QueryPlan), plan
+    result.pop("extensions", None)
+    assert result == case.expected, json.dumps(plan.to_json())
+    if case.depth is not None:
+        depth = sequential_fetches(plan.node)
+        assert depth == case.depth, f"depth {depth}: {json.dumps(plan.to_json())}"
+    if case.fetches is not None:
+        count = fetch_count(plan.node)
+        assert count == case.fetches, f"{count} fetches: {json.dumps(plan.to_json())}"
+    return result, plan
+
+
+def comparable_errors(response: Mapping[str, Any]) -> list[Any]:
+    """Errors reduced to what two gateways must agree on: the set of paths (messages differ)."""
+    paths = {json.dumps(e.get("path")) for e in response.get("errors") or []}
+    return sorted(paths)
+
+
+def normalise_for_reference(response: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` exactly, errors by path (and presence)."""
+    return {"data": response.get("data"), "errors": comparable_errors(response)}
