@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from graphql import GraphQLError, build_schema, validate_schema
-
 from gateway.composition.directives import FieldSetUsage, check_field_sets
 from gateway.composition.errors import CompositionError
 from gateway.composition.merge import MergedSupergraph, merge_subgraphs
@@ -126,18 +124,6 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
     if errors:
         return CompositionResult(None, errors)
     supergraph_sdl = print_supergraph(merged)
-    try:
-        validate = validate_schema(build_schema(supergraph_sdl))
-    except (GraphQLError, TypeError) as exc:
-        validate = [GraphQLError(str(exc))]
-    for problem in validate:
-        errors.append(
-            CompositionError.of(
-                "INVALID_GRAPHQL", f"The composed supergraph is not a valid schema: {problem.message}"
-            )
-        )
-    if errors:
-        return CompositionResult(None, errors)
     return CompositionResult(supergraph_sdl, [], api_sdl)
 
 

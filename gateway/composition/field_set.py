@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from graphql import (
     FieldNode,
@@ -49,6 +50,7 @@ class FieldSetProblem:
     message: str
 
 
+@lru_cache(maxsize=4096)
 def parse_field_set(text: str) -> SelectionSetNode:
     """Parse ``"id organization { id }"`` as the selection set ``{ id organization { id } }``."""
     document = parse("{" + text + "}", no_location=True)
@@ -149,4 +151,3 @@ def _walk(
             else:
                 assert isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType)
                 yield from _walk(schema, named, selection.selection_set, depth + 1, problems)
-

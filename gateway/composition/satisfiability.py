@@ -118,10 +118,9 @@ class _Graph:
             moves: list[tuple[_Node, str]] = []
             for fname in decl.fields:
                 mf = mt.fields.get(fname)
-                if (
-                    mf is None
-                    or (not self.resolves(graph, mt, mf)
-                    and not (decl.interface_object and not decl.fields[fname].external))
+                if mf is None or (
+                    not self.resolves(graph, mt, mf)
+                    and not (decl.interface_object and not decl.fields[fname].external)
                 ):
                     continue
                 target = named(decl.fields[fname].type)

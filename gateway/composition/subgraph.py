@@ -316,7 +316,7 @@ class _Reader:
 
     def read(self) -> SubgraphSchema | None:
         try:
-            document = parse(self.sdl)
+            document = parse(self.sdl, no_location=True)
         except GraphQLError as e:
             self.error(
                 "INVALID_GRAPHQL", f'Subgraph "{self.name}" is not valid GraphQL: {e.message} ({_where(e)}).'
@@ -652,13 +652,14 @@ def _directive_name(d: DirectiveNode) -> str:
 
 
 def _all_directives(definitions: list[DefinitionNode]) -> list[DirectiveNode]:
+    """Every directive applied in type definitions (types, fields, arguments, enum values, input fields)."""
     found: list[DirectiveNode] = []
-
-    class Collect(Visitor):
-        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
-            found.append(node)
-
-    visit(DocumentNode(definitions=tuple(definitions)), Collect())
+    for d in definitions:
+        found.extend(getattr(d, "directives", None) or ())
+        for member in (getattr(d, "fields", None) or ()) + (getattr(d, "values", None) or ()):
+            found.extend(member.directives or ())
+            for arg in getattr(member, "arguments", None) or ():
+                found.extend(arg.directives or ())
     return found
 
 

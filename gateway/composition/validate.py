@@ -7,7 +7,7 @@ every implementation must have every interface field (``INTERFACE_FIELD_NO_IMPLE
 
 from __future__ import annotations
 
-from graphql import GraphQLError, build_schema, validate_schema
+from graphql import GraphQLError, build_ast_schema, parse, validate_schema
 
 from gateway.composition.errors import CompositionError
 from gateway.composition.merge import MergedSupergraph
@@ -146,7 +146,7 @@ def check_api_schema(model: MergedSupergraph, api_sdl: str) -> list[CompositionE
     if errors:
         return errors
     try:
-        problems = validate_schema(build_schema(api_sdl))
+        problems = validate_schema(build_ast_schema(parse(api_sdl, no_location=True)))
     except (GraphQLError, TypeError) as e:
         return [CompositionError.of("INVALID_GRAPHQL", f"The API schema of the supergraph is not valid: {e}")]
     return [
