@@ -61,7 +61,8 @@ class MergedField:
     """A supergraph field; ``sources`` maps each subgraph that declares it to its declaration.
 
     ``overridden`` maps a subgraph that lost the field to an ``@override`` to ``"used"`` (still needed for its
-    keys/requires: ``usedOverridden``) or ``"dropped"``; ``via_interface_object`` marks a field an implementation
+    keys/requires: ``usedOverridden``) or ``"dropped"``; ``progressive`` maps the source of a labelled
+    (progressive) override to the label, under which it stops resolving the field; ``via_interface_object`` marks a field an implementation
     only has through an ``@interfaceObject`` (printed with an empty ``@join__field``).
     """
 
@@ -76,6 +77,7 @@ class MergedField:
     tags: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
     overridden: dict[str, str] = field(default_factory=dict)
+    progressive: dict[str, str] = field(default_factory=dict)
     via_interface_object: bool = False
     all_types_equal: bool = True
 
@@ -550,6 +552,8 @@ class _Merger:
                 continue
             if f.override_label is None:
                 mf.overridden[source] = "used" if self.usage[source].uses(mt.name, mf.name) else "dropped"
+            else:
+                mf.progressive[source] = f.override_label
         return labelled
 
     def check_external(self, mt: MergedType, mf: MergedField, fed2: dict[str, bool]) -> None:

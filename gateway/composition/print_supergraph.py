@@ -294,8 +294,9 @@ class _Printer:
                 args.append("external: true")
             if s.override is not None:
                 args.append(f"override: {print_string(s.override)}")
-                if s.override_label is not None:
-                    args.append(f"overrideLabel: {print_string(s.override_label)}")
+            label = s.override_label if s.override is not None else f.progressive.get(g)
+            if label is not None:
+                args.append(f"overrideLabel: {print_string(label)}")
             if f.overridden.get(g) == "used":
                 args.append("usedOverridden: true")
             out.append(f"@join__field({', '.join(args)})")

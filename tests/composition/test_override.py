@@ -32,7 +32,8 @@ def test_progressive_override_with_label(oracle: Oracle) -> None:
     result = assert_composes_like_oracle([("a", a), ("b", b)], oracle)
     sdl = result.supergraph_sdl or ""
     assert "https://specs.apollo.dev/join/v0.4" in sdl
-    assert 'override: "a", overrideLabel: "percent(25)"' in sdl
+    assert '@join__field(graph: B, override: "a", overrideLabel: "percent(25)")' in sdl
+    assert '@join__field(graph: A, overrideLabel: "percent(25)")' in sdl
     field = result.supergraph().field("T", "x")
     assert field.subgraphs["b"].override_label == "percent(25)"
     assert sorted(field.resolvable_in()) == ["a", "b"]
