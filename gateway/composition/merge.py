@@ -361,19 +361,22 @@ class _Merger:
             return None
         defaults = {a.default for _, a in present if a.default is not None}
         if len(defaults) > 1:
+            parts = [
+                f'default value {a.default} in subgraph "{g}"' for g, a in present if a.default is not None
+            ]
             self.err(
-                "INVALID_FIELD_ARGUMENT_DEFAULT_VALUE"
-                if what == "Argument"
-                else "INPUT_FIELD_DEFAULT_MISMATCH",
-                f'{what} "{where}" has incompatible default values across subgraphs: {", ".join(f"{a.default} in subgraph {g!r}" for g, a in present if a.default)}. Use the same default everywhere.',
+                "FIELD_ARGUMENT_DEFAULT_MISMATCH" if what == "Argument" else "INPUT_FIELD_DEFAULT_MISMATCH",
+                f'{what} "{where}" has incompatible default values across subgraphs: it has {" but ".join(parts)}. Use the same default value everywhere (or none).',
                 [g for g, _ in present],
                 type_name,
                 field_name,
             )
+        # A default only some subgraphs declare is dropped: the others would not apply it.
+        default = present[0][1].default if all(a.default is not None for _, a in present) else None
         return MergedArgument(
             present[0][1].name,
             merged,
-            default=next((a.default for _, a in present if a.default is not None), None),
+            default=default,
             description=_first(a.description for _, a in present),
             deprecated=next((a.deprecated for _, a in present if a.deprecated), None),
             inaccessible=any(a.inaccessible for _, a in present),

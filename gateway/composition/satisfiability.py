@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from gateway.composition.errors import CompositionError
-from gateway.composition.field_set import walk_field_set
+from gateway.composition.field_set import SelectedField, walk_field_set
 from gateway.composition.merge import MergedField, MergedSupergraph, MergedType
 from gateway.composition.supergraph import Key, TypeKind
 from gateway.composition.types import named
@@ -22,6 +22,7 @@ from gateway.composition.types import named
 __all__ = ["check_satisfiability"]
 
 _Node = tuple[str, str]  # (type name, subgraph name)
+_ROOT_TYPES = ("Query", "Mutation", "Subscription")
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,21 @@ class _Graph:
         ok = False
         if sub.schema.get_type(type_name) is not None:
             selected, problems = walk_field_set(sub.schema, type_name, key.fields)
-            ok = not problems and all(self.local(graph, s.type_name, s.field_name) for s in selected)
+            # Fields of the subgraph's own keys came with the representation that entered it, @external or not.
+            own = {
+                (s.type_name, s.field_name)
+                for k in sub.types[type_name].keys
+                for s in self._key_fields(graph, type_name, k)
+            }
+            ok = not problems and all(
+                self.local(graph, s.type_name, s.field_name) or (s.type_name, s.field_name) in own
+                for s in selected
+            )
         self.collect_cache[cache_key] = ok
         return ok
+
+    def _key_fields(self, graph: str, type_name: str, key: Key) -> list[SelectedField]:
+        return walk_field_set(self.subs[graph].schema, type_name, key.fields)[0]
 
     def local(self, graph: str, type_name: str, field_name: str) -> bool:
         mt = self.model.types.get(type_name)
@@ -102,7 +115,7 @@ class _Graph:
     def explore(self) -> dict[_Node, _Step]:
         seen: dict[_Node, _Step] = {}
         queue: deque[_Node] = deque()
-        for root in ("Query", "Mutation", "Subscription"):
+        for root in _ROOT_TYPES:
             mt = self.model.types.get(root)
             for graph in mt.sources if mt else ():
                 node = (root, graph)
@@ -153,52 +166,84 @@ def _query_path(seen: dict[_Node, _Step], node: _Node, leaf: str) -> str:
     return f"{prefix}{{ {text} }}"
 
 
+def _closure(graph: _Graph, node: _Node, cache: dict[_Node, set[_Node]]) -> set[_Node]:
+    """Every node reachable from ``node`` through entity moves only (the same object, other subgraphs)."""
+    hit = cache.get(node)
+    if hit is not None:
+        return hit
+    found = {node}
+    todo = [node]
+    while todo:
+        for nxt, _ in graph.entity_moves(todo.pop()):
+            if nxt not in found:
+                found.add(nxt)
+                todo.append(nxt)
+    cache[node] = found
+    return found
+
+
 def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
-    """One ``SATISFIABILITY_ERROR`` per client-selectable field that no sequence of fetches can resolve."""
+    """One ``SATISFIABILITY_ERROR`` per client-selectable field that some path to its type cannot resolve.
+
+    Every reachable (object type, subgraph) node is checked: each field of the type must be resolvable in that
+    subgraph or in one reachable from it through entity moves, with its ``@requires`` met there.
+    """
     graph = _Graph(model)
     seen = graph.explore()
-    by_type: dict[str, list[str]] = {}
-    for type_name, g in seen:
-        by_type.setdefault(type_name, []).append(g)
+    cache: dict[_Node, set[_Node]] = {}
+    failed: set[tuple[str, str]] = set()
     errors: list[CompositionError] = []
-    for mt in model.types.values():
-        if mt.kind is not TypeKind.OBJECT or mt.inaccessible or mt.name not in by_type:
+    for node in seen:  # breadth-first order: the first failure found has the shortest example query
+        type_name, origin = node
+        mt = model.types.get(type_name)
+        if mt is None or mt.kind is not TypeKind.OBJECT or mt.inaccessible:
             continue
-        reached = by_type[mt.name]
+        closure: set[_Node] | None = None
         for mf in mt.fields.values():
-            if mf.inaccessible:
+            if mf.inaccessible or (type_name, mf.name) in failed:
                 continue
-            problem = _field_problem(graph, seen, by_type, mt, mf, reached)
+            if (
+                not mf.via_interface_object
+                and graph.resolves(origin, mt, mf)
+                and mf.sources[origin].requires is None
+            ):
+                continue  # the common case, decided without computing the closure
+            if closure is None:
+                if type_name in _ROOT_TYPES:  # the gateway enters a root type in whichever subgraph it likes
+                    closure = {(type_name, g) for g in mt.sources}
+                else:
+                    closure = _closure(graph, node, cache)
+            problem = _field_problem(graph, closure, mt, mf, origin)
             if problem is None:
                 continue
-            query = _query_path(seen, (mt.name, reached[0]), mf.name)
+            failed.add((type_name, mf.name))
+            reached = sorted({g for t, g in closure if t == type_name}, key=lambda g: (g != origin, g))
             errors.append(
                 CompositionError.of(
                     "SATISFIABILITY_ERROR",
-                    f"The following supergraph API query:\n{query}\ncannot be satisfied by the subgraphs because:\n{problem}",
+                    f"The following supergraph API query:\n{_query_path(seen, node, mf.name)}\n"
+                    f"cannot be satisfied by the subgraphs because:\n{problem}",
                     sorted(set(reached) | set(mf.sources)),
                     mt.name,
                     mf.name,
                 )
             )
+    errors.sort(key=lambda e: (e.type_name or "", e.field_name or ""))
     return errors
 
 
 def _field_problem(
-    graph: _Graph,
-    seen: dict[_Node, _Step],
-    by_type: dict[str, list[str]],
-    mt: MergedType,
-    mf: MergedField,
-    reached: list[str],
+    graph: _Graph, closure: set[_Node], mt: MergedType, mf: MergedField, origin: str
 ) -> str | None:
+    reached = sorted({g for t, g in closure if t == mt.name}, key=lambda g: (g != origin, g))
     if mf.via_interface_object:
         for i in graph.entity_interfaces.get(mt.name, ()):
-            for g in by_type.get(i, ()):
-                if graph.local(g, i, mf.name):
+            for t, g in closure:
+                if t == i and graph.local(g, i, mf.name):
                     return None
         return (
-            f'- no subgraph that resolves "{mt.name}.{mf.name}" through an @interfaceObject can be reached.'
+            f'- from subgraph "{origin}": no subgraph that resolves "{mt.name}.{mf.name}" through an '
+            "@interfaceObject can be reached with a key of the interface."
         )
     resolvers = [g for g in mf.sources if graph.resolves(g, mt, mf)]
     reasons: list[str] = []
@@ -207,21 +252,21 @@ def _field_problem(
             requires = mf.sources[g].requires
             if requires is None:
                 return None
-            missing = _unmet_requires(graph, by_type, mt.name, g, requires)
+            missing = _unmet_requires(graph, reached, mt.name, g, requires)
             if not missing:
                 return None
             reasons.append(
                 f'- cannot satisfy @requires(fields: "{requires}") of "{mt.name}.{mf.name}" in subgraph "{g}": '
-                f'{", ".join(missing)} cannot be resolved by any subgraph reachable for "{mt.name}". '
-                "Resolve those fields in a reachable subgraph."
+                f"{', '.join(missing)} cannot be resolved by {_subgraphs(reached)}. "
+                "Resolve those fields in a subgraph reachable from there."
             )
             continue
         decl = graph.subs[g].types[mt.name]
         if not decl.keys:
             reasons.append(
                 f'- cannot move to subgraph "{g}", which has field "{mt.name}.{mf.name}", because type "{mt.name}" '
-                f'has no @key defined in subgraph "{g}". Add a @key to "{mt.name}" in "{g}" or resolve the field in '
-                f"{_subgraphs(reached)}."
+                f'has no @key defined in subgraph "{g}". Add a @key to "{mt.name}" in "{g}", or resolve the field '
+                f"in {_subgraphs(reached)} too."
             )
         elif not any(k.resolvable for k in decl.keys):
             reasons.append(
@@ -248,14 +293,12 @@ def _field_problem(
 
 
 def _unmet_requires(
-    graph: _Graph, by_type: dict[str, list[str]], type_name: str, owner: str, requires: str
+    graph: _Graph, reached: list[str], type_name: str, owner: str, requires: str
 ) -> list[str]:
     selected, _ = walk_field_set(graph.subs[owner].schema, type_name, requires)
     missing: list[str] = []
     for s in selected:
-        if s.depth != 0:
-            continue
-        if not any(graph.local(g, s.type_name, s.field_name) for g in by_type.get(s.type_name, ())):
+        if s.depth == 0 and not any(graph.local(g, s.type_name, s.field_name) for g in reached):
             missing.append(f'"{s.type_name}.{s.field_name}"')
     return missing
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from graphql import print_ast
+
 from .support import Oracle, assert_composes_like_oracle, assert_fails_like_oracle, fed2
 
 
@@ -92,3 +94,20 @@ def test_scalars_and_unions_merge(oracle: Oracle) -> None:
     result = assert_composes_like_oracle([("a", a), ("b", b)], oracle)
     assert '@join__unionMember(graph: B, member: "C")' in (result.supergraph_sdl or "")
     assert result.supergraph().type("R").union_members["A"] == {"a", "b"}
+
+
+def test_defaults_only_some_subgraphs_declare_are_dropped(oracle: Oracle) -> None:
+    a = fed2() + "type Query { a(i: I): Int } input I { x: Int = 1 y: String }"
+    b = fed2() + 'type Query { b(i: I): Int } input I { x: Int = 1 y: String = "s" }'
+    result = assert_composes_like_oracle([("a", a), ("b", b)], oracle)
+    fields = result.supergraph().api_schema.type_map["I"].fields  # type: ignore[attr-defined]
+    assert print_ast(fields["x"].default.literal) == "1"  # graphql-core 3.3 keeps defaults as literals
+    assert fields["y"].default is None
+
+
+def test_conflicting_argument_defaults(oracle: Oracle) -> None:
+    a = fed2("shareable") + "type Query { a: V } type V @shareable { f(x: Int = 1): Int }"
+    b = fed2("shareable") + "type Query { b: V } type V @shareable { f(x: Int = 2): Int }"
+    assert_fails_like_oracle(
+        [("a", a), ("b", b)], oracle, "FIELD_ARGUMENT_DEFAULT_MISMATCH", "V.f(x:)", "1", "2"
+    )

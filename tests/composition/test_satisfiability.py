@@ -62,3 +62,21 @@ def test_types_reached_through_abstract_types(oracle: Oracle) -> None:
         + 'type Book @key(fields: "id") { id: ID! title: String } type Film @key(fields: "id") { id: ID! title: String }'
     )
     assert_composes_like_oracle([("a", a), ("b", b)], oracle)
+
+
+def test_every_path_to_a_type_is_checked(oracle: Oracle) -> None:
+    # V.y is reachable through { a { y } } but not through { b { y } }: b cannot jump to a without a key.
+    a = fed2("shareable") + "type Query { a: V } type V @shareable { x: Int y: Int }"
+    b = fed2("shareable") + "type Query { b: V } type V @shareable { x: Int }"
+    result = assert_fails_like_oracle([("a", a), ("b", b)], oracle, "SATISFIABILITY_ERROR", "{ b { y } }")
+    assert len(result.errors) == 1
+    assert 'from subgraph "b": cannot find field "V.y"' in result.errors[0].message
+
+
+def test_external_key_fields_of_an_entered_subgraph(oracle: Oracle) -> None:
+    # b's key fields are @external (type-level), yet entering b through the key gives it those values.
+    a = fed2("key") + 'type Query { t: T } type T @key(fields: "id") { id: ID! x: Int y: Int }'
+    b = fed2("key", "external", "requires") + (
+        'type T @key(fields: "id") @external { id: ID! x: Int y: Int } extend type T { z: Int @requires(fields: "x y") }'
+    )
+    assert_composes_like_oracle([("a", a), ("b", b)], oracle)
