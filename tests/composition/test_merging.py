@@ -72,3 +72,18 @@ def test_composing_three_subgraphs_is_fast() -> None:
     elapsed = time.perf_counter() - start
     assert result.errors == []
     assert elapsed < 0.5, elapsed
+
+
+def test_executable_directives_need_every_subgraph() -> None:
+    # Apollo's rule (the Guild's composer keeps them all): an executable directive reaches the supergraph only
+    # when every subgraph defines it, with the locations they share, since the gateway forwards it to any of them.
+    a = (
+        fed2()
+        + "directive @log(level: Int) on FIELD | QUERY | FIELD_DEFINITION directive @only on FIELD type Query { a: Int }"
+    )
+    b = fed2() + "directive @log(level: Int) on FIELD | MUTATION type Query { b: Int }"
+    result = compose_sdls([("a", a), ("b", b)])
+    sdl = result.supergraph_sdl or ""
+    assert "directive @log(level: Int) on FIELD\n" in sdl
+    assert "@only" not in sdl
+    assert result.supergraph().api_schema.get_directive("log") is not None
