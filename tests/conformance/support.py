@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 from graphql import (
+    GraphQLError,
     GraphQLResolveInfo,
     GraphQLSchema,
     build_ast_schema,
@@ -132,7 +133,11 @@ class Subgraph:
         if source is None:
             return None
         if callable(source):
-            found = source(representation)
+            try:
+                found = source(representation)
+            except GraphQLError as error:
+                # Raised again by type resolution, so the error stands at ["_entities", i] like a real subgraph's.
+                return {"__error__": error}
         else:
             found = next((o for o in source if _matches(o, representation)), None)
         if found is None:
@@ -214,6 +219,8 @@ def _resolve_field(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
 
 def _resolve_type(value: Any, info: GraphQLResolveInfo, abstract_type: Any) -> str | None:
     if isinstance(value, Mapping):
+        if "__error__" in value:
+            raise value["__error__"]
         name = value.get("__typename")
         return name if isinstance(name, str) else None
     return None

@@ -1,0 +1,234 @@
+"""Null and error handling: entities a subgraph cannot find (null with or without an error), errors of nested
+entity fetches at the right client paths, non-null bubbling across fetch boundaries, subgraph errors without
+paths, and subgraphs that answer invalid JSON or a body that is not GraphQL (GraphQL spec 6.4.4 "Handling Field
+Errors"; Federation subgraph spec ``_entities``: null for an entity it cannot resolve)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import GraphQLError
+
+from .support import Case, Federation, Subgraph, case_params, run_case
+
+PRODUCTS = {
+    "p1": {"id": "p1", "name": "Lamp"},
+    "p2": {"id": "p2", "name": "Mug"},
+    "p3": {"id": "p3", "name": "Desk"},
+    "p9": {"id": "p9", "name": "Old"},
+}
+
+products = Subgraph(
+    "products",
+    """
+    type Query {
+      products: [Product!]!
+      top: [Product]
+      product(id: ID!): Product
+      archived: [Product!]!
+    }
+    type Product @key(fields: "id") { id: ID! name: String! }
+    """,
+    {
+        "Query": {
+            "products": [PRODUCTS[i] for i in ("p1", "p2", "p3", "p1")],
+            "top": [PRODUCTS[i] for i in ("p1", "p2", "p3")],
+            "product": lambda _p, a: PRODUCTS.get(a["id"]),
+            "archived": [PRODUCTS["p9"]],
+        },
+        "entities": {"Product": list(PRODUCTS.values())},
+    },
+)
+
+
+def _failing_stock(_parent: Any, _args: Any) -> int:
+    raise GraphQLError("stock service down")
+
+
+def _inventory(rep: dict[str, Any]) -> dict[str, Any] | None:
+    if rep["id"] == "p9":
+        raise GraphQLError("product p9 is archived")
+    return {
+        "p1": {"stock": 5, "warehouse": {"code": "W1"}},
+        "p2": None,  # not found, no error
+        "p3": {"stock": _failing_stock, "warehouse": {"code": "W3"}},
+    }.get(rep["id"])
+
+
+inventory = Subgraph(
+    "inventory",
+    """
+    type Product @key(fields: "id") { id: ID! stock: Int warehouse: Warehouse! }
+    type Warehouse { code: String! }
+    """,
+    {"entities": {"Product": _inventory}},
+)
+
+pathless = Subgraph(
+    "pathless",
+    "type Query { status: String }",
+    raw_response=(
+        200,
+        "application/json",
+        b'{"data": null, "errors": [{"message": "down for maintenance"}]}',
+    ),
+)
+
+garbled = Subgraph(
+    "garbled",
+    """
+    type Query { garbled: String }
+    type Product @key(fields: "id") { id: ID! rating: Int }
+    """,
+    raw_response=(200, "application/json", b'{"data": {"garbled": "x"'),
+)
+
+html = Subgraph(
+    "html",
+    "type Query { html: String }",
+    raw_response=(502, "text/html", b"<html><body>Bad gateway</body></html>"),
+)
+
+ERRORS = Federation("errors", [products, inventory, pathless, garbled, html])
+
+CASES = [
+    Case(
+        "entity-not-found-and-entity-field-error",
+        ERRORS,
+        "{ products { id stock } }",
+        {
+            "data": {
+                "products": [
+                    {"id": "p1", "stock": 5},
+                    {"id": "p2", "stock": None},
+                    {"id": "p3", "stock": None},
+                    {"id": "p1", "stock": 5},
+                ]
+            },
+            "errors": [{"message": "stock service down", "path": ["products", 2, "stock"]}],
+        },
+        exact=False,
+        depth=2,
+        reference=(
+            "Hive Gateway reports the entity field error at ['products', 'stock'], without the list index; GraphQL "
+            "spec 7.1.2 (Errors, path) wants the full response path ['products', 2, 'stock']"
+        ),
+    ),
+    Case(
+        "non-null-field-of-a-missing-entity-bubbles-to-the-nullable-list-item",
+        ERRORS,
+        "{ top { id warehouse { code } } }",
+        {
+            "data": {
+                "top": [
+                    {"id": "p1", "warehouse": {"code": "W1"}},
+                    None,
+                    {"id": "p3", "warehouse": {"code": "W3"}},
+                ]
+            },
+            "errors": [{"message": "x", "path": ["top", 1, "warehouse"]}],
+        },
+        exact=False,
+        depth=2,
+    ),
+    Case(
+        "non-null-bubbling-through-non-null-list-to-data",
+        ERRORS,
+        "{ products { warehouse { code } } }",
+        {"data": None, "errors": [{"message": "x", "path": ["products", 1, "warehouse"]}]},
+        exact=False,
+        depth=2,
+    ),
+    Case(
+        "non-null-bubbling-stops-at-nullable-root-field",
+        ERRORS,
+        '{ product(id: "p2") { name warehouse { code } } other: product(id: "p1") { name } }',
+        {
+            "data": {"product": None, "other": {"name": "Lamp"}},
+            "errors": [{"message": "x", "path": ["product", "warehouse"]}],
+        },
+        exact=False,
+        depth=2,
+    ),
+    Case(
+        "entity-resolution-error-at-the-entity-path",
+        ERRORS,
+        "{ archived { id stock } }",
+        {
+            "data": {"archived": [{"id": "p9", "stock": None}]},
+            "errors": [{"message": "product p9 is archived", "path": ["archived", 0]}],
+        },
+        exact=False,
+        depth=2,
+        reference=(
+            "Hive Gateway puts an error of _entities item 0 at ['archived', 'stock'] (no index, a field the error "
+            "does not belong to); the failing entity is at ['archived', 0], as Apollo Router reports it"
+        ),
+    ),
+    Case(
+        "missing-entity-without-error-nulls-nullable-fields-silently",
+        ERRORS,
+        '{ product(id: "p2") { name stock } }',
+        {"data": {"product": {"name": "Mug", "stock": None}}},
+        depth=2,
+    ),
+    Case(
+        "subgraph-error-without-path",
+        ERRORS,
+        '{ status product(id: "p1") { name } }',
+        {
+            "data": {"status": None, "product": {"name": "Lamp"}},
+            "errors": [{"message": "down for maintenance"}],
+        },
+        exact=False,
+        depth=1,
+        reference=(
+            "Hive Gateway attaches the fetch's root field ['status'] to a subgraph error that has no path; we pass "
+            "it on without a path, as the subgraph sent it (and as Apollo Router does)"
+        ),
+    ),
+    Case(
+        "subgraph-answers-invalid-json",
+        ERRORS,
+        '{ garbled product(id: "p1") { name } }',
+        {
+            "data": {"garbled": None, "product": {"name": "Lamp"}},
+            "errors": [{"message": "x", "path": ["garbled"]}],
+        },
+        exact=False,
+        depth=1,
+    ),
+    Case(
+        "subgraph-answers-invalid-json-to-an-entity-fetch",
+        ERRORS,
+        '{ product(id: "p1") { name rating } }',
+        {
+            "data": {"product": {"name": "Lamp", "rating": None}},
+            "errors": [{"message": "x", "path": ["product", "rating"]}],
+        },
+        exact=False,
+        depth=2,
+    ),
+    Case(
+        "subgraph-answers-a-body-that-is-not-graphql",
+        ERRORS,
+        "{ html }",
+        {"data": {"html": None}, "errors": [{"message": "x", "path": ["html"]}]},
+        exact=False,
+        depth=1,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", case_params(CASES))
+async def test_errors(case: Case) -> None:
+    await run_case(case)
+
+
+async def test_representations_are_deduplicated_and_error_paths_follow_them() -> None:
+    """p1 appears twice in the list but is sent once; the error of p3 (index 2 of _entities) lands on products.2."""
+    result, _ = await run_case(CASES[0])
+    (request,) = inventory.requests
+    assert [r["id"] for r in request["variables"]["representations"]] == ["p1", "p2", "p3"]
+    assert [e["path"] for e in result["errors"]] == [["products", 2, "stock"]]
