@@ -196,8 +196,12 @@ def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
     for node in seen:  # breadth-first order: the first failure found has the shortest example query
         type_name, origin = node
         mt = model.types.get(type_name)
-        if mt is None or mt.kind is not TypeKind.OBJECT or mt.inaccessible:
+        if mt is None or mt.inaccessible:
             continue
+        if mt.kind is not TypeKind.OBJECT and not (
+            mt.kind is TypeKind.INTERFACE and mt.sources[origin].interface_object
+        ):
+            continue  # an interface's fields are checked on the implementations it leads to
         closure: set[_Node] | None = None
         for mf in mt.fields.values():
             if mf.inaccessible or (type_name, mf.name) in failed:

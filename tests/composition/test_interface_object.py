@@ -59,3 +59,18 @@ def test_plain_interfaces_merge_their_implementations(oracle: Oracle) -> None:
     result = assert_composes_like_oracle([("a", a), ("b", b)], oracle)
     assert '@join__implements(graph: B, interface: "Node")' in (result.supergraph_sdl or "")
     assert result.supergraph().type("A").implements["Node"] == {"a", "b"}
+
+
+def test_interface_object_that_cannot_reach_the_interface(oracle: Oracle) -> None:
+    media = MEDIA.replace(
+        'interface Media @key(fields: "id")', 'interface Media @key(fields: "id", resolvable: false)'
+    )
+    reviews = REVIEWS + " type Query { top: Media }"
+    assert_fails_like_oracle(
+        [("media", media), ("reviews", reviews)], oracle, "SATISFIABILITY_ERROR", "{ top {"
+    )
+
+
+def test_interface_object_entry_point_reaches_interface_fields(oracle: Oracle) -> None:
+    reviews = REVIEWS + " type Query { top: Media }"
+    assert_composes_like_oracle([("media", MEDIA), ("reviews", reviews)], oracle)
