@@ -302,6 +302,8 @@ class Case:
     reference: str | None = None
     xfail: str | None = None
     fetches: int | None = None
+    # Called before the operation runs (on either gateway), e.g. to reset state that mutations change.
+    setup: Callable[[], None] | None = None
     # False where messages are the server's own words (validation errors): compare data and error paths only.
     exact: bool = True
 
@@ -350,6 +352,8 @@ async def run_case(case: Case) -> tuple[dict[str, Any], QueryPlan]:
     """Run ``case`` through our gateway and assert its response and its plan's depth."""
     gateway, client = case.federation.gateway(enabled_percent=case.enabled_percent)
     case.federation.clear_requests()
+    if case.setup is not None:
+        case.setup()
     try:
         result = await gateway.execute(
             GraphQLRequest(case.query, case.variables), headers={"x-query-plan": "true", **case.headers}

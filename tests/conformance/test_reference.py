@@ -74,5 +74,7 @@ def _params() -> list[object]:
 def test_reference_gateway_agrees(hive: HiveGateway, case: Case) -> None:
     headers = dict(case.headers)
     headers["x-override-rng"] = "0.000001" if case.enabled_percent else "0.999999"
+    if case.setup is not None:
+        case.setup()
     got = hive.post(case.federation.name, case.query, case.variables, headers)
     assert normalise_for_reference(got) == normalise_for_reference(case.expected), got
