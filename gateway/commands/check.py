@@ -176,7 +176,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"no baseline supergraph ({args.base_ref or config.supergraph}); API changes not classified")
     else:
         assert result.api_schema_sdl is not None
-        changes = classify_changes(_api_schema(baseline), build_schema(result.api_schema_sdl))
+        try:
+            old_api = _api_schema(baseline)
+        except Exception as e:  # the baseline is not a supergraph read_supergraph accepts
+            print(f"error: the baseline supergraph cannot be read: {e}", file=sys.stderr)
+            return EXIT_DRIFT
+        changes = classify_changes(old_api, build_schema(result.api_schema_sdl))
         against = f"{args.base_ref}:{config.supergraph}" if args.base_ref else config.supergraph
         print(f"API schema changes against {against}: {len(changes) or 'none'}")
         for c in changes:

@@ -179,16 +179,18 @@ class _Merger:
                     self.supertypes.setdefault(t.name, set()).add(i)
                 for m in t.members:
                     self.supertypes.setdefault(m, set()).add(t.name)
-        self.input_use: set[str] = set()
-        self.output_use: set[str] = set()
+        # Where each type is first used as an input and as an output (for enum merging and its messages).
+        self.input_use: dict[str, str] = {}
+        self.output_use: dict[str, str] = {}
         for s in subgraphs:
             for t in s.types.values():
                 for f in t.fields.values():
                     if t.kind is TypeKind.INPUT_OBJECT:
-                        self.input_use.add(f.named_type)
+                        self.input_use.setdefault(f.named_type, f"{t.name}.{f.name}")
                     else:
-                        self.output_use.add(f.named_type)
-                        self.input_use.update(named(a.type) for a in f.args.values())
+                        self.output_use.setdefault(f.named_type, f"{t.name}.{f.name}")
+                        for a in f.args.values():
+                            self.input_use.setdefault(named(a.type), f"{t.name}.{f.name}({a.name}:)")
 
     def err(
         self,
@@ -432,7 +434,7 @@ class _Merger:
             if missing and as_input and as_output:
                 self.err(
                     "ENUM_VALUE_MISMATCH",
-                    f'Enum type "{mt.name}" is used as both input type (for example, as type of an argument) and output type (for example, as the return type of a field), but value "{vn}" is not defined in all the subgraphs defining "{mt.name}": "{vn}" is defined in {_graphs(graphs)} but not in {_graphs(missing)}. Define the value in every subgraph.',
+                    f'Enum type "{mt.name}" is used as both input type (for example, as type of "{self.input_use[mt.name]}") and output type (for example, as type of "{self.output_use[mt.name]}"), but value "{vn}" is not defined in all the subgraphs defining "{mt.name}": "{vn}" is defined in {_graphs(graphs)} but not in {_graphs(missing)}. Define the value in every subgraph.',
                     graphs + missing,
                     mt.name,
                     vn,

@@ -146,3 +146,10 @@ def test_python_dash_m_gateway_runs_the_cli() -> None:
     )
     assert done.returncode == 0
     assert "compose" in done.stdout and "check" in done.stdout
+
+
+def test_unreadable_baseline_is_reported(project: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compose", "--from", "code"]) == 0
+    Path("schema/supergraph.graphql").write_text("type Query { broken ")
+    assert main(["check"]) == 1
+    assert "baseline supergraph cannot be read" in capsys.readouterr().err
