@@ -1,0 +1,162 @@
+"""Differential runs over the demo system: our gateway and Hive Gateway in front of the same seeded services.
+
+``demo_system`` starts ``python -m gateway up`` (users, products, orders and our gateway, each its own process,
+on free ports and fresh SQLite files) and Hive Gateway over a supergraph composed from the committed subgraph
+schemas with the same service URLs. ``compare`` says how two responses differ: data exactly, errors by path and
+presence (messages are each gateway's own words).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from gateway.composition import SubgraphSource, compose
+from gateway.composition.read_supergraph import read_supergraph
+
+from .generator import GeneratedOperation
+from .hive import HiveGateway, free_port
+
+__all__ = ["DemoSystem", "Difference", "compare", "demo_system", "run_operation"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class DemoSystem:
+    """The running demo: our gateway's URL, Hive Gateway, and the API schema both serve."""
+
+    url: str
+    hive: HiveGateway
+    supergraph_sdl: str
+    client: httpx.Client
+
+    @property
+    def api_schema(self) -> Any:
+        return read_supergraph(self.supergraph_sdl).api_schema
+
+    def ours(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        response = self.client.post(
+            self.url,
+            json={"query": query, "variables": dict(variables or {})},
+            headers={"accept": "application/graphql-response+json, application/json"},
+        )
+        body: dict[str, Any] = response.json()
+        return body
+
+    def reference(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return self.hive.post("demo", query, variables)
+
+
+@contextmanager
+def demo_system(workdir: Path, *, timeout: float = 180) -> Iterator[DemoSystem]:
+    """Start the demo services and both gateways; stop them all on exit."""
+    config = yaml.safe_load((ROOT / "gateway.yaml").read_text())
+    sources = []
+    for sub in config["subgraphs"]:
+        sub["url"] = f"http://127.0.0.1:{free_port()}/graphql"
+        if "schema" in sub:
+            sub["schema"] = str(ROOT / sub["schema"])
+            sources.append(SubgraphSource(sub["name"], sub["url"], Path(sub["schema"]).read_text()))
+    config.pop("supergraph", None)
+    composed = compose(sources)
+    if composed.supergraph_sdl is None:
+        raise RuntimeError("the demo subgraphs do not compose: " + "; ".join(str(e) for e in composed.errors))
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_path = workdir / "gateway.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    port = free_port()
+    log = workdir / "up.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUBGRAPH_")}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gateway",
+                "up",
+                "--config",
+                str(config_path),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(workdir / "data"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    hive: HiveGateway | None = None
+    try:
+        deadline = time.monotonic() + timeout
+        while "GraphiQL:" not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"`gateway up` did not come up:\n{log.read_text()[-3000:]}")
+            time.sleep(0.3)
+        hive = HiveGateway({"demo": composed.supergraph_sdl}, workdir / "hive")
+        with httpx.Client(timeout=120) as client:
+            yield DemoSystem(f"http://127.0.0.1:{port}/graphql", hive, composed.supergraph_sdl, client)
+    finally:
+        if hive is not None:
+            hive.close()
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+@dataclass
+class Difference:
+    """How the two gateways answered one operation differently."""
+
+    kind: str  # "data" or "errors"
+    operation: GeneratedOperation
+    ours: dict[str, Any]
+    reference: dict[str, Any]
+
+    def describe(self, limit: int = 1500) -> str:
+        text = (
+            f"[{self.kind}] operation #{self.operation.index}\n{self.operation.query}\n"
+            f"variables: {json.dumps(self.operation.variables)}\n"
+            f"ours:      {json.dumps(self.ours)[:limit]}\nreference: {json.dumps(self.reference)[:limit]}"
+        )
+        return text
+
+
+def _error_paths(response: Mapping[str, Any]) -> list[str]:
+    return sorted({json.dumps(e.get("path")) for e in response.get("errors") or []})
+
+
+def compare(
+    operation: GeneratedOperation, ours: dict[str, Any], reference: dict[str, Any]
+) -> Difference | None:
+    """None when both answered alike: same ``data``, errors at the same paths (or both without errors)."""
+    if ours.get("data") != reference.get("data"):
+        return Difference("data", operation, ours, reference)
+    if _error_paths(ours) != _error_paths(reference):
+        return Difference("errors", operation, ours, reference)
+    return None
+
+
+def run_operation(system: DemoSystem, operation: GeneratedOperation) -> Difference | None:
+    return compare(
+        operation,
+        system.ours(operation.query, operation.variables),
+        system.reference(operation.query, operation.variables),
+    )
