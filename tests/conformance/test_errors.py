@@ -106,9 +106,14 @@ CASES = [
                     {"id": "p1", "stock": 5},
                 ]
             },
-            "errors": [{"message": "stock service down", "path": ["products", 2, "stock"]}],
+            "errors": [
+                {
+                    "message": "stock service down",
+                    "path": ["products", 2, "stock"],
+                    "extensions": {"serviceName": "inventory"},
+                }
+            ],
         },
-        exact=False,
         depth=2,
         reference=(
             "Hive Gateway reports the entity field error at ['products', 'stock'], without the list index; GraphQL "
@@ -127,17 +132,28 @@ CASES = [
                     {"id": "p3", "warehouse": {"code": "W3"}},
                 ]
             },
-            "errors": [{"message": "x", "path": ["top", 1, "warehouse"]}],
+            "errors": [
+                {
+                    "message": "Cannot return null for non-nullable field Product.warehouse.",
+                    "path": ["top", 1, "warehouse"],
+                }
+            ],
         },
-        exact=False,
         depth=2,
     ),
     Case(
         "non-null-bubbling-through-non-null-list-to-data",
         ERRORS,
         "{ products { warehouse { code } } }",
-        {"data": None, "errors": [{"message": "x", "path": ["products", 1, "warehouse"]}]},
-        exact=False,
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": "Cannot return null for non-nullable field Product.warehouse.",
+                    "path": ["products", 1, "warehouse"],
+                }
+            ],
+        },
         depth=2,
     ),
     Case(
@@ -146,9 +162,13 @@ CASES = [
         '{ product(id: "p2") { name warehouse { code } } other: product(id: "p1") { name } }',
         {
             "data": {"product": None, "other": {"name": "Lamp"}},
-            "errors": [{"message": "x", "path": ["product", "warehouse"]}],
+            "errors": [
+                {
+                    "message": "Cannot return null for non-nullable field Product.warehouse.",
+                    "path": ["product", "warehouse"],
+                }
+            ],
         },
-        exact=False,
         depth=2,
     ),
     Case(
@@ -157,9 +177,14 @@ CASES = [
         "{ archived { id stock } }",
         {
             "data": {"archived": [{"id": "p9", "stock": None}]},
-            "errors": [{"message": "product p9 is archived", "path": ["archived", 0]}],
+            "errors": [
+                {
+                    "message": "product p9 is archived",
+                    "path": ["archived", 0],
+                    "extensions": {"serviceName": "inventory"},
+                }
+            ],
         },
-        exact=False,
         depth=2,
         reference=(
             "Hive Gateway puts an error of _entities item 0 at ['archived', 'stock'] (no index, a field the error "
@@ -179,9 +204,8 @@ CASES = [
         '{ status product(id: "p1") { name } }',
         {
             "data": {"status": None, "product": {"name": "Lamp"}},
-            "errors": [{"message": "down for maintenance"}],
+            "errors": [{"message": "down for maintenance", "extensions": {"serviceName": "pathless"}}],
         },
-        exact=False,
         depth=1,
         reference=(
             "Hive Gateway attaches the fetch's root field ['status'] to a subgraph error that has no path; we pass "
@@ -194,9 +218,18 @@ CASES = [
         '{ garbled product(id: "p1") { name } }',
         {
             "data": {"garbled": None, "product": {"name": "Lamp"}},
-            "errors": [{"message": "x", "path": ["garbled"]}],
+            "errors": [
+                {
+                    "message": 'Subgraph "garbled" returned a body that is not JSON: {"data": {"garbled": "x"',
+                    "path": ["garbled"],
+                    "extensions": {
+                        "code": "SUBGRAPH_REQUEST_FAILED",
+                        "serviceName": "garbled",
+                        "reason": "SUBGRAPH_INVALID_RESPONSE",
+                    },
+                }
+            ],
         },
-        exact=False,
         depth=1,
     ),
     Case(
@@ -205,17 +238,38 @@ CASES = [
         '{ product(id: "p1") { name rating } }',
         {
             "data": {"product": {"name": "Lamp", "rating": None}},
-            "errors": [{"message": "x", "path": ["product", "rating"]}],
+            "errors": [
+                {
+                    "message": 'Subgraph "garbled" returned a body that is not JSON: {"data": {"garbled": "x"',
+                    "path": ["product", "rating"],
+                    "extensions": {
+                        "code": "SUBGRAPH_REQUEST_FAILED",
+                        "serviceName": "garbled",
+                        "reason": "SUBGRAPH_INVALID_RESPONSE",
+                    },
+                }
+            ],
         },
-        exact=False,
         depth=2,
     ),
     Case(
         "subgraph-answers-a-body-that-is-not-graphql",
         ERRORS,
         "{ html }",
-        {"data": {"html": None}, "errors": [{"message": "x", "path": ["html"]}]},
-        exact=False,
+        {
+            "data": {"html": None},
+            "errors": [
+                {
+                    "message": 'Subgraph "html" answered HTTP 502: <html><body>Bad gateway</body></html>',
+                    "path": ["html"],
+                    "extensions": {
+                        "code": "SUBGRAPH_REQUEST_FAILED",
+                        "serviceName": "html",
+                        "reason": "SUBGRAPH_HTTP_ERROR",
+                    },
+                }
+            ],
+        },
         depth=1,
     ),
 ]
