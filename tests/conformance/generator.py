@@ -237,7 +237,9 @@ class OperationGenerator:
         if isinstance(type_, GraphQLInputObjectType):
             out: dict[str, Any] = {}
             for fname, f in type_.fields.items():
-                if (isinstance(f.type, GraphQLNonNull) and f.default_value is None) or self.rng.random() < 0.4:
+                if (
+                    isinstance(f.type, GraphQLNonNull) and f.default_value is None
+                ) or self.rng.random() < 0.4:
                     value = self._input_value(fname, f.type)
                     if value is not _SKIP:
                         out[fname] = value

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,6 @@ from typing import Any
 import pytest
 from graphql import (
     GraphQLError,
-    GraphQLResolveInfo,
     GraphQLSchema,
     build_ast_schema,
     graphql,
@@ -208,7 +208,7 @@ def _matches(obj: Any, rep: Any) -> bool:
     return bool(obj == rep)
 
 
-def _resolve_field(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
+def _resolve_field(source: Any, info: Any, **args: Any) -> Any:
     if not isinstance(source, Mapping):
         return None
     value = source.get(info.field_name)
@@ -217,7 +217,7 @@ def _resolve_field(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
     return value
 
 
-def _resolve_type(value: Any, info: GraphQLResolveInfo, abstract_type: Any) -> str | None:
+def _resolve_type(value: Any, info: Any, abstract_type: Any) -> str | None:
     if isinstance(value, Mapping):
         if "__error__" in value:
             raise value["__error__"]
@@ -268,19 +268,15 @@ class Federation:
         return gateway, client
 
 
-class _FixedRoll:
-    """A ``random.Random`` stand-in whose ``random()`` always returns one value."""
+class _FixedRoll(random.Random):
+    """A ``random.Random`` whose ``random()`` always returns one value (so ``percent(N)`` labels roll or not)."""
 
     def __init__(self, value: float) -> None:
+        super().__init__(0)
         self.value = value
 
     def random(self) -> float:
         return self.value
-
-    def __getattr__(self, name: str) -> Any:
-        import random
-
-        return getattr(random.Random(0), name)
 
 
 @dataclass

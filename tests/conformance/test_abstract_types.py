@@ -11,7 +11,7 @@ import pytest
 
 from .support import Case, Federation, Subgraph, case_params, run_case
 
-PUBLICATIONS = [
+PUBLICATIONS: list[dict[str, Any]] = [
     {"__typename": "Book", "id": "b1", "title": "Dune", "pages": 412, "format": "PRINT"},
     {"__typename": "Magazine", "id": "m1", "title": "Wired", "format": "DIGITAL"},
     {"__typename": "Book", "id": "b2", "title": "Vault", "pages": 10, "format": "ARCHIVE"},

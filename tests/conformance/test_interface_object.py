@@ -5,11 +5,13 @@ interface's name and asks the interface's owner for the real type (also when the
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from .support import Case, Federation, Subgraph, case_params, run_case
 
-ACCOUNTS = [
+ACCOUNTS: list[dict[str, Any]] = [
     {"__typename": "User", "id": "a1", "name": "Ada", "email": "ada@example.com"},
     {"__typename": "Org", "id": "a2", "name": "Acme", "members": 12},
 ]

@@ -76,7 +76,7 @@ def _stock(product: dict[str, Any], _args: dict[str, Any]) -> int:
     return STOCK[product["upc"]]
 
 
-SHELVES = [
+SHELVES: list[dict[str, Any]] = [
     {"product": {"upc": "p1", "region": {"code": "EU"}, "stock": _stock}, "position": 1, "label": "A-1"},
     {"product": {"upc": "p1", "region": {"code": "EU"}, "stock": _stock}, "position": 2, "label": "A-2"},
     {"product": {"upc": "p2", "region": {"code": "US"}, "stock": _stock}, "position": 1, "label": "B-1"},

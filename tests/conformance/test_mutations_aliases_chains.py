@@ -72,7 +72,7 @@ USERS: dict[str, dict[str, Any]] = {
     uid: {"id": uid, "name": name, "friends": lambda u, _a: [USERS[f] for f in FRIENDS[u["id"]]]}
     for uid, name in (("u1", "Ada"), ("u2", "Bob"), ("u3", "Cy"))
 }
-POSTS = {
+POSTS: dict[str, list[dict[str, Any]]] = {
     "u1": [{"id": "t1", "title": "Hello", "author": {"id": "u1"}}],
     "u2": [
         {"id": "t2", "title": "Hi", "author": {"id": "u2"}},

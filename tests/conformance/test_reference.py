@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,8 +59,8 @@ def hive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HiveGateway]:
             gateway.close()
 
 
-def _params() -> list[object]:
-    out = []
+def _params() -> list[Any]:
+    out: list[Any] = []
     for case in CASES:
         marks = (
             [pytest.mark.skip(reason=f"reference gateway differs: {case.reference}")]

@@ -3,12 +3,14 @@ that needs no extra jump (Federation spec, ``@shareable``; a good plan minimises
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from .support import Case, Federation, Subgraph, case_params, run_case
 
-USERS = [{"id": "u1", "name": "Ada", "plan": {"tier": "gold", "seats": 3}}]
-PRODUCTS = [
+USERS: list[dict[str, Any]] = [{"id": "u1", "name": "Ada", "plan": {"tier": "gold", "seats": 3}}]
+PRODUCTS: list[dict[str, Any]] = [
     {"id": "p1", "name": "Lamp", "price": {"amount": 40, "currency": "EUR"}},
     {"id": "p2", "name": "Mug", "price": {"amount": 8, "currency": "EUR"}},
 ]
