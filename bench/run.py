@@ -98,8 +98,13 @@ class Processes:
             self.stop(proc)
 
 
+NICENESS = 0
+
+
 def pinned(core: int, argv: list[str]) -> list[str]:
-    return ["taskset", "-c", str(core), *argv]
+    """``argv`` on one core (and at the niceness --nice asked for)."""
+    nice = ["nice", "-n", str(NICENESS)] if NICENESS else []
+    return [*nice, "taskset", "-c", str(core), *argv]
 
 
 def port_free(port: int) -> bool:
@@ -492,7 +497,7 @@ class GatewayState:
 
 
 def prepare_gateway(
-    procs: Processes, state: GatewayState, supergraph: Path, port_base: int, variant: str, reference: Any
+    procs: Processes, state: GatewayState, supergraph: Path, port_base: int, variant: str
 ) -> Any:
     """Start a gateway, wait for a correct answer; record its answer size and its subgraph fetches per query."""
     url = f"http://{HOST}:{gateway_port(state.name, port_base)}/graphql"
@@ -511,12 +516,24 @@ def prepare_gateway(
     state.answer_bytes = len(json.dumps(answer, separators=(",", ":")).encode())
     if status != 200 or not isinstance(answer, dict) or answer.get("errors") or "data" not in answer:
         raise RuntimeError(f"gateway {state.name} answered HTTP {status}: {json.dumps(answer)[:300]}")
-    if reference is not None:
-        state.mismatches = differences(reference, answer)
-        if not state.mismatches and json.dumps(reference) != json.dumps(answer):
+    return answer
+
+
+def compare_answers(states: dict[str, GatewayState], answers: dict[str, Any]) -> str | None:
+    """Compare every answer with a reference one (Apollo's, else Hive's, else the first); the reference's name."""
+    reference = next((n for n in ("apollo", "hive", *answers) if n in answers), None)
+    if reference is None:
+        return None
+    expected = answers[reference]
+    for name, answer in answers.items():
+        if name == reference:
+            continue
+        state = states[name]
+        state.mismatches = differences(expected, answer)
+        if not state.mismatches and json.dumps(expected) != json.dumps(answer):
             # GraphQL spec 7.2.2 (Serialized Map Ordering): fields come in the order of the selection set
             state.mismatches = ["same values, different field order"]
-    return answer
+    return reference
 
 
 def measure(
@@ -649,7 +666,11 @@ def summarise(measurements: list[Measurement], gateway: str, variant: str) -> di
 
 
 def print_table(
-    measurements: list[Measurement], states: dict[str, dict[str, GatewayState]], variant: str, capacity: float
+    measurements: list[Measurement],
+    states: dict[str, dict[str, GatewayState]],
+    variant: str,
+    capacity: float,
+    reference: str | None,
 ) -> dict[str, dict[str, float]]:
     names = list(states[variant])
     print(f"\n== variant: {variant} ==")
@@ -678,7 +699,12 @@ def print_table(
     for name in names:
         state = states[variant][name]
         if state.answer_bytes:
-            same = "same answer" if not state.mismatches else f"DIFFERS: {'; '.join(state.mismatches)}"
+            if name == reference:
+                same = "the reference answer"
+            elif state.mismatches:
+                same = f"DIFFERS from {reference}'s: {'; '.join(state.mismatches)}"
+            else:
+                same = f"same answer as {reference}"
             print(
                 f"  {name}: answer {state.answer_bytes} bytes, {state.fetches_per_query} subgraph requests "
                 f"for one query alone, {same}"
@@ -688,7 +714,8 @@ def print_table(
         for peer in (n for n in names if n != "ours" and n in summaries):
             p = summaries[peer]
             print(
-                f"  ours/{peer}: req/s x{ours['rps'] / p['rps']:.2f}, p50 x{ours['p50_ms'] / p['p50_ms']:.2f}, "
+                f"  ours/{peer}: req/s x{ours['rps'] / p['rps']:.2f}, "
+                f"req/CPU-s x{ours['per_cpu_s'] / p['per_cpu_s']:.2f}, p50 x{ours['p50_ms'] / p['p50_ms']:.2f}, "
                 f"p99 x{ours['p99_ms'] / p['p99_ms']:.2f}, RSS x{ours['peak_rss_mib'] / p['peak_rss_mib']:.2f}"
             )
     return summaries
@@ -721,6 +748,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the subgraphs' HTTP layer: a minimal one over node:net (fastest) or node:http",
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the subgraph data")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness of the gateways, subgraphs and wrk (negative, as root, to shield them from other load)",
+    )
     parser.add_argument("--skip-install", action="store_true", help="do not run npm ci in bench/node")
     args = parser.parse_args(argv)
     if args.quick:
@@ -735,7 +768,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global NICENESS
     args = parse_args(argv)
+    NICENESS = args.nice
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("needs two cores: one for the gateway, one for the subgraphs and the load generator")
     os.sched_setaffinity(0, {LOAD_CORE})
@@ -766,6 +801,7 @@ def main(argv: list[str] | None = None) -> int:
     measurements: list[Measurement] = []
     states: dict[str, dict[str, GatewayState]] = {}
     summaries: dict[str, dict[str, dict[str, float]]] = {}
+    references: dict[str, str | None] = {}
     try:
         subgraphs = start_subgraphs(procs, data, args.port_base, args.subgraph_server)
         measured = subgraph_capacity(
@@ -786,17 +822,17 @@ def main(argv: list[str] | None = None) -> int:
                 template = template.replace(f'"first": {first}'.encode(), b'"first": __FIRST__')
             body_file.write_bytes(template)
             states[variant] = {name: GatewayState(name) for name in args.gateway_list}
-            reference: Any = None
+            answers: dict[str, Any] = {}
             for name, state in states[variant].items():
                 try:
-                    answer = prepare_gateway(procs, state, supergraph, args.port_base, variant, reference)
-                    reference = answer if reference is None else reference
+                    answers[name] = prepare_gateway(procs, state, supergraph, args.port_base, variant)
                 except RuntimeError as error:
                     state.failure = str(error)
                     print(f"[{variant}] {name}: not measured: {error}", flush=True)
                     if state.proc is not None:
                         procs.stop(state.proc)
                         state.proc = None
+            references[variant] = compare_answers(states[variant], answers)
             for round_ in range(1, args.rounds + 1):
                 for name, state in states[variant].items():
                     if state.proc is None:
@@ -819,7 +855,7 @@ def main(argv: list[str] | None = None) -> int:
                 if state.proc is not None:
                     procs.stop(state.proc)
                     state.proc = None
-            summaries[variant] = print_table(measurements, states, variant, capacity)
+            summaries[variant] = print_table(measurements, states, variant, capacity, references[variant])
     finally:
         procs.stop_all()
 
