@@ -2,8 +2,8 @@
 
 ``demo_system`` starts ``python -m gateway up`` (users, products, orders and our gateway, each its own process,
 on free ports and fresh SQLite files) and Hive Gateway over a supergraph composed from the committed subgraph
-schemas with the same service URLs. ``compare`` says how two responses differ: data exactly, errors by path and
-presence (messages are each gateway's own words).
+schemas with the same service URLs. ``compare`` says how two responses differ: data exactly (field order too), errors by
+path and presence (messages are each gateway's own words).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def demo_system(workdir: Path, *, timeout: float = 180) -> Iterator[DemoSystem]:
 class Difference:
     """How the two gateways answered one operation differently."""
 
-    kind: str  # "data" or "errors"
+    kind: str  # "data", "field order" or "errors"
     operation: GeneratedOperation
     ours: dict[str, Any]
     reference: dict[str, Any]
@@ -149,6 +149,8 @@ def compare(
     """None when both answered alike: same ``data``, errors at the same paths (or both without errors)."""
     if ours.get("data") != reference.get("data"):
         return Difference("data", operation, ours, reference)
+    if json.dumps(ours.get("data")) != json.dumps(reference.get("data")):
+        return Difference("field order", operation, ours, reference)
     if _error_paths(ours) != _error_paths(reference):
         return Difference("errors", operation, ours, reference)
     return None

@@ -189,7 +189,9 @@ class OperationGenerator:
             required = isinstance(arg.type, GraphQLNonNull) and arg.default_value is None
             if field_name == "product" and arg_name == "sku":
                 continue  # product(id:) or product(sku:), exactly one: we give the id
-            if not required and self.rng.random() < 0.5:
+            # An optional id is nearly always given: without it, lookups like product(id:, sku:) are errors.
+            skip = 0.05 if arg_name == "id" else 0.5
+            if not required and self.rng.random() < skip:
                 continue
             if arg_name == "after":
                 continue  # cursors are opaque; pagination starts at the beginning

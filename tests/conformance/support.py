@@ -364,6 +364,8 @@ async def run_case(case: Case) -> tuple[dict[str, Any], QueryPlan]:
     result.pop("extensions", None)
     if case.exact:
         assert result == case.expected, json.dumps(plan.to_json())
+        # Response maps are ordered (GraphQL spec 7.2.2): fields in the order the operation selects them.
+        assert json.dumps(result.get("data")) == json.dumps(case.expected.get("data")), "field order differs"
     else:
         assert normalise_for_reference(result) == normalise_for_reference(case.expected), result
     if case.depth is not None:
