@@ -34,10 +34,10 @@ function init(args)
 end
 
 function request()
+  sent = sent + 1
   if not varying then
     return wrk.format()
   end
-  sent = sent + 1
   local n = base + thread_index + sent * thread_total
   return wrk.format(nil, nil, nil, prefix .. n .. suffix)
 end
@@ -50,16 +50,17 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local errors = 0
+  local errors, sent_total = 0, 0
   for _, thread in ipairs(threads) do
     errors = errors + thread:get("graphql_errors")
+    sent_total = sent_total + thread:get("sent")
   end
   local e = summary.errors
   io.write(string.format(
-    '\nBENCH_RESULT {"requests":%d,"duration_us":%d,"bytes":%d,"connect_errors":%d,"read_errors":%d,'
+    '\nBENCH_RESULT {"requests":%d,"sent":%d,"duration_us":%d,"bytes":%d,"connect_errors":%d,"read_errors":%d,'
       .. '"write_errors":%d,"status_errors":%d,"timeouts":%d,"graphql_errors":%d,'
       .. '"p50_us":%d,"p90_us":%d,"p99_us":%d,"mean_us":%.1f,"max_us":%d}\n',
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout, errors,
+    summary.requests, sent_total, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout, errors,
     latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean, latency.max
   ))
 end

@@ -314,6 +314,7 @@ def core_busy_seconds(core: int) -> float:
 @dataclass
 class WrkResult:
     requests: int
+    sent: int
     duration_s: float
     rps: float
     p50_ms: float
@@ -381,6 +382,7 @@ def run_wrk(
     )
     return WrkResult(
         requests=raw["requests"],
+        sent=raw["sent"],
         duration_s=seconds,
         rps=raw["requests"] / seconds if seconds else 0.0,
         p50_ms=raw["p50_us"] / 1000,
@@ -565,8 +567,8 @@ def measure(
     other_cpu = max(0.0, core_busy_seconds(GATEWAY_CORE) - before_core - gw_cpu)
     during = sum(subgraph_counts(args.port_base).values()) - sum(before_counts.values())
     after_counts = settle(args.port_base)
-    # wrk stops with one request outstanding per connection; the gateway still resolves those
-    sent = result.requests + args.connections
+    # wrk stops with requests outstanding, which the gateway still resolves: divide by the requests sent
+    sent = max(result.sent, 1)
     subgraph_requests = sum(after_counts.values()) - sum(before_counts.values())
     return Measurement(
         gateway=state.name,
