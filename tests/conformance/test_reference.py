@@ -26,6 +26,7 @@ FEATURES = [
     "test_interface_object",
     "test_errors",
     "test_mutations_aliases_chains",
+    "test_variables_directives",
 ]
 
 
