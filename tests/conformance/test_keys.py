@@ -223,6 +223,53 @@ CASES = [
 ]
 
 
+shelf_a = Subgraph(
+    "shelf_a",
+    """
+    type Query { books: [Book!]! }
+    type Book @key(fields: "id") { id: ID! isbn: String @shareable }
+    """,
+    {
+        "Query": {
+            "books": [
+                {"id": "b1", "isbn": "978-1"},
+                {"id": "b2", "isbn": None},
+                {"id": "b3", "isbn": "978-3"},
+            ]
+        }
+    },
+)
+
+shelf_b = Subgraph(
+    "shelf_b",
+    """
+    type Book @key(fields: "isbn") { isbn: String! author: String }
+    """,
+    {"entities": {"Book": [{"isbn": "978-1", "author": "Ann"}, {"isbn": "978-3", "author": "Cy"}]}},
+)
+
+NULL_KEYS = Federation("null_keys", [shelf_a, shelf_b])
+
+CASES += [
+    Case(
+        "entity-with-a-null-key-field-is-not-sent",
+        NULL_KEYS,
+        "{ books { id author } }",
+        {
+            "data": {
+                "books": [
+                    {"id": "b1", "author": "Ann"},
+                    {"id": "b2", "author": None},
+                    {"id": "b3", "author": "Cy"},
+                ]
+            }
+        },
+        depth=2,
+        fetches=2,
+    ),
+]
+
+
 @pytest.mark.parametrize("case", case_params(CASES))
 async def test_keys(case: Case) -> None:
     await run_case(case)
@@ -235,4 +282,21 @@ async def test_entity_requests_carry_every_key_field() -> None:
     assert request["variables"]["representations"] == [
         {"__typename": "Product", "upc": "p1", "region": {"code": "EU"}},
         {"__typename": "Product", "upc": "p2", "region": {"code": "US"}},
+    ]
+
+
+@pytest.mark.xfail(
+    reason=(
+        "executor sends the representation {'__typename': 'Book', 'isbn': None} for a book whose key field is null; "
+        "it cannot identify an entity (isbn is String! in shelf_b) and must be left out"
+    ),
+    strict=True,
+)
+async def test_representations_never_hold_null_key_fields() -> None:
+    """A representation must identify the entity: one whose key field is null is not sent (``_entities`` spec)."""
+    await run_case(CASES[-1])
+    (request,) = shelf_b.requests
+    assert request["variables"]["representations"] == [
+        {"__typename": "Book", "isbn": "978-1"},
+        {"__typename": "Book", "isbn": "978-3"},
     ]
