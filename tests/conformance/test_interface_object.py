@@ -57,7 +57,19 @@ audit = Subgraph(
     {"Query": {"lastActor": {"id": "a1"}}},
 )
 
-INTERFACE_OBJECT = Federation("interface_object", [accounts, billing, audit])
+greeter = Subgraph(
+    "greeter",
+    """
+    type Account @key(fields: "id") @interfaceObject {
+      id: ID!
+      name: String! @external
+      greeting: String! @requires(fields: "name")
+    }
+    """,
+    {"entities": {"Account": lambda rep: {"greeting": f"Hello, {rep['name']}!"}}},
+)
+
+INTERFACE_OBJECT = Federation("interface_object", [accounts, billing, audit, greeter])
 
 CASES = [
     Case(
@@ -106,11 +118,6 @@ CASES = [
         {"data": {"richest": {"id": "a2", "balance": 900}}},
         depth=1,
         fetches=1,
-        xfail=(
-            "executor answers {'richest': null} for { richest { id balance } } on an @interfaceObject root field: "
-            "the single billing fetch has no __typename (billing cannot know it) and shaping the interface-typed "
-            "value then drops it; no error either"
-        ),
     ),
     Case(
         "non-resolvable-interface-object-jumps-to-the-owner",
@@ -126,11 +133,33 @@ CASES = [
         "{ lastActor { __typename balance } }",
         {"data": {"lastActor": {"__typename": "User", "balance": 30}}},
         depth=2,
-        xfail=(
-            "plan runs accounts (real __typename) and billing (... on Account) in parallel over lastActor; once "
-            "accounts' answer sets __typename to User, billing's Flatten no longer matches Account and balance "
-            "is missing (non-null error)"
-        ),
+    ),
+]
+
+
+CASES += [
+    Case(
+        "interface-object-requires-a-field-of-the-interface",
+        INTERFACE_OBJECT,
+        "{ accounts { id greeting } }",
+        {
+            "data": {
+                "accounts": [
+                    {"id": "a1", "greeting": "Hello, Ada!"},
+                    {"id": "a2", "greeting": "Hello, Acme!"},
+                ]
+            }
+        },
+        depth=2,
+        fetches=2,
+    ),
+    Case(
+        "interface-object-requires-after-an-interface-object-root",
+        INTERFACE_OBJECT,
+        "{ richest { balance greeting } }",
+        {"data": {"richest": {"balance": 900, "greeting": "Hello, Acme!"}}},
+        depth=3,
+        fetches=3,
     ),
 ]
 
