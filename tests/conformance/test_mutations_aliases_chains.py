@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from graphql import GraphQLError
 
 from .support import Case, Federation, Subgraph, case_params, run_case
 
@@ -29,6 +30,9 @@ def _add(_root: Any, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _discount(_root: Any, args: dict[str, Any]) -> int:
+    if not 0 <= args["percent"] <= 100:
+        STATE["log"].append(f"refused {args['percent']}")
+        raise GraphQLError(f"discount {args['percent']} is out of range")
     STATE["discount"] = args["percent"]
     STATE["log"].append(f"discount {args['percent']}")
     return int(args["percent"])
@@ -55,7 +59,7 @@ cart = Subgraph(
 pricing = Subgraph(
     "pricing",
     """
-    type Mutation { setDiscount(percent: Int!): Int! }
+    type Mutation { setDiscount(percent: Int!): Int }
     type Cart @key(fields: "id") { id: ID! total: Int! }
     """,
     {
@@ -250,6 +254,36 @@ CASES = [
         },
         depth=1,
         fetches=1,
+    ),
+]
+
+
+CASES += [
+    Case(
+        "a-failing-mutation-field-does-not-stop-the-later-ones",
+        MUTATIONS,
+        """mutation {
+          first: addToCart(id: "p1") { count }
+          bad: setDiscount(percent: 150)
+          second: addToCart(id: "p2") { count log }
+        }""",
+        {
+            "data": {
+                "first": {"count": 1},
+                "bad": None,
+                "second": {"count": 2, "log": ["add p1", "refused 150", "add p2"]},
+            },
+            "errors": [
+                {
+                    "message": "discount 150 is out of range",
+                    "path": ["bad"],
+                    "extensions": {"serviceName": "pricing"},
+                }
+            ],
+        },
+        setup=reset,
+        depth=3,
+        fetches=3,
     ),
 ]
 
