@@ -10,6 +10,7 @@ import pytest
 from graphql import GraphQLError
 
 from .support import Case, Federation, Subgraph, case_params, run_case
+from .test_keys import KEYS
 
 # ---- mutations: a cart in one subgraph, discounts in another, a shared log of the order they ran in.
 STATE: dict[str, Any] = {}
@@ -284,6 +285,53 @@ CASES += [
         setup=reset,
         depth=3,
         fetches=3,
+    ),
+]
+
+CASES += [
+    Case(
+        "client-aliases-take-the-names-of-key-fields",
+        KEYS,
+        "{ products { upc: name region: stock name: upc } }",
+        {
+            "data": {
+                "products": [
+                    {"upc": "Table", "region": 3, "name": "p1"},
+                    {"upc": "Chair", "region": 0, "name": "p2"},
+                ]
+            }
+        },
+        depth=2,
+        fetches=2,
+    ),
+    Case(
+        "client-alias-takes-the-name-of-an-entity-key-in-a-nested-jump",
+        CHAINS,
+        '{ user(id: "u2") { id: name posts { id: title } friends { id: name } } }',
+        {
+            "data": {
+                "user": {
+                    "id": "Bob",
+                    "posts": [{"id": "Hi"}, {"id": "Yo"}],
+                    "friends": [{"id": "Ada"}, {"id": "Cy"}],
+                }
+            }
+        },
+        depth=2,
+        fetches=2,
+    ),
+    Case(
+        "same-entity-field-under-several-aliases-with-different-subselections",
+        KEYS,
+        "{ a: products { upc } b: products { name stock } c: products { shelves { label } } }",
+        {
+            "data": {
+                "a": [{"upc": "p1"}, {"upc": "p2"}],
+                "b": [{"name": "Table", "stock": 3}, {"name": "Chair", "stock": 0}],
+                "c": [{"shelves": [{"label": "A-1"}, {"label": "A-2"}]}, {"shelves": [{"label": "B-1"}]}],
+            }
+        },
+        depth=3,
     ),
 ]
 
