@@ -303,6 +303,11 @@ CASES += [
         },
         depth=2,
         fetches=2,
+        reference=(
+            "Hive Gateway adds the key field under the client's alias name and sends the subgraph an invalid "
+            "operation (\"Fields 'X' conflict\"); GraphQL spec 5.3.2 forbids that selection, so the gateway must "
+            "alias its own field"
+        ),
     ),
     Case(
         "client-alias-takes-the-name-of-an-entity-key-in-a-nested-jump",
@@ -319,6 +324,11 @@ CASES += [
         },
         depth=2,
         fetches=2,
+        reference=(
+            "Hive Gateway adds the key field under the client's alias name and sends the subgraph an invalid "
+            "operation (\"Fields 'X' conflict\"); GraphQL spec 5.3.2 forbids that selection, so the gateway must "
+            "alias its own field"
+        ),
     ),
     Case(
         "same-entity-field-under-several-aliases-with-different-subselections",
