@@ -244,7 +244,7 @@ class _Compiler:
                 return False
         return True
 
-    def _applies(self, type_condition: str | None, runtime: GraphQLObjectType) -> bool:
+    def _applies(self, type_condition: str | None, runtime: GraphQLObjectType | GraphQLInterfaceType) -> bool:
         if type_condition is None or type_condition == runtime.name:
             return True
         cond = self.schema.get_type(type_condition)
@@ -254,7 +254,7 @@ class _Compiler:
 
     def _collect(
         self,
-        runtime: GraphQLObjectType,
+        runtime: GraphQLObjectType | GraphQLInterfaceType,
         selection_set: SelectionSetNode,
         out: dict[str, list[FieldNode]],
         visited: set[str],
@@ -282,6 +282,11 @@ class _Compiler:
         parent = shape.parent
         if shape.static_typename is not None:
             runtime: Any = parent
+        elif isinstance(parent, GraphQLInterfaceType) and (typename is None or typename == parent.name):
+            # An object from a subgraph that sees the interface as an @interfaceObject (Federation 2.3): it has
+            # no object type. The planner fetched the real ``__typename`` wherever the operation needs it, so
+            # only selections on the interface itself apply here.
+            runtime = parent
         else:
             runtime = self.schema.get_type(typename) if isinstance(typename, str) else None
             if not isinstance(runtime, GraphQLObjectType) or not self.schema.is_sub_type(parent, runtime):

@@ -18,10 +18,18 @@ from dataclasses import dataclass, field
 from gateway.planning.errors import PlanningError
 from gateway.planning.normalize import NField, NFragment, NOperation, NSelection, conditions_of
 from gateway.planning.paths import Jump, available, candidate_jumps, local_misses
-from gateway.planning.query_graph import FieldSet, QueryGraph
+from gateway.planning.query_graph import (
+    FieldSet,
+    QueryGraph,
+    entry_arguments,
+    entry_name,
+    field_key,
+    fragment_condition,
+    merge_field_sets,
+)
 from gateway.planning.selection import OutSelectionSet
 
-__all__ = ["FetchStep", "RepTree", "build_fetch_steps"]
+__all__ = ["FetchStep", "RepTree", "build_fetch_steps", "rep_conflict"]
 
 # A representation selection being built: field name -> (response key to read it from, sub-selection).
 RepTree = dict[str, tuple[str, "RepTree"]]
@@ -87,8 +95,12 @@ class _StepBuilder:
         self.graph = graph
         self.operation = operation
         self.steps: list[FetchStep] = []
-        # (subgraph, path, steps it waits for, mutation group) -> the entity step: entering it again merges.
-        self._entity_steps: dict[tuple[str, tuple[str, ...], frozenset[int], int], FetchStep] = {}
+        # (subgraph, path, steps it waits for, mutation group, variant) -> the entity step: entering it again
+        # merges. A new variant opens only when representations conflict (the same required field read from
+        # two response keys, e.g. ``weight(unit: "kg")`` and ``weight(unit: "g")``).
+        self._entity_steps: dict[tuple[str, tuple[str, ...], frozenset[int], int, int], FetchStep] = {}
+        # (id of a client field, type, subgraph) -> whether its selection gets stuck there (see _stuck_field).
+        self._stuck: dict[tuple[int, str, str], bool] = {}
 
     def _new_step(
         self, subgraph: str, path: tuple[str, ...], is_entity: bool, deps: set[int], group: int = 0
@@ -232,17 +244,29 @@ class _StepBuilder:
                     out.field(s.response_key, "__typename", (), s.directives)
                 continue
             if graph.is_abstract(type_name, subgraph) and not (
-                graph.resolvable_here(type_name, s.name, subgraph) or s.name in provided
+                graph.resolvable_here(type_name, s.name, subgraph) or s.key in provided
             ):
                 # Not resolvable on the abstract type here: ask for it on each object type this subgraph
                 # may return instead (abstract edges), where it may be resolvable or reachable by a key.
                 for possible in graph.possible_types(type_name, subgraph):
                     self._walk(
-                        step, out.fragment(possible), possible, subgraph, [s], path, provided, conds, ckeys
+                        step,
+                        out.fragment(possible),
+                        possible,
+                        subgraph,
+                        [s],
+                        path,
+                        graph.narrow(provided, possible),
+                        conds,
+                        ckeys,
                     )
                 continue
-            if graph.resolvable_here(type_name, s.name, subgraph) or s.name in provided:
-                self._local_field(step, out, type_name, subgraph, s, path, provided, conds)
+            if graph.resolvable_here(type_name, s.name, subgraph) or s.key in provided:
+                rescue = self._rescue_jumps(type_name, subgraph, s, provided) if s.selections else None
+                if rescue:
+                    self._jump(step, out, type_name, subgraph, s, path, provided, conds, ckeys, rescue)
+                else:
+                    self._local_field(step, out, type_name, subgraph, s, path, provided, conds)
             else:
                 self._jump(step, out, type_name, subgraph, s, path, provided, conds, ckeys)
 
@@ -262,9 +286,8 @@ class _StepBuilder:
         if not composite:
             return
         assert of.selections is not None
-        child_provided = dict(provided.get(f.name, ()))
-        child_provided.update(self.graph.provides(type_name, f.name, subgraph))
         child_type = f.type_name
+        child_provided = self._child_provided(type_name, subgraph, f, provided)
         if self.graph.is_abstract(child_type, subgraph):
             of.selections.field("__typename", "__typename")
         child_path = (*path, f.response_key, *("@",) * f.list_depth)
@@ -316,14 +339,100 @@ class _StepBuilder:
         if not graph.is_abstract(condition):
             if condition in possible:
                 target = out.fragment(condition, frag.directives)
+                narrowed = graph.narrow(provided, condition)
                 self._walk(
-                    step, target, condition, subgraph, frag.selections, path, provided, inner_conds, ckeys
+                    step, target, condition, subgraph, frag.selections, path, narrowed, inner_conds, ckeys
                 )
             return
         for t in possible:
             if t in wanted:
                 target = out.fragment(t, frag.directives)
-                self._walk(step, target, t, subgraph, frag.selections, path, provided, inner_conds, ckeys)
+                narrowed = graph.narrow(provided, t)
+                self._walk(step, target, t, subgraph, frag.selections, path, narrowed, inner_conds, ckeys)
+
+    # -- fields stuck in a subgraph --------------------------------------------------------------------
+
+    def _child_provided(
+        self, type_name: str, subgraph: str, f: NField, provided: dict[str, FieldSet]
+    ) -> dict[str, FieldSet]:
+        """What comes along below ``f`` in ``subgraph``: the path's ``@provides`` and the field's own."""
+        merged = merge_field_sets(provided.get(f.key, ()), self.graph.provides(type_name, f.name, subgraph))
+        return self.graph.narrow(dict(merged), f.type_name) if merged else {}
+
+    def _rescue_jumps(
+        self, type_name: str, subgraph: str, f: NField, provided: dict[str, FieldSet]
+    ) -> list[Jump] | None:
+        """Entity moves for a field resolvable here whose selection gets stuck below (a field of a value type
+        this subgraph lacks, say ``street`` where ``@provides`` brought only ``address { city }``): the field is
+        then taken from a subgraph where its whole selection resolves, through the key of ``type_name``."""
+        child_provided = self._child_provided(type_name, subgraph, f, provided)
+        if not self._stuck_selections(f.type_name, subgraph, f.selections, child_provided):
+            return None
+        jumps = [
+            j
+            for j in candidate_jumps(self.graph, type_name, subgraph, f.name)
+            if j.edge.target != subgraph and not self._stuck_field(j.edge.type_name, j.edge.target, f, {})
+        ]
+        return jumps or None
+
+    def _stuck_selections(
+        self, type_name: str, subgraph: str, selections: list[NSelection], provided: dict[str, FieldSet]
+    ) -> bool:
+        """Whether a selected field is neither resolvable in ``subgraph`` nor reachable from it by an entity move
+        at its own level or above (within ``selections``)."""
+        graph = self.graph
+        for s in selections:
+            if isinstance(s, NField):
+                if self._stuck_field(type_name, subgraph, s, provided):
+                    return True
+                continue
+            condition = s.type_condition
+            if condition is None or condition == type_name:
+                if self._stuck_selections(type_name, subgraph, s.selections, provided):
+                    return True
+            elif graph.is_interface_object(type_name, subgraph):
+                continue  # planned at the interface's owner
+            elif not graph.is_abstract(type_name, subgraph):
+                if type_name in graph.supergraph_possible_types(condition) and self._stuck_selections(
+                    type_name, subgraph, s.selections, provided
+                ):
+                    return True
+            else:
+                wanted = set(graph.supergraph_possible_types(condition))
+                for t in graph.possible_types(type_name, subgraph):
+                    if t in wanted and self._stuck_selections(
+                        t, subgraph, s.selections, graph.narrow(provided, t)
+                    ):
+                        return True
+        return False
+
+    def _stuck_field(self, type_name: str, subgraph: str, f: NField, provided: dict[str, FieldSet]) -> bool:
+        if f.name == "__typename":
+            return False
+        memo = (id(f), type_name, subgraph)
+        if not provided:
+            cached = self._stuck.get(memo)
+            if cached is not None:
+                return cached
+        graph = self.graph
+        local = graph.resolvable_here(type_name, f.name, subgraph) or f.key in provided
+        if not local and graph.is_abstract(type_name, subgraph):
+            stuck = any(
+                self._stuck_field(t, subgraph, f, graph.narrow(provided, t))
+                for t in graph.possible_types(type_name, subgraph)
+            )
+        elif not local:
+            stuck = not candidate_jumps(graph, type_name, subgraph, f.name)
+        elif f.selections:
+            child_provided = self._child_provided(type_name, subgraph, f, provided)
+            stuck = self._stuck_selections(f.type_name, subgraph, f.selections, child_provided) and not any(
+                j.edge.target != subgraph for j in candidate_jumps(graph, type_name, subgraph, f.name)
+            )
+        else:
+            stuck = False
+        if not provided:
+            self._stuck[memo] = stuck
+        return stuck
 
     # -- entity moves ------------------------------------------------------------------------------------
 
@@ -338,10 +447,11 @@ class _StepBuilder:
         provided: dict[str, FieldSet],
         conds: Conditions,
         ckeys: ClientKeys,
+        jumps: list[Jump] | None = None,
     ) -> None:
         field_name = sel.name if isinstance(sel, NField) else "__typename"
         selections: list[NSelection] = sel.selections if isinstance(sel, NField) else [sel]
-        jump = self._best_jump(step, type_name, subgraph, field_name, selections, path, provided)
+        jump = self._best_jump(step, type_name, subgraph, field_name, selections, path, provided, jumps)
         target = jump.edge.target
         entity_type = jump.edge.type_name
         requires = self.graph.requires(entity_type, field_name, target) if isinstance(sel, NField) else None
@@ -354,7 +464,9 @@ class _StepBuilder:
         if self.graph.is_abstract(entity_type, target):
             entity_out.field("__typename", "__typename")
         # In that fetch the representation carries the required fields: the field is resolvable there.
-        satisfied: dict[str, FieldSet] = {field_name: ()} if requires is not None else {}
+        satisfied: dict[str, FieldSet] = (
+            {sel.key: ()} if requires is not None and isinstance(sel, NField) else {}
+        )
         self._walk(step2, entity_out, entity_type, target, [sel], path, satisfied, conds, ckeys)
 
     def _best_jump(
@@ -366,8 +478,10 @@ class _StepBuilder:
         selections: list[NSelection],
         path: tuple[str, ...],
         provided: dict[str, FieldSet],
+        jumps: list[Jump] | None = None,
     ) -> Jump:
-        jumps = candidate_jumps(self.graph, type_name, subgraph, field_name)
+        if jumps is None:
+            jumps = candidate_jumps(self.graph, type_name, subgraph, field_name)
         if not jumps:
             raise PlanningError(
                 "UNSATISFIABLE",
@@ -423,14 +537,25 @@ class _StepBuilder:
             )
             deps |= d
             _merge_rep(rep, r)
-        key = (jump.edge.target, path, frozenset(deps), step.group)
-        target = self._entity_steps.get(key)
-        if target is None:
-            target = self._new_step(jump.edge.target, path, True, deps, step.group)
-            self._entity_steps[key] = target
+        variant = 0
+        while True:
+            key = (jump.edge.target, path, frozenset(deps), step.group, variant)
+            target = self._entity_steps.get(key)
+            if target is None:
+                target = self._new_step(jump.edge.target, path, True, deps, step.group)
+                self._entity_steps[key] = target
+                break
+            if not rep_conflict(target.requires.get(type_name, {}), rep):
+                break
+            variant += 1
         target.entries.append(conds)
         _merge_rep(target.requires.setdefault(type_name, {}), rep)
-        if jump.rewrite_from is not None:
+        if jump.rewrite_from is not None or self.graph.is_interface_object(
+            jump.edge.type_name, jump.edge.target
+        ):
+            # The target knows the entity only as the interface: whatever __typename the object has by the
+            # time the fetch runs (another fetch may have set the real one), the representation names the
+            # interface.
             target.rewrites[type_name] = jump.edge.type_name
         return target
 
@@ -451,31 +576,62 @@ class _StepBuilder:
         deps: set[int] = set()
         rep: RepTree = {}
         graph = self.graph
-        for name, sub in fields:
-            if name == "__typename":
-                rep[name] = ("__typename", {})
+        for entry, sub in fields:
+            if entry == "__typename":
+                rep[entry] = ("__typename", {})
                 continue
-            if graph.resolvable_for_representation(type_name, name, subgraph) or name in provided:
-                response_key = _planner_key(name, ckeys)
-                of = out.field(response_key, name, (), (), composite=bool(sub))
-                nested = ckeys.get(name, []) if response_key == name else []
+            condition = fragment_condition(entry)
+            if condition is not None:
+                if not graph.is_abstract(type_name, subgraph):
+                    # An object here: the fragment's fields are the object's own when it satisfies the condition.
+                    if type_name == condition or type_name in graph.supergraph_possible_types(condition):
+                        d, r = self._require(
+                            step, out, type_name, subgraph, sub, path, provided, conds, ckeys, hops
+                        )
+                        deps |= d
+                        _merge_rep(rep, r)
+                    continue
+                d, r = self._require(
+                    step,
+                    out.fragment(condition),
+                    condition,
+                    subgraph,
+                    sub,
+                    path,
+                    graph.narrow(provided, condition),
+                    conds,
+                    ckeys,
+                    hops,
+                )
+                deps |= d
+                _merge_rep(rep.setdefault(entry, (entry, {}))[1], r)
+                continue
+            name = entry_name(entry)
+            if graph.resolvable_for_representation(type_name, name, subgraph) or entry in provided:
+                arguments = entry_arguments(entry)
+                response_key = _planner_key(name, entry, ckeys, out)
+                of = out.field(response_key, name, arguments, (), composite=bool(sub))
                 child: RepTree = {}
                 if sub:
                     assert of.selections is not None
                     child_type, depth = graph.field_type(type_name, name)
-                    d, child = self._require(
+                    if graph.is_abstract(child_type, subgraph):
+                        of.selections.field("__typename", "__typename")
+                        child["__typename"] = ("__typename", {})
+                    d, sub_rep = self._require(
                         step,
                         of.selections,
                         child_type,
                         subgraph,
                         sub,
                         (*path, response_key, *("@",) * depth),
-                        dict(provided.get(name, ())),
+                        graph.narrow(dict(provided.get(entry, ())), child_type),
                         conds,
-                        client_keys([c for f in nested for c in f.selections]),
+                        client_keys([c for f in ckeys.get(response_key, []) for c in f.selections]),
                         hops,
                     )
                     deps |= d
+                    _merge_rep(child, sub_rep)
                 rep[name] = (response_key, child)
                 continue
             jump = self._best_jump(step, type_name, subgraph, name, [], path, provided)
@@ -484,14 +640,15 @@ class _StepBuilder:
                 step, out, type_name, subgraph, path, jump, provided, conds, ckeys, req, hops + 1
             )
             entity_out = step3.selections.fragment(jump.edge.type_name)
+            # In that fetch the field's own requirement (if any) travels in the representation: it resolves there.
             d, r = self._require(
                 step3,
                 entity_out,
                 jump.edge.type_name,
                 jump.edge.target,
-                ((name, sub),),
+                ((entry, sub),),
                 path,
-                {},
+                {entry: ()},
                 conds,
                 ckeys,
                 hops + 1,
@@ -501,11 +658,31 @@ class _StepBuilder:
         return deps, rep
 
 
-def _planner_key(name: str, ckeys: ClientKeys) -> str:
-    """The response key for a field the planner adds: its name, unless the client uses that key otherwise."""
-    if all(f.name == name and not f.arguments for f in ckeys.get(name, ())):
-        return name
-    return f"__fk_{name}"
+def rep_conflict(a: RepTree, b: RepTree) -> bool:
+    """Whether two representation selections read one field from different response keys (so the field has
+    different arguments in each): they cannot share one representation."""
+    for name, (key, sub) in b.items():
+        mine = a.get(name)
+        if mine is not None and (mine[0] != key or rep_conflict(mine[1], sub)):
+            return True
+    return False
+
+
+def _planner_key(name: str, entry: str, ckeys: ClientKeys, out: OutSelectionSet) -> str:
+    """The response key for a field the planner adds (``entry``: name and arguments): its name, unless the
+    client or another planner field uses that key at this level for something else; then ``__fk_<name>``
+    (and ``__fk_<name>_<n>`` when even that is taken)."""
+    candidate = name
+    n = 0
+    while True:
+        clash = any(f.key != entry for f in ckeys.get(candidate, ()))
+        if not clash:
+            mine = out.fields.get((candidate, ""))
+            clash = mine is not None and field_key(mine.name, mine.arguments) != entry
+        if not clash:
+            return candidate
+        n += 1
+        candidate = f"__fk_{name}" if n == 1 else f"__fk_{name}_{n}"
 
 
 def build_fetch_steps(graph: QueryGraph, operation: NOperation) -> list[FetchStep]:

@@ -8,6 +8,7 @@ resolved against the API schema, so later stages never look at fragment definiti
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from graphql import (
     ArgumentNode,
@@ -35,6 +36,7 @@ from graphql import (
 )
 
 from gateway.planning.errors import PlanningError
+from gateway.planning.query_graph import field_key
 
 __all__ = ["NField", "NFragment", "NOperation", "NSelection", "conditions_of", "normalize_operation"]
 
@@ -54,6 +56,11 @@ class NField:
     @property
     def alias(self) -> str | None:
         return self.response_key if self.response_key != self.name else None
+
+    @cached_property
+    def key(self) -> str:
+        """The field's entry in a field set (name and arguments), to match ``@provides``/``@requires`` entries."""
+        return field_key(self.name, self.arguments)
 
 
 @dataclass

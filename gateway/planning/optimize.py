@@ -8,7 +8,7 @@ joins a later fetch to the same subgraph and path that runs after everything it 
 
 from __future__ import annotations
 
-from gateway.planning.fetch_steps import FetchStep, _merge_rep
+from gateway.planning.fetch_steps import FetchStep, _merge_rep, rep_conflict
 
 __all__ = ["drop_empty_steps", "merge_into_later_steps", "merge_sibling_steps", "optimize"]
 
@@ -16,7 +16,7 @@ __all__ = ["drop_empty_steps", "merge_into_later_steps", "merge_sibling_steps", 
 def merge_sibling_steps(steps: list[FetchStep]) -> list[FetchStep]:
     """Merge steps with the same subgraph, path, kind, group and dependencies into the first of them."""
     kept: list[FetchStep] = []
-    by_key: dict[tuple[object, ...], FetchStep] = {}
+    by_key: dict[tuple[object, ...], list[FetchStep]] = {}
     renamed: dict[int, int] = {}
     for step in steps:
         step.depends_on = {renamed.get(d, d) for d in step.depends_on}
@@ -24,14 +24,22 @@ def merge_sibling_steps(steps: list[FetchStep]) -> list[FetchStep]:
         if not step.is_entity and step.operation_kind == "mutation":
             kept.append(step)
             continue
-        into = by_key.get(key)
+        candidates = by_key.setdefault(key, [])
+        into = next((c for c in candidates if _compatible(c, step)), None)
         if into is None:
-            by_key[key] = step
+            candidates.append(step)
             kept.append(step)
             continue
         _absorb(into, step)
         renamed[step.id] = into.id
     return kept
+
+
+def _compatible(into: FetchStep, step: FetchStep) -> bool:
+    """Whether two entity steps can share representations (no field read from two response keys)."""
+    return not any(
+        rep_conflict(into.requires[t], rep) for t, rep in step.requires.items() if t in into.requires
+    )
 
 
 def _absorb(into: FetchStep, step: FetchStep) -> None:
@@ -63,6 +71,7 @@ def merge_into_later_steps(steps: list[FetchStep]) -> list[FetchStep]:
                 and later.group == step.group
                 and step.id not in ancestors[later.id]
                 and step.depends_on <= ancestors[later.id]
+                and _compatible(later, step)
             ):
                 _absorb(later, step)
                 folded.add(step.id)

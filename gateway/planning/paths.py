@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.planning.normalize import NField, NSelection
-from gateway.planning.query_graph import FieldSet, KeyEdge, QueryGraph
+from gateway.planning.query_graph import (
+    FieldSet,
+    KeyEdge,
+    QueryGraph,
+    entry_name,
+    fragment_condition,
+    merge_field_sets,
+)
 
 __all__ = ["Jump", "available", "candidate_jumps", "local_misses"]
 
@@ -30,14 +37,24 @@ def available(
     graph: QueryGraph, type_name: str, subgraph: str, fields: FieldSet, provided: dict[str, FieldSet]
 ) -> bool:
     """Whether ``subgraph`` can return every field of the field set on ``type_name`` at this point."""
-    for name, sub in fields:
-        if name == "__typename":
+    for entry, sub in fields:
+        if entry == "__typename":
             continue
-        if not (graph.resolvable_for_representation(type_name, name, subgraph) or name in provided):
+        condition = fragment_condition(entry)
+        if condition is not None:
+            if graph.is_abstract(type_name, subgraph):
+                if not available(graph, condition, subgraph, sub, graph.narrow(provided, condition)):
+                    return False
+            elif type_name == condition or type_name in graph.supergraph_possible_types(condition):
+                if not available(graph, type_name, subgraph, sub, provided):
+                    return False
+            continue
+        name = entry_name(entry)
+        if not (graph.resolvable_for_representation(type_name, name, subgraph) or entry in provided):
             return False
         if sub:
             child = graph.field_type(type_name, name)[0]
-            if not available(graph, child, subgraph, sub, dict(provided.get(name, ()))):
+            if not available(graph, child, subgraph, sub, graph.narrow(dict(provided.get(entry, ())), child)):
                 return False
     return True
 
@@ -57,18 +74,28 @@ def local_misses(
             if s.name == "__typename":
                 continue
             if not graph.has_type(type_name, subgraph) or not (
-                graph.resolvable_here(type_name, s.name, subgraph) or s.name in provided
+                graph.resolvable_here(type_name, s.name, subgraph) or s.key in provided
             ):
                 misses += 1
                 continue
             if s.selections and depth > 0:
-                sub_provided = dict(provided.get(s.name, ()))
-                sub_provided.update(graph.provides(type_name, s.name, subgraph))
-                misses += local_misses(graph, s.type_name, subgraph, s.selections, sub_provided, depth - 1)
+                sub_provided = merge_field_sets(
+                    provided.get(s.key, ()), graph.provides(type_name, s.name, subgraph)
+                )
+                misses += local_misses(
+                    graph,
+                    s.type_name,
+                    subgraph,
+                    s.selections,
+                    graph.narrow(dict(sub_provided), s.type_name),
+                    depth - 1,
+                )
         else:
             condition = s.type_condition or type_name
             if graph.has_type(condition, subgraph):
-                misses += local_misses(graph, condition, subgraph, s.selections, provided, depth)
+                misses += local_misses(
+                    graph, condition, subgraph, s.selections, graph.narrow(provided, condition), depth
+                )
             else:
                 misses += 1
     return misses

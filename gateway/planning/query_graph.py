@@ -19,14 +19,61 @@ import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graphql import FieldNode, InlineFragmentNode, SelectionSetNode, parse
+from graphql import ArgumentNode, FieldNode, InlineFragmentNode, SelectionSetNode, parse, print_ast
 
 from gateway.composition.supergraph import Supergraph, SupergraphField, TypeKind
 
-__all__ = ["FieldSet", "KeyEdge", "QueryGraph", "parse_field_set", "query_graph"]
+__all__ = [
+    "FRAGMENT_PREFIX",
+    "FieldSet",
+    "KeyEdge",
+    "QueryGraph",
+    "entry_arguments",
+    "entry_name",
+    "field_key",
+    "fragment_condition",
+    "merge_field_sets",
+    "parse_field_set",
+    "query_graph",
+]
 
-# A field set (``@key``/``@requires``/``@provides``) as a tree: field name -> sub-selection.
+# A field set (``@key``/``@requires``/``@provides``) as a tree: entry -> sub-selection. An entry is a field name,
+# a field with arguments in canonical text (``weight(unit:"kg")``, see ``field_key``) or an inline fragment
+# ``... on T`` (``@provides(fields: "... on Book { title }")`` provides ``title`` on ``Book`` only).
 FieldSet = tuple[tuple[str, "FieldSet"], ...]
+
+FRAGMENT_PREFIX = "... on "
+
+
+def field_key(name: str, arguments: tuple[ArgumentNode, ...] | list[ArgumentNode] = ()) -> str:
+    """The field set entry of a field: its name, followed by its arguments (sorted by name) when it has some."""
+    if not arguments:
+        return name
+    args = ",".join(
+        f"{a.name.value}:{print_ast(a.value)}" for a in sorted(arguments, key=lambda a: a.name.value)
+    )
+    return f"{name}({args})"
+
+
+def entry_name(entry: str) -> str:
+    """The field name of a field set entry (``weight(unit:"kg")`` -> ``weight``)."""
+    cut = entry.find("(")
+    return entry if cut < 0 else entry[:cut]
+
+
+def fragment_condition(entry: str) -> str | None:
+    """The type condition of an inline fragment entry, None for a field."""
+    return entry[len(FRAGMENT_PREFIX) :] if entry.startswith(FRAGMENT_PREFIX) else None
+
+
+@lru_cache(maxsize=4096)
+def entry_arguments(entry: str) -> tuple[ArgumentNode, ...]:
+    """The argument nodes of a field set entry (none for a plain field name)."""
+    if "(" not in entry:
+        return ()
+    doc = parse("{" + entry + "}", no_location=True)
+    node = doc.definitions[0].selection_set.selections[0]  # type: ignore[attr-defined]
+    return tuple(node.arguments or ())
 
 
 def _to_tree(selection_set: SelectionSetNode | None) -> FieldSet:
@@ -35,11 +82,16 @@ def _to_tree(selection_set: SelectionSetNode | None) -> FieldSet:
     out: dict[str, FieldSet] = {}
     for s in selection_set.selections:
         if isinstance(s, FieldNode):
-            out[s.name.value] = _merge_trees(out.get(s.name.value, ()), _to_tree(s.selection_set))
+            key = field_key(s.name.value, tuple(s.arguments or ()))
+            out[key] = _merge_trees(out.get(key, ()), _to_tree(s.selection_set))
         elif isinstance(s, InlineFragmentNode):
-            # Type conditions inside field sets are rare; the fields they name are what matters here.
-            for name, sub in _to_tree(s.selection_set):
-                out[name] = _merge_trees(out.get(name, ()), sub)
+            sub = _to_tree(s.selection_set)
+            if s.type_condition is None:
+                for name, inner in sub:
+                    out[name] = _merge_trees(out.get(name, ()), inner)
+            else:
+                key = FRAGMENT_PREFIX + s.type_condition.name.value
+                out[key] = _merge_trees(out.get(key, ()), sub)
     return tuple(out.items())
 
 
@@ -52,6 +104,11 @@ def _merge_trees(a: FieldSet, b: FieldSet) -> FieldSet:
     for name, sub in b:
         merged[name] = _merge_trees(merged.get(name, ()), sub)
     return tuple(merged.items())
+
+
+def merge_field_sets(a: FieldSet, b: FieldSet) -> FieldSet:
+    """The union of two field sets."""
+    return _merge_trees(a, b)
 
 
 @lru_cache(maxsize=4096)
@@ -83,6 +140,7 @@ class QueryGraph:
         self._keys: dict[str, tuple[KeyEdge, ...]] = {}
         self._possible: dict[tuple[str, str], tuple[str, ...]] = {}
         self._field_types: dict[tuple[str, str], tuple[str, int]] = {}
+        self._here: dict[tuple[str, str, str], bool] = {}
 
     # -- nodes -----------------------------------------------------------------------------------------------
 
@@ -147,11 +205,25 @@ class QueryGraph:
 
     def resolvable_here(self, type_name: str, field_name: str, subgraph: str) -> bool:
         """Resolvable in the fetch already under way: a field with ``@requires`` in that subgraph is not, it
-        needs an ``_entities`` fetch whose representation carries the required fields."""
-        return (
-            self.resolvable(type_name, field_name, subgraph)
-            and self.requires(type_name, field_name, subgraph) is None
-        )
+        needs an ``_entities`` fetch whose representation carries the required fields.
+
+        On an interface, a field is resolvable only when every implementation the subgraph may return resolves
+        it too: an implementation's field can be ``@external``, ``@override``-n away or ``@requires``-computed
+        there, and then the planner asks for it per implementation (abstract edges) instead."""
+        key = (type_name, field_name, subgraph)
+        found = self._here.get(key)
+        if found is None:
+            found = (
+                self.resolvable(type_name, field_name, subgraph)
+                and self.requires(type_name, field_name, subgraph) is None
+            )
+            if found and field_name != "__typename" and self.is_abstract(type_name, subgraph):
+                found = all(
+                    self.resolvable_here(t, field_name, subgraph)
+                    for t in self.possible_types(type_name, subgraph)
+                )
+            self._here[key] = found
+        return found
 
     def resolvable_for_representation(self, type_name: str, field_name: str, subgraph: str) -> bool:
         """Resolvable here for a key or ``@requires`` selection: also the losing side of an ``@override`` that
@@ -167,6 +239,26 @@ class QueryGraph:
         """The ``@provides`` of the field in that subgraph (fields that come along without a jump)."""
         fis = self.supergraph.field(type_name, field_name).subgraphs.get(subgraph)
         return parse_field_set(fis.provides) if fis is not None and fis.provides else ()
+
+    def narrow(self, provided: dict[str, FieldSet], type_name: str) -> dict[str, FieldSet]:
+        """``provided`` at a position now known to hold ``type_name``: the entries of inline fragments whose
+        condition ``type_name`` satisfies join the plain entries (``@provides(fields: "... on Book { title }")``)."""
+        if not any(k.startswith(FRAGMENT_PREFIX) for k in provided):
+            return provided
+        out: dict[str, FieldSet] = {}
+        for entry, sub in provided.items():
+            condition = fragment_condition(entry)
+            if condition is not None and (
+                condition == type_name
+                or (
+                    not self.is_abstract(type_name) and type_name in self.supergraph_possible_types(condition)
+                )
+            ):
+                for inner, inner_sub in self.narrow(dict(sub), type_name).items():
+                    out[inner] = _merge_trees(out.get(inner, ()), inner_sub)
+            else:
+                out[entry] = _merge_trees(out.get(entry, ()), sub)
+        return out
 
     def requires(self, type_name: str, field_name: str, subgraph: str) -> tuple[FieldSet, str] | None:
         t = self.supergraph.types.get(type_name)
@@ -194,7 +286,7 @@ class QueryGraph:
         return found
 
     def key_fields(self, type_name: str, subgraph: str) -> set[str]:
-        return {name for k in self.keys(type_name) if k.target == subgraph for name, _ in k.key}
+        return {entry_name(name) for k in self.keys(type_name) if k.target == subgraph for name, _ in k.key}
 
     # -- abstract and interface-object edges -----------------------------------------------------------------
 

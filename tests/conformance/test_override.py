@@ -81,10 +81,6 @@ CASES = [
         },
         depth=2,
         fetches=2,
-        xfail=(
-            "planner sends { items { title } } on interface Item to legacy although Book.title is overridden by "
-            "modern: the interface field must be split by type condition (Book.title from modern)"
-        ),
     ),
     Case(
         "override-on-an-interface-implementation-fragment",

@@ -196,7 +196,6 @@ CASES = [
         },
         depth=2,
         fetches=2,
-        xfail=PARTIAL_NESTED,
     ),
     Case(
         "provides-on-list",
@@ -236,7 +235,6 @@ CASES = [
         {"data": {"shelf": [{"id": "b1", "title": "Dune"}, {"id": "m1", "title": "Alien"}]}},
         depth=2,
         fetches=2,
-        xfail=PROVIDES_ONE_IMPLEMENTATION,
     ),
     Case(
         "provided-field-after-a-jump",

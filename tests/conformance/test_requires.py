@@ -152,7 +152,6 @@ CASES = [
         {"data": {"products": [{"id": "1", "costPerKg": 6}, {"id": "2", "costPerKg": 0}]}},
         depth=2,
         fetches=2,
-        xfail=ARGUMENTS_DROPPED,
     ),
     Case(
         "requiring-field-with-arguments",
@@ -175,7 +174,6 @@ CASES = [
             }
         },
         depth=2,
-        xfail=ARGUMENTS_DROPPED,
     ),
     Case(
         "client-aliases-the-required-field",
@@ -191,7 +189,6 @@ CASES = [
         },
         depth=2,
         fetches=2,
-        xfail=ARGUMENTS_DROPPED,
     ),
     Case(
         "requirement-needs-another-jump-first",
@@ -208,7 +205,6 @@ CASES = [
         {"data": {"products": [{"name": "Lamp", "premium": 26}, {"name": "Mug", "premium": 6}]}},
         depth=4,
         fetches=4,
-        xfail=CHAIN_UNSATISFIABLE,
     ),
     Case(
         "everything-at-once",
@@ -223,7 +219,6 @@ CASES = [
             }
         },
         depth=4,
-        xfail=CHAIN_UNSATISFIABLE,
     ),
 ]
 
@@ -233,7 +228,6 @@ async def test_requires(case: Case) -> None:
     await run_case(case)
 
 
-@pytest.mark.xfail(reason=ARGUMENTS_DROPPED, strict=True)
 async def test_representation_carries_required_fields_by_field_name() -> None:
     """The required ``weight(unit: "kg")`` travels as ``weight`` whatever the client called its own fields."""
     await run_case(CASES[5])
