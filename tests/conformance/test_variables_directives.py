@@ -73,6 +73,52 @@ CASES = [
     ),
 ]
 
+# Planner bug: a literal @skip/@include that removes every subfield leaves an empty selection in the subgraph
+# operation, which the subgraph rejects; the field must come back as {} (GraphQL spec 6.3.2 CollectFields).
+EMPTY_SELECTION = (
+    "planner sends { products { } }-like subgraph operations when literal @include(if: false)/@skip(if: true) "
+    "removes every subfield; the subgraph rejects it ('must have a selection of subfields') instead of the "
+    "client getting {} for each object"
+)
+
+CASES += [
+    Case(
+        "literal-conditions-remove-every-subfield",
+        KEYS,
+        "{ products { name @include(if: false) } }",
+        {"data": {"products": [{}, {}]}},
+        depth=1,
+        xfail=EMPTY_SELECTION,
+    ),
+    Case(
+        "variable-conditions-remove-every-subfield",
+        KEYS,
+        "query($no: Boolean!) { products { name @include(if: $no) } }",
+        {"data": {"products": [{}, {}]}},
+        variables={"no": False},
+    ),
+    Case(
+        "field-selected-twice-one-copy-skipped",
+        KEYS,
+        "{ products { name @skip(if: true) name stock @include(if: false) stock } }",
+        {"data": {"products": [{"name": "Table", "stock": 3}, {"name": "Chair", "stock": 0}]}},
+        depth=2,
+        fetches=2,
+    ),
+    Case(
+        "excluded-key-field-next-to-an-entity-field",
+        KEYS,
+        "{ topReviews { author { email @include(if: false) name } } }",
+        {"data": {"topReviews": [{"author": {"name": "Bob"}}]}},
+        depth=2,
+        fetches=2,
+        reference=(
+            "Hive Gateway drops the key field email (excluded by @include(if: false)) from the entity jump too, "
+            "so name cannot be fetched and the non-null error nulls everything; the key is the gateway's own need"
+        ),
+    ),
+]
+
 
 @pytest.mark.parametrize("case", case_params(CASES))
 async def test_variables_directives(case: Case) -> None:
