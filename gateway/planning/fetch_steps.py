@@ -39,6 +39,7 @@ ClientKeys = dict[str, list[NField]]
 
 _INTROSPECTION_ROOT_FIELDS = {"__schema", "__type", "__typename"}
 _MAX_HOPS = 4
+_UNPLANNABLE = 1 << 30
 
 
 @dataclass
@@ -153,7 +154,9 @@ class _StepBuilder:
     def _choose_root_subgraphs(
         self, root: str, entries: list[tuple[NField, tuple[NFragment, ...], Conditions]]
     ) -> list[str]:
-        """One subgraph per root field: forced choices first, then shared fields join a chosen subgraph."""
+        """One subgraph per root field: forced choices first; a shared field goes where its whole subtree plans
+        with the fewest sequential fetches, then the fewest fetches (joining a root fetch already chosen is
+        free), then the fewest fields left to other subgraphs."""
         chosen: list[str | None] = []
         used: set[str] = set()
         for f, _, _ in entries:
@@ -164,12 +167,16 @@ class _StepBuilder:
             else:
                 chosen.append(None)
         out: list[str] = []
-        for (f, _, _), pick in zip(entries, chosen, strict=True):
+        for (f, chain, conds), pick in zip(entries, chosen, strict=True):
             if pick is None:
                 resolvers = self.graph.resolvers(root, f.name)
-                pick = min(
-                    resolvers,
-                    key=lambda g: (
+                trials = (
+                    {g: self._trial_cost(root, f, chain, conds, g) for g in resolvers} if f.selections else {}
+                )
+
+                costs = {
+                    g: (
+                        *trials.get(g, (1, 1)),
                         local_misses(
                             self.graph,
                             f.type_name,
@@ -177,13 +184,42 @@ class _StepBuilder:
                             f.selections,
                             dict(self.graph.provides(root, f.name, g)),
                         ),
-                        g not in used,
                         self.graph.order[g],
+                    )
+                    for g in resolvers
+                }
+                # Joining a root fetch already chosen saves one fetch.
+                pick = min(
+                    resolvers,
+                    key=lambda g: (
+                        costs[g][0],
+                        costs[g][1] - (g in used),
+                        costs[g][2],
+                        g not in used,
+                        costs[g][3],
                     ),
                 )
                 used.add(pick)
             out.append(pick)
         return out
+
+    def _trial_cost(
+        self, root: str, f: NField, chain: tuple[NFragment, ...], conds: Conditions, subgraph: str
+    ) -> tuple[int, int]:
+        """(sequential fetches, fetches) of the plan for root field ``f`` alone when ``subgraph`` resolves it."""
+        from gateway.planning.optimize import optimize  # the optimiser works on this module's steps
+
+        trial = _StepBuilder(self.graph, self.operation)
+        step = trial._new_step(subgraph, (), False, set())
+        try:
+            trial._root_field(step, root, f, chain, conds)
+        except PlanningError:
+            return (_UNPLANNABLE, _UNPLANNABLE)
+        steps = optimize(trial.steps)
+        level: dict[int, int] = {}
+        for s in steps:
+            level[s.id] = 1 + max((level[d] for d in s.depends_on if d in level), default=0)
+        return (max(level.values(), default=0), len(steps))
 
     def _root_field(
         self, step: FetchStep, root: str, f: NField, chain: tuple[NFragment, ...], conds: Conditions

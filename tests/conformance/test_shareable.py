@@ -103,11 +103,6 @@ CASES = [
             }
         },
         depth=2,
-        xfail=(
-            "planner does not minimise sequential depth over the choice of subgraph for a shared root field: "
-            "it plans accounts -> reviews -> catalog (3 sequential fetches) where reviews -> (accounts | catalog) "
-            "takes 2 with the same number of fetches"
-        ),
     ),
     Case(
         "shared-value-type-from-the-current-subgraph",
