@@ -3,8 +3,9 @@
     .venv/bin/python bench/differential.py --count 2000 --seed 1
 
 Starts the demo services and both gateways, sends every generated operation to both, and prints a summary of
-the differences (data compared exactly, errors by path), with the first few in full. Exit status 1 when any
-operation differs.
+the differences (data compared exactly, field order too, errors by path), each explained by a documented
+difference where one fits, with the first unexplained ones in full. Exit status 1 when any difference is
+unexplained.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conformance.differential import Difference, compare, demo_system  # noqa: E402
+from tests.conformance.differential import KNOWN_DIFFERENCES, Difference, compare, demo_system, explain  # noqa: E402
 from tests.conformance.generator import generate  # noqa: E402
 from tests.conformance.hive import ensure_reference_installed  # noqa: E402
 
@@ -38,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="differential-") as tmp, demo_system(Path(tmp)) as system:
         operations = generate(system.api_schema, args.count, seed=args.seed, max_depth=args.max_depth)
-        differences: list[Difference] = []
+        differences: list[tuple[Difference, str | None]] = []
         with_data = with_errors = 0
         started = time.perf_counter()
         for operation in operations:
@@ -48,16 +49,24 @@ def main(argv: list[str] | None = None) -> int:
             with_errors += bool(ours.get("errors"))
             difference = compare(operation, ours, reference)
             if difference is not None:
-                differences.append(difference)
+                differences.append((difference, explain(system, difference)))
         elapsed = time.perf_counter() - started
 
-    kinds = collections.Counter(d.kind for d in differences)
+    kinds = collections.Counter(d.kind for d, _ in differences)
+    reasons = collections.Counter(why or "UNEXPLAINED" for _, why in differences)
+    unexplained = [d for d, why in differences if why is None]
     print(f"seed {args.seed}: {len(operations)} operations in {elapsed:.1f} s")
     print(f"  our responses with data: {with_data}, with errors: {with_errors}")
     print(f"  differences: {len(differences)} ({', '.join(f'{k}: {n}' for k, n in kinds.items()) or 'none'})")
-    for difference in differences[: args.show]:
+    for reason, count in reasons.most_common():
+        print(
+            f"    {count:5d}  {reason}"
+            + (f": {KNOWN_DIFFERENCES[reason]}" if reason in KNOWN_DIFFERENCES else "")
+        )
+    shown = unexplained or [d for d, _ in differences]
+    for difference in shown[: args.show]:
         print("\n" + difference.describe())
-    return 1 if differences else 0
+    return 1 if unexplained else 0
 
 
 if __name__ == "__main__":

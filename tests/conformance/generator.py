@@ -1,7 +1,7 @@
 """A seeded generator of random, valid query operations over an API schema (for differential testing).
 
 Each operation picks fields, nested selections, inline fragments on abstract and concrete types, named fragments,
-aliases, ``__typename`` and arguments with valid values: global IDs of existing objects (``User:1``..``User:1000``,
+aliases, ``__typename``, ``@skip``/``@include`` and arguments with valid values: global IDs of existing objects (``User:1``..``User:1000``,
 ``Product:1``..``Product:500``, ``Order:1``..``Order:10000``, now and then one that does not exist), page sizes,
 enum values and input objects, given inline or through variables. Every operation is validated against the schema
 (GraphQL spec section 5); the rare invalid draft is thrown away and drawn again, so the output is always valid.
@@ -123,6 +123,13 @@ class OperationGenerator:
                 parts.append(f"... on {type_.name} {{ {inner} }}")
             if not root and self.rng.random() < 0.15:
                 parts.append(self._named_fragment(type_, depth, draft))
+            if not root and type_.interfaces and self.rng.random() < 0.1:
+                # A fragment on an interface the object implements (spreads into the object's own fields).
+                interface = self.rng.choice(type_.interfaces)
+                inner = " ".join(
+                    self._field(n, f, depth, draft) for n, f in self._pick_fields(interface.fields, depth)
+                )
+                parts.append(f"... on {interface.name} {{ {inner} }}")
         if not root and self.rng.random() < 0.15:
             parts.append("__typename")
         return "{ " + " ".join(parts) + " }"
@@ -173,13 +180,26 @@ class OperationGenerator:
         args = self._arguments(name, field_, draft)
         # Fields given arguments get a unique alias, so two uses with other arguments never conflict.
         alias = draft.name("a") if args or self.rng.random() < 0.2 else None
-        text = (f"{alias}: " if alias else "") + name + (f"({args})" if args else "")
+        text = (f"{alias}: " if alias else "") + name + (f"({args})" if args else "") + self._condition(draft)
         named = get_named_type(field_.type)
         if is_leaf_type(named):
             return text
         if depth <= 1:
             return text + " { __typename }"
         return text + " " + self._selection_set(named, depth - 1, draft)
+
+    def _condition(self, draft: _Draft) -> str:
+        """Now and then ``@skip``/``@include``, with a literal or a Boolean variable."""
+        if self.rng.random() >= 0.06:
+            return ""
+        directive = self.rng.choice(("skip", "include"))
+        value = self.rng.random() < 0.5
+        if self.rng.random() < 0.5:
+            return f" @{directive}(if: {'true' if value else 'false'})"
+        var = draft.name("b")
+        draft.variable_defs.append(f"${var}: Boolean!")
+        draft.variables[var] = value
+        return f" @{directive}(if: ${var})"
 
     # ---- arguments
 
