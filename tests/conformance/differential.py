@@ -258,8 +258,10 @@ def resolve_conditions(query: str, variables: Mapping[str, Any]) -> tuple[str, d
     class Scan(Visitor):
         def __init__(self, owner: str | None) -> None:
             super().__init__()
-            variables_of[owner] = self.variables = set()
-            spreads_of[owner] = self.spreads = set()
+            self.variables: set[str] = set()
+            self.spreads: set[str] = set()
+            variables_of[owner] = self.variables
+            spreads_of[owner] = self.spreads
 
         def enter_selection_set(self, node: SelectionSetNode, *_: Any) -> None:
             nonlocal empty
