@@ -36,6 +36,7 @@ from ..planning.plan import (
     QueryPlan,
     SequenceNode,
 )
+from ..planning.query_graph import FieldSet, entry_name, fragment_condition, parse_field_set
 from .client import HeaderPolicy, SubgraphClient, SubgraphFetchError, SubgraphRequest, SubgraphResponse
 from .entities import (
     EntityBatch,
@@ -207,6 +208,7 @@ class Executor:
         self.client = client
         self.header_policy = header_policy or HeaderPolicy()
         self._type_schema = supergraph.schema if supergraph.schema is not None else supergraph.api_schema
+        self._keys: dict[tuple[str, Any], tuple[FieldSet, ...]] = {}
 
     async def execute(
         self,
@@ -339,6 +341,9 @@ class Executor:
                 rewrite = compiled.typename_rewrites.get(fragment.type_condition)
                 if rewrite is not None:
                     representation["__typename"] = rewrite
+            if not self._identifies(fetch.service_name, representation):
+                # A null key field names no entity (subgraph spec, "_entities"): the fields stay unresolved.
+                continue
             batch.add(representation, obj, path)
         if not batch.representations:
             return
@@ -386,11 +391,44 @@ class Executor:
                 for obj, _ in origins:
                     deep_merge(obj, entity)
 
+    def _identifies(self, service: str, representation: dict[str, Any]) -> bool:
+        """Whether ``representation`` holds one of the target's resolvable ``@key``s without a null in it."""
+        typename = representation.get("__typename")
+        keys = self._keys.get((service, typename))
+        if keys is None:
+            keys = _target_keys(self.supergraph, service, typename)
+            self._keys[(service, typename)] = keys
+        return not keys or any(_complete(key, representation) for key in keys)
+
     @staticmethod
     def _fail_batch(batch: EntityBatch, compiled: _CompiledFetch, mark: FailureMark, run: _Run) -> None:
         for origins in batch.origins:
             for obj, _ in origins:
                 run.mark_failed(obj, compiled.keys_for(obj.get("__typename")), mark)
+
+
+def _target_keys(supergraph: Supergraph, service: str, typename: Any) -> tuple[FieldSet, ...]:
+    """The resolvable ``@key`` field sets of ``typename`` in subgraph ``service`` (none when unknown)."""
+    t = supergraph.types.get(typename) if isinstance(typename, str) else None
+    tis = t.subgraphs.get(service) if t is not None else None
+    if tis is None:
+        return ()
+    return tuple(parse_field_set(k.fields) for k in tis.keys if k.resolvable)
+
+
+def _complete(key: FieldSet, value: Any) -> bool:
+    """Whether ``value`` has every field of ``key``, none of them null (lists: every element)."""
+    if type(value) is list:
+        return all(_complete(key, item) for item in value)
+    if type(value) is not dict:
+        return False
+    for entry, sub in key:
+        if fragment_condition(entry) is not None:
+            continue  # a key on an abstract field: its fragments apply to some types only
+        field = value.get(entry_name(entry))
+        if field is None or (sub and not _complete(sub, field)):
+            return False
+    return True
 
 
 def _subgraph_error(error: Mapping[str, Any], service: str, path: list[Any] | None) -> dict[str, Any]:

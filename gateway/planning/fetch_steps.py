@@ -318,6 +318,13 @@ class _StepBuilder:
         conds: Conditions,
     ) -> None:
         composite = bool(f.selections)
+        if not composite and self.graph.is_composite(f.type_name):
+            # Literal @skip/@include removed every subfield: the subgraph still needs a selection, and the
+            # client gets {} for each object (GraphQL spec 6.3.2 CollectFields).
+            emptied = out.field(f.response_key, f.name, f.arguments, f.directives, True)
+            assert emptied.selections is not None
+            emptied.selections.field("__typename", "__typename")
+            return
         of = out.field(f.response_key, f.name, f.arguments, f.directives, composite)
         if not composite:
             return

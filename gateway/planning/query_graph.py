@@ -162,6 +162,11 @@ class QueryGraph:
             return False
         return subgraph is None or not self.is_interface_object(type_name, subgraph)
 
+    def is_composite(self, type_name: str) -> bool:
+        """Object, interface or union: a field of that type needs a selection set."""
+        t = self.supergraph.types.get(type_name)
+        return t is not None and t.kind in (TypeKind.OBJECT, TypeKind.INTERFACE, TypeKind.UNION)
+
     def field_type(self, type_name: str, field_name: str) -> tuple[str, int]:
         """The named type of a field and how many lists wrap it."""
         cached = self._field_types.get((type_name, field_name))

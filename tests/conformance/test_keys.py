@@ -285,13 +285,6 @@ async def test_entity_requests_carry_every_key_field() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    reason=(
-        "executor sends the representation {'__typename': 'Book', 'isbn': None} for a book whose key field is null; "
-        "it cannot identify an entity (isbn is String! in shelf_b) and must be left out"
-    ),
-    strict=True,
-)
 async def test_representations_never_hold_null_key_fields() -> None:
     """A representation must identify the entity: one whose key field is null is not sent (``_entities`` spec)."""
     await run_case(CASES[-1])

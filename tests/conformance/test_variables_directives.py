@@ -88,7 +88,6 @@ CASES += [
         "{ products { name @include(if: false) } }",
         {"data": {"products": [{}, {}]}},
         depth=1,
-        xfail=EMPTY_SELECTION,
     ),
     Case(
         "variable-conditions-remove-every-subfield",
