@@ -200,6 +200,39 @@ CASES = [
     ),
 ]
 
+CASES += [
+    Case(
+        "only-one-union-member-needs-a-jump",
+        ABSTRACT,
+        "{ topReviews { target { ... on Magazine { issue } ... on Book { id } } } }",
+        {"data": {"topReviews": [{"target": {"id": "b1"}}, {"target": {"issue": 7}}]}},
+        depth=2,
+        fetches=2,
+    ),
+    Case(
+        "interface-fields-and-implementation-fields-from-three-subgraphs",
+        ABSTRACT,
+        "{ topReviews { body target { __typename ... on Publication { title format } ... on Magazine { issue } } } }",
+        {
+            "data": {
+                "topReviews": [
+                    {"body": "Long", "target": {"__typename": "Book", "title": "Dune", "format": "PRINT"}},
+                    {
+                        "body": "Glossy",
+                        "target": {
+                            "__typename": "Magazine",
+                            "title": "Wired",
+                            "format": "DIGITAL",
+                            "issue": 7,
+                        },
+                    },
+                ]
+            }
+        },
+        depth=2,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", case_params(CASES))
 async def test_abstract_types(case: Case) -> None:

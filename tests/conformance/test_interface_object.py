@@ -163,6 +163,32 @@ CASES += [
     ),
 ]
 
+CASES += [
+    Case(
+        "interface-object-field-inside-an-implementation-fragment",
+        INTERFACE_OBJECT,
+        "{ accounts { ... on Org { name balance } ... on User { email } } }",
+        {"data": {"accounts": [{"email": "ada@example.com"}, {"name": "Acme", "balance": 900}]}},
+        depth=2,
+        fetches=2,
+    ),
+    Case(
+        "two-interface-objects-after-the-owner",
+        INTERFACE_OBJECT,
+        "{ accounts { id balance greeting } }",
+        {
+            "data": {
+                "accounts": [
+                    {"id": "a1", "balance": 30, "greeting": "Hello, Ada!"},
+                    {"id": "a2", "balance": 900, "greeting": "Hello, Acme!"},
+                ]
+            }
+        },
+        depth=2,
+        fetches=3,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", case_params(CASES))
 async def test_interface_object(case: Case) -> None:
