@@ -16,7 +16,7 @@ from gateway.composition.errors import CompositionError
 from gateway.composition.merge import MergedSupergraph, merge_subgraphs
 from gateway.composition.print_supergraph import print_api_schema, print_supergraph
 from gateway.composition.satisfiability import check_satisfiability
-from gateway.composition.subgraph import SubgraphSchema, read_subgraph
+from gateway.composition.subgraph import SubgraphSchema, read_subgraph, upgrade_fed1_extensions
 from gateway.composition.validate import check_api_schema, check_inaccessible
 
 if TYPE_CHECKING:
@@ -96,6 +96,7 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
             schemas.append(schema)
     if errors:
         return CompositionResult(None, errors)
+    upgrade_fed1_extensions(schemas)
     usage: dict[str, FieldSetUsage] = {}
     for schema in schemas:
         usage[schema.name], problems = check_field_sets(schema)
@@ -135,6 +136,7 @@ def merged_model(subgraphs: Sequence[SubgraphSource]) -> MergedSupergraph | None
     if any(s is None for s in schemas):
         return None
     ok = [s for s in schemas if s is not None]
+    upgrade_fed1_extensions(ok)
     usage = {s.name: check_field_sets(s)[0] for s in ok}
     merged, problems = merge_subgraphs(ok, usage)
     return None if problems else merged

@@ -21,7 +21,7 @@ from gateway.composition.subgraph import (
     SubgraphType,
 )
 from gateway.composition.supergraph import TypeKind
-from gateway.composition.types import input_merge, named, output_merge, same_shape
+from gateway.composition.types import input_merge, named, output_merge
 
 __all__ = [
     "MergedArgument",
@@ -299,14 +299,11 @@ class _Merger:
         mf.type = merged
         mf.all_types_equal = all(f.type == merged for _, f in decls)
         for g, f in decls:
-            if (
-                f.external
-                and not same_shape(f.type, merged)
-                and not self.is_subtype(named(merged), named(f.type))
-            ):
+            # Apollo and The Guild both want the @external declaration to repeat the supergraph type exactly.
+            if f.external and f.type != merged:
                 self.err(
                     "EXTERNAL_TYPE_MISMATCH",
-                    f'Type of field "{mt.name}.{mf.name}" is incompatible across subgraphs (where marked @external): it has type "{merged}" in the subgraphs resolving it but type "{f.type}" in subgraph "{g}". Declare the @external field with the same type.',
+                    f'Type of field "{mt.name}.{mf.name}" is incompatible across subgraphs (where marked @external): it has type "{merged}" in the subgraphs resolving it but type "{f.type}" in subgraph "{g}". Declare the @external field with exactly that type.',
                     [g],
                     mt.name,
                     mf.name,

@@ -63,6 +63,7 @@ __all__ = [
     "SubgraphSchema",
     "SubgraphType",
     "read_subgraph",
+    "upgrade_fed1_extensions",
 ]
 
 FEDERATION_SPEC = "https://specs.apollo.dev/federation/"
@@ -579,7 +580,8 @@ class _Reader:
         """Federation 1 semantics, as Apollo's schema upgrader applies them.
 
         Every field is shareable; ``@external`` on the key fields of a type extension only restated the key and
-        is dropped (the extension resolves its own key fields).
+        is dropped (the extension resolves its own key fields). Extensions without a key of their own are
+        upgraded with the other subgraphs' keys in ``upgrade_fed1_extensions``.
         """
         if self.fed2:
             return
@@ -702,6 +704,27 @@ def _top_level_names(field_set: str) -> list[str]:
         return []
     op = doc.definitions[0]
     return [s.name.value for s in op.selection_set.selections if hasattr(s, "name")]  # type: ignore[attr-defined]
+
+
+def upgrade_fed1_extensions(subgraphs: list[SubgraphSchema]) -> None:
+    """A Federation 1 type extension without ``@key`` still resolves the key fields of the entity it extends.
+
+    Apollo's schema upgrader drops ``@external`` from the fields that are key fields of the type in other
+    subgraphs, so that the extension can be left for the owner with one of its keys.
+    """
+    key_fields: dict[str, set[str]] = {}
+    for sub in subgraphs:
+        for t in sub.types.values():
+            for k in t.keys:
+                key_fields.setdefault(t.name, set()).update(_top_level_names(k.fields))
+    for sub in subgraphs:
+        if sub.fed2:
+            continue
+        for t in sub.types.values():
+            if t.extension and not t.keys:
+                for name in key_fields.get(t.name, ()):
+                    if name in t.fields:
+                        t.fields[name].external = False
 
 
 def read_subgraph(name: str, url: str, sdl: str) -> tuple[SubgraphSchema | None, list[CompositionError]]:

@@ -76,3 +76,12 @@ def test_external_type_mismatch(oracle: Oracle) -> None:
     assert_fails_like_oracle(
         [("products", PRODUCTS), ("b", b)], oracle, "EXTERNAL_TYPE_MISMATCH", '"Product.weight"'
     )
+
+
+def test_external_must_repeat_the_exact_type(oracle: Oracle) -> None:
+    # Nullability counts too: both reference composers reject a nullable @external copy of an Int! field.
+    a = fed2("key") + 'type Query { t: T } type T @key(fields: "id") { id: ID! w: Int! }'
+    b = fed2("key", "external", "requires") + (
+        'type T @key(fields: "id") { id: ID! w: Int @external r: Int @requires(fields: "w") }'
+    )
+    assert_fails_like_oracle([("a", a), ("b", b)], oracle, "EXTERNAL_TYPE_MISMATCH", '"T.w"', '"Int!"', '"b"')

@@ -54,3 +54,14 @@ def test_fed1_subgraph_using_a_fed2_directive_is_told_how_to_fix_it() -> None:
     result = compose_sdls([("a", 'type Query { a: Int @override(from: "b") }')])
     assert result.errors and result.errors[0].code == "INVALID_GRAPHQL"
     assert "federation/v2.3" in result.errors[0].message
+
+
+def test_fed1_extension_without_key_resolves_the_owner_key_fields(oracle: Oracle) -> None:
+    # Apollo's upgrader drops @external from the fields that are keys elsewhere: the extension can hand the
+    # entity over to its owner with that key (the unused @external "alt" disappears).
+    owner = 'type Query { a: T } type T @key(fields: "id") { id: ID! alt: ID! f: String }'
+    extension = "extend type T { id: ID! @external alt: ID! @external } extend type Query { b: T }"
+    result = assert_composes_like_oracle([("owner", owner), ("ext", extension)], oracle)
+    model = result.supergraph()
+    assert sorted(model.field("T", "id").resolvable_in()) == ["ext", "owner"]
+    assert "ext" not in model.field("T", "alt").subgraphs
