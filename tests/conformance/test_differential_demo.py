@@ -14,7 +14,6 @@ from graphql import parse, validate
 
 from .differential import (
     KNOWN_DIFFERENCES,
-    OURS_EMPTY_SELECTION,
     DemoSystem,
     Difference,
     demo_system,
@@ -76,7 +75,6 @@ def test_every_difference_is_a_documented_one(differences: list[tuple[Difference
     assert {why for _, why in differences} <= set(KNOWN_DIFFERENCES)
 
 
-@pytest.mark.xfail(reason=KNOWN_DIFFERENCES[OURS_EMPTY_SELECTION], strict=True)
 def test_no_difference_is_our_bug(differences: list[tuple[Difference, str | None]]) -> None:
     ours = [d for d, why in differences if why is not None and why.startswith("ours")]
     assert not ours, f"{len(ours)} of {COUNT}; first:\n" + ours[0].describe()
