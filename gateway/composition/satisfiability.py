@@ -113,13 +113,19 @@ class _Graph:
         return out
 
     def explore(self) -> dict[_Node, _Step]:
+        """Breadth-first over the graph; fills ``self.entries`` with the nodes a field or type condition reaches.
+
+        Only entries are checked: a node reached through an entity move alone is one of the alternatives of
+        the entry it was reached from, where the field may have been resolved before moving.
+        """
         seen: dict[_Node, _Step] = {}
+        self.entries: dict[_Node, _Step] = {}
         queue: deque[_Node] = deque()
         for root in _ROOT_TYPES:
             mt = self.model.types.get(root)
             for graph in mt.sources if mt else ():
                 node = (root, graph)
-                seen[node] = _Step(None, root)
+                seen[node] = self.entries[node] = _Step(None, root)
                 queue.append(node)
         while queue:
             node = queue.popleft()
@@ -142,18 +148,22 @@ class _Graph:
             moves.extend(((v, graph), f"... on {v}") for v in self.possible_types(graph, type_name))
             moves.extend((n, "") for n, _ in self.entity_moves(node))
             for nxt, label in moves:
+                if label and nxt not in self.entries:
+                    self.entries[nxt] = _Step(node, label)
                 if nxt not in seen:
                     seen[nxt] = _Step(node, label)
                     queue.append(nxt)
         return seen
 
 
-def _query_path(seen: dict[_Node, _Step], node: _Node, leaf: str) -> str:
+def _query_path(seen: dict[_Node, _Step], entries: dict[_Node, _Step], node: _Node, leaf: str) -> str:
     labels: list[str] = [leaf]
     root = "Query"
     current: _Node | None = node
-    while current is not None:
-        step = seen[current]
+    visited: set[_Node] = set()
+    while current is not None and current not in visited:
+        visited.add(current)
+        step = entries.get(current) or seen[current]
         if step.previous is None:
             root = step.label
             break
@@ -193,11 +203,16 @@ def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
     cache: dict[_Node, set[_Node]] = {}
     failed: set[tuple[str, str]] = set()
     errors: list[CompositionError] = []
-    for node in seen:  # breadth-first order: the first failure found has the shortest example query
+    roots_done: set[str] = set()
+    for node in graph.entries:  # breadth-first order: the first failure has the shortest example query
         type_name, origin = node
         mt = model.types.get(type_name)
         if mt is None or mt.inaccessible:
             continue
+        if type_name in _ROOT_TYPES:
+            if type_name in roots_done:
+                continue  # every root node has the same alternatives: check the root type once
+            roots_done.add(type_name)
         if mt.kind is not TypeKind.OBJECT and not (
             mt.kind is TypeKind.INTERFACE and mt.sources[origin].interface_object
         ):
@@ -225,7 +240,7 @@ def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
             errors.append(
                 CompositionError.of(
                     "SATISFIABILITY_ERROR",
-                    f"The following supergraph API query:\n{_query_path(seen, node, mf.name)}\n"
+                    f"The following supergraph API query:\n{_query_path(seen, graph.entries, node, mf.name)}\n"
                     f"cannot be satisfied by the subgraphs because:\n{problem}",
                     sorted(set(reached) | set(mf.sources)),
                     mt.name,
