@@ -271,7 +271,16 @@ class _Reader:
                 )
                 continue
             imports: dict[str, str] = {}
-            for item in args.get("import") or ():
+            raw_imports = args.get("import") or []
+            if isinstance(raw_imports, str):
+                raw_imports = [raw_imports]  # GraphQL input coercion: a single item stands for a list of one
+            if not isinstance(raw_imports, list):
+                self.error(
+                    "INVALID_LINK_DIRECTIVE_USAGE",
+                    f'Invalid @link import {raw_imports!r} in subgraph "{self.name}": expected a list of names or {{name, as}} objects.',
+                )
+                raw_imports = []
+            for item in raw_imports:
                 if isinstance(item, str):
                     imports[item] = item
                 elif isinstance(item, dict) and isinstance(item.get("name"), str):

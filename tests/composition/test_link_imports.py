@@ -66,3 +66,20 @@ def test_compose_directive(oracle: Oracle) -> None:
     sdl = result.supergraph_sdl or ""
     assert '@link(url: "https://myspecs.dev/myDirective/v1.0", import: ["@myDirective"])' in sdl
     assert 'a: Int @myDirective(x: "1")' in sdl
+
+
+def test_malformed_link_imports_are_errors_not_crashes() -> None:
+    from .support import compose_sdls
+
+    def codes(imports: str) -> list[str]:
+        sdl = (
+            f'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: {imports}) '
+            "type Query { a: Int }"
+        )
+        return [e.code for e in compose_sdls([("a", sdl)]).errors]
+
+    assert codes("3") == ["INVALID_LINK_DIRECTIVE_USAGE"]
+    assert codes('[{as: "@k"}]') == ["INVALID_LINK_DIRECTIVE_USAGE"]
+    assert codes('[{name: "@key", as: "k"}]') == ["INVALID_LINK_DIRECTIVE_USAGE"]
+    bad_url = compose_sdls([("a", "extend schema @link(url: 3) type Query { a: Int }")])
+    assert [e.code for e in bad_url.errors] == ["INVALID_LINK_IDENTIFIER"]
