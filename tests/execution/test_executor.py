@@ -1031,3 +1031,61 @@ async def test_errors_of_parallel_fetches_come_in_plan_order_whichever_finishes_
         plan('{ me { id } product(upc: "1") { upc } }', node), {}
     )
     assert [e["message"] for e in result["errors"]] == ["first in plan", "second in plan"]
+
+
+async def test_interface_value_without_an_object_typename_keeps_the_interface_fields() -> None:
+    """An @interfaceObject subgraph returns the interface with no object __typename: its own fields stay."""
+    query = '{ node(id: "p1") { id ... on Product { name } } }'
+    client = ScriptedClient({"products": lambda r: {"data": {"node": {"id": "p1"}}}})
+    node = FetchNode("products", '{ node(id: "p1") { id } }')
+    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    assert result == {"data": {"node": {"id": "p1"}}}
+
+
+async def test_representation_without_a_complete_key_is_not_sent() -> None:
+    """A null key field identifies no entity (subgraph spec, _entities): nothing is asked for that object."""
+    from gateway.composition import SubgraphSource, compose
+    from gateway.composition.read_supergraph import read_supergraph
+
+    link = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])\n'
+    composed = compose(
+        [
+            SubgraphSource(
+                "shelf",
+                "http://shelf/graphql",
+                link
+                + 'type Query { books: [Book!]! } type Book @key(fields: "id") { id: ID! isbn: String @shareable }',
+            ),
+            SubgraphSource(
+                "authors",
+                "http://authors/graphql",
+                link + 'type Book @key(fields: "isbn") { isbn: String! @shareable author: String }',
+            ),
+        ]
+    )
+    assert composed.supergraph_sdl is not None, composed.errors
+    supergraph = read_supergraph(composed.supergraph_sdl)
+    client = ScriptedClient(
+        {
+            "shelf": lambda r: {
+                "data": {
+                    "books": [
+                        {"__typename": "Book", "id": "b1", "isbn": "978-1"},
+                        {"__typename": "Book", "id": "b2", "isbn": None},
+                    ]
+                }
+            },
+            "authors": lambda r: entities_answer(r, lambda rep: {"author": "Ann"}),
+        }
+    )
+    node = SequenceNode(
+        [
+            FetchNode("shelf", "{ books { id __typename isbn } }"),
+            entity_fetch("authors", ("books", "@"), "Book", ("isbn",), "author"),
+        ]
+    )
+    result = await Executor(supergraph, client).execute(plan("{ books { id author } }", node), {})
+    assert client.sent_to("authors")[0].variables == {
+        "representations": [{"__typename": "Book", "isbn": "978-1"}]
+    }
+    assert result == {"data": {"books": [{"id": "b1", "author": "Ann"}, {"id": "b2", "author": None}]}}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .supergraphs import assert_plan, fixture
+from .supergraphs import assert_plan, fixture, supergraph_from
 
 ABSTRACT = fixture("abstract.apollo")
 GUILD = fixture("abstract.guild")
@@ -80,4 +80,43 @@ def test_guild_composed_interface_object() -> None:
         """,
         depth=2,
         fetches=2,
+    )
+
+
+TWO_OBJECTS = supergraph_from(
+    ["accounts", "billing", "audit"],
+    """
+type Query @join__type(graph: ACCOUNTS) @join__type(graph: BILLING) @join__type(graph: AUDIT) {
+  lastActor: Account! @join__field(graph: AUDIT)
+}
+interface Account @join__type(graph: ACCOUNTS, key: "id") @join__type(graph: BILLING, key: "id", isInterfaceObject: true) @join__type(graph: AUDIT, key: "id", resolvable: false, isInterfaceObject: true) {
+  id: ID!
+  balance: Int! @join__field(graph: BILLING)
+}
+type User implements Account @join__implements(graph: ACCOUNTS, interface: "Account") @join__type(graph: ACCOUNTS, key: "id") {
+  id: ID!
+  balance: Int! @join__field
+  email: String! @join__field(graph: ACCOUNTS)
+}
+""",
+)
+
+
+def test_interface_object_to_interface_object_always_names_the_interface() -> None:
+    """accounts may set the real __typename (User) before billing's fetch runs: its representations are
+    rewritten to Account whatever type name the object has by then."""
+    assert_plan(
+        TWO_OBJECTS,
+        "{ lastActor { __typename balance } }",
+        """
+        Sequence {
+          Fetch(audit) {lastActor{__typename id}}
+          Parallel {
+            Flatten(lastActor) Fetch(accounts) {... on Account {__typename id}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Account{__typename}}}
+            Flatten(lastActor) Fetch(billing) {... on Account {__typename id}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Account{balance}}} [... on Account.__typename=Account]
+          }
+        }
+        """,
+        depth=2,
+        fetches=3,
     )

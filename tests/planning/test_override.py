@@ -92,3 +92,52 @@ def test_progressive_override_label_enabled_uses_the_new_subgraph() -> None:
         fetches=1,
         labels=frozenset(["percent(50)"]),
     )
+
+
+ITEMS = supergraph_from(
+    ["legacy", "modern"],
+    """
+type Query @join__type(graph: LEGACY) @join__type(graph: MODERN) { items: [Item!]! @join__field(graph: LEGACY) }
+interface Item @join__type(graph: LEGACY) {
+  id: ID!
+  title: String!
+}
+type Book implements Item @join__implements(graph: LEGACY, interface: "Item") @join__type(graph: LEGACY, key: "id") @join__type(graph: MODERN, key: "id") {
+  id: ID!
+  title: String! @join__field(graph: LEGACY, overrideLabel: "v2") @join__field(graph: MODERN, override: "legacy", overrideLabel: "v2")
+}
+type Pen implements Item @join__implements(graph: LEGACY, interface: "Item") @join__type(graph: LEGACY, key: "id") {
+  id: ID!
+  title: String!
+}
+""",
+)
+
+
+def test_interface_field_overridden_on_one_implementation_is_split_by_type() -> None:
+    """With v2 enabled Book.title belongs to modern: Item.title cannot be read on the interface from legacy."""
+    assert_plan(
+        ITEMS,
+        "{ items { id title } }",
+        """
+        Sequence {
+          Fetch(legacy) {items{__typename id ... on Book{__typename id} ... on Pen{title}}}
+          Flatten(items.@) Fetch(modern) {... on Book {__typename id}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Book{title}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+        labels=frozenset({"v2"}),
+    )
+
+
+def test_interface_field_stays_on_the_interface_while_the_label_is_off() -> None:
+    assert_plan(
+        ITEMS,
+        "{ items { id title } }",
+        """
+        Fetch(legacy) {items{__typename id title}}
+        """,
+        depth=1,
+        fetches=1,
+    )

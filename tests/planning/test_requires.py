@@ -160,3 +160,93 @@ def test_federation1_requires() -> None:
         depth=2,
         fetches=2,
     )
+
+
+ARGS = supergraph_from(
+    ["products", "shipping", "inventory", "insurance"],
+    """
+type Query @join__type(graph: PRODUCTS) @join__type(graph: SHIPPING) @join__type(graph: INVENTORY) @join__type(graph: INSURANCE) {
+  products: [Product!]! @join__field(graph: PRODUCTS)
+}
+type Product @join__type(graph: PRODUCTS, key: "id") @join__type(graph: SHIPPING, key: "id") @join__type(graph: INVENTORY, key: "id") @join__type(graph: INSURANCE, key: "id") {
+  id: ID!
+  name: String! @join__field(graph: PRODUCTS)
+  price: Int! @join__field(graph: PRODUCTS) @join__field(graph: SHIPPING, external: true)
+  weight(unit: String = "g"): Int! @join__field(graph: PRODUCTS) @join__field(graph: SHIPPING, external: true)
+  packedWeight: Int! @join__field(graph: INVENTORY) @join__field(graph: SHIPPING, external: true)
+  costPerKg: Int! @join__field(graph: SHIPPING, requires: "weight(unit: \\"kg\\")")
+  costPerGram: Int! @join__field(graph: SHIPPING, requires: "weight(unit: \\"g\\")")
+  estimate: Int! @join__field(graph: SHIPPING, requires: "price packedWeight") @join__field(graph: INSURANCE, external: true)
+  premium: Int! @join__field(graph: INSURANCE, requires: "estimate")
+}
+""",
+)
+
+
+def test_required_field_keeps_its_arguments() -> None:
+    """weight(unit: "kg") is fetched with its argument and travels as weight."""
+    assert_plan(
+        ARGS,
+        "{ products { costPerKg } }",
+        """
+        Sequence {
+          Fetch(products) {products{__typename id weight(unit:"kg")}}
+          Flatten(products.@) Fetch(shipping) {... on Product {__typename id weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{costPerKg}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+    )
+
+
+def test_required_field_with_other_arguments_than_the_clients_is_aliased() -> None:
+    """The client's weight has other arguments: the requirement reads __fk_weight."""
+    assert_plan(
+        ARGS,
+        '{ products { weight(unit: "lb") costPerKg } }',
+        """
+        Sequence {
+          Fetch(products) {products{weight(unit:"lb") __typename id __fk_weight:weight(unit:"kg")}}
+          Flatten(products.@) Fetch(shipping) {... on Product {__typename id __fk_weight:weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{costPerKg}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+    )
+
+
+def test_requirements_reading_one_field_with_different_arguments_use_separate_fetches() -> None:
+    """One representation cannot carry weight twice: two shipping fetches, in parallel."""
+    assert_plan(
+        ARGS,
+        "{ products { costPerKg costPerGram } }",
+        """
+        Sequence {
+          Fetch(products) {products{__typename id weight(unit:"kg") __fk_weight:weight(unit:"g")}}
+          Parallel {
+            Flatten(products.@) Fetch(shipping) {... on Product {__typename id weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{costPerKg}}}
+            Flatten(products.@) Fetch(shipping) {... on Product {__typename id __fk_weight:weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{costPerGram}}}
+          }
+        }
+        """,
+        depth=2,
+        fetches=3,
+    )
+
+
+def test_requirement_computed_by_another_requirement() -> None:
+    """premium needs estimate, which shipping computes from price (products) and packedWeight (inventory)."""
+    assert_plan(
+        ARGS,
+        "{ products { name premium } }",
+        """
+        Sequence {
+          Fetch(products) {products{name __typename id price}}
+          Flatten(products.@) Fetch(inventory) {... on Product {__typename id}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{packedWeight}}}
+          Flatten(products.@) Fetch(shipping) {... on Product {__typename id price packedWeight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{estimate}}}
+          Flatten(products.@) Fetch(insurance) {... on Product {__typename id estimate}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{premium}}}
+        }
+        """,
+        depth=4,
+        fetches=4,
+    )

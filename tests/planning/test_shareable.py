@@ -103,3 +103,57 @@ def test_shareable_field_stays_even_after_a_jump() -> None:
         depth=2,
         fetches=2,
     )
+
+
+ME = supergraph_from(
+    ["accounts", "reviews", "catalog"],
+    """
+type Query @join__type(graph: ACCOUNTS) @join__type(graph: REVIEWS) @join__type(graph: CATALOG) {
+  me: User @join__field(graph: ACCOUNTS) @join__field(graph: REVIEWS)
+}
+type User @join__type(graph: ACCOUNTS, key: "id") @join__type(graph: REVIEWS, key: "id") {
+  id: ID!
+  name: String! @join__field(graph: ACCOUNTS)
+  reviews: [Review!]! @join__field(graph: REVIEWS)
+}
+type Review @join__type(graph: REVIEWS) {
+  body: String!
+  product: Product!
+}
+type Product @join__type(graph: REVIEWS, key: "id") @join__type(graph: CATALOG, key: "id") {
+  id: ID!
+  name: String! @join__field(graph: CATALOG)
+}
+""",
+)
+
+
+def test_shareable_root_field_goes_where_its_subtree_plans_shallowest() -> None:
+    """From accounts the plan would be accounts -> reviews -> catalog; from reviews, 2 levels suffice."""
+    assert_plan(
+        ME,
+        "{ me { name reviews { body product { name } } } }",
+        """
+        Sequence {
+          Fetch(reviews) {me{__typename id reviews{body product{__typename id}}}}
+          Parallel {
+            Flatten(me) Fetch(accounts) {... on User {__typename id}} => query($representations:[_Any!]!){_entities(representations:$representations){... on User{name}}}
+            Flatten(me.reviews.@.product) Fetch(catalog) {... on Product {__typename id}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{name}}}
+          }
+        }
+        """,
+        depth=2,
+        fetches=3,
+    )
+
+
+def test_shareable_root_field_at_equal_depth_keeps_fewer_fetches() -> None:
+    assert_plan(
+        ME,
+        "{ me { name } }",
+        """
+        Fetch(accounts) {me{name}}
+        """,
+        depth=1,
+        fetches=1,
+    )

@@ -106,3 +106,19 @@ def test_jump_shared_by_conditional_and_unconditional_fields_is_not_guarded() ->
         depth=2,
         fetches=2,
     )
+
+
+def test_literal_conditions_that_remove_every_subfield_leave_typename() -> None:
+    """The subgraph needs a selection set; the client gets {} for the object."""
+    assert_plan(
+        SHOP,
+        "{ me { name @include(if: false) } topProducts { name @skip(if: true) } }",
+        """
+        Parallel {
+          Fetch(accounts) {me{__typename}}
+          Fetch(products) {topProducts{__typename}}
+        }
+        """,
+        depth=1,
+        fetches=2,
+    )
