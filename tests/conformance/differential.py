@@ -29,6 +29,7 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     InlineFragmentNode,
+    NameNode,
     OperationDefinitionNode,
     SelectionSetNode,
     VariableNode,
@@ -213,6 +214,7 @@ class _ConditionResolver(Visitor):
     def __init__(self, variables: Mapping[str, Any]) -> None:
         super().__init__()
         self.variables = dict(variables)
+        self.empty_fragments: set[str] = set()
 
     def _condition(self, node: Any, name: str) -> bool | None:
         for directive in node.directives or ():
@@ -242,15 +244,54 @@ class _ConditionResolver(Visitor):
         return self._resolve(node)
 
     def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> Any:
+        if node.name.value in self.empty_fragments:
+            return REMOVE
         return self._resolve(node)
+
+    def leave_field(self, node: FieldNode, *_: Any) -> Any:
+        # A field left with no subfields answers {}; a document cannot say so, so it asks for a placeholder
+        # that ``strip_placeholders`` removes from the answer again.
+        if node.selection_set is not None and not node.selection_set.selections:
+            placeholder = FieldNode(alias=NameNode(value=PLACEHOLDER), name=NameNode(value="__typename"))
+            return _replace(node, selection_set=SelectionSetNode(selections=(placeholder,)))
+        return None
+
+    def leave_inline_fragment(self, node: InlineFragmentNode, *_: Any) -> Any:
+        # A fragment left with nothing in it contributes nothing: drop it (a field cannot be dropped so).
+        return REMOVE if not node.selection_set.selections else None
+
+    def leave_fragment_definition(self, node: FragmentDefinitionNode, *_: Any) -> Any:
+        if not node.selection_set.selections:
+            self.empty_fragments.add(node.name.value)
+            return REMOVE
+        return None
+
+
+PLACEHOLDER = "_emptied"
+
+
+def strip_placeholders(value: Any) -> Any:
+    """``value`` without the ``PLACEHOLDER`` keys ``resolve_conditions`` put where a selection became empty."""
+    if isinstance(value, dict):
+        return {k: strip_placeholders(v) for k, v in value.items() if k != PLACEHOLDER}
+    if isinstance(value, list):
+        return [strip_placeholders(v) for v in value]
+    return value
 
 
 def resolve_conditions(query: str, variables: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
     """The operation with ``@skip``/``@include`` applied, and the variables it still uses.
 
-    None when a selection set would be left empty (not expressible as a document).
+    A field left without subfields gets a ``PLACEHOLDER`` field (strip it from the answer). None when the
+    operation itself would be left empty.
     """
-    document = visit(parse(query), _ConditionResolver(variables))
+    resolver = _ConditionResolver(variables)
+    document = visit(parse(query), resolver)
+    while True:  # spreads of fragments that turned out empty go too, which may empty more fragments
+        known = set(resolver.empty_fragments)
+        document = visit(document, resolver)
+        if resolver.empty_fragments == known:
+            break
     empty = False
     variables_of: dict[str | None, set[str]] = {}
     spreads_of: dict[str | None, set[str]] = {}
@@ -314,6 +355,8 @@ def explain(system: DemoSystem, difference: Difference) -> str | None:
     resolved = resolve_conditions(difference.operation.query, difference.operation.variables)
     if resolved is not None and resolved[0] != print_ast(parse(difference.operation.query)):
         query, variables = resolved
-        if compare(difference.operation, difference.ours, system.reference(query, variables)) is None:
+        reference = system.reference(query, variables)
+        reference["data"] = strip_placeholders(reference.get("data"))
+        if compare(difference.operation, difference.ours, reference) is None:
             return REFERENCE_CONDITIONS
     return None
