@@ -269,6 +269,60 @@ CASES += [
     ),
 ]
 
+# A chain of keys: origin knows only `id`, bridge knows `id` and `sku`, pricing knows only `sku`; and a key
+# field hidden from clients (@inaccessible) still serves the gateway.
+origin = Subgraph(
+    "origin",
+    """
+    type Query { things: [Thing!]! }
+    type Thing @key(fields: "id") { id: ID! label: String! }
+    """,
+    {"Query": {"things": [{"id": "t1", "label": "one"}, {"id": "t2", "label": "two"}]}},
+)
+
+bridge = Subgraph(
+    "bridge",
+    """
+    type Thing @key(fields: "id") @key(fields: "sku") { id: ID! sku: String! @inaccessible }
+    """,
+    {"entities": {"Thing": [{"id": "t1", "sku": "S-1"}, {"id": "t2", "sku": "S-2"}]}},
+)
+
+pricing = Subgraph(
+    "pricing",
+    """
+    type Thing @key(fields: "sku") { sku: String! @inaccessible price: Int! }
+    """,
+    {"entities": {"Thing": [{"sku": "S-1", "price": 10}, {"sku": "S-2", "price": 20}]}},
+)
+
+KEY_CHAIN = Federation("key_chain", [origin, bridge, pricing])
+
+CASES += [
+    Case(
+        "jump-through-a-subgraph-that-knows-both-keys",
+        KEY_CHAIN,
+        "{ things { label price } }",
+        {"data": {"things": [{"label": "one", "price": 10}, {"label": "two", "price": 20}]}},
+        depth=3,
+        fetches=3,
+    ),
+    Case(
+        "inaccessible-key-field-is-not-selectable",
+        KEY_CHAIN,
+        "{ things { sku } }",
+        {
+            "errors": [
+                {
+                    "message": "Cannot query field 'sku' on type 'Thing'.",
+                    "locations": [{"line": 1, "column": 12}],
+                    "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+                }
+            ]
+        },
+    ),
+]
+
 
 @pytest.mark.parametrize("case", case_params(CASES))
 async def test_keys(case: Case) -> None:
