@@ -222,6 +222,71 @@ CASES = [
     ),
 ]
 
+# A requirement that reaches through a list of value objects into another entity's field.
+ORDER = {"id": "o1", "items": [{"qty": 2, "product": {"id": "1"}}, {"qty": 3, "product": {"id": "2"}}]}
+
+orders = Subgraph(
+    "orders",
+    """
+    type Query { order: Order! }
+    type Order @key(fields: "id") { id: ID! items: [Item!]! }
+    type Item @shareable { qty: Int! product: Product! }
+    type Product @key(fields: "id", resolvable: false) { id: ID! }
+    """,
+    {"Query": {"order": ORDER}, "entities": {"Order": [ORDER]}},
+)
+
+billing = Subgraph(
+    "billing",
+    """
+    type Order @key(fields: "id") {
+      id: ID!
+      items: [Item!]! @external
+      total: Int! @requires(fields: "items { qty product { price } }")
+    }
+    type Item @shareable { qty: Int! product: Product! }
+    type Product @key(fields: "id") { id: ID! price: Int! @external }
+    """,
+    {
+        "entities": {
+            "Order": lambda rep: {
+                "total": sum(i["qty"] * i["product"]["price"] for i in _need(rep, "items")),
+            }
+        }
+    },
+)
+
+NESTED_REQUIRES = Federation("nested_requires", [products, orders, billing])
+
+CASES += [
+    Case(
+        "requirement-through-a-list-into-another-entity",
+        NESTED_REQUIRES,
+        "{ order { id total } }",
+        {"data": {"order": {"id": "o1", "total": 2 * 40 + 3 * 8}}},
+        depth=3,
+        fetches=3,
+    ),
+    Case(
+        "requirement-through-a-list-next-to-the-client-selection",
+        NESTED_REQUIRES,
+        "{ order { total items { qty product { name } } } }",
+        {
+            "data": {
+                "order": {
+                    "total": 104,
+                    "items": [
+                        {"qty": 2, "product": {"name": "Lamp"}},
+                        {"qty": 3, "product": {"name": "Mug"}},
+                    ],
+                }
+            }
+        },
+        depth=3,
+        fetches=3,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", case_params(CASES))
 async def test_requires(case: Case) -> None:
