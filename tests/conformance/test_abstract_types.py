@@ -233,6 +233,99 @@ CASES += [
     ),
 ]
 
+# Enum values and input fields that only some subgraphs know: the API schema keeps what composition allows
+# (output enums: the union of values; input types: the intersection of fields).
+stock = Subgraph(
+    "stock",
+    """
+    type Query { levels(filter: LevelFilter): [Level!]! }
+    type Level { code: Shade! count: Int! }
+    enum Shade { LOW HIGH EXTRA }
+    input LevelFilter { min: Int onlyExtra: Boolean }
+    """,
+    {
+        "Query": {
+            "levels": lambda _p, a: [
+                lv
+                for lv in (
+                    {"code": "LOW", "count": 1},
+                    {"code": "HIGH", "count": 9},
+                    {"code": "EXTRA", "count": 99},
+                )
+                if lv["count"] >= ((a.get("filter") or {}).get("min") or 0)
+            ]
+        }
+    },
+)
+
+audit = Subgraph(
+    "audit",
+    """
+    type Query { lastShade: Shade! }
+    enum Shade { LOW HIGH }
+    input LevelFilter { min: Int }
+    """,
+    {"Query": {"lastShade": "HIGH"}},
+)
+
+ENUMS = Federation("enums", [stock, audit])
+
+CASES += [
+    Case(
+        "output-enum-values-from-either-subgraph",
+        ENUMS,
+        "{ levels { code count } lastShade }",
+        {
+            "data": {
+                "levels": [
+                    {"code": "LOW", "count": 1},
+                    {"code": "HIGH", "count": 9},
+                    {"code": "EXTRA", "count": 99},
+                ],
+                "lastShade": "HIGH",
+            }
+        },
+        depth=1,
+        fetches=2,
+    ),
+    Case(
+        "input-field-known-to-every-subgraph",
+        ENUMS,
+        "{ levels(filter: {min: 5}) { code } }",
+        {"data": {"levels": [{"code": "HIGH"}, {"code": "EXTRA"}]}},
+        depth=1,
+        fetches=1,
+    ),
+    Case(
+        "input-field-known-to-one-subgraph-is-not-in-the-api",
+        ENUMS,
+        "{ levels(filter: {onlyExtra: true}) { code } }",
+        {
+            "errors": [
+                {
+                    "message": "Expected value of type 'LevelFilter' not to include unknown field 'onlyExtra', "
+                    "found: { onlyExtra: true }.",
+                    "locations": [{"line": 1, "column": 19}],
+                    "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+                }
+            ]
+        },
+    ),
+    Case(
+        "introspection-next-to-federated-fields",
+        ABSTRACT,
+        '{ __type(name: "Reviewable") { possibleTypes { name } } topReviews { target { __typename } } }',
+        {
+            "data": {
+                "__type": {"possibleTypes": [{"name": "Book"}, {"name": "Magazine"}]},
+                "topReviews": [{"target": {"__typename": "Book"}}, {"target": {"__typename": "Magazine"}}],
+            }
+        },
+        depth=1,
+        fetches=1,
+    ),
+]
+
 
 @pytest.mark.parametrize("case", case_params(CASES))
 async def test_abstract_types(case: Case) -> None:
