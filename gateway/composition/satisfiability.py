@@ -1,11 +1,11 @@
 """Satisfiability: every field a client can select must be reachable through some sequence of subgraph fetches.
 
-The graph has a node per (type, subgraph) and edges for field moves (inside one subgraph), abstract moves
-(an interface or union to its possible types in that subgraph) and entity moves (to another subgraph through
-one of its resolvable ``@key``s whose fields the current subgraph can provide; interface objects included).
-Nodes reachable from the root types are explored once; a field is satisfiable when some reachable node of its
-type is in a subgraph that resolves it (and whose ``@requires`` can be met). Apollo's composition does the same
-check path by path (``SATISFIABILITY_ERROR``); this is the node-level version of it.
+The graph has a node per (type, subgraph, fields a ``@provides`` on the way made available) and edges for field
+moves (inside one subgraph), abstract moves (an interface or union to its possible types in that subgraph) and
+entity moves (to another subgraph through one of its resolvable ``@key``s whose fields the current subgraph can
+provide; interface objects included). Every node a field or a type condition reaches is checked: each field of
+its type must be resolvable there or in a subgraph reachable from there through entity moves, with its
+``@requires`` met. Apollo's composition checks the same thing path by path (``SATISFIABILITY_ERROR``).
 """
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ from dataclasses import dataclass
 from gateway.composition.errors import CompositionError
 from gateway.composition.field_set import SelectedField, walk_field_set
 from gateway.composition.merge import MergedField, MergedSupergraph, MergedType
+from gateway.composition.subgraph import SubgraphField
 from gateway.composition.supergraph import Key, TypeKind
 from gateway.composition.types import named
 
 __all__ = ["check_satisfiability"]
 
-_Node = tuple[str, str]  # (type name, subgraph name)
+# (type name, subgraph name, the (type, field) pairs a @provides on the way there made resolvable)
+_Node = tuple[str, str, frozenset[tuple[str, str]]]
+_NONE: frozenset[tuple[str, str]] = frozenset()
 _ROOT_TYPES = ("Query", "Mutation", "Subscription")
 
 
@@ -96,7 +99,7 @@ class _Graph:
         return []
 
     def entity_moves(self, node: _Node) -> list[tuple[_Node, Key]]:
-        type_name, graph = node
+        type_name, graph, _ = node
         out: list[tuple[_Node, Key]] = []
         targets = [type_name, *self.entity_interfaces.get(type_name, ())]
         for target in targets:
@@ -108,9 +111,20 @@ class _Graph:
                     continue
                 for key in decl.keys:
                     if key.resolvable and self.can_collect(graph, type_name, key):
-                        out.append(((target, other), key))
+                        out.append(((target, other, _NONE), key))
                         break
         return out
+
+    def provided_by(
+        self, graph: str, decl: SubgraphField, target: str, provided: frozenset[tuple[str, str]], local: bool
+    ) -> frozenset[tuple[str, str]]:
+        """What is resolvable beyond the subgraph's own fields after moving along ``decl``: its ``@provides``
+        (https://www.apollographql.com/docs/federation/federated-schemas/federated-directives#provides), or
+        what an enclosing ``@provides`` still covers when the field itself was provided."""
+        if decl.provides is not None and local:
+            selected, _ = walk_field_set(self.subs[graph].schema, target, decl.provides)
+            return frozenset((s.type_name, s.field_name) for s in selected)
+        return provided if not local else _NONE
 
     def explore(self) -> dict[_Node, _Step]:
         """Breadth-first over the graph; fills ``self.entries`` with the nodes a field or type condition reaches.
@@ -124,12 +138,12 @@ class _Graph:
         for root in _ROOT_TYPES:
             mt = self.model.types.get(root)
             for graph in mt.sources if mt else ():
-                node = (root, graph)
+                node = (root, graph, _NONE)
                 seen[node] = self.entries[node] = _Step(None, root)
                 queue.append(node)
         while queue:
             node = queue.popleft()
-            type_name, graph = node
+            type_name, graph, provided = node
             decl = self.subs[graph].types.get(type_name)
             mt = self.model.types.get(type_name)
             if decl is None or mt is None:
@@ -137,15 +151,25 @@ class _Graph:
             moves: list[tuple[_Node, str]] = []
             for fname in decl.fields:
                 mf = mt.fields.get(fname)
-                if mf is None or (
-                    not self.resolves(graph, mt, mf)
-                    and not (decl.interface_object and not decl.fields[fname].external)
-                ):
+                local = mf is not None and (
+                    self.resolves(graph, mt, mf)
+                    or (decl.interface_object and not decl.fields[fname].external)
+                )
+                if mf is None or not (local or (type_name, fname) in provided):
                     continue
                 target = named(decl.fields[fname].type)
                 if self.subs[graph].types.get(target) is not None:
-                    moves.append(((target, graph), fname))
-            moves.extend(((v, graph), f"... on {v}") for v in self.possible_types(graph, type_name))
+                    moves.append(
+                        (
+                            (
+                                target,
+                                graph,
+                                self.provided_by(graph, decl.fields[fname], target, provided, local),
+                            ),
+                            fname,
+                        )
+                    )
+            moves.extend(((v, graph, provided), f"... on {v}") for v in self.possible_types(graph, type_name))
             moves.extend((n, "") for n, _ in self.entity_moves(node))
             for nxt, label in moves:
                 if label and nxt not in self.entries:
@@ -205,7 +229,7 @@ def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
     errors: list[CompositionError] = []
     roots_done: set[str] = set()
     for node in graph.entries:  # breadth-first order: the first failure has the shortest example query
-        type_name, origin = node
+        type_name, origin, provided = node
         mt = model.types.get(type_name)
         if mt is None or mt.inaccessible:
             continue
@@ -221,22 +245,21 @@ def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
         for mf in mt.fields.values():
             if mf.inaccessible or (type_name, mf.name) in failed:
                 continue
-            if (
-                not mf.via_interface_object
-                and graph.resolves(origin, mt, mf)
-                and mf.sources[origin].requires is None
+            if not mf.via_interface_object and (
+                (graph.resolves(origin, mt, mf) and mf.sources[origin].requires is None)
+                or (type_name, mf.name) in provided
             ):
                 continue  # the common case, decided without computing the closure
             if closure is None:
                 if type_name in _ROOT_TYPES:  # the gateway enters a root type in whichever subgraph it likes
-                    closure = {(type_name, g) for g in mt.sources}
+                    closure = {(type_name, g, _NONE) for g in mt.sources}
                 else:
                     closure = _closure(graph, node, cache)
             problem = _field_problem(graph, closure, mt, mf, origin)
             if problem is None:
                 continue
             failed.add((type_name, mf.name))
-            reached = sorted({g for t, g in closure if t == type_name}, key=lambda g: (g != origin, g))
+            reached = sorted({g for t, g, _ in closure if t == type_name}, key=lambda g: (g != origin, g))
             errors.append(
                 CompositionError.of(
                     "SATISFIABILITY_ERROR",
@@ -254,10 +277,10 @@ def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
 def _field_problem(
     graph: _Graph, closure: set[_Node], mt: MergedType, mf: MergedField, origin: str
 ) -> str | None:
-    reached = sorted({g for t, g in closure if t == mt.name}, key=lambda g: (g != origin, g))
+    reached = sorted({g for t, g, _ in closure if t == mt.name}, key=lambda g: (g != origin, g))
     if mf.via_interface_object:
         for i in graph.entity_interfaces.get(mt.name, ()):
-            for t, g in closure:
+            for t, g, _ in closure:
                 if t == i and graph.local(g, i, mf.name):
                     return None
         return (

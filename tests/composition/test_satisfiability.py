@@ -80,3 +80,23 @@ def test_external_key_fields_of_an_entered_subgraph(oracle: Oracle) -> None:
         'type T @key(fields: "id") @external { id: ID! x: Int y: Int } extend type T { z: Int @requires(fields: "x y") }'
     )
     assert_composes_like_oracle([("a", a), ("b", b)], oracle)
+
+
+def test_a_field_only_reachable_through_provides(oracle: Oracle) -> None:
+    # users cannot be entered (no key), but reviews' author comes with its name through @provides.
+    users = fed2("shareable") + "type Query { me: User } type User @shareable { id: ID! name: String }"
+    reviews = fed2("key", "external", "provides", "shareable") + (
+        'type Query { top: [Review] } type Review { author: User @provides(fields: "name") } '
+        "type User @shareable { id: ID! name: String @external }"
+    )
+    assert_composes_like_oracle([("users", users), ("reviews", reviews)], oracle)
+    # The same field through a path without the @provides is not satisfiable.
+    reviews_without = reviews.replace("type Review {", "type Review { editor: User").replace(
+        'author: User @provides(fields: "name")', 'author: User @provides(fields: "name") '
+    )
+    assert_fails_like_oracle(
+        [("users", users), ("reviews", reviews_without)],
+        oracle,
+        "SATISFIABILITY_ERROR",
+        "{ top { editor { name } } }",
+    )
