@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +54,7 @@ __all__ = [
     "compare",
     "demo_system",
     "explain",
+    "explain_with",
     "resolve_conditions",
     "run_operation",
 ]
@@ -349,13 +350,20 @@ def _replace(node: Any, **changes: Any) -> Any:
 
 def explain(system: DemoSystem, difference: Difference) -> str | None:
     """Which documented difference explains ``difference`` (a key of ``KNOWN_DIFFERENCES``), or None."""
+    return explain_with(system.reference, difference)
+
+
+def explain_with(
+    reference_gateway: Callable[[str, dict[str, Any]], dict[str, Any]], difference: Difference
+) -> str | None:
+    """``explain``, asking ``reference_gateway(query, variables)`` where it must ask the reference again."""
     for error in difference.ours.get("errors") or []:
         if "must have a selection of subfields" in str(error.get("message")):
             return OURS_EMPTY_SELECTION
     resolved = resolve_conditions(difference.operation.query, difference.operation.variables)
     if resolved is not None and resolved[0] != print_ast(parse(difference.operation.query)):
         query, variables = resolved
-        reference = system.reference(query, variables)
+        reference = reference_gateway(query, variables)
         reference["data"] = strip_placeholders(reference.get("data"))
         if compare(difference.operation, difference.ours, reference) is None:
             return REFERENCE_CONDITIONS

@@ -10,7 +10,7 @@ enum values and input objects, given inline or through variables. Every operatio
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +75,7 @@ class OperationGenerator:
         max_depth: int = 4,
         max_fields: int = 4,
         missing_ids: float = 0.05,
+        ids: Sequence[str] = (),
     ) -> None:
         if schema.query_type is None:
             raise ValueError("the schema has no query type")
@@ -83,7 +84,9 @@ class OperationGenerator:
         self.max_depth = max_depth
         self.max_fields = max_fields
         self.missing_ids = missing_ids
-        self.id_types = [t for t in ID_RANGES if t in schema.type_map]
+        self.id_types = [t for t in ID_RANGES if t in schema.type_map] or list(ID_RANGES)
+        # Plain IDs to draw from instead of global ones (for schemas other than the demo's).
+        self.ids = list(ids)
 
     def operations(self, count: int) -> Iterator[GeneratedOperation]:
         for index in range(count):
@@ -234,6 +237,8 @@ class OperationGenerator:
         return self._input_value(arg_name, arg.type)
 
     def _global_id(self, field_name: str, field_: GraphQLField, arg_name: str) -> str:
+        if self.ids:
+            return self.rng.choice(self.ids)
         returned = get_named_type(field_.type).name
         if arg_name.endswith("Id") and arg_name[:-2].capitalize() in ID_RANGES:
             type_name = arg_name[:-2].capitalize()

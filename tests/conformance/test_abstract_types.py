@@ -233,6 +233,12 @@ CASES += [
     ),
 ]
 
+LEVELS: list[dict[str, Any]] = [
+    {"code": "LOW", "count": 1},
+    {"code": "HIGH", "count": 9},
+    {"code": "EXTRA", "count": 99},
+]
+
 # Enum values and input fields that only some subgraphs know: the API schema keeps what composition allows
 # (output enums: the union of values; input types: the intersection of fields).
 stock = Subgraph(
@@ -246,13 +252,7 @@ stock = Subgraph(
     {
         "Query": {
             "levels": lambda _p, a: [
-                lv
-                for lv in (
-                    {"code": "LOW", "count": 1},
-                    {"code": "HIGH", "count": 9},
-                    {"code": "EXTRA", "count": 99},
-                )
-                if lv["count"] >= ((a.get("filter") or {}).get("min") or 0)
+                lv for lv in LEVELS if lv["count"] >= ((a.get("filter") or {}).get("min") or 0)
             ]
         }
     },
