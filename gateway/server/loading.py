@@ -7,8 +7,10 @@ committed snapshot file, or code (``module: package.module:callable``), as the g
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +18,7 @@ import httpx
 
 from gateway.composition.supergraph import Supergraph
 
-__all__ = ["SdlSource", "SupergraphLoadError", "compose_supergraph", "load_supergraph_file", "subgraph_sdl"]
+__all__ = ["SdlSource", "SupergraphLoadError", "compose_supergraph", "load_supergraph_file", "subgraph_sdl", "with_url_overrides"]
 
 SdlSource = Literal["url", "file", "code"]
 
@@ -41,15 +43,28 @@ def _read_supergraph(sdl: str) -> Supergraph:
         raise SupergraphLoadError("INVALID_SUPERGRAPH", str(error)) from None
 
 
-def load_supergraph_file(path: str | Path) -> Supergraph:
-    """Read a supergraph SDL file (join spec) into the model."""
+def load_supergraph_file(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Supergraph:
+    """Read a supergraph SDL file (join spec) into the model.
+
+    ``SUBGRAPH_<NAME>_URL`` environment variables replace the ``join__graph`` URLs, so one supergraph file
+    serves wherever the subgraphs happen to run (containers, staging), as with the gateway config.
+    """
     try:
         sdl = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise SupergraphLoadError(
             "SUPERGRAPH_NOT_READABLE", f"cannot read {path}: {error.strerror}"
         ) from None
-    return _read_supergraph(sdl)
+    return with_url_overrides(_read_supergraph(sdl), os.environ if environ is None else environ)
+
+
+def with_url_overrides(supergraph: Supergraph, environ: Mapping[str, str]) -> Supergraph:
+    """The supergraph with each subgraph's URL taken from ``SUBGRAPH_<NAME>_URL`` where that is set."""
+    for name, subgraph in list(supergraph.subgraphs.items()):
+        key = "SUBGRAPH_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper() + "_URL"
+        if environ.get(key):
+            supergraph.subgraphs[name] = replace(subgraph, url=environ[key])
+    return supergraph
 
 
 def subgraph_sdl(subgraph: Any, source: SdlSource, *, timeout: float = 10.0) -> str:

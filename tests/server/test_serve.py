@@ -239,3 +239,16 @@ async def test_reload_retires_previous_subgraph_clients() -> None:
     await clients.aclose()
     assert second.closed and third.closed
     retiring.cancel()
+
+
+def test_supergraph_file_urls_follow_subgraph_url_variables(tmp_path):
+    from pathlib import Path
+
+    from gateway.server.loading import load_supergraph_file
+
+    root = Path(__file__).resolve().parents[2]
+    supergraph = load_supergraph_file(
+        root / "schema" / "supergraph.graphql", environ={"SUBGRAPH_ORDERS_URL": "http://orders:4003/graphql"}
+    )
+    assert supergraph.subgraphs["orders"].url == "http://orders:4003/graphql"
+    assert supergraph.subgraphs["users"].url == "http://127.0.0.1:4001/graphql"
