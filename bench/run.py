@@ -322,6 +322,7 @@ class WrkResult:
     p90_ms: float
     p99_ms: float
     errors: int
+    error_kinds: dict[str, int]
     cpu_pct: float
 
 
@@ -370,17 +371,8 @@ def run_wrk(
         )
     raw = json.loads(line.removeprefix("BENCH_RESULT "))
     seconds = raw["duration_us"] / 1e6
-    errors = sum(
-        raw[k]
-        for k in (
-            "connect_errors",
-            "read_errors",
-            "write_errors",
-            "status_errors",
-            "timeouts",
-            "graphql_errors",
-        )
-    )
+    kinds = ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts", "graphql_errors")
+    errors = sum(raw[k] for k in kinds)
     return WrkResult(
         requests=raw["requests"],
         sent=raw["sent"],
@@ -390,6 +382,7 @@ def run_wrk(
         p90_ms=raw["p90_us"] / 1000,
         p99_ms=raw["p99_us"] / 1000,
         errors=errors,
+        error_kinds={k: raw[k] for k in kinds if raw[k]},
         cpu_pct=cpu_pct,
     )
 
@@ -479,6 +472,7 @@ class Measurement:
     p50_ms: float
     p99_ms: float
     errors: int
+    error_kinds: dict[str, int]
     requests: int
     peak_rss_mib: float
     gateway_cpu_pct: float
@@ -572,6 +566,7 @@ def measure(
         p50_ms=result.p50_ms,
         p99_ms=result.p99_ms,
         errors=result.errors,
+        error_kinds=result.error_kinds,
         requests=result.requests,
         peak_rss_mib=rss.peak / 1024,
         gateway_cpu_pct=100 * gw_cpu / elapsed,
@@ -706,10 +701,13 @@ def print_table(
         ours = summaries["ours"]
         for peer in (n for n in names if n != "ours" and n in summaries):
             p = summaries[peer]
+
+            def ratio(key: str, ours: dict[str, float] = ours, p: dict[str, float] = p) -> str:
+                return f"x{ours[key] / p[key]:.2f}" if p[key] else "n/a"
+
             print(
-                f"  ours/{peer}: req/s x{ours['rps'] / p['rps']:.2f}, "
-                f"req/CPU-s x{ours['per_cpu_s'] / p['per_cpu_s']:.2f}, p50 x{ours['p50_ms'] / p['p50_ms']:.2f}, "
-                f"p99 x{ours['p99_ms'] / p['p99_ms']:.2f}, RSS x{ours['peak_rss_mib'] / p['peak_rss_mib']:.2f}"
+                f"  ours/{peer}: req/s {ratio('rps')}, req/CPU-s {ratio('per_cpu_s')}, p50 {ratio('p50_ms')}, "
+                f"p99 {ratio('p99_ms')}, RSS {ratio('peak_rss_mib')}"
             )
     return summaries
 
@@ -837,9 +835,13 @@ def main(argv: list[str] | None = None) -> int:
                         print(f"[{variant}] {name}: {state.failure}", flush=True)
                         continue
                     measurements.append(m)
+                    if m.requests == 0:
+                        print(
+                            f"[{variant}] {name}: no request completed in {args.duration:.0f} s", flush=True
+                        )
                     print(
                         f"[{variant}] round {round_} {name:<6} {m.rps:8.1f} req/s  p50 {m.p50_ms:7.1f} ms  "
-                        f"p99 {m.p99_ms:7.1f} ms  errors {m.errors}  RSS {m.peak_rss_mib:6.1f} MiB  "
+                        f"p99 {m.p99_ms:7.1f} ms  errors {m.errors}{m.error_kinds or ''}  RSS {m.peak_rss_mib:6.1f} MiB  "
                         f"gw CPU {m.gateway_cpu_pct:3.0f}%  other {m.other_cpu_pct:3.0f}%  sg {m.subgraph_requests_per_query:.2f} req/q "
                         f"{m.subgraph_cpu_pct:4.1f}% CPU",
                         flush=True,
