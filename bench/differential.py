@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--max-depth", type=int, default=4)
+    parser.add_argument("--max-fields", type=int, default=4, help="widest selection set drawn")
+    parser.add_argument("--missing-ids", type=float, default=0.05, help="share of IDs that name nothing")
     parser.add_argument("--show", type=int, default=5, help="differences printed in full")
     args = parser.parse_args(argv)
 
@@ -38,7 +40,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reference gateway unavailable: {problem}", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="differential-") as tmp, demo_system(Path(tmp)) as system:
-        operations = generate(system.api_schema, args.count, seed=args.seed, max_depth=args.max_depth)
+        operations = generate(
+            system.api_schema,
+            args.count,
+            seed=args.seed,
+            max_depth=args.max_depth,
+            max_fields=args.max_fields,
+            missing_ids=args.missing_ids,
+        )
         differences: list[tuple[Difference, str | None]] = []
         with_data = with_errors = 0
         started = time.perf_counter()
