@@ -174,6 +174,8 @@ CASES = [
         'mutation { a: addToCart(id: "p1") { count } b: addToCart(id: "p2") { count } c: setDiscount(percent: 10) }',
         {"data": {"a": {"count": 1}, "b": {"count": 2}, "c": 10}},
         setup=reset,
+        depth=2,
+        fetches=2,
     ),
     Case(
         "many-aliases-of-entity-fields",

@@ -26,6 +26,7 @@ CASES = [
         "query($s: Boolean!) { products { name volume @skip(if: $s) } }",
         {"data": {"products": [{"name": "Lamp"}, {"name": "Mug"}]}},
         variables={"s": True},
+        depth=2,
     ),
     Case(
         "skip-false-keeps-the-entity-fetch",
@@ -33,6 +34,7 @@ CASES = [
         "query($s: Boolean!) { products { name volume @skip(if: $s) } }",
         {"data": {"products": [{"name": "Lamp", "volume": 10}, {"name": "Mug", "volume": 1}]}},
         variables={"s": False},
+        depth=2,
     ),
     Case(
         "include-on-a-fragment-across-subgraphs",
@@ -40,6 +42,7 @@ CASES = [
         "query($i: Boolean!) { products { name ... @include(if: $i) { stock } } }",
         {"data": {"products": [{"name": "Table"}, {"name": "Chair"}]}},
         variables={"i": False},
+        depth=2,
     ),
     Case(
         "include-literal-true-and-skip-literal-false",
@@ -95,6 +98,8 @@ CASES += [
         "query($no: Boolean!) { products { name @include(if: $no) } }",
         {"data": {"products": [{}, {}]}},
         variables={"no": False},
+        depth=1,
+        fetches=1,
     ),
     Case(
         "field-selected-twice-one-copy-skipped",
