@@ -102,6 +102,8 @@ class _StepBuilder:
         self._entity_steps: dict[tuple[str, tuple[str, ...], frozenset[int], int, int], FetchStep] = {}
         # (id of a client field, type, subgraph) -> whether its selection gets stuck there (see _stuck_field).
         self._stuck: dict[tuple[int, str, str], bool] = {}
+        # Field with arguments -> the alias every fetch uses for it (see _planner_key).
+        self._argument_aliases: dict[str, str] = {}
 
     def _new_step(
         self, subgraph: str, path: tuple[str, ...], is_entity: bool, deps: set[int], group: int = 0
@@ -652,7 +654,7 @@ class _StepBuilder:
             name = entry_name(entry)
             if graph.resolvable_for_representation(type_name, name, subgraph) or entry in provided:
                 arguments = entry_arguments(entry)
-                response_key = _planner_key(name, entry, ckeys, out)
+                response_key = _planner_key(name, entry, ckeys, out, self._argument_aliases)
                 of = out.field(response_key, name, arguments, (), composite=bool(sub))
                 child: RepTree = {}
                 if sub:
@@ -711,21 +713,42 @@ def rep_conflict(a: RepTree, b: RepTree) -> bool:
     return False
 
 
-def _planner_key(name: str, entry: str, ckeys: ClientKeys, out: OutSelectionSet) -> str:
-    """The response key for a field the planner adds (``entry``: name and arguments): its name, unless the
-    client or another planner field uses that key at this level for something else; then ``__fk_<name>``
-    (and ``__fk_<name>_<n>`` when even that is taken)."""
-    candidate = name
-    n = 0
-    while True:
-        clash = any(f.key != entry for f in ckeys.get(candidate, ()))
-        if not clash:
-            mine = out.fields.get((candidate, ""))
-            clash = mine is not None and field_key(mine.name, mine.arguments) != entry
-        if not clash:
+def _planner_key(
+    name: str, entry: str, ckeys: ClientKeys, out: OutSelectionSet, aliases: dict[str, str]
+) -> str:
+    """The response key for a field the planner adds (``entry``: its name and arguments).
+
+    Without arguments: its name, unless the client or another planner field uses that key at this level for
+    something else; then ``__fk_<name>`` (``__fk_<name>_<n>`` when even that is taken). With arguments: the
+    client's own key when the client selects that very field there, else an alias that is the same for that
+    field and arguments everywhere in the plan (``__fk_<name>__<n>``, from ``aliases``), so two fetches that
+    merge at one path never write different arguments' values under one key.
+    """
+    if entry != name:
+        clients = ckeys.get(name, ())
+        if clients and all(f.key == entry for f in clients):
+            return name
+        base = aliases.get(entry)
+        if base is None:
+            base = f"__fk_{name}__{1 + sum(1 for e in aliases if entry_name(e) == name)}"
+            aliases[entry] = base
+        candidates = [base]
+    else:
+        candidates = [name, f"__fk_{name}"]
+
+    def free(candidate: str) -> bool:
+        if any(f.key != entry for f in ckeys.get(candidate, ())):
+            return False
+        mine = out.fields.get((candidate, ""))
+        return mine is None or field_key(mine.name, mine.arguments) == entry
+
+    for candidate in candidates:
+        if free(candidate):
             return candidate
+    n = 2
+    while not free(f"{candidates[-1]}_{n}"):
         n += 1
-        candidate = f"__fk_{name}" if n == 1 else f"__fk_{name}_{n}"
+    return f"{candidates[-1]}_{n}"
 
 
 def build_fetch_steps(graph: QueryGraph, operation: NOperation) -> list[FetchStep]:

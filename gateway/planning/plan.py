@@ -20,7 +20,9 @@ Conventions the executor relies on:
 * Fields the plan adds use their own name as response key, except where the client's operation uses that
   response key at the same place for a different field (or other arguments): there the plan aliases its field
   ``__fk_<name>`` and the ``requires`` ``FieldSelection`` carries ``response_key="__fk_<name>"``: read the value
-  from the object's ``response_key``, put it in the representation under ``name``.
+  from the object's ``response_key``, put it in the representation under ``name``. A field the plan adds with
+  arguments (``@requires(fields: "weight(unit: \"kg\")")``) has one alias for those arguments throughout the plan
+  (``__fk_weight__1``) unless the client selects that very field at that place.
 * ``FetchNode.input_rewrites`` (Apollo's ``inputRewrites``): after building a representation from the requires
   fragment on ``type_condition``, set its ``__typename`` to ``set_typename_to``. Used when the target subgraph
   knows the entity only as an ``@interfaceObject`` (it expects the interface's name, not the object type's). Such

@@ -184,13 +184,28 @@ type Product @join__type(graph: PRODUCTS, key: "id") @join__type(graph: SHIPPING
 
 
 def test_required_field_keeps_its_arguments() -> None:
-    """weight(unit: "kg") is fetched with its argument and travels as weight."""
+    """weight(unit: "kg") is fetched with its argument, under an alias of its own, and travels as weight."""
     assert_plan(
         ARGS,
         "{ products { costPerKg } }",
         """
         Sequence {
-          Fetch(products) {products{__typename id weight(unit:"kg")}}
+          Fetch(products) {products{__typename id __fk_weight__1:weight(unit:"kg")}}
+          Flatten(products.@) Fetch(shipping) {... on Product {__typename id __fk_weight__1:weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{costPerKg}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+    )
+
+
+def test_required_field_the_client_selects_too_is_shared() -> None:
+    assert_plan(
+        ARGS,
+        '{ products { weight(unit: "kg") costPerKg } }',
+        """
+        Sequence {
+          Fetch(products) {products{weight(unit:"kg") __typename id}}
           Flatten(products.@) Fetch(shipping) {... on Product {__typename id weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{costPerKg}}}
         }
         """,
@@ -200,14 +215,14 @@ def test_required_field_keeps_its_arguments() -> None:
 
 
 def test_required_field_with_other_arguments_than_the_clients_is_aliased() -> None:
-    """The client's weight has other arguments: the requirement reads __fk_weight."""
+    """The client's weight has other arguments: the requirement reads its own alias."""
     assert_plan(
         ARGS,
         '{ products { weight(unit: "lb") costPerKg } }',
         """
         Sequence {
-          Fetch(products) {products{weight(unit:"lb") __typename id __fk_weight:weight(unit:"kg")}}
-          Flatten(products.@) Fetch(shipping) {... on Product {__typename id __fk_weight:weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{costPerKg}}}
+          Fetch(products) {products{weight(unit:"lb") __typename id __fk_weight__1:weight(unit:"kg")}}
+          Flatten(products.@) Fetch(shipping) {... on Product {__typename id __fk_weight__1:weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{costPerKg}}}
         }
         """,
         depth=2,
@@ -222,10 +237,10 @@ def test_requirements_reading_one_field_with_different_arguments_use_separate_fe
         "{ products { costPerKg costPerGram } }",
         """
         Sequence {
-          Fetch(products) {products{__typename id weight(unit:"kg") __fk_weight:weight(unit:"g")}}
+          Fetch(products) {products{__typename id __fk_weight__1:weight(unit:"kg") __fk_weight__2:weight(unit:"g")}}
           Parallel {
-            Flatten(products.@) Fetch(shipping) {... on Product {__typename id weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{costPerKg}}}
-            Flatten(products.@) Fetch(shipping) {... on Product {__typename id __fk_weight:weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{costPerGram}}}
+            Flatten(products.@) Fetch(shipping) {... on Product {__typename id __fk_weight__1:weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{costPerKg}}}
+            Flatten(products.@) Fetch(shipping) {... on Product {__typename id __fk_weight__2:weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{costPerGram}}}
           }
         }
         """,
