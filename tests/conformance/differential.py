@@ -43,12 +43,13 @@ from gateway.composition import SubgraphSource, compose
 from gateway.composition.read_supergraph import read_supergraph
 
 from .generator import GeneratedOperation
-from .hive import HiveGateway, free_port
+from .hive import NO_ANSWER, HiveGateway, free_port
 
 __all__ = [
     "KNOWN_DIFFERENCES",
     "OURS_EMPTY_SELECTION",
     "REFERENCE_CONDITIONS",
+    "REFERENCE_NO_ANSWER",
     "DemoSystem",
     "Difference",
     "compare",
@@ -194,8 +195,13 @@ def run_operation(system: DemoSystem, operation: GeneratedOperation) -> Differen
 
 # Documented differences: what explains a difference, and whose bug it is.
 OURS_EMPTY_SELECTION = "ours: empty subgraph selection"
+REFERENCE_NO_ANSWER = "reference: no answer"
 REFERENCE_CONDITIONS = "reference: @skip/@include"
 KNOWN_DIFFERENCES = {
+    REFERENCE_NO_ANSWER: (
+        "Hive Gateway gave no GraphQL response (connection reset or process gone), seen on very wide and deep "
+        "operations; nothing to compare."
+    ),
     OURS_EMPTY_SELECTION: (
         "Our planner sends a subgraph a field with an empty selection when literal @skip/@include removes every "
         "subfield (tests/conformance/test_variables_directives.py, literal-conditions-remove-every-subfield)."
@@ -357,6 +363,9 @@ def explain_with(
     reference_gateway: Callable[[str, dict[str, Any]], dict[str, Any]], difference: Difference
 ) -> str | None:
     """``explain``, asking ``reference_gateway(query, variables)`` where it must ask the reference again."""
+    for error in difference.reference.get("errors") or []:
+        if str(error.get("message", "")).startswith(NO_ANSWER):
+            return REFERENCE_NO_ANSWER
     for error in difference.ours.get("errors") or []:
         if "must have a selection of subfields" in str(error.get("message")):
             return OURS_EMPTY_SELECTION

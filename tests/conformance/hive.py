@@ -35,6 +35,8 @@ __all__ = [
 ]
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+# The message of the error ``HiveGateway.post`` answers with when the reference gives no GraphQL response.
+NO_ANSWER = "reference gateway gave no answer"
 
 
 def free_port() -> int:
@@ -134,12 +136,16 @@ class HiveGateway:
         variables: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        response = self.client.post(
-            f"http://127.0.0.1:{self.port}/{name}/graphql",
-            json={"query": query, "variables": dict(variables or {})},
-            headers={"accept": "application/graphql-response+json, application/json", **(headers or {})},
-        )
-        body: dict[str, Any] = response.json()
+        try:
+            response = self.client.post(
+                f"http://127.0.0.1:{self.port}/{name}/graphql",
+                json={"query": query, "variables": dict(variables or {})},
+                headers={"accept": "application/graphql-response+json, application/json", **(headers or {})},
+            )
+            body: dict[str, Any] = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            alive = "running" if self.process.poll() is None else f"exited with {self.process.returncode}"
+            return {"errors": [{"message": f"{NO_ANSWER}: {type(exc).__name__}: {exc} (process {alive})"}]}
         return body
 
     def close(self) -> None:
