@@ -73,7 +73,10 @@ async def test_graphiql_runs_a_query_and_shows_its_plan(gateway_url: str, chromi
             assert typed.replace("}}", "}") == "query Greeting { hello }"
             await page.locator(".graphiql-execute-button").click()
             response = page.locator(".graphiql-response")
-            await response.get_by_text('"world"').wait_for(timeout=15_000)
+            try:
+                await response.get_by_text('"world"').wait_for(timeout=15_000)
+            except Exception:
+                raise AssertionError(await response.inner_text()) from None
             assert '"hello"' in await response.inner_text()
 
             await page.get_by_label("Show Query plan").click()

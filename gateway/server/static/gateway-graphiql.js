@@ -119,7 +119,7 @@
   // A first query that walks every service, so the plan panel has something to show straight away.
   var defaultQuery = [
     "# One query across the supergraph: open the Query plan panel (left) to see the subgraph fetches.",
-    "query RecentOrders {",
+    "{",
     "  orders(first: 5) {",
     "    edges {",
     "      node {",
