@@ -38,6 +38,7 @@ from gateway.server.errors import (
     error_dict,
     graphql_error_dict,
 )
+from gateway.server.inflight import InflightOperations, operation_key
 from gateway.server.overrides import OverrideLabels, OverridePolicy, override_labels_of
 from gateway.server.plan_cache import PlanCache
 from gateway.server.request import GraphQLRequest
@@ -162,6 +163,7 @@ class Gateway:
         )
         self._supergraph: Supergraph | None = None
         self._overrides = OverridePolicy(OverrideLabels(), header=None)
+        self.inflight = InflightOperations()
         if supergraph is not None:
             self.reload(supergraph)
 
@@ -287,8 +289,27 @@ class Gateway:
                 {"errors": [graphql_error_dict(e, BAD_USER_INPUT) for e in coerced]}, ErrorKind.REQUEST, hit
             )
         variables = coerced.coerced
+        executor = self._executor
         try:
-            result = await self._executor.execute(entry.plan, variables, request_headers=headers)
+            key = None
+            if self.settings.deduplicate_inflight and entry.operation.operation is OperationType.QUERY:
+                # The executor's HeaderPolicy (gateway.execution.HeaderPolicy) decides what subgraphs see.
+                apply = getattr(getattr(executor, "header_policy", None), "apply", None)
+                forwarded = apply(headers) if callable(apply) else None
+                key = operation_key(
+                    request.query, request.operation_name, request.variables, labels, forwarded, headers
+                )
+            if key is None:
+                result = await executor.execute(entry.plan, variables, request_headers=headers)
+            else:
+                shared = await self.inflight.run(
+                    (id(executor), key),
+                    lambda: executor.execute(entry.plan, variables, request_headers=headers),
+                )
+                # Every caller gets its own top-level map: the extensions below are per request.
+                result = dict(shared)
+                if isinstance(shared.get("extensions"), dict):
+                    result["extensions"] = dict(shared["extensions"])
         except Exception:
             logger.exception("execution crashed")
             return GatewayResponse(

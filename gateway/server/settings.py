@@ -19,6 +19,8 @@ class ServerSettings:
     comes back in ``extensions.queryPlan``. ``override_labels_header`` names the request header that enables
     custom progressive-override labels (comma-separated; ``None`` disables it). ``ready_timeout`` bounds each
     subgraph probe of ``/ready``. ``max_tokens`` caps the lexer to stop oversized documents early.
+    ``deduplicate_inflight`` runs identical concurrent queries (same document, operation name, variables and auth
+    context) once and gives every caller that answer (``gateway.server.inflight``).
     """
 
     expose_query_plan: bool = False
@@ -29,6 +31,7 @@ class ServerSettings:
     ready_timeout: float = 2.0
     max_body_bytes: int = 2 * 1024 * 1024
     max_tokens: int | None = 20_000
+    deduplicate_inflight: bool = True
 
     def with_env(self, environ: Mapping[str, str] | None = None) -> ServerSettings:
         """Override fields from ``GATEWAY_*`` environment variables (for containers)."""
@@ -40,6 +43,8 @@ class ServerSettings:
             out = replace(out, graphiql=env["GATEWAY_GRAPHIQL"].lower() in _TRUE)
         if "GATEWAY_PLAN_CACHE_SIZE" in env:
             out = replace(out, plan_cache_size=int(env["GATEWAY_PLAN_CACHE_SIZE"]))
+        if "GATEWAY_DEDUPLICATE_INFLIGHT" in env:
+            out = replace(out, deduplicate_inflight=env["GATEWAY_DEDUPLICATE_INFLIGHT"].lower() in _TRUE)
         if "GATEWAY_READY_TIMEOUT" in env:
             out = replace(out, ready_timeout=float(env["GATEWAY_READY_TIMEOUT"]))
         return out
