@@ -28,10 +28,14 @@ _NONE: frozenset[tuple[str, str]] = frozenset()
 _ROOT_TYPES = ("Query", "Mutation", "Subscription")
 
 
+# A query path: every node the gateway could be in after following it (the alternatives).
+_State = frozenset[_Node]
+
+
 @dataclass(frozen=True)
-class _Step:
-    previous: _Node | None
-    label: str  # "field name", "... on Type" or "" for an entity move
+class _StateStep:
+    previous: _State | None
+    label: str  # the root type name for a start state, else "field name" or "... on Type"
 
 
 class _Graph:
@@ -126,73 +130,73 @@ class _Graph:
             return frozenset((s.type_name, s.field_name) for s in selected)
         return provided if not local else _NONE
 
-    def explore(self) -> dict[_Node, _Step]:
-        """Breadth-first over the graph; fills ``self.entries`` with the nodes a field or type condition reaches.
+    def moves(self, node: _Node) -> list[tuple[_Node, str]]:
+        """Field and abstract-type moves out of ``node`` inside its subgraph (labels: field name, "... on T")."""
+        type_name, graph, provided = node
+        decl = self.subs[graph].types.get(type_name)
+        mt = self.model.types.get(type_name)
+        if decl is None or mt is None:
+            return []
+        out: list[tuple[_Node, str]] = []
+        for fname in decl.fields:
+            mf = mt.fields.get(fname)
+            local = mf is not None and (
+                self.resolves(graph, mt, mf) or (decl.interface_object and not decl.fields[fname].external)
+            )
+            if mf is None or not (local or (type_name, fname) in provided):
+                continue
+            target = named(decl.fields[fname].type)
+            if self.subs[graph].types.get(target) is not None:
+                nxt = (target, graph, self.provided_by(graph, decl.fields[fname], target, provided, local))
+                out.append((nxt, fname))
+        out.extend(((v, graph, provided), f"... on {v}") for v in self.possible_types(graph, type_name))
+        return out
 
-        Only entries are checked: a node reached through an entity move alone is one of the alternatives of
-        the entry it was reached from, where the field may have been resolved before moving.
+    def explore(self, cache: dict[_Node, set[_Node]]) -> dict[_State, _StateStep]:
+        """Breadth-first over query paths, each a set of alternative nodes (Apollo's simultaneous paths).
+
+        A state is every node one query path can be in: the gateway may take any of them, so a field is
+        satisfiable on the path when one alternative (or a subgraph reachable from it by entity moves) resolves
+        it. Following a field from a state follows it from every alternative that has it, so a field reached
+        only through a ``@provides`` keeps, as alternatives, the nodes where the field's owner resolves it.
         """
-        seen: dict[_Node, _Step] = {}
-        self.entries: dict[_Node, _Step] = {}
-        queue: deque[_Node] = deque()
+        states: dict[_State, _StateStep] = {}
+        queue: deque[_State] = deque()
         for root in _ROOT_TYPES:
             mt = self.model.types.get(root)
-            for graph in mt.sources if mt else ():
-                node = (root, graph, _NONE)
-                seen[node] = self.entries[node] = _Step(None, root)
-                queue.append(node)
-        while queue:
-            node = queue.popleft()
-            type_name, graph, provided = node
-            decl = self.subs[graph].types.get(type_name)
-            mt = self.model.types.get(type_name)
-            if decl is None or mt is None:
+            if mt is None:
                 continue
-            moves: list[tuple[_Node, str]] = []
-            for fname in decl.fields:
-                mf = mt.fields.get(fname)
-                local = mf is not None and (
-                    self.resolves(graph, mt, mf)
-                    or (decl.interface_object and not decl.fields[fname].external)
-                )
-                if mf is None or not (local or (type_name, fname) in provided):
-                    continue
-                target = named(decl.fields[fname].type)
-                if self.subs[graph].types.get(target) is not None:
-                    moves.append(
-                        (
-                            (
-                                target,
-                                graph,
-                                self.provided_by(graph, decl.fields[fname], target, provided, local),
-                            ),
-                            fname,
-                        )
-                    )
-            moves.extend(((v, graph, provided), f"... on {v}") for v in self.possible_types(graph, type_name))
-            moves.extend((n, "") for n, _ in self.entity_moves(node))
-            for nxt, label in moves:
-                if label and nxt not in self.entries:
-                    self.entries[nxt] = _Step(node, label)
-                if nxt not in seen:
-                    seen[nxt] = _Step(node, label)
-                    queue.append(nxt)
-        return seen
+            # The gateway enters a root type in whichever subgraph it likes.
+            start = frozenset((root, g, _NONE) for g in mt.sources)
+            states[start] = _StateStep(None, root)
+            queue.append(start)
+        while queue:
+            state = queue.popleft()
+            full: set[_Node] = set()
+            for node in state:
+                full |= _closure(self, node, cache)
+            following: dict[str, set[_Node]] = {}
+            for node in sorted(full):
+                for nxt, label in self.moves(node):
+                    following.setdefault(label, set()).add(nxt)
+            for label, nodes in sorted(following.items()):
+                nxt_state = frozenset(nodes)
+                if nxt_state not in states:
+                    states[nxt_state] = _StateStep(state, label)
+                    queue.append(nxt_state)
+        return states
 
 
-def _query_path(seen: dict[_Node, _Step], entries: dict[_Node, _Step], node: _Node, leaf: str) -> str:
+def _query_path(states: dict[_State, _StateStep], state: _State, leaf: str) -> str:
     labels: list[str] = [leaf]
     root = "Query"
-    current: _Node | None = node
-    visited: set[_Node] = set()
-    while current is not None and current not in visited:
-        visited.add(current)
-        step = entries.get(current) or seen[current]
+    current: _State | None = state
+    while current is not None:
+        step = states[current]
         if step.previous is None:
             root = step.label
             break
-        if step.label:
-            labels.append(step.label)
+        labels.append(step.label)
         current = step.previous
     labels.reverse()
     text = " { ".join(labels) + " }" * (len(labels) - 1)
@@ -217,53 +221,53 @@ def _closure(graph: _Graph, node: _Node, cache: dict[_Node, set[_Node]]) -> set[
 
 
 def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
-    """One ``SATISFIABILITY_ERROR`` per client-selectable field that some path to its type cannot resolve.
+    """One ``SATISFIABILITY_ERROR`` per client-selectable field that some query path to its type cannot resolve.
 
-    Every reachable (object type, subgraph) node is checked: each field of the type must be resolvable in that
-    subgraph or in one reachable from it through entity moves, with its ``@requires`` met there.
+    On every query path (a state: the set of alternative (type, subgraph) nodes), each field of an object type
+    must be resolvable by one alternative, or in a subgraph reachable from one through entity moves, with its
+    ``@requires`` met there.
     """
     graph = _Graph(model)
-    seen = graph.explore()
     cache: dict[_Node, set[_Node]] = {}
+    states = graph.explore(cache)
     failed: set[tuple[str, str]] = set()
     errors: list[CompositionError] = []
-    roots_done: set[str] = set()
-    for node in graph.entries:  # breadth-first order: the first failure has the shortest example query
-        type_name, origin, provided = node
+    for state in states:  # breadth-first order: the first failure has the shortest example query
+        type_name = next(iter(state))[0]
         mt = model.types.get(type_name)
         if mt is None or mt.inaccessible:
             continue
-        if type_name in _ROOT_TYPES:
-            if type_name in roots_done:
-                continue  # every root node has the same alternatives: check the root type once
-            roots_done.add(type_name)
+        origins = sorted({g for _, g, _ in state})
         if mt.kind is not TypeKind.OBJECT and not (
-            mt.kind is TypeKind.INTERFACE and mt.sources[origin].interface_object
+            mt.kind is TypeKind.INTERFACE and any(mt.sources[g].interface_object for g in origins if g in mt.sources)
         ):
             continue  # an interface's fields are checked on the implementations it leads to
         closure: set[_Node] | None = None
         for mf in mt.fields.values():
             if mf.inaccessible or (type_name, mf.name) in failed:
                 continue
-            if not mf.via_interface_object and (
-                (graph.resolves(origin, mt, mf) and mf.sources[origin].requires is None)
-                or (type_name, mf.name) in provided
+            if not mf.via_interface_object and any(
+                (graph.resolves(g, mt, mf) and mf.sources[g].requires is None) or (type_name, mf.name) in provided
+                for _, g, provided in state
             ):
                 continue  # the common case, decided without computing the closure
             if closure is None:
-                if type_name in _ROOT_TYPES:  # the gateway enters a root type in whichever subgraph it likes
-                    closure = {(type_name, g, _NONE) for g in mt.sources}
-                else:
-                    closure = _closure(graph, node, cache)
-            problem = _field_problem(graph, closure, mt, mf, origin)
+                closure = set()
+                for node in state:
+                    closure |= _closure(graph, node, cache)
+            problem = None
+            for origin in origins:
+                problem = _field_problem(graph, closure, mt, mf, origin)
+                if problem is None:
+                    break
             if problem is None:
                 continue
             failed.add((type_name, mf.name))
-            reached = sorted({g for t, g, _ in closure if t == type_name}, key=lambda g: (g != origin, g))
+            reached = sorted({g for t, g, _ in closure if t == type_name})
             errors.append(
                 CompositionError.of(
                     "SATISFIABILITY_ERROR",
-                    f"The following supergraph API query:\n{_query_path(seen, graph.entries, node, mf.name)}\n"
+                    f"The following supergraph API query:\n{_query_path(states, state, mf.name)}\n"
                     f"cannot be satisfied by the subgraphs because:\n{problem}",
                     sorted(set(reached) | set(mf.sources)),
                     mt.name,
