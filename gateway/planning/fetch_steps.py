@@ -29,7 +29,7 @@ from gateway.planning.query_graph import (
 )
 from gateway.planning.selection import OutSelectionSet
 
-__all__ = ["FetchStep", "RepTree", "build_fetch_steps", "rep_conflict"]
+__all__ = ["FetchStep", "RepTree", "build_fetch_steps", "can_share", "rep_conflict", "rep_within"]
 
 # A representation selection being built: field name -> (response key to read it from, sub-selection).
 RepTree = dict[str, tuple[str, "RepTree"]]
@@ -590,7 +590,7 @@ class _StepBuilder:
                 target = self._new_step(jump.edge.target, path, True, deps, step.group)
                 self._entity_steps[key] = target
                 break
-            if not rep_conflict(target.requires.get(type_name, {}), rep):
+            if can_share(target.requires.get(type_name, {}), target.conditions, rep, frozenset(conds)):
                 break
             variant += 1
         target.entries.append(conds)
@@ -701,6 +701,35 @@ class _StepBuilder:
             deps |= d | {step3.id}
             _merge_rep(rep, r)
         return deps, rep
+
+
+def can_share(a: RepTree, a_conditions: Conditions, b: RepTree, b_conditions: Conditions) -> bool:
+    """Whether representations ``a`` (a step running under ``a_conditions``) and ``b`` can be one step's.
+
+    They must not read one field from two response keys (``rep_conflict``). And a merged step runs under the
+    weaker of the two conditions, so every field its representation reads must be fetched then: the more
+    conditional side may only need fields the other side needs too (``{ products { cost } products
+    @skip(if: $s) { heaviest } }``: heaviest's requirement is fetched only when $s is false, so it cannot join
+    cost's representation, or every entity would lose cost when $s is true).
+    """
+    if rep_conflict(a, b):
+        return False
+    if a_conditions == b_conditions:
+        return True
+    if a_conditions <= b_conditions:
+        return rep_within(b, a)
+    if b_conditions <= a_conditions:
+        return rep_within(a, b)
+    return a == b
+
+
+def rep_within(a: RepTree, b: RepTree) -> bool:
+    """Whether every field ``a`` reads, ``b`` reads too (from the same response key)."""
+    for name, (key, sub) in a.items():
+        mine = b.get(name)
+        if mine is None or mine[0] != key or not rep_within(sub, mine[1]):
+            return False
+    return True
 
 
 def rep_conflict(a: RepTree, b: RepTree) -> bool:

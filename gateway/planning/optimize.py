@@ -8,7 +8,7 @@ joins a later fetch to the same subgraph and path that runs after everything it 
 
 from __future__ import annotations
 
-from gateway.planning.fetch_steps import FetchStep, _merge_rep, rep_conflict
+from gateway.planning.fetch_steps import FetchStep, _merge_rep, can_share
 
 __all__ = ["drop_empty_steps", "merge_into_later_steps", "merge_sibling_steps", "optimize"]
 
@@ -36,9 +36,11 @@ def merge_sibling_steps(steps: list[FetchStep]) -> list[FetchStep]:
 
 
 def _compatible(into: FetchStep, step: FetchStep) -> bool:
-    """Whether two entity steps can share representations (no field read from two response keys)."""
-    return not any(
-        rep_conflict(into.requires[t], rep) for t, rep in step.requires.items() if t in into.requires
+    """Whether two entity steps can share representations (``can_share`` for every type both hold)."""
+    return all(
+        can_share(into.requires[t], into.conditions, rep, step.conditions)
+        for t, rep in step.requires.items()
+        if t in into.requires
     )
 
 

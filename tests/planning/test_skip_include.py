@@ -122,3 +122,26 @@ def test_literal_conditions_that_remove_every_subfield_leave_typename() -> None:
         depth=1,
         fetches=2,
     )
+
+
+def test_requirement_fetched_only_under_a_condition_gets_its_own_conditional_fetch() -> None:
+    """shippingEstimate's price and weight are fetched only when $s is false: joining inStock's fetch would
+    drop every representation (and inStock with it) when $s is true."""
+    assert_plan(
+        SHOP,
+        "query($s: Boolean!) { topProducts { inStock } topProducts @skip(if: $s) { shippingEstimate } }",
+        """
+        Sequence {
+          Fetch(products) query($s:Boolean!){topProducts{__typename upc} topProducts @skip(if:$s){__typename upc price weight}}
+          Parallel {
+            Flatten(topProducts.@) Fetch(inventory) {... on Product {__typename upc}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{inStock}}}
+            Condition($s) {
+              else:
+                Flatten(topProducts.@) Fetch(inventory) {... on Product {__typename upc price weight}} => query($representations:[_Any!]!){_entities(representations:$representations){... on Product{shippingEstimate}}}
+            }
+          }
+        }
+        """,
+        depth=2,
+        fetches=3,
+    )
