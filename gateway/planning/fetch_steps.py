@@ -8,7 +8,13 @@ move (paths.py): the current step then also fetches ``__typename`` and the key f
 
 Fields the planner adds use their own name as response key, unless the client's selection uses that response key
 for something else (another field or other arguments); then the planner's field is aliased ``__fk_<name>`` and
-the representation reads it from there (``FieldSelection.alias``).
+the representation reads it from there (``FieldSelection.alias``). A required field with arguments has one alias
+per argument set in the whole plan (``__fk_weight__1``), unless the client selects that very field there.
+
+A field resolvable here whose selection gets stuck below (a value type's field the subgraph lacks, where
+``@provides`` brought only part of it) is taken whole from another subgraph through the parent entity's key.
+Two entries into one entity step share it only when their representations agree (``can_share``: no field read
+from two response keys, and no field fetched only under a condition the merged fetch would not have).
 """
 
 from __future__ import annotations
