@@ -37,6 +37,12 @@ from ..planning.plan import (
     SequenceNode,
 )
 from ..planning.query_graph import FieldSet, entry_name, fragment_condition, parse_field_set
+from .batching import (
+    EntityOperation,
+    merge_entity_operations,
+    representations_variable,
+    split_entity_response,
+)
 from .client import HeaderPolicy, SubgraphClient, SubgraphFetchError, SubgraphRequest, SubgraphResponse
 from .entities import (
     EntityBatch,
@@ -64,6 +70,7 @@ class _CompiledFetch:
         "_fragment_by_type",
         "_keys_by_type",
         "entity_keys",
+        "entity_operation",
         "flatten_path",
         "requires",
         "root_keys",
@@ -97,6 +104,8 @@ class _CompiledFetch:
                     _response_keys(sel.selection_set, None, fragments, self.entity_keys)
         self._fragment_by_type: dict[Any, Any] = {}
         self._keys_by_type: dict[Any, frozenset[str]] = {}
+        # The operation's parts for merging with other entity fetches to the same subgraph (None: send alone).
+        self.entity_operation = EntityOperation.of(fetch.operation) if fetch.requires is not None else None
 
     def matches(self, type_condition: str, typename: Any) -> bool:
         """Whether an object of runtime type ``typename`` falls under ``type_condition``."""
@@ -165,7 +174,7 @@ def _response_keys(
 class _Run:
     """The state of one execution: merged data, errors, objects whose fetch failed."""
 
-    __slots__ = ("data", "defaults", "errors", "headers", "marks", "variables")
+    __slots__ = ("data", "defaults", "errors", "headers", "marks", "queues", "variables")
 
     def __init__(self, variables: Mapping[str, Any], headers: dict[str, str] | None) -> None:
         self.defaults: Mapping[str, Any] = {}
@@ -174,12 +183,15 @@ class _Run:
         self.marks: dict[int, tuple[dict[str, Any], dict[str, FailureMark]]] = {}
         self.variables = variables
         self.headers = headers
+        # Entity fetches waiting to be sent together, by subgraph (see Executor._send_entities).
+        self.queues: dict[str, list[_QueuedFetch]] = {}
 
     def branch(self) -> _Run:
         """The same execution with its own error list, so parallel branches report errors in plan order."""
         child = _Run.__new__(_Run)
         child.data, child.defaults, child.marks = self.data, self.defaults, self.marks
         child.variables, child.headers, child.errors = self.variables, self.headers, []
+        child.queues = self.queues
         return child
 
     def mark_failed(self, obj: dict[str, Any], keys: frozenset[str], mark: FailureMark) -> None:
@@ -191,10 +203,17 @@ class _Run:
             entry[1].setdefault(key, mark)
 
 
+_QueuedFetch = tuple[FetchNode, SubgraphRequest, "asyncio.Future[SubgraphResponse | FailureMark] | None"]
+
+_MERGED_CACHE_SIZE = 4096
+
+
 class Executor:
     """Executes query plans (``gateway.planning.plan``) through a :class:`SubgraphClient`.
 
     ``header_policy`` chooses which client request headers every subgraph request carries (none by default).
+    ``batch_entity_fetches`` sends the entity fetches of one execution that wait for the same subgraph at the
+    same time as one request (``gateway.execution.batching``).
     """
 
     def __init__(
@@ -203,10 +222,14 @@ class Executor:
         client: SubgraphClient,
         *,
         header_policy: HeaderPolicy | None = None,
+        batch_entity_fetches: bool = True,
     ) -> None:
         self.supergraph = supergraph
         self.client = client
         self.header_policy = header_policy or HeaderPolicy()
+        self.batch_entity_fetches = batch_entity_fetches
+        # Merged operation text by the identities of the fetches merged (kept alive so ids stay theirs).
+        self._merged: dict[tuple[int, ...], tuple[tuple[FetchNode, ...], tuple[str, str] | None]] = {}
         self._type_schema = supergraph.schema if supergraph.schema is not None else supergraph.api_schema
         self._keys: dict[tuple[str, Any], tuple[FieldSet, ...]] = {}
 
@@ -348,7 +371,10 @@ class Executor:
         if not batch.representations:
             return
         request = self._request(fetch, run, {"representations": batch.representations})
-        outcome = await self._send(fetch, request)
+        if self.batch_entity_fetches and compiled.entity_operation is not None:
+            outcome = await self._send_entities(fetch, request, run)
+        else:
+            outcome = await self._send(fetch, request)
         if isinstance(outcome, FailureMark):
             self._fail_batch(batch, compiled, outcome, run)
             return
@@ -390,6 +416,73 @@ class Executor:
             if type(entity) is dict:
                 for obj, _ in origins:
                     deep_merge(obj, entity)
+
+    async def _send_entities(
+        self, fetch: FetchNode, request: SubgraphRequest, run: _Run
+    ) -> SubgraphResponse | FailureMark:
+        """Send an entity fetch together with the others of this execution that wait for the same subgraph.
+
+        The first fetch to wait for a subgraph yields once to the event loop, so every fetch that becomes ready
+        in the same turn (siblings of a ``Parallel``, fetches after one merged request) joins it; then it sends
+        one merged request and hands each fetch its part.
+        """
+        service = fetch.service_name
+        queue = run.queues.get(service)
+        if queue is not None:
+            waiter: asyncio.Future[SubgraphResponse | FailureMark] = (
+                asyncio.get_running_loop().create_future()
+            )
+            queue.append((fetch, request, waiter))
+            return await waiter
+        queue = [(fetch, request, None)]
+        run.queues[service] = queue
+        try:
+            await asyncio.sleep(0)
+        finally:
+            if run.queues.get(service) is queue:
+                del run.queues[service]
+        if len(queue) == 1:
+            return await self._send(fetch, request)
+        followers = [waiter for _, _, waiter in queue[1:] if waiter is not None]
+        try:
+            outcomes = await self._send_merged(queue)
+        except BaseException:
+            for waiter in followers:
+                if not waiter.done():
+                    waiter.cancel()
+            raise
+        for waiter, outcome in zip(followers, outcomes[1:], strict=True):
+            if not waiter.done():
+                waiter.set_result(outcome)
+        return outcomes[0]
+
+    async def _send_merged(self, queue: list[_QueuedFetch]) -> list[SubgraphResponse | FailureMark]:
+        fetches = tuple(f for f, _, _ in queue)
+        key = tuple(id(f) for f in fetches)
+        cached = self._merged.get(key)
+        if cached is None or any(a is not b for a, b in zip(cached[0], fetches, strict=True)):
+            parts = [f.compiled.entity_operation for f in fetches if isinstance(f.compiled, _CompiledFetch)]
+            operations = [p for p in parts if p is not None]
+            merged_operation = (
+                merge_entity_operations(operations) if len(operations) == len(fetches) else None
+            )
+            if len(self._merged) >= _MERGED_CACHE_SIZE:
+                self._merged.clear()
+            cached = (fetches, merged_operation)
+            self._merged[key] = cached
+        merged_operation = cached[1]
+        if merged_operation is None:
+            return list(await asyncio.gather(*(self._send(f, r) for f, r, _ in queue)))
+        variables: dict[str, Any] = {}
+        for i, (_, part, _) in enumerate(queue):
+            for name, value in (part.variables or {}).items():
+                variables[representations_variable(i) if name == "representations" else name] = value
+        name, text = merged_operation
+        merged = SubgraphRequest(text, variables, name, queue[0][1].headers)
+        outcome = await self._send(fetches[0], merged)
+        if isinstance(outcome, FailureMark):
+            return [outcome] * len(queue)
+        return list(split_entity_response(outcome, len(queue)))
 
     def _identifies(self, service: str, representation: dict[str, Any]) -> bool:
         """Whether ``representation`` holds one of the target's resolvable ``@key``s without a null in it."""
