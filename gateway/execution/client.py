@@ -241,7 +241,9 @@ class AiohttpSubgraphClient:
     per-subgraph map (missing names get ``default_timeout``). Sessions are created on first use inside the
     running event loop; call :meth:`aclose` on shutdown. ``keepalive_timeout`` (idle seconds before the client
     drops a pooled connection) stays below common server idle timeouts (uvicorn's is 5 s) so that a connection is
-    not reused just as the server closes it.
+    not reused just as the server closes it. With ``deduplicate_inflight`` (the default), a query request whose
+    subgraph, body and headers equal one in flight is not sent again: it gets that request's HTTP answer, decoded
+    anew for each caller (callers merge into what they receive), or its error.
     """
 
     def __init__(
@@ -253,8 +255,12 @@ class AiohttpSubgraphClient:
         connect_timeout: float | None = 5.0,
         pool_size: int = 100,
         keepalive_timeout: float = 4.0,
+        deduplicate_inflight: bool = True,
     ) -> None:
         self._urls = dict(urls)
+        self._deduplicate = deduplicate_inflight
+        self._inflight: dict[tuple[Any, ...], asyncio.Future[tuple[int, bytes]]] = {}
+        self.shared = 0  # requests answered by an identical one in flight (for tests and metrics)
         self._timeouts = {name: _timeout_for(timeouts, name, default_timeout) for name in self._urls}
         self._connect_timeout = connect_timeout
         self._pool_size = pool_size
@@ -287,9 +293,35 @@ class AiohttpSubgraphClient:
             )
         headers = {**request.headers, **_BASE_HEADERS} if request.headers else _BASE_HEADERS
         body = encode_graphql_request(request)
+        mutation = _is_mutation(request.query)
+        if not self._deduplicate or mutation:
+            status, payload = await self._post(subgraph, url, body, headers, mutation)
+            return decode_graphql_response(subgraph, status, payload)
+        key = (subgraph, body, tuple(request.headers.items()) if request.headers else ())
+        running = self._inflight.get(key)
+        if running is None:
+            # Its own task: a caller that goes away cancels neither the request nor the other callers' wait.
+            running = asyncio.ensure_future(self._post(subgraph, url, body, headers, False))
+            self._inflight[key] = running
+            running.add_done_callback(lambda done: self._finished(key, done))
+        else:
+            self.shared += 1
+        status, payload = await asyncio.shield(running)
+        return decode_graphql_response(subgraph, status, payload)
+
+    def _finished(self, key: tuple[Any, ...], done: asyncio.Future[tuple[int, bytes]]) -> None:
+        if self._inflight.get(key) is done:
+            del self._inflight[key]
+        if not done.cancelled():
+            done.exception()  # retrieved, so a failure no caller awaits any more is not logged as unhandled
+
+    async def _post(
+        self, subgraph: str, url: str, body: bytes, headers: Mapping[str, str], mutation: bool
+    ) -> tuple[int, bytes]:
+        """POST one body; the HTTP status and body, or :class:`SubgraphFetchError`."""
         # A kept-alive connection the server closed while idle fails on reuse; aiohttp retries that only for
         # idempotent HTTP methods, so retry once here for queries (never for mutations).
-        retries = 0 if _is_mutation(request.query) else 1
+        retries = 0 if mutation else 1
         while True:
             try:
                 async with self._session(subgraph).post(url, data=body, headers=headers) as resp:
@@ -323,7 +355,7 @@ class AiohttpSubgraphClient:
                     "SUBGRAPH_UNREACHABLE",
                     f'Request to subgraph "{subgraph}" at {url} failed: {type(exc).__name__}',
                 ) from None
-        return decode_graphql_response(subgraph, status, payload)
+        return status, payload
 
     async def aclose(self) -> None:
         """Close every connection pool."""

@@ -145,12 +145,14 @@ async def server() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
         kind = body.get("operationName") or "ok"
         if kind == "slow":
             await asyncio.sleep(1)
+        if kind == "pause":
+            await asyncio.sleep(0.1)
         if kind == "drop-reused" and any(s["peer"] == peer for s in seen[:-1]):
             # Like a server whose idle timeout fired just as the client reused the connection.
             assert request.transport is not None
             request.transport.close()
             return web.Response()
-        status, payload, ctype = behaviour("ok" if kind in ("Op", "slow", "drop-reused") else kind)
+        status, payload, ctype = behaviour("ok" if kind in ("Op", "slow", "pause", "drop-reused") else kind)
         return web.Response(body=payload, status=status, content_type=ctype.split(";")[0])
 
     app = web.Application()
@@ -245,11 +247,66 @@ async def test_concurrent_aiohttp_requests_share_the_pool(server: tuple[str, lis
     url, seen = server
     client = AiohttpSubgraphClient({"a": url}, pool_size=4)
     try:
-        responses = await asyncio.gather(*(client.fetch("a", SubgraphRequest("{ f }")) for _ in range(20)))
+        responses = await asyncio.gather(
+            *(client.fetch("a", SubgraphRequest("query($i: Int) { f }", {"i": i})) for i in range(20))
+        )
     finally:
         await client.aclose()
     assert all(r.data == {"f": 1} for r in responses)
+    assert len(seen) == 20
     assert len({s["peer"] for s in seen}) <= 4
+
+
+async def test_identical_query_requests_in_flight_are_sent_once(
+    server: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, seen = server
+    client = AiohttpSubgraphClient({"a": url, "b": url})
+    query = SubgraphRequest("query pause { f }", {"x": 1}, "pause", {"authorization": "Bearer t"})
+    try:
+        responses = await asyncio.gather(
+            *(client.fetch("a", query) for _ in range(5)),
+            client.fetch("b", query),  # another subgraph
+            client.fetch("a", SubgraphRequest(query.query, {"x": 2}, "pause", query.headers)),  # other body
+            client.fetch("a", SubgraphRequest(query.query, query.variables, "pause", {"authorization": "u"})),
+            *(client.fetch("a", SubgraphRequest("mutation pause { f }", None, "pause")) for _ in range(2)),
+        )
+        assert len(seen) == 1 + 1 + 1 + 1 + 2
+        assert client.shared == 4
+        assert all(r.data == {"f": 1} for r in responses)
+        # Every caller decodes its own copy: callers merge into what they receive.
+        assert len({id(r.data) for r in responses}) == len(responses)
+        # Once answered, the same request is sent again.
+        await client.fetch("a", query)
+        assert len(seen) == 7
+    finally:
+        await client.aclose()
+
+
+async def test_an_error_of_a_shared_request_reaches_every_caller(
+    server: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, seen = server
+    client = AiohttpSubgraphClient({"a": url})
+    try:
+        outcomes = await asyncio.gather(
+            *(client.fetch("a", SubgraphRequest("{ f }", operation_name="html-500")) for _ in range(3)),
+            return_exceptions=True,
+        )
+    finally:
+        await client.aclose()
+    assert len(seen) == 1
+    assert [getattr(o, "code", None) for o in outcomes] == ["SUBGRAPH_HTTP_ERROR"] * 3
+
+
+async def test_in_flight_deduplication_can_be_turned_off(server: tuple[str, list[dict[str, Any]]]) -> None:
+    url, seen = server
+    client = AiohttpSubgraphClient({"a": url}, deduplicate_inflight=False)
+    try:
+        await asyncio.gather(*(client.fetch("a", SubgraphRequest("{ f }", None, "pause")) for _ in range(3)))
+    finally:
+        await client.aclose()
+    assert len(seen) == 3
 
 
 def test_header_policy_is_an_allow_list() -> None:
