@@ -2,7 +2,9 @@
 
 Run: .venv/bin/python bench/plan_bench.py [supergraph.graphql]
 "fresh query graph" plans on a supergraph whose query graph has computed nothing yet (the very first plans
-after loading); "warm" is any later plan cache miss.
+after loading); "warm" is any later plan cache miss. The last lines plan the gateway benchmark's operation
+(bench/federation/workload.py, both variants) on bench/supergraph.graphql: its cold plan time is what a plan
+cache miss costs under bench/run.py.
 """
 
 from __future__ import annotations
@@ -19,6 +21,10 @@ from gateway.planning import plan_operation
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "tests" / "fixtures" / "supergraphs" / "shop.apollo.graphql"
+WORKLOAD_SUPERGRAPH = ROOT / "bench" / "supergraph.graphql"
+sys.path.insert(0, str(ROOT))  # bench.federation, when run as a script
+
+from bench.federation.workload import IDENTICAL_QUERY, VARYING_QUERY  # noqa: E402
 
 QUERIES = {
     "one subgraph": "{ me { name username } }",
@@ -43,31 +49,43 @@ QUERIES = {
 }
 
 
+def measure(label: str, sdl: str, query: str, operation_name: str | None = None) -> None:
+    """Print the median plan time on fresh supergraphs (cold) and the best and median on a warm one."""
+    supergraph = read_supergraph(sdl)
+    fresh = []
+    for _ in range(20):
+        new_supergraph = read_supergraph(sdl)  # untimed: a query graph with nothing computed yet
+        document = parse(query)
+        start = time.perf_counter()
+        plan_operation(new_supergraph, document, operation_name)
+        fresh.append((time.perf_counter() - start) * 1000)
+    samples = []
+    for _ in range(200):
+        document = parse(query)  # a fresh document: nothing cached per operation
+        start = time.perf_counter()
+        plan_operation(supergraph, document, operation_name)
+        samples.append((time.perf_counter() - start) * 1000)
+    print(
+        f"{label:24s} fresh query graph: median {statistics.median(fresh):6.3f} ms; "
+        f"warm query graph: best {min(samples):6.3f} ms, median {statistics.median(samples):6.3f} ms"
+    )
+
+
 def main() -> None:
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
     t0 = time.perf_counter()
-    supergraph = read_supergraph(path.read_text())
+    read_supergraph(path.read_text())
     t1 = time.perf_counter()
     print(f"read_supergraph({path.name}): {(t1 - t0) * 1000:.2f} ms")
     sdl = path.read_text()
     for label, query in QUERIES.items():
-        fresh = []
-        for _ in range(20):
-            new_supergraph = read_supergraph(sdl)  # untimed: a query graph with nothing computed yet
-            document = parse(query)
-            start = time.perf_counter()
-            plan_operation(new_supergraph, document, None)
-            fresh.append((time.perf_counter() - start) * 1000)
-        samples = []
-        for _ in range(200):
-            document = parse(query)  # a fresh document: nothing cached per operation
-            start = time.perf_counter()
-            plan_operation(supergraph, document, None)
-            samples.append((time.perf_counter() - start) * 1000)
-        print(
-            f"{label:24s} fresh query graph: median {statistics.median(fresh):6.3f} ms; "
-            f"warm query graph: best {min(samples):6.3f} ms, median {statistics.median(samples):6.3f} ms"
-        )
+        measure(label, sdl, query)
+    workload_sdl = WORKLOAD_SUPERGRAPH.read_text()
+    print(
+        f"gateway benchmark operation on {WORKLOAD_SUPERGRAPH.relative_to(ROOT)} (cold = fresh query graph):"
+    )
+    measure("workload, identical", workload_sdl, IDENTICAL_QUERY, "TestQuery")
+    measure("workload, varying", workload_sdl, VARYING_QUERY, "TestQuery")
 
 
 if __name__ == "__main__":
