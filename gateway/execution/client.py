@@ -12,6 +12,7 @@ not httpx); ``HttpxSubgraphClient`` runs subgraphs in process through httpx's ``
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -243,7 +244,9 @@ class AiohttpSubgraphClient:
     drops a pooled connection) stays below common server idle timeouts (uvicorn's is 5 s) so that a connection is
     not reused just as the server closes it. With ``deduplicate_inflight`` (the default), a query request whose
     subgraph, body and headers equal one in flight is not sent again: it gets that request's HTTP answer, decoded
-    anew for each caller (callers merge into what they receive), or its error.
+    anew for each caller (callers merge into what they receive), or its error. Left at ``None`` it follows the
+    ``GATEWAY_DEDUPLICATE_INFLIGHT`` environment variable (on unless ``0``/``false``/``no``/``off``), the one
+    that also switches the pipeline's de-duplication of client operations (``ServerSettings.with_env``).
     """
 
     def __init__(
@@ -255,9 +258,12 @@ class AiohttpSubgraphClient:
         connect_timeout: float | None = 5.0,
         pool_size: int = 100,
         keepalive_timeout: float = 4.0,
-        deduplicate_inflight: bool = True,
+        deduplicate_inflight: bool | None = None,
     ) -> None:
         self._urls = dict(urls)
+        if deduplicate_inflight is None:
+            setting = os.environ.get("GATEWAY_DEDUPLICATE_INFLIGHT", "true").strip().lower()
+            deduplicate_inflight = setting not in {"0", "false", "no", "off"}
         self._deduplicate = deduplicate_inflight
         self._inflight: dict[tuple[Any, ...], asyncio.Future[tuple[int, bytes]]] = {}
         self.shared = 0  # requests answered by an identical one in flight (for tests and metrics)

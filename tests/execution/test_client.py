@@ -299,14 +299,22 @@ async def test_an_error_of_a_shared_request_reaches_every_caller(
     assert [getattr(o, "code", None) for o in outcomes] == ["SUBGRAPH_HTTP_ERROR"] * 3
 
 
-async def test_in_flight_deduplication_can_be_turned_off(server: tuple[str, list[dict[str, Any]]]) -> None:
+async def test_in_flight_deduplication_can_be_turned_off(
+    server: tuple[str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     url, seen = server
-    client = AiohttpSubgraphClient({"a": url}, deduplicate_inflight=False)
-    try:
-        await asyncio.gather(*(client.fetch("a", SubgraphRequest("{ f }", None, "pause")) for _ in range(3)))
-    finally:
-        await client.aclose()
-    assert len(seen) == 3
+    monkeypatch.setenv("GATEWAY_DEDUPLICATE_INFLIGHT", "off")
+    for client in (
+        AiohttpSubgraphClient({"a": url}, deduplicate_inflight=False),
+        AiohttpSubgraphClient({"a": url}),
+    ):
+        try:
+            await asyncio.gather(
+                *(client.fetch("a", SubgraphRequest("{ f }", None, "pause")) for _ in range(3))
+            )
+        finally:
+            await client.aclose()
+    assert len(seen) == 6
 
 
 def test_header_policy_is_an_allow_list() -> None:
