@@ -286,6 +286,8 @@ class AiohttpSubgraphClient:
                 timeout=aiohttp.ClientTimeout(total=total, connect=min(connect, total) if connect else None),
                 skip_auto_headers=("User-Agent",),
                 auto_decompress=True,
+                # Subgraph cookies are never forwarded or kept: no jar to update on every answer.
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._sessions[subgraph] = session
         return session

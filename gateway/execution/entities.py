@@ -19,6 +19,7 @@ __all__ = [
     "build_representation",
     "collect_objects",
     "deep_merge",
+    "find_objects",
     "parse_flatten_path",
 ]
 
@@ -77,6 +78,33 @@ def collect_objects(
                 _expand(value, (*p, key), types, nxt)
         current = nxt
     return current
+
+
+def find_objects(data: dict[str, Any], segments: Sequence[PathSegment]) -> list[dict[str, Any]]:
+    """``collect_objects`` without the paths: the hot path builds no path tuples until an error needs one."""
+    current: list[dict[str, Any]] = [data]
+    for key, types in segments:
+        if key is None:
+            if types is not None:
+                current = [o for o in current if o.get("__typename") in types]
+            continue
+        nxt: list[dict[str, Any]] = []
+        for obj in current:
+            value = obj.get(key)
+            if value is not None:
+                _expand_objects(value, types, nxt)
+        current = nxt
+    return current
+
+
+def _expand_objects(value: Any, types: frozenset[str] | None, out: list[dict[str, Any]]) -> None:
+    if type(value) is dict:
+        if types is None or value.get("__typename") in types:
+            out.append(value)
+    elif type(value) is list:
+        for item in value:
+            if item is not None:
+                _expand_objects(item, types, out)
 
 
 TypeMatcher = Callable[[str, Any], bool]

@@ -50,6 +50,7 @@ from .entities import (
     build_representation,
     collect_objects,
     deep_merge,
+    find_objects,
     parse_flatten_path,
 )
 from .shaping import CompiledOperation, FailureMark, ResponseShaper
@@ -350,7 +351,7 @@ class Executor:
         segments = (
             compiled.segments if compiled.flatten_path == flatten.path else parse_flatten_path(flatten.path)
         )
-        for obj, path in collect_objects(run.data, segments):
+        for obj in find_objects(run.data, segments):
             typename = obj.get("__typename")
             fragment = compiled.fragment_for(typename)
             if fragment is None:
@@ -369,7 +370,7 @@ class Executor:
             if not self._identifies(fetch.service_name, representation):
                 # A null key field names no entity (subgraph spec, "_entities"): the fields stay unresolved.
                 continue
-            batch.add(representation, obj, path)
+            batch.add(representation, obj, ())  # paths only when an error needs them, below
         if not batch.representations:
             return
         request = self._request(fetch, run, {"representations": batch.representations})
@@ -381,6 +382,7 @@ class Executor:
             self._fail_batch(batch, compiled, outcome, run)
             return
         service = fetch.service_name
+        paths: dict[int, ResponsePath] | None = None
         for error in outcome.errors or ():
             error_path = error.get("path")
             if (
@@ -391,8 +393,13 @@ class Executor:
                 and 0 <= error_path[1] < len(batch.origins)
             ):
                 rest = error_path[2:]
-                for _, origin in batch.origins[error_path[1]]:
-                    run.errors.append(_subgraph_error(error, service, [*origin, *rest]))
+                if paths is None:
+                    paths = {id(obj): path for obj, path in collect_objects(run.data, segments)}
+                for obj, _ in batch.origins[error_path[1]]:
+                    origin = paths.get(id(obj))
+                    run.errors.append(
+                        _subgraph_error(error, service, None if origin is None else [*origin, *rest])
+                    )
             else:
                 run.errors.append(_subgraph_error(error, service, None))
         entities = outcome.data.get("_entities") if outcome.data else None
