@@ -2,7 +2,9 @@
 
 Follows GraphQL spec section 6 ("Execution": ``GetOperation``, ``CoerceVariableValues``) and GraphQL over HTTP
 (GET may only run queries). The planner and the executor are injected, so the pipeline is tested with fakes and
-runs the real ``gateway.planning.plan_operation`` and ``gateway.execution.Executor`` in production.
+runs the real ``gateway.planning.plan_operation`` and ``gateway.execution.Executor`` in production. Identical
+queries in flight at the same time (same document, operation name, variables, override labels and auth context)
+execute once (``gateway.server.inflight``; ``ServerSettings.deduplicate_inflight``).
 """
 
 from __future__ import annotations
