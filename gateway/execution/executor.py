@@ -447,6 +447,11 @@ class Executor:
         run.queues[service] = queue
         try:
             await asyncio.sleep(0)
+        except BaseException:
+            for _, _, queued in queue[1:]:
+                if queued is not None and not queued.done():
+                    queued.cancel()  # nobody will send their part
+            raise
         finally:
             if run.queues.get(service) is queue:
                 del run.queues[service]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
@@ -212,3 +213,22 @@ def test_split_keeps_unplaced_errors_for_parts_without_data() -> None:
     parts = split_entity_response(response, 2)
     assert [p.data for p in parts] == [None, None]
     assert [p.errors for p in parts] == [[{"message": "invalid"}], [{"message": "invalid"}]]
+
+
+async def test_a_cancelled_first_fetch_releases_the_fetches_queued_behind_it() -> None:
+    from gateway.execution.executor import _Run
+
+    client = ScriptedClient({"inventory": lambda r: entities(r, lambda rep, i: {"inStock": True})})
+    executor = Executor(SUPERGRAPH, client)
+    fetch = entity_fetch("inventory", ("product",), "Product", ("upc",), "inStock").node
+    executor._compiled(fetch, ("product",))
+    run = _Run({}, None)
+    request = SubgraphRequest(fetch.operation, {"representations": [{"__typename": "Product", "upc": "1"}]})
+    first = asyncio.ensure_future(executor._send_entities(fetch, request, run))
+    second = asyncio.ensure_future(executor._send_entities(fetch, request, run))
+    await asyncio.sleep(0)  # the first fetch waits for company, the second has joined it
+    assert len(run.queues["inventory"]) == 2
+    first.cancel()
+    outcomes = await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 2)
+    assert [type(o) for o in outcomes] == [asyncio.CancelledError, asyncio.CancelledError]
+    assert client.requests == [] and run.queues == {}
