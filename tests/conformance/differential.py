@@ -9,11 +9,6 @@ path and presence (messages are each gateway's own words).
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 from graphql import (
     REMOVE,
     BooleanValueNode,
@@ -41,9 +35,10 @@ from graphql import (
 
 from gateway.composition import SubgraphSource, compose
 from gateway.composition.read_supergraph import read_supergraph
+from tests.local_system import local_system
 
 from .generator import GeneratedOperation
-from .hive import NO_ANSWER, HiveGateway, free_port
+from .hive import NO_ANSWER, HiveGateway
 
 __all__ = [
     "KNOWN_DIFFERENCES",
@@ -59,8 +54,6 @@ __all__ = [
     "resolve_conditions",
     "run_operation",
 ]
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -92,62 +85,22 @@ class DemoSystem:
 @contextmanager
 def demo_system(workdir: Path, *, timeout: float = 180) -> Iterator[DemoSystem]:
     """Start the demo services and both gateways; stop them all on exit."""
-    config = yaml.safe_load((ROOT / "gateway.yaml").read_text())
-    sources = []
-    for sub in config["subgraphs"]:
-        sub["url"] = f"http://127.0.0.1:{free_port()}/graphql"
-        if "schema" in sub:
-            sub["schema"] = str(ROOT / sub["schema"])
-            sources.append(SubgraphSource(sub["name"], sub["url"], Path(sub["schema"]).read_text()))
-    config.pop("supergraph", None)
-    composed = compose(sources)
-    if composed.supergraph_sdl is None:
-        raise RuntimeError("the demo subgraphs do not compose: " + "; ".join(str(e) for e in composed.errors))
-    workdir.mkdir(parents=True, exist_ok=True)
-    config_path = workdir / "gateway.yaml"
-    config_path.write_text(yaml.safe_dump(config))
-    port = free_port()
-    log = workdir / "up.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUBGRAPH_")}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gateway",
-                "up",
-                "--config",
-                str(config_path),
-                "--port",
-                str(port),
-                "--data-dir",
-                str(workdir / "data"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    hive: HiveGateway | None = None
-    try:
-        deadline = time.monotonic() + timeout
-        while "GraphiQL:" not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"`gateway up` did not come up:\n{log.read_text()[-3000:]}")
-            time.sleep(0.3)
+    with local_system(workdir, timeout=timeout) as local:
+        sources = [
+            SubgraphSource(name, local.subgraph_urls[name], path.read_text())
+            for name, path in local.schema_files.items()
+        ]
+        composed = compose(sources)
+        if composed.supergraph_sdl is None:
+            raise RuntimeError(
+                "the demo subgraphs do not compose: " + "; ".join(str(e) for e in composed.errors)
+            )
         hive = HiveGateway({"demo": composed.supergraph_sdl}, workdir / "hive")
-        with httpx.Client(timeout=120) as client:
-            yield DemoSystem(f"http://127.0.0.1:{port}/graphql", hive, composed.supergraph_sdl, client)
-    finally:
-        if hive is not None:
+        try:
+            with httpx.Client(timeout=120) as client:
+                yield DemoSystem(local.url, hive, composed.supergraph_sdl, client)
+        finally:
             hive.close()
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
 
 
 @dataclass

@@ -173,46 +173,14 @@ def test_null_propagation_when_an_entity_is_missing(system):
 def test_ctrl_c_stops_every_process(tmp_path):
     """A second, short-lived system: SIGINT to `up` stops the gateway and every service, and frees the ports."""
     import signal
-    import subprocess
-    import sys
-    import time
+    from urllib.parse import urlsplit
 
-    import yaml
+    from tests.local_system import local_system
 
-    from .conftest import ROOT, free_port
-
-    config = yaml.safe_load((ROOT / "gateway.yaml").read_text())
-    ports = []
-    for sub in config["subgraphs"]:
-        ports.append(free_port())
-        sub["url"] = f"http://127.0.0.1:{ports[-1]}/graphql"
-    (tmp_path / "gateway.yaml").write_text(yaml.safe_dump(config))
-    port = free_port()
-    log = tmp_path / "up.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gateway",
-                "up",
-                "--config",
-                str(tmp_path / "gateway.yaml"),
-                "--port",
-                str(port),
-                "--data-dir",
-                str(tmp_path / "data"),
-            ],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 120
-    while "GraphiQL:" not in log.read_text():
-        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.3)
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=30) == 0, log.read_text()
-    for p in [*ports, port]:
+    with local_system(tmp_path) as local:
+        local.process.send_signal(signal.SIGINT)
+        assert local.process.wait(timeout=30) == 0, local.log.read_text()
+        ports = [urlsplit(u).port for u in local.subgraph_urls.values()] + [local.port]
+    for p in ports:
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{p}/health", timeout=2)
