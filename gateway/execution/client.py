@@ -1,32 +1,48 @@
-"""The subgraph client: the gateway's only I/O, one GraphQL-over-HTTP POST per fetch.
+"""The subgraph client: the gateway's only I/O, one GraphQL-over-HTTP POST per fetch, guarded.
 
-Requests follow the GraphQL over HTTP spec (https://graphql.github.io/graphql-over-http/draft/): a JSON body
-``{"query", "variables", "operationName"}`` POSTed with ``Accept: application/graphql-response+json,
-application/json``. The answer must be a GraphQL response (a JSON object with ``data`` and/or ``errors``);
-anything else raises :class:`SubgraphFetchError` with a code and a message that says what went wrong.
-
-``AiohttpSubgraphClient`` is the production client (one keep-alive pool per subgraph, see DESIGN.md for why
-not httpx); ``HttpxSubgraphClient`` runs subgraphs in process through httpx's ``ASGITransport`` for tests.
+``fetch(subgraph, request)`` sends one request (``gateway.execution.graphql_over_http``) through the guards
+of ``gateway.execution.traffic``: a deadline per request and a connect timeout, a circuit breaker per subgraph
+endpoint (``breaker``), retries of queries on connection errors within a budget (``retry``), and one request
+for identical queries in flight (``deduplication``). The transports only move bytes: ``AiohttpSubgraphClient``
+in production (one keep-alive pool per subgraph, see DESIGN.md for why not httpx) and ``HttpxSubgraphClient``
+for tests and tools (subgraphs as in-process ASGI apps, httpx transports or URLs).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any, Protocol
 
 import aiohttp
 import httpx
-import orjson
+from graphql import OperationType
+
+from .breaker import BreakerSettings, CircuitBreaker, CircuitSnapshot, CircuitState
+from .deduplication import InflightRequests
+from .graphql_over_http import (
+    REQUEST_HEADERS,
+    SubgraphConnectionError,
+    SubgraphFetchError,
+    SubgraphRequest,
+    SubgraphResponse,
+    decode_graphql_response,
+    encode_graphql_request,
+    operation_type,
+)
+from .headers import HeaderPolicy
+from .retry import RetryBudget, RetrySettings, backoff_delay, may_retry_operation
+from .traffic import SubgraphTraffic, TrafficShaping
 
 __all__ = [
     "AiohttpSubgraphClient",
     "HeaderPolicy",
     "HttpxSubgraphClient",
     "SubgraphClient",
+    "SubgraphConnectionError",
     "SubgraphFetchError",
     "SubgraphRequest",
     "SubgraphResponse",
@@ -34,62 +50,7 @@ __all__ = [
     "encode_graphql_request",
 ]
 
-_ACCEPT = "application/graphql-response+json, application/json;q=0.9"
-_BASE_HEADERS = {"content-type": "application/json", "accept": _ACCEPT}
-
-# Headers that describe one HTTP hop, never forwarded whatever the policy says (RFC 9110 section 7.6.1).
-_HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "host",
-        "content-length",
-        "content-type",
-        "accept",
-        "accept-encoding",
-    }
-)
-
-
-@dataclass(frozen=True, slots=True)
-class SubgraphRequest:
-    """One GraphQL request to a subgraph."""
-
-    query: str
-    variables: Mapping[str, Any] | None = None
-    operation_name: str | None = None
-    headers: Mapping[str, str] | None = None
-
-
-@dataclass(slots=True)
-class SubgraphResponse:
-    """A well-formed GraphQL response from a subgraph (GraphQL spec section 7.1 "Response Format")."""
-
-    data: dict[str, Any] | None
-    errors: list[dict[str, Any]] | None = None
-    status: int = 200
-    extensions: dict[str, Any] | None = None
-
-
-class SubgraphFetchError(Exception):
-    """A subgraph request that produced no GraphQL response.
-
-    ``code`` is one of ``SUBGRAPH_TIMEOUT``, ``SUBGRAPH_UNREACHABLE``, ``SUBGRAPH_HTTP_ERROR``,
-    ``SUBGRAPH_INVALID_RESPONSE`` or ``SUBGRAPH_UNKNOWN``; ``message`` is safe to show to clients.
-    """
-
-    def __init__(self, subgraph: str, code: str, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.subgraph = subgraph
-        self.code = code
-        self.message = message
-        self.status = status
+_SEVERITY = {CircuitState.CLOSED: 0, CircuitState.HALF_OPEN: 1, CircuitState.OPEN: 2}
 
 
 class SubgraphClient(Protocol):
@@ -98,113 +59,138 @@ class SubgraphClient(Protocol):
     async def fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse: ...
 
 
-@dataclass(frozen=True)
-class HeaderPolicy:
-    """Which client request headers reach subgraphs: an explicit allow-list (case-insensitive).
+class _Endpoint:
+    """One subgraph URL and the state that guards it (each replica URL will get its own)."""
 
-    ``allow`` names headers copied from the client request when present; ``static`` headers are always sent.
-    Hop-by-hop and body-describing headers (``content-length``, ``host``, ...) are never copied.
-    """
+    __slots__ = ("breaker", "budget", "traffic", "url")
 
-    allow: Iterable[str] = ()
-    static: Mapping[str, str] | None = None
+    def __init__(self, subgraph: str, url: str, traffic: SubgraphTraffic, clock: Callable[[], float]) -> None:
+        self.url = url
+        self.traffic = traffic
+        self.breaker = CircuitBreaker(subgraph, traffic.breaker, clock=clock)
+        self.budget = RetryBudget(traffic.retry, clock=clock)
 
-    def __post_init__(self) -> None:
-        allowed = frozenset(h.lower() for h in self.allow) - _HOP_BY_HOP
-        object.__setattr__(self, "allow", allowed)
 
-    def apply(self, request_headers: Mapping[str, str] | None) -> dict[str, str]:
-        """The headers to send to every subgraph for one client request."""
-        out: dict[str, str] = {k.lower(): v for k, v in self.static.items()} if self.static else {}
-        allowed: frozenset[str] = self.allow  # type: ignore[assignment]
-        if request_headers and allowed:
-            for name, value in request_headers.items():
-                lname = name.lower()
-                if lname in allowed:
-                    out[lname] = value
+def _traffic_with_timeouts(
+    traffic: TrafficShaping, names: list[str], timeouts: Mapping[str, float] | float | None
+) -> TrafficShaping:
+    """``traffic`` with the request timeouts of the ``timeouts`` shorthand (one for all, or by subgraph)."""
+    if timeouts is None:
+        return traffic
+    if not isinstance(timeouts, Mapping):
+        return TrafficShaping(
+            replace(traffic.all, request_timeout=float(timeouts)),
+            {n: replace(t, request_timeout=float(timeouts)) for n, t in traffic.subgraphs.items()},
+        )
+    subgraphs = dict(traffic.subgraphs)
+    for name in names:
+        if name in timeouts:
+            subgraphs[name] = replace(traffic.for_subgraph(name), request_timeout=float(timeouts[name]))
+    return TrafficShaping(traffic.all, subgraphs)
+
+
+class _GuardedClient:
+    """``fetch`` with deadline, circuit breaker, retries and de-duplication over a transport's ``_post``."""
+
+    def __init__(
+        self,
+        urls: Mapping[str, str],
+        traffic: TrafficShaping,
+        *,
+        deduplicate_inflight: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._endpoints = {
+            name: _Endpoint(name, url, traffic.for_subgraph(name), clock) for name, url in urls.items()
+        }
+        self._deduplicate = deduplicate_inflight
+        self._inflight: InflightRequests[tuple[int, bytes]] = InflightRequests()
+
+    @property
+    def shared(self) -> int:
+        """Requests answered by an identical one in flight (for tests and metrics)."""
+        return self._inflight.shared
+
+    def circuits(self) -> dict[str, CircuitSnapshot]:
+        """The circuit of every subgraph, read-only (with several URLs, the least healthy one)."""
+        out: dict[str, CircuitSnapshot] = {}
+        for name, endpoint in self._endpoints.items():
+            snapshot = endpoint.breaker.snapshot()
+            seen = out.get(name)
+            if seen is None or _SEVERITY[snapshot.state] > _SEVERITY[seen.state]:
+                out[name] = snapshot
         return out
 
-
-def encode_graphql_request(request: SubgraphRequest) -> bytes:
-    """The POST body for ``request`` (GraphQL over HTTP, "Request Parameters")."""
-    body: dict[str, Any] = {"query": request.query}
-    if request.variables:
-        body["variables"] = request.variables
-    if request.operation_name:
-        body["operationName"] = request.operation_name
-    return orjson.dumps(body)
-
-
-def _shorten(body: bytes, limit: int = 120) -> str:
-    text = body[:limit].decode("utf-8", "replace")
-    text = " ".join(text.split())
-    return text + ("..." if len(body) > limit else "")
-
-
-def decode_graphql_response(subgraph: str, status: int, body: bytes) -> SubgraphResponse:
-    """Parse and check a subgraph's HTTP answer (GraphQL spec section 7.1, GraphQL over HTTP "Response").
-
-    A body that is a GraphQL response is returned even with a 4xx/5xx status (``application/graphql-response+json``
-    uses them for request errors); otherwise a non-2xx status, a non-JSON body or a JSON body that is not a
-    GraphQL response raises :class:`SubgraphFetchError`.
-    """
-    try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        if not 200 <= status < 300:
+    async def fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
+        """POST ``request`` to ``subgraph``; raise :class:`SubgraphFetchError` unless a GraphQL response comes back."""
+        endpoint = self._endpoints.get(subgraph)
+        if endpoint is None:
             raise SubgraphFetchError(
-                subgraph,
-                "SUBGRAPH_HTTP_ERROR",
-                f'Subgraph "{subgraph}" answered HTTP {status}: {_shorten(body) or "(empty body)"}',
-                status=status,
-            ) from None
-        raise SubgraphFetchError(
-            subgraph,
-            "SUBGRAPH_INVALID_RESPONSE",
-            f'Subgraph "{subgraph}" returned a body that is not JSON: {_shorten(body) or "(empty body)"}',
-            status=status,
-        ) from None
-    problem = _graphql_response_problem(payload)
-    if problem is not None:
-        if not 200 <= status < 300:
-            raise SubgraphFetchError(
-                subgraph,
-                "SUBGRAPH_HTTP_ERROR",
-                f'Subgraph "{subgraph}" answered HTTP {status}: {_shorten(body)}',
-                status=status,
+                subgraph, "SUBGRAPH_UNKNOWN", f'No URL is configured for subgraph "{subgraph}"'
             )
-        raise SubgraphFetchError(
-            subgraph,
-            "SUBGRAPH_INVALID_RESPONSE",
-            f'Subgraph "{subgraph}" returned JSON that is not a GraphQL response ({problem})',
-            status=status,
-        )
-    return SubgraphResponse(
-        data=payload.get("data"),
-        errors=payload.get("errors") or None,
-        status=status,
-        extensions=payload.get("extensions"),
-    )
+        headers = {**request.headers, **REQUEST_HEADERS} if request.headers else REQUEST_HEADERS
+        body = encode_graphql_request(request)
+        kind = operation_type(request.query)
+        retryable = may_retry_operation(kind)
+        if self._deduplicate and kind is OperationType.QUERY:
+            key = (subgraph, body, tuple(request.headers.items()) if request.headers else ())
+            status, payload = await self._inflight.run(
+                key, lambda: self._send(subgraph, endpoint, body, headers, retryable)
+            )
+        else:
+            status, payload = await self._send(subgraph, endpoint, body, headers, retryable)
+        return decode_graphql_response(subgraph, status, payload)
 
+    async def _send(
+        self, subgraph: str, endpoint: _Endpoint, body: bytes, headers: Mapping[str, str], retryable: bool
+    ) -> tuple[int, bytes]:
+        """Attempts within one deadline; each asks the breaker first and tells it the outcome."""
+        traffic = endpoint.traffic
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + traffic.request_timeout
+        retries = 0
+        while True:
+            permit = endpoint.breaker.admit()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    status, payload = await self._post(subgraph, endpoint, body, headers)
+            except TimeoutError:
+                endpoint.breaker.failed(permit)
+                raise SubgraphFetchError(
+                    subgraph,
+                    "SUBGRAPH_TIMEOUT",
+                    f'Subgraph "{subgraph}" did not answer within {traffic.request_timeout:g} s',
+                ) from None
+            except SubgraphConnectionError:
+                endpoint.breaker.failed(permit)
+                if not retryable or retries >= traffic.retry.max_retries:
+                    raise
+                delay = backoff_delay(retries, traffic.retry)
+                if loop.time() + delay >= deadline or not endpoint.budget.withdraw():
+                    raise
+                retries += 1
+                await asyncio.sleep(delay)
+                continue
+            except SubgraphFetchError:
+                endpoint.breaker.failed(permit)
+                raise
+            except BaseException:  # cancelled: the request has no outcome to judge the subgraph by
+                endpoint.breaker.abandoned(permit)
+                raise
+            endpoint.budget.deposit()
+            # A 5xx is the subgraph failing; any other answer, a GraphQL response with errors included, is
+            # the subgraph working.
+            if status >= 500:
+                endpoint.breaker.failed(permit)
+            else:
+                endpoint.breaker.succeeded(permit)
+            return status, payload
 
-def _graphql_response_problem(payload: Any) -> str | None:
-    if not isinstance(payload, dict):
-        return f"expected an object, got {type(payload).__name__}"
-    if "data" not in payload and "errors" not in payload:
-        return "neither data nor errors"
-    data = payload.get("data")
-    if data is not None and not isinstance(data, dict):
-        return "data is not an object"
-    errors = payload.get("errors")
-    if errors is not None:
-        if not isinstance(errors, list) or not all(
-            isinstance(e, dict) and isinstance(e.get("message"), str) for e in errors
-        ):
-            return "errors is not a list of objects with a message"
-    ext = payload.get("extensions")
-    if ext is not None and not isinstance(ext, dict):
-        return "extensions is not an object"
-    return None
+    async def _post(
+        self, subgraph: str, endpoint: _Endpoint, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, bytes]:
+        """POST one body; the HTTP status and body, or :class:`SubgraphFetchError`."""
+        raise NotImplementedError
 
 
 def _connect_problem(exc: BaseException) -> str:
@@ -225,65 +211,55 @@ def _connect_problem(exc: BaseException) -> str:
     return "connection failed"
 
 
-def _is_mutation(query: str) -> bool:
-    return query.lstrip().startswith("mutation")
+def _connect_timeout(subgraph: str, seconds: float) -> SubgraphFetchError:
+    return SubgraphFetchError(
+        subgraph,
+        "SUBGRAPH_TIMEOUT",
+        f'Subgraph "{subgraph}" did not accept a connection within {seconds:g} s',
+    )
 
 
-def _timeout_for(timeouts: Mapping[str, float] | float, subgraph: str, default: float) -> float:
-    if isinstance(timeouts, Mapping):
-        return float(timeouts.get(subgraph, default))
-    return float(timeouts)
+class AiohttpSubgraphClient(_GuardedClient):
+    """Production client: aiohttp, one keep-alive connection pool per subgraph, guarded by ``traffic``.
 
-
-class AiohttpSubgraphClient:
-    """Production client: aiohttp, one keep-alive connection pool and one timeout per subgraph.
-
-    ``urls`` maps subgraph names to their GraphQL endpoints; ``timeouts`` is one total timeout in seconds or a
-    per-subgraph map (missing names get ``default_timeout``). Sessions are created on first use inside the
-    running event loop; call :meth:`aclose` on shutdown. ``keepalive_timeout`` (idle seconds before the client
-    drops a pooled connection) stays below common server idle timeouts (uvicorn's is 5 s) so that a connection is
-    not reused just as the server closes it. With ``deduplicate_inflight`` (the default), a query request whose
-    subgraph, body and headers equal one in flight is not sent again: it gets that request's HTTP answer, decoded
-    anew for each caller (callers merge into what they receive), or its error. Left at ``None`` it follows the
-    ``GATEWAY_DEDUPLICATE_INFLIGHT`` environment variable (on unless ``0``/``false``/``no``/``off``), the one
-    that also switches the pipeline's de-duplication of client operations (``ServerSettings.with_env``).
+    ``urls`` maps subgraph names to their GraphQL endpoints; ``traffic`` sets timeouts, breaker and retries
+    (defaults: :class:`TrafficShaping`); ``timeouts`` is a shorthand for the request timeouts, one number or
+    per subgraph. Sessions are created on first use inside the running event loop; call :meth:`aclose` on
+    shutdown. ``keepalive_timeout`` (idle seconds before the client drops a pooled connection) stays below
+    common server idle timeouts (uvicorn's is 5 s) so that a connection is seldom reused just as the server
+    closes it; when it is, the query is retried like any request refused before its answer. With
+    ``deduplicate_inflight``, a query whose subgraph, body and headers equal one in flight is not sent again:
+    it gets that request's HTTP answer, decoded anew for each caller (callers merge into what they receive).
     """
 
     def __init__(
         self,
         urls: Mapping[str, str],
         *,
-        timeouts: Mapping[str, float] | float = 30.0,
-        default_timeout: float = 30.0,
-        connect_timeout: float | None = 5.0,
+        traffic: TrafficShaping | None = None,
+        timeouts: Mapping[str, float] | float | None = None,
         pool_size: int = 100,
         keepalive_timeout: float = 4.0,
-        deduplicate_inflight: bool | None = None,
+        deduplicate_inflight: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._urls = dict(urls)
-        if deduplicate_inflight is None:
-            setting = os.environ.get("GATEWAY_DEDUPLICATE_INFLIGHT", "true").strip().lower()
-            deduplicate_inflight = setting not in {"0", "false", "no", "off"}
-        self._deduplicate = deduplicate_inflight
-        self._inflight: dict[tuple[Any, ...], asyncio.Future[tuple[int, bytes]]] = {}
-        self.shared = 0  # requests answered by an identical one in flight (for tests and metrics)
-        self._timeouts = {name: _timeout_for(timeouts, name, default_timeout) for name in self._urls}
-        self._connect_timeout = connect_timeout
+        traffic = _traffic_with_timeouts(traffic or TrafficShaping(), list(urls), timeouts)
+        super().__init__(urls, traffic, deduplicate_inflight=deduplicate_inflight, clock=clock)
         self._pool_size = pool_size
         self._keepalive_timeout = keepalive_timeout
         self._sessions: dict[str, aiohttp.ClientSession] = {}
 
-    def _session(self, subgraph: str) -> aiohttp.ClientSession:
+    def _session(self, subgraph: str, endpoint: _Endpoint) -> aiohttp.ClientSession:
         session = self._sessions.get(subgraph)
         if session is None or session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self._pool_size, keepalive_timeout=self._keepalive_timeout, ttl_dns_cache=300
             )
-            total = self._timeouts[subgraph]
-            connect = self._connect_timeout
             session = aiohttp.ClientSession(
                 connector=connector,
-                timeout=aiohttp.ClientTimeout(total=total, connect=min(connect, total) if connect else None),
+                # The request deadline is the guard's; aiohttp bounds the TCP connect alone (not the wait for
+                # a pooled connection, which is load, not a dead subgraph).
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=endpoint.traffic.connect_timeout),
                 skip_auto_headers=("User-Agent",),
                 auto_decompress=True,
                 # Subgraph cookies are never forwarded or kept: no jar to update on every answer.
@@ -292,78 +268,37 @@ class AiohttpSubgraphClient:
             self._sessions[subgraph] = session
         return session
 
-    async def fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
-        """POST ``request`` to ``subgraph``; raise :class:`SubgraphFetchError` unless a GraphQL response comes back."""
-        url = self._urls.get(subgraph)
-        if url is None:
-            raise SubgraphFetchError(
-                subgraph, "SUBGRAPH_UNKNOWN", f'No URL is configured for subgraph "{subgraph}"'
-            )
-        headers = {**request.headers, **_BASE_HEADERS} if request.headers else _BASE_HEADERS
-        body = encode_graphql_request(request)
-        mutation = _is_mutation(request.query)
-        if not self._deduplicate or mutation:
-            status, payload = await self._post(subgraph, url, body, headers, mutation)
-            return decode_graphql_response(subgraph, status, payload)
-        key = (subgraph, body, tuple(request.headers.items()) if request.headers else ())
-        running = self._inflight.get(key)
-        if running is None:
-            # Its own task: a caller that goes away cancels neither the request nor the other callers' wait.
-            running = asyncio.ensure_future(self._post(subgraph, url, body, headers, False))
-            self._inflight[key] = running
-            running.add_done_callback(lambda done: self._finished(key, done))
-        else:
-            self.shared += 1
-        status, payload = await asyncio.shield(running)
-        return decode_graphql_response(subgraph, status, payload)
-
-    def _finished(self, key: tuple[Any, ...], done: asyncio.Future[tuple[int, bytes]]) -> None:
-        if self._inflight.get(key) is done:
-            del self._inflight[key]
-        if not done.cancelled():
-            done.exception()  # retrieved, so a failure no caller awaits any more is not logged as unhandled
-
     async def _post(
-        self, subgraph: str, url: str, body: bytes, headers: Mapping[str, str], mutation: bool
+        self, subgraph: str, endpoint: _Endpoint, body: bytes, headers: Mapping[str, str]
     ) -> tuple[int, bytes]:
-        """POST one body; the HTTP status and body, or :class:`SubgraphFetchError`."""
-        # A kept-alive connection the server closed while idle fails on reuse; aiohttp retries that only for
-        # idempotent HTTP methods, so retry once here for queries (never for mutations).
-        retries = 0 if mutation else 1
-        while True:
-            try:
-                async with self._session(subgraph).post(url, data=body, headers=headers) as resp:
-                    status = resp.status
-                    payload = await resp.read()
-                break
-            except TimeoutError:
-                raise SubgraphFetchError(
-                    subgraph,
-                    "SUBGRAPH_TIMEOUT",
-                    f'Subgraph "{subgraph}" did not answer within {self._timeouts[subgraph]:g} s',
-                ) from None
-            except aiohttp.ClientConnectorError as exc:
-                raise SubgraphFetchError(
-                    subgraph,
-                    "SUBGRAPH_UNREACHABLE",
-                    f'Subgraph "{subgraph}" is unreachable at {url}: {_connect_problem(exc)}',
-                ) from None
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-                if retries:
-                    retries -= 1
-                    continue
-                raise SubgraphFetchError(
-                    subgraph,
-                    "SUBGRAPH_UNREACHABLE",
-                    f'Subgraph "{subgraph}" at {url} closed the connection: {type(exc).__name__}',
-                ) from None
-            except aiohttp.ClientError as exc:
-                raise SubgraphFetchError(
-                    subgraph,
-                    "SUBGRAPH_UNREACHABLE",
-                    f'Request to subgraph "{subgraph}" at {url} failed: {type(exc).__name__}',
-                ) from None
-        return status, payload
+        url = endpoint.url
+        answered = False
+        try:
+            async with self._session(subgraph, endpoint).post(url, data=body, headers=headers) as resp:
+                answered = True
+                return resp.status, await resp.read()
+        except aiohttp.ServerTimeoutError:
+            raise _connect_timeout(subgraph, endpoint.traffic.connect_timeout) from None
+        except aiohttp.ClientConnectorError as exc:
+            raise SubgraphConnectionError(
+                subgraph,
+                "SUBGRAPH_UNREACHABLE",
+                f'Subgraph "{subgraph}" is unreachable at {url}: {_connect_problem(exc)}',
+            ) from None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            # Closed or reset before the status line: nothing was answered, so a query may go again.
+            error = SubgraphFetchError if answered else SubgraphConnectionError
+            raise error(
+                subgraph,
+                "SUBGRAPH_UNREACHABLE",
+                f'Subgraph "{subgraph}" at {url} closed the connection: {type(exc).__name__}',
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise SubgraphFetchError(
+                subgraph,
+                "SUBGRAPH_UNREACHABLE",
+                f'Request to subgraph "{subgraph}" at {url} failed: {type(exc).__name__}',
+            ) from None
 
     async def aclose(self) -> None:
         """Close every connection pool."""
@@ -372,55 +307,57 @@ class AiohttpSubgraphClient:
             await session.close()
 
 
-class HttpxSubgraphClient:
+_IN_PROCESS = TrafficShaping(
+    SubgraphTraffic(breaker=BreakerSettings(enabled=False), retry=RetrySettings(max_retries=0))
+)
+
+
+class HttpxSubgraphClient(_GuardedClient):
     """Test and tooling client: httpx, with subgraphs given as ASGI apps, httpx transports or URLs.
 
     ``apps_or_transports`` maps subgraph names to an ASGI application (served in process through
-    ``httpx.ASGITransport``), an ``httpx.AsyncBaseTransport``, or a URL string (real network). Timeouts are
-    enforced around the whole request, so they apply to in-process apps too.
+    ``httpx.ASGITransport``), an ``httpx.AsyncBaseTransport``, or a URL string (real network). The request
+    deadline applies to in-process apps too. Breaker and retries are off unless ``traffic`` turns them on, so
+    a test sees every failure it provokes.
     """
 
     def __init__(
         self,
         apps_or_transports: Mapping[str, Any],
         *,
-        timeouts: Mapping[str, float] | float = 30.0,
-        default_timeout: float = 30.0,
+        traffic: TrafficShaping | None = None,
+        timeouts: Mapping[str, float] | float | None = None,
         path: str = "/graphql",
+        deduplicate_inflight: bool = False,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._clients: dict[str, tuple[httpx.AsyncClient, str]] = {}
-        self._timeouts: dict[str, float] = {}
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        urls: dict[str, str] = {}
         for name, target in apps_or_transports.items():
-            self._timeouts[name] = _timeout_for(timeouts, name, default_timeout)
             if isinstance(target, str):
-                self._clients[name] = (httpx.AsyncClient(), target)
+                self._clients[name], urls[name] = httpx.AsyncClient(), target
             else:
                 transport = (
                     target
                     if isinstance(target, httpx.AsyncBaseTransport)
                     else httpx.ASGITransport(app=target, raise_app_exceptions=False)
                 )
-                self._clients[name] = (httpx.AsyncClient(transport=transport), f"http://{name}{path}")
+                self._clients[name] = httpx.AsyncClient(transport=transport)
+                urls[name] = f"http://{name}{path}"
+        traffic = _traffic_with_timeouts(traffic or _IN_PROCESS, list(urls), timeouts)
+        super().__init__(urls, traffic, deduplicate_inflight=deduplicate_inflight, clock=clock)
 
-    async def fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
-        """POST ``request`` to ``subgraph``; raise :class:`SubgraphFetchError` unless a GraphQL response comes back."""
-        entry = self._clients.get(subgraph)
-        if entry is None:
-            raise SubgraphFetchError(
-                subgraph, "SUBGRAPH_UNKNOWN", f'No transport is configured for subgraph "{subgraph}"'
-            )
-        client, url = entry
-        headers = {**request.headers, **_BASE_HEADERS} if request.headers else _BASE_HEADERS
-        timeout = self._timeouts[subgraph]
+    async def _post(
+        self, subgraph: str, endpoint: _Endpoint, body: bytes, headers: Mapping[str, str]
+    ) -> tuple[int, bytes]:
+        url = endpoint.url
+        timeout = httpx.Timeout(None, connect=endpoint.traffic.connect_timeout)
         try:
-            async with asyncio.timeout(timeout):
-                resp = await client.post(url, content=encode_graphql_request(request), headers=headers)
-        except (TimeoutError, httpx.TimeoutException):
-            raise SubgraphFetchError(
-                subgraph, "SUBGRAPH_TIMEOUT", f'Subgraph "{subgraph}" did not answer within {timeout:g} s'
-            ) from None
+            resp = await self._clients[subgraph].post(url, content=body, headers=headers, timeout=timeout)
+        except httpx.ConnectTimeout:
+            raise _connect_timeout(subgraph, endpoint.traffic.connect_timeout) from None
         except httpx.ConnectError as exc:
-            raise SubgraphFetchError(
+            raise SubgraphConnectionError(
                 subgraph,
                 "SUBGRAPH_UNREACHABLE",
                 f'Subgraph "{subgraph}" is unreachable at {url}: {_connect_problem(exc)}',
@@ -431,10 +368,10 @@ class HttpxSubgraphClient:
                 "SUBGRAPH_UNREACHABLE",
                 f'Request to subgraph "{subgraph}" at {url} failed: {type(exc).__name__}',
             ) from None
-        return decode_graphql_response(subgraph, resp.status_code, resp.content)
+        return resp.status_code, resp.content
 
     async def aclose(self) -> None:
         """Close every underlying httpx client."""
-        for client, _ in self._clients.values():
+        for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
