@@ -7,10 +7,20 @@ subgraphs:
     url: http://127.0.0.1:4001/graphql
     schema: schema/users.graphql          # the committed SDL snapshot
     module: subgraphs.users.schema:print_sdl   # callable returning the SDL from code
+traffic_shaping:                          # optional: how the gateway talks to subgraphs (gateway.execution.traffic)
+  all:
+    timeout: 30s                          # per request (a number is seconds; also "500ms", "1m")
+    connect_timeout: 2s
+    circuit_breaker: {failure_threshold: 5, cool_down: 10s}
+    retry: {max_retries: 2, min_per_sec: 10, ttl: 10s, retry_percent: 0.2}
+  subgraphs:
+    users: {timeout: 5s}                  # overrides 'all' for one subgraph
 ```
 
-``SUBGRAPH_<NAME>_URL`` environment variables override the urls (containers). Relative paths are resolved
-against the config file's directory.
+``SUBGRAPH_<NAME>_URL`` environment variables override the urls (containers); ``GATEWAY_SUBGRAPH_TIMEOUT``,
+``GATEWAY_SUBGRAPH_CONNECT_TIMEOUT``, ``GATEWAY_SUBGRAPH_BREAKER_FAILURES``, ``GATEWAY_SUBGRAPH_BREAKER_COOL_DOWN``
+and ``GATEWAY_SUBGRAPH_RETRIES`` override ``traffic_shaping.all``. Relative paths are resolved against the
+config file's directory.
 """
 
 from __future__ import annotations
@@ -24,12 +34,21 @@ from typing import Any
 
 import yaml
 
-__all__ = ["ConfigError", "GatewayConfig", "SubgraphConfig", "load_config", "parse_config"]
+from gateway.execution.traffic import SubgraphTraffic, TrafficShaping
+
+__all__ = [
+    "ConfigError",
+    "GatewayConfig",
+    "SubgraphConfig",
+    "load_config",
+    "parse_config",
+    "parse_traffic_shaping",
+]
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _SUBGRAPH_KEYS = {"name", "url", "schema", "module"}
-_TOP_KEYS = {"supergraph", "subgraphs"}
+_TOP_KEYS = {"supergraph", "subgraphs", "traffic_shaping"}
 
 
 class ConfigError(Exception):
@@ -58,6 +77,7 @@ class GatewayConfig:
     subgraphs: list[SubgraphConfig] = field(default_factory=list)
     supergraph: str = "schema/supergraph.graphql"
     path: Path | None = None
+    traffic: TrafficShaping = field(default_factory=TrafficShaping)
 
     def subgraph(self, name: str) -> SubgraphConfig:
         for s in self.subgraphs:
@@ -139,7 +159,123 @@ def parse_config(
             raise ConfigError(f"{where}: 'url' must be an http(s) URL, got {sub.url!r}")
         subgraphs.append(sub)
     supergraph = _string(data, "supergraph", source, False) or "schema/supergraph.graphql"
-    return GatewayConfig(subgraphs, path(supergraph) or supergraph)
+    traffic = parse_traffic_shaping(data.get("traffic_shaping"), source=source, environ=env)
+    unknown = set(traffic.subgraphs) - {s.name for s in subgraphs}
+    if unknown:
+        raise ConfigError(
+            f"{source}: traffic_shaping.subgraphs names no listed subgraph: {', '.join(sorted(unknown))}"
+        )
+    return GatewayConfig(subgraphs, path(supergraph) or supergraph, traffic=traffic)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
+_TRAFFIC_KEYS = {"timeout", "connect_timeout", "circuit_breaker", "retry"}
+_BREAKER_KEYS = {"enabled", "failure_threshold", "cool_down"}
+_RETRY_KEYS = {"max_retries", "base_delay", "max_delay", "ttl", "min_per_sec", "retry_percent"}
+_DURATION_KEYS = {"timeout", "connect_timeout", "cool_down", "base_delay", "max_delay", "ttl"}
+_TRAFFIC_ENV = {
+    "GATEWAY_SUBGRAPH_TIMEOUT": ("timeout",),
+    "GATEWAY_SUBGRAPH_CONNECT_TIMEOUT": ("connect_timeout",),
+    "GATEWAY_SUBGRAPH_BREAKER_FAILURES": ("circuit_breaker", "failure_threshold"),
+    "GATEWAY_SUBGRAPH_BREAKER_COOL_DOWN": ("circuit_breaker", "cool_down"),
+    "GATEWAY_SUBGRAPH_RETRIES": ("retry", "max_retries"),
+}
+
+
+def _duration(value: Any, where: str) -> float:
+    """Seconds from a number or a string like ``500ms``, ``2s``, ``1.5m``."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{where}: expected a duration (seconds, or like '500ms', '2s'), got {value!r}")
+    if isinstance(value, int | float):
+        return float(value)
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(f"{where}: expected a duration (seconds, or like '500ms', '2s'), got {value!r}")
+    number, unit = float(match.group(1)), match.group(2) or "s"
+    return number * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
+
+
+def _settings(entry: Any, keys: set[str], where: str) -> dict[str, Any]:
+    """A mapping's entries checked against ``keys``, durations turned into seconds."""
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping with {', '.join(sorted(keys))}, got {entry!r}")
+    unknown = set(entry) - keys
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; expected {', '.join(sorted(keys))}"
+        )
+    out: dict[str, Any] = {}
+    for key, value in entry.items():
+        if key in _DURATION_KEYS:
+            out[key] = _duration(value, f"{where}.{key}")
+        elif key == "enabled":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}.enabled: expected true or false, got {value!r}")
+            out[key] = value
+        elif key in ("failure_threshold", "max_retries", "min_per_sec"):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"{where}.{key}: expected a whole number, got {value!r}")
+            out[key] = value
+        elif key == "retry_percent":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"{where}.{key}: expected a number, got {value!r}")
+            out[key] = float(value)
+        else:
+            out[key] = value
+    return out
+
+
+def _traffic(base: SubgraphTraffic, entry: Any, where: str) -> SubgraphTraffic:
+    """``base`` with the settings of one ``traffic_shaping`` entry (``all`` or a subgraph's)."""
+    fields = _settings(entry, _TRAFFIC_KEYS, where)
+    try:
+        out = base
+        if "timeout" in fields:
+            out = replace(out, request_timeout=fields["timeout"])
+        if "connect_timeout" in fields:
+            out = replace(out, connect_timeout=fields["connect_timeout"])
+        if "circuit_breaker" in fields:
+            breaker = _settings(fields["circuit_breaker"], _BREAKER_KEYS, f"{where}.circuit_breaker")
+            out = replace(out, breaker=replace(out.breaker, **breaker))
+        if "retry" in fields:
+            retry = _settings(fields["retry"], _RETRY_KEYS, f"{where}.retry")
+            out = replace(out, retry=replace(out.retry, **retry))
+    except ValueError as error:  # a setting out of range, said by the settings' own checks
+        raise ConfigError(f"{where}: {error}") from None
+    return out
+
+
+def parse_traffic_shaping(
+    data: Any, *, source: str = "<config>", environ: Mapping[str, str] | None = None
+) -> TrafficShaping:
+    """``traffic_shaping`` (``all`` and ``subgraphs``; None for none) with the ``GATEWAY_SUBGRAPH_*`` env
+    overriding ``all``: defaults < ``all`` < environment < a subgraph's own entry."""
+    where = f"{source}: traffic_shaping"
+    data = {} if data is None else data
+    if not isinstance(data, dict) or set(data) - {"all", "subgraphs"}:
+        raise ConfigError(f"{where}: expected a mapping with 'all' and/or 'subgraphs'")
+    every = _traffic(SubgraphTraffic(), data.get("all") or {}, f"{where}.all")
+    env = os.environ if environ is None else environ
+    from_env: dict[str, Any] = {}
+    for name, (key, *inner) in _TRAFFIC_ENV.items():
+        raw = env.get(name, "").strip()
+        if not raw:
+            continue
+        # Counts are whole numbers; anything else stays text for the checks to name.
+        value: Any = int(raw) if inner and raw.isdigit() else raw
+        if inner:
+            from_env.setdefault(key, {})[inner[0]] = value
+        else:
+            from_env[key] = value
+    if from_env:
+        every = _traffic(every, from_env, "environment (GATEWAY_SUBGRAPH_*)")
+    per_subgraph = data.get("subgraphs") or {}
+    if not isinstance(per_subgraph, dict):
+        raise ConfigError(f"{where}.subgraphs: expected a mapping from subgraph name to settings")
+    subgraphs = {
+        str(name): _traffic(every, entry, f"{where}.subgraphs.{name}") for name, entry in per_subgraph.items()
+    }
+    return TrafficShaping(every, subgraphs)
 
 
 def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -> GatewayConfig:

@@ -47,7 +47,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "expose_query_plan, else GATEWAY_EXPOSE_QUERY_PLAN, else on only when serving on a loopback address",
     )
     parser.add_argument("--no-graphiql", action="store_true", help="do not serve GraphiQL")
-    parser.add_argument("--subgraph-timeout", type=float, default=30.0, help="seconds per subgraph request")
+    parser.add_argument(
+        "--subgraph-timeout",
+        type=float,
+        default=None,
+        help="seconds per subgraph request (default: the config's traffic_shaping, else "
+        "GATEWAY_SUBGRAPH_TIMEOUT, else 30)",
+    )
     parser.add_argument(
         "--forward-header",
         action="append",
@@ -129,20 +135,32 @@ def build_app(
     supergraph: Supergraph,
     settings: ServerSettings,
     *,
-    subgraph_timeout: float = 30.0,
+    subgraph_timeout: float | None = None,
     forward_headers: list[str] | None = None,
     reload_source: Callable[[], Supergraph] | None = None,
+    traffic: Any = None,
 ) -> Any:
-    """The production app: real planner, aiohttp subgraph clients, an executor per supergraph."""
+    """The production app: real planner, aiohttp subgraph clients, an executor per supergraph.
+
+    ``traffic`` (a ``TrafficShaping``; default: from ``GATEWAY_SUBGRAPH_*``) sets subgraph timeouts, circuit
+    breakers and retries; ``subgraph_timeout``, when given, overrides every request timeout."""
+    from gateway.config import parse_traffic_shaping
     from gateway.execution import AiohttpSubgraphClient, Executor, HeaderPolicy
     from gateway.server import Gateway, create_app
 
     clients = _Clients()
     header_policy = HeaderPolicy(allow=forward_headers or [])
+    traffic = traffic if traffic is not None else parse_traffic_shaping(None)
+    # In-flight requests of a replaced client may run for the longest request timeout.
+    longest = max(t.request_timeout for t in (traffic.all, *traffic.subgraphs.values()))
+    grace = (subgraph_timeout if subgraph_timeout is not None else longest) + 1.0
 
     def executor_for(new: Supergraph) -> Any:
         client = AiohttpSubgraphClient(
-            {s.name: s.url for s in new.subgraphs.values()}, timeouts=subgraph_timeout
+            {s.name: s.url for s in new.subgraphs.values()},
+            traffic=traffic,
+            timeouts=subgraph_timeout,
+            deduplicate_inflight=settings.deduplicate_inflight,
         )
         clients.open.append(client)
         return Executor(new, client, header_policy=header_policy)
@@ -156,7 +174,7 @@ def build_app(
         pending: set[asyncio.Task[None]] = set()
 
         def on_sighup() -> None:
-            task = loop.create_task(_reload(gateway, reload_source, clients, subgraph_timeout + 1.0))
+            task = loop.create_task(_reload(gateway, reload_source, clients, grace))
             pending.add(task)  # keep a reference until done, or the task may be collected mid-reload
             task.add_done_callback(pending.discard)
 
@@ -211,6 +229,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         source = resolve_source(args)
         supergraph = source.load()
+        from gateway.config import parse_traffic_shaping
+
+        traffic = source.config.traffic if source.config is not None else parse_traffic_shaping(None)
     except Exception as error:  # SupergraphLoadError, or a config error with its own message
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -221,6 +242,7 @@ def run(args: argparse.Namespace) -> int:
         subgraph_timeout=args.subgraph_timeout,
         forward_headers=args.forward_header,
         reload_source=source.load,
+        traffic=traffic,
     )
     config_ = uvicorn.Config(
         app,
