@@ -25,7 +25,7 @@ from gateway.server.errors import INTERNAL_SERVER_ERROR, ErrorKind, error_dict
 from gateway.server.graphiql import STATIC_DIR, graphiql_html
 from gateway.server.media import GRAPHQL_RESPONSE_JSON, JSON, is_json_content_type, negotiate, prefers_html
 from gateway.server.pipeline import Gateway
-from gateway.server.readiness import HttpSubgraphProbe, SubgraphProbe, check_readiness
+from gateway.server.readiness import HttpSubgraphProbe, SubgraphProbe, check_readiness, circuit_states
 from gateway.server.request import RequestParamsError, request_from_body, request_from_query_params
 from gateway.server.settings import ServerSettings
 
@@ -140,7 +140,9 @@ def create_app(
 
     async def ready(request: Request) -> Response:
         """Readiness: a supergraph is loaded and every subgraph answers within ``ready_timeout``."""
-        readiness = await check_readiness(gateway.supergraph, subgraph_probe, settings.ready_timeout)
+        readiness = await check_readiness(
+            gateway.supergraph, subgraph_probe, settings.ready_timeout, circuit_states(gateway.executor)
+        )
         return _json(readiness.to_json(), 200 if readiness.ready else 503)
 
     @asynccontextmanager

@@ -1,16 +1,22 @@
-"""Readiness: is a supergraph loaded, and does every subgraph answer a cheap ``{ __typename }`` query in time?"""
+"""Readiness: is a supergraph loaded, and does every subgraph answer a cheap ``{ __typename }`` query in time?
+
+It also says which subgraph's circuit is open (``gateway.execution.breaker``). An open circuit alone does not
+make the gateway unready: every replica sees the same subgraph, and a gateway out of rotation would get no
+request to probe the circuit closed again.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
 from gateway.composition.supergraph import Subgraph, Supergraph
 
-__all__ = ["HttpSubgraphProbe", "Readiness", "SubgraphProbe", "check_readiness"]
+__all__ = ["HttpSubgraphProbe", "Readiness", "SubgraphProbe", "check_readiness", "circuit_states"]
 
 SubgraphProbe = Callable[[Subgraph, float], Awaitable[str | None]]
 """Probes one subgraph within a timeout (seconds); returns None when it answered, else why not."""
@@ -65,6 +71,7 @@ class Readiness:
     ready: bool
     subgraphs: dict[str, str] = field(default_factory=dict)
     problem: str | None = None
+    circuits: dict[str, str] = field(default_factory=dict)  # subgraphs whose circuit is not closed
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"status": "ready" if self.ready else "unavailable"}
@@ -72,13 +79,28 @@ class Readiness:
             out["reason"] = self.problem
         if self.subgraphs:
             out["subgraphs"] = self.subgraphs
+        if self.circuits:
+            out["circuits"] = self.circuits
         return out
 
 
+def circuit_states(executor: Any) -> dict[str, str]:
+    """The subgraphs whose circuit is open or half-open, from the executor's client when it keeps circuits."""
+    circuits = getattr(getattr(executor, "client", None), "circuits", None)
+    if circuits is None:
+        return {}
+    return {name: c.state.value for name, c in sorted(circuits().items()) if c.state.value != "closed"}
+
+
 async def check_readiness(
-    supergraph: Supergraph | None, probe: SubgraphProbe, time_limit: float
+    supergraph: Supergraph | None,
+    probe: SubgraphProbe,
+    time_limit: float,
+    circuits: Mapping[str, str] | None = None,
 ) -> Readiness:
-    """Probe every subgraph concurrently, each bounded by ``time_limit`` seconds."""
+    """Probe every subgraph concurrently, each bounded by ``time_limit`` seconds; ``circuits`` (subgraph ->
+    state, see :func:`circuit_states`) are reported alongside."""
+    circuits = dict(circuits or {})
     if supergraph is None:
         return Readiness(False, problem="no supergraph is loaded")
     subgraphs = sorted(supergraph.subgraphs.values(), key=lambda s: s.name)
@@ -94,6 +116,10 @@ async def check_readiness(
     results = await asyncio.gather(*(one(s) for s in subgraphs))
     states = {s.name: (r or "ok") for s, r in zip(subgraphs, results, strict=True)}
     failed = [s.name for s, r in zip(subgraphs, results, strict=True) if r is not None]
+    problems = []
     if failed:
-        return Readiness(False, states, "subgraphs not answering: " + ", ".join(failed))
-    return Readiness(True, states)
+        problems.append("subgraphs not answering: " + ", ".join(failed))
+    opened = [name for name, state in circuits.items() if state == "open"]
+    if opened:
+        problems.append("circuit open for: " + ", ".join(opened))
+    return Readiness(not failed, states, "; ".join(problems) or None, circuits)
