@@ -158,3 +158,34 @@ async def test_graphql_errors_do_not_open_the_circuit_but_5xx_answers_do() -> No
             assert len(calls) == 7
         finally:
             await client.aclose()
+
+
+async def test_ready_reports_the_open_circuit_of_the_executors_client() -> None:
+    import httpx
+
+    from gateway.execution import Executor, HttpxSubgraphClient
+    from gateway.server import Gateway, ServerSettings, create_app
+
+    async def failing(scope: Any, receive: Any, send: Any) -> None:
+        await Response(b"down", status_code=503)(scope, receive, send)
+
+    supergraph = make_supergraph()
+    traffic = TrafficShaping(SubgraphTraffic(breaker=BreakerSettings(1, 60)))
+    client = HttpxSubgraphClient({"accounts": failing}, traffic=traffic)
+
+    async def answering(subgraph: Subgraph, limit: float) -> str | None:
+        return None
+
+    gateway = Gateway(supergraph, executor=Executor(supergraph, client), settings=ServerSettings())
+    app = create_app(gateway, probe=answering)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gw") as http:
+            assert "circuits" not in (await http.get("/ready")).json()
+            with pytest.raises(SubgraphFetchError):
+                await client.fetch("accounts", SubgraphRequest("{ me { id } }"))
+            ready = await http.get("/ready")
+    finally:
+        await client.aclose()
+    assert ready.status_code == 200  # every subgraph answers its probe: still in rotation
+    assert ready.json()["circuits"] == {"accounts": "open"}
+    assert ready.json()["reason"] == "circuit open for: accounts"
