@@ -415,3 +415,38 @@ async def test_headers_reach_subgraphs_only_through_the_policy() -> None:
     headers = seen[0]["headers"]
     assert headers["authorization"] == "Bearer t" and headers["x-tenant"] == "acme"
     assert "cookie" not in headers
+
+
+async def test_a_connection_the_subgraph_never_accepts_times_out_after_the_connect_timeout() -> None:
+    import time
+
+    from gateway.execution.traffic import SubgraphTraffic, TrafficShaping
+
+    # A listening socket whose accept queue is full: the kernel drops further SYNs, as for a dead host.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    await asyncio.sleep(0.05)
+    traffic = TrafficShaping(SubgraphTraffic(request_timeout=5, connect_timeout=0.3))
+    client = AiohttpSubgraphClient({"a": f"http://127.0.0.1:{port}/graphql"}, traffic=traffic)
+    started = time.perf_counter()
+    try:
+        with pytest.raises(SubgraphFetchError) as info:
+            await client.fetch("a", SubgraphRequest("{ f }"))
+    finally:
+        await client.aclose()
+        for s in (*fillers, listener):
+            s.close()
+    assert info.value.code == "SUBGRAPH_TIMEOUT"
+    assert info.value.message == 'Subgraph "a" did not accept a connection within 0.3 s'
+    assert time.perf_counter() - started < 1.0  # a timeout is not retried
