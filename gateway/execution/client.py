@@ -21,7 +21,7 @@ import aiohttp
 import httpx
 from graphql import OperationType
 
-from .breaker import BreakerSettings, CircuitBreaker, CircuitSnapshot, CircuitState
+from .breaker import BreakerSettings, CircuitBreaker, CircuitSnapshot
 from .deduplication import InflightRequests
 from .graphql_over_http import (
     REQUEST_HEADERS,
@@ -49,8 +49,6 @@ __all__ = [
     "decode_graphql_response",
     "encode_graphql_request",
 ]
-
-_SEVERITY = {CircuitState.CLOSED: 0, CircuitState.HALF_OPEN: 1, CircuitState.OPEN: 2}
 
 
 class SubgraphClient(Protocol):
@@ -112,14 +110,8 @@ class _GuardedClient:
         return self._inflight.shared
 
     def circuits(self) -> dict[str, CircuitSnapshot]:
-        """The circuit of every subgraph, read-only (with several URLs, the least healthy one)."""
-        out: dict[str, CircuitSnapshot] = {}
-        for name, endpoint in self._endpoints.items():
-            snapshot = endpoint.breaker.snapshot()
-            seen = out.get(name)
-            if seen is None or _SEVERITY[snapshot.state] > _SEVERITY[seen.state]:
-                out[name] = snapshot
-        return out
+        """The circuit of every subgraph, read-only (for ``/ready`` and metrics)."""
+        return {name: endpoint.breaker.snapshot() for name, endpoint in self._endpoints.items()}
 
     async def fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
         """POST ``request`` to ``subgraph``; raise :class:`SubgraphFetchError` unless a GraphQL response comes back."""
