@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 
 from gateway.server.persisted import (
     PERSISTED_QUERY_NOT_FOUND,
@@ -19,6 +18,7 @@ from gateway.server.persisted import (
     RedisDocumentStore,
     sha256_hex,
 )
+from gateway.server.redis_client import connect_redis
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 QUERY = "query Me { me { id username } }"
@@ -26,7 +26,7 @@ QUERY = "query Me { me { id username } }"
 
 @pytest.fixture
 async def redis_prefix() -> AsyncIterator[tuple[Any, str]]:
-    client = aioredis.Redis.from_url(REDIS_URL)
+    client = connect_redis(REDIS_URL)
     prefix = f"test:apq:{uuid.uuid4().hex}:"
     try:
         yield client, prefix
@@ -82,3 +82,16 @@ async def test_a_query_registered_by_another_process_is_found(redis_prefix: tupl
     assert out.decode().strip() == QUERY
 
     assert (await here.resolve({"extensions": apq(sha)}))["query"] == QUERY
+
+
+async def test_an_unreachable_redis_degrades_to_misses_and_the_full_query_still_runs() -> None:
+    dead = connect_redis("redis://127.0.0.1:1/0")
+    try:
+        documents = PersistedDocuments(apq=RedisDocumentStore(dead))
+        sha = sha256_hex(QUERY)
+        with pytest.raises(PersistedQueryError) as miss:
+            await documents.resolve({"extensions": apq(sha)})
+        assert miss.value.code == PERSISTED_QUERY_NOT_FOUND
+        assert (await documents.resolve({"query": QUERY, "extensions": apq(sha)}))["query"] == QUERY
+    finally:
+        await dead.aclose()

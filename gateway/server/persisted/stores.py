@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from typing import Any, Protocol
 
+from redis.exceptions import RedisError
+
 __all__ = ["DocumentStore", "MemoryDocumentStore", "RedisDocumentStore"]
+
+_log = logging.getLogger(__name__)
 
 
 class DocumentStore(Protocol):
@@ -44,7 +49,8 @@ class MemoryDocumentStore:
 class RedisDocumentStore:
     """Documents under ``prefix + hash`` in Redis with a TTL that a hit renews, so live queries stay.
 
-    ``redis`` is a ``redis.asyncio.Redis`` (any client with async ``get``/``set``/``expire``).
+    ``redis`` is a ``redis.asyncio.Redis`` (any client with async ``get``/``set``/``expire``). An unreachable
+    Redis degrades to misses (logged): clients then send the full query, which still runs.
     """
 
     def __init__(self, redis: Any, *, prefix: str = "fedgw:apq:", ttl: int | None = 7 * 86400) -> None:
@@ -54,12 +60,19 @@ class RedisDocumentStore:
 
     async def get(self, sha256_hash: str) -> str | None:
         key = self._prefix + sha256_hash
-        value = await self._redis.get(key)
+        try:
+            value = await self._redis.get(key)
+            if value is not None and self._ttl:
+                await self._redis.expire(key, self._ttl)
+        except RedisError as exc:
+            _log.warning("APQ store unavailable, treating %s as a miss: %s", sha256_hash, exc)
+            return None
         if value is None:
             return None
-        if self._ttl:
-            await self._redis.expire(key, self._ttl)
         return value.decode() if isinstance(value, bytes) else str(value)
 
     async def put(self, sha256_hash: str, document: str) -> None:
-        await self._redis.set(self._prefix + sha256_hash, document, ex=self._ttl)
+        try:
+            await self._redis.set(self._prefix + sha256_hash, document, ex=self._ttl)
+        except RedisError as exc:
+            _log.warning("APQ store unavailable, %s not stored: %s", sha256_hash, exc)
