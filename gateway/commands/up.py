@@ -75,6 +75,10 @@ def run(args: argparse.Namespace) -> int:
     env = dict(os.environ, DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
     env.pop("DATABASE_URL", None)  # `up` is the local, SQLite system
     env.setdefault("GATEWAY_EXPOSE_QUERY_PLAN", "true")  # GraphiQL shows the plan of the last request
+    if not env.get("GATEWAY_JWKS_FILE") and not env.get("GATEWAY_JWKS_URL"):
+        from gateway.server.auth.dev_key import dev_auth_env, ensure_dev_key
+
+        env.update(dev_auth_env(ensure_dev_key(data_dir)))  # the key `fedgw token` signs with
     urls = {s.name: s.url for s in config.subgraphs}
     for name, url in urls.items():
         env[f"{name.upper()}_URL"] = url  # e.g. orders finds products through PRODUCTS_URL
