@@ -64,6 +64,8 @@ class FetchStep:
     # Each way the step is entered brings the variable conditions on its path; it runs under their intersection.
     entries: list[Conditions] = field(default_factory=list)
     group: int = 0
+    # Aliases this step gives client fields whose subgraph type differs (alias -> the client's response key).
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def conditions(self) -> Conditions:
@@ -110,6 +112,10 @@ class _StepBuilder:
         self._stuck: dict[tuple[int, str, str], bool] = {}
         # Field with arguments -> the alias every fetch uses for it (see _planner_key).
         self._argument_aliases: dict[str, str] = {}
+        # (response key, subgraph type) -> alias, for fields whose subgraph type differs (see _subgraph_key).
+        self._type_aliases: dict[tuple[str, str], str] = {}
+        # How many abstract positions (an interface, a union, ``_entities``) enclose the one being walked.
+        self._abstract_depth = 0
 
     def _new_step(
         self, subgraph: str, path: tuple[str, ...], is_entity: bool, deps: set[int], group: int = 0
@@ -314,6 +320,31 @@ class _StepBuilder:
             else:
                 self._jump(step, out, type_name, subgraph, s, path, provided, conds, ckeys)
 
+    def _subgraph_key(
+        self, step: FetchStep, type_name: str, subgraph: str, name: str, key: str, client: bool
+    ) -> str:
+        """The response key of ``type_name.name`` in ``subgraph``'s operation.
+
+        Under an abstract position, two fields of one response key on different object types must have the same
+        response shape in the subgraph's own schema (GraphQL spec 5.3.2, SameResponseShape). The client's
+        operation is valid against the supergraph, so only a field whose subgraph type differs from the
+        supergraph's can break that: it is aliased ``<key>__alias_<n>``, one alias per subgraph type, like
+        Apollo's query planner (``addAliasesForNonMergingFields``). The plan lists the aliases of client fields
+        so the response is shaped from them (``QueryPlan.response_aliases``); paths below keep the alias.
+        """
+        if not self._abstract_depth or name == "__typename":
+            return key
+        own = self.graph.subgraph_field_type(type_name, name, subgraph)
+        if own == self.graph.supergraph.field(type_name, name).type:
+            return key
+        alias = self._type_aliases.get((key, own))
+        if alias is None:
+            taken = sum(1 for k, _ in self._type_aliases if k == key)
+            alias = self._type_aliases[(key, own)] = f"{key}__alias_{taken}"
+        if client:
+            step.aliases[alias] = key
+        return alias
+
     def _local_field(
         self,
         step: FetchStep,
@@ -326,33 +357,39 @@ class _StepBuilder:
         conds: Conditions,
     ) -> None:
         composite = bool(f.selections)
+        key = self._subgraph_key(step, type_name, subgraph, f.name, f.response_key, True)
         if not composite and self.graph.is_composite(f.type_name):
             # Literal @skip/@include removed every subfield: the subgraph still needs a selection, and the
             # client gets {} for each object (GraphQL spec 6.3.2 CollectFields).
-            emptied = out.field(f.response_key, f.name, f.arguments, f.directives, True)
+            emptied = out.field(key, f.name, f.arguments, f.directives, True)
             assert emptied.selections is not None
             emptied.selections.field("__typename", "__typename")
             return
-        of = out.field(f.response_key, f.name, f.arguments, f.directives, composite)
+        of = out.field(key, f.name, f.arguments, f.directives, composite)
         if not composite:
             return
         assert of.selections is not None
         child_type = f.type_name
         child_provided = self._child_provided(type_name, subgraph, f, provided)
-        if self.graph.is_abstract(child_type, subgraph):
+        abstract = self.graph.is_abstract(child_type, subgraph)
+        if abstract:
             of.selections.field("__typename", "__typename")
-        child_path = (*path, f.response_key, *("@",) * f.list_depth)
-        self._walk(
-            step,
-            of.selections,
-            child_type,
-            subgraph,
-            f.selections,
-            child_path,
-            child_provided,
-            conds | frozenset(conditions_of(f.directives)),
-            client_keys(f.selections),
-        )
+        child_path = (*path, key, *("@",) * f.list_depth)
+        self._abstract_depth += abstract
+        try:
+            self._walk(
+                step,
+                of.selections,
+                child_type,
+                subgraph,
+                f.selections,
+                child_path,
+                child_provided,
+                conds | frozenset(conditions_of(f.directives)),
+                client_keys(f.selections),
+            )
+        finally:
+            self._abstract_depth -= abstract
 
     def _walk_fragment(
         self,
@@ -518,7 +555,11 @@ class _StepBuilder:
         satisfied: dict[str, FieldSet] = (
             {sel.key: ()} if requires is not None and isinstance(sel, NField) else {}
         )
-        self._walk(step2, entity_out, entity_type, target, [sel], path, satisfied, conds, ckeys)
+        outer, self._abstract_depth = self._abstract_depth, 1  # under ``_entities``
+        try:
+            self._walk(step2, entity_out, entity_type, target, [sel], path, satisfied, conds, ckeys)
+        finally:
+            self._abstract_depth = outer
 
     def _best_jump(
         self,
@@ -660,27 +701,33 @@ class _StepBuilder:
             name = entry_name(entry)
             if graph.resolvable_for_representation(type_name, name, subgraph) or entry in provided:
                 arguments = entry_arguments(entry)
-                response_key = _planner_key(name, entry, ckeys, out, self._argument_aliases)
+                planner_key = _planner_key(name, entry, ckeys, out, self._argument_aliases)
+                response_key = self._subgraph_key(step, type_name, subgraph, name, planner_key, False)
                 of = out.field(response_key, name, arguments, (), composite=bool(sub))
                 child: RepTree = {}
                 if sub:
                     assert of.selections is not None
                     child_type, depth = graph.field_type(type_name, name)
-                    if graph.is_abstract(child_type, subgraph):
+                    abstract = graph.is_abstract(child_type, subgraph)
+                    if abstract:
                         of.selections.field("__typename", "__typename")
                         child["__typename"] = ("__typename", {})
-                    d, sub_rep = self._require(
-                        step,
-                        of.selections,
-                        child_type,
-                        subgraph,
-                        sub,
-                        (*path, response_key, *("@",) * depth),
-                        graph.narrow(dict(provided.get(entry, ())), child_type),
-                        conds,
-                        client_keys([c for f in ckeys.get(response_key, []) for c in f.selections]),
-                        hops,
-                    )
+                    self._abstract_depth += abstract
+                    try:
+                        d, sub_rep = self._require(
+                            step,
+                            of.selections,
+                            child_type,
+                            subgraph,
+                            sub,
+                            (*path, response_key, *("@",) * depth),
+                            graph.narrow(dict(provided.get(entry, ())), child_type),
+                            conds,
+                            client_keys([c for f in ckeys.get(planner_key, []) for c in f.selections]),
+                            hops,
+                        )
+                    finally:
+                        self._abstract_depth -= abstract
                     deps |= d
                     _merge_rep(child, sub_rep)
                 rep[name] = (response_key, child)
@@ -692,18 +739,22 @@ class _StepBuilder:
             )
             entity_out = step3.selections.fragment(jump.edge.type_name)
             # In that fetch the field's own requirement (if any) travels in the representation: it resolves there.
-            d, r = self._require(
-                step3,
-                entity_out,
-                jump.edge.type_name,
-                jump.edge.target,
-                ((entry, sub),),
-                path,
-                {entry: ()},
-                conds,
-                ckeys,
-                hops + 1,
-            )
+            outer, self._abstract_depth = self._abstract_depth, 1  # under ``_entities``
+            try:
+                d, r = self._require(
+                    step3,
+                    entity_out,
+                    jump.edge.type_name,
+                    jump.edge.target,
+                    ((entry, sub),),
+                    path,
+                    {entry: ()},
+                    conds,
+                    ckeys,
+                    hops + 1,
+                )
+            finally:
+                self._abstract_depth = outer
             deps |= d | {step3.id}
             _merge_rep(rep, r)
         return deps, rep
