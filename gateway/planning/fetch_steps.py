@@ -19,7 +19,7 @@ from two response keys, and no field fetched only under a condition the merged f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gateway.planning.errors import PlanningError
 from gateway.planning.normalize import NField, NFragment, NOperation, NSelection, conditions_of
@@ -34,6 +34,7 @@ from gateway.planning.query_graph import (
     merge_field_sets,
 )
 from gateway.planning.selection import OutSelectionSet
+from gateway.planning.split import count_fields, split_selections
 
 __all__ = ["FetchStep", "RepTree", "build_fetch_steps", "can_share", "rep_conflict", "rep_within"]
 
@@ -110,6 +111,8 @@ class _StepBuilder:
         self._entity_steps: dict[tuple[str, tuple[str, ...], frozenset[int], int, int], FetchStep] = {}
         # (id of a client field, type, subgraph) -> whether its selection gets stuck there (see _stuck_field).
         self._stuck: dict[tuple[int, str, str], bool] = {}
+        # Split pieces of client fields (see _split_root_field).
+        self._pieces: list[NField] = []
         # Field with arguments -> the alias every fetch uses for it (see _planner_key).
         self._argument_aliases: dict[str, str] = {}
         # (response key, subgraph type) -> alias, for fields whose subgraph type differs (see _subgraph_key).
@@ -135,11 +138,43 @@ class _StepBuilder:
             return
         chosen = self._choose_root_subgraphs(root, entries)
         root_steps: dict[str, FetchStep] = {}
-        for (f, chain, conds), subgraph in zip(entries, chosen, strict=True):
-            step = root_steps.get(subgraph)
-            if step is None:
-                step = root_steps[subgraph] = self._new_step(subgraph, (), False, set())
-            self._root_field(step, root, f, chain, conds)
+        for (f, chain, conds), (subgraph, whole) in zip(entries, chosen, strict=True):
+            pieces = [(f, subgraph)] if whole else self._split_root_field(root, f, subgraph, [*root_steps])
+            for piece, g in pieces:
+                step = root_steps.get(g)
+                if step is None:
+                    step = root_steps[g] = self._new_step(g, (), False, set())
+                self._root_field(step, root, piece, chain, conds)
+
+    def _split_root_field(
+        self, root: str, f: NField, first: str, used: list[str]
+    ) -> list[tuple[NField, str]]:
+        """A shared root field no single subgraph can plan (its type has no key to move with): one piece per
+        subgraph, each taking what it can of what is left (the most fields first), merged at the root."""
+        resolvers = self.graph.resolvers(root, f.name)
+        left: list[NSelection] = f.selections
+        pieces: list[tuple[NField, str]] = []
+        while left:
+            best: tuple[int, int, int] | None = None
+            split: tuple[str, list[NSelection], list[NSelection]] | None = None
+            for g in resolvers:
+                provided = dict(self.graph.provides(root, f.name, g))
+                mine, rest = split_selections(self.graph, self._stuck_field, f.type_name, g, left, provided)
+                rank = (-count_fields(mine), g != first and g not in used, self.graph.order[g])
+                if count_fields(mine) and (best is None or rank < best):
+                    best, split = rank, (g, mine, rest)
+            if split is None:
+                raise PlanningError(
+                    "UNSATISFIABLE",
+                    f"no subgraph that resolves {root}.{f.name} resolves the rest of its selection",
+                    (f.response_key,),
+                )
+            g, mine, left = split
+            piece = replace(f, selections=mine)
+            self._pieces.append(piece)  # the stuck memo is keyed by id(): keep every piece alive
+            pieces.append((piece, g))
+            used = [*used, g]
+        return pieces
 
     def _root_entries(
         self, selections: list[NSelection], chain: tuple[NFragment, ...], conds: Conditions
@@ -167,10 +202,11 @@ class _StepBuilder:
 
     def _choose_root_subgraphs(
         self, root: str, entries: list[tuple[NField, tuple[NFragment, ...], Conditions]]
-    ) -> list[str]:
+    ) -> list[tuple[str, bool]]:
         """One subgraph per root field: forced choices first; a shared field goes where its whole subtree plans
         with the fewest sequential fetches, then the fewest fetches (joining a root fetch already chosen is
-        free), then the fewest fields left to other subgraphs."""
+        free), then the fewest fields left to other subgraphs. The flag is False when no resolver can plan the
+        whole field alone (``_split_root_field``)."""
         chosen: list[str | None] = []
         used: set[str] = set()
         for f, _, _ in entries:
@@ -180,8 +216,9 @@ class _StepBuilder:
                 used.add(resolvers[0])
             else:
                 chosen.append(None)
-        out: list[str] = []
+        out: list[tuple[str, bool]] = []
         for (f, chain, conds), pick in zip(entries, chosen, strict=True):
+            whole = True
             if pick is None:
                 resolvers = self.graph.resolvers(root, f.name)
                 trials = (
@@ -214,7 +251,8 @@ class _StepBuilder:
                     ),
                 )
                 used.add(pick)
-            out.append(pick)
+                whole = costs[pick][0] < _UNPLANNABLE
+            out.append((pick, whole))
         return out
 
     def _trial_cost(
