@@ -576,8 +576,76 @@ class _StepBuilder:
         jumps: list[Jump] | None = None,
     ) -> None:
         field_name = sel.name if isinstance(sel, NField) else "__typename"
-        selections: list[NSelection] = sel.selections if isinstance(sel, NField) else [sel]
-        jump = self._best_jump(step, type_name, subgraph, field_name, selections, path, provided, jumps)
+        jump = self._best_jump(step, type_name, subgraph, field_name, [sel], path, provided, jumps)
+        if isinstance(sel, NField) and sel.selections:
+            pieces = self._split_jump(step, type_name, subgraph, sel, provided, jump, jumps)
+            if pieces is not None:
+                for piece, piece_jump in pieces:
+                    self._jump_with(
+                        step, out, type_name, subgraph, piece, path, provided, conds, ckeys, piece_jump
+                    )
+                return
+        self._jump_with(step, out, type_name, subgraph, sel, path, provided, conds, ckeys, jump)
+
+    def _split_jump(
+        self,
+        step: FetchStep,
+        type_name: str,
+        subgraph: str,
+        f: NField,
+        provided: dict[str, FieldSet],
+        jump: Jump,
+        jumps: list[Jump] | None,
+    ) -> list[tuple[NField, Jump]] | None:
+        """Two parallel entity moves for ``f`` instead of one and a further hop: when the best target resolves
+        only part of the field's selection itself and another target, entered with a key available here too,
+        resolves all the rest itself (a value type two subgraphs know in part, one of them without a key)."""
+        graph = self.graph
+
+        def elsewhere(t: str, g: str, s: NField, p: dict[str, FieldSet]) -> bool:
+            return s.name != "__typename" and not (graph.resolvable_here(t, s.name, g) or s.key in p)
+
+        entity_type, target = jump.edge.type_name, jump.edge.target
+        if graph.requires(entity_type, f.name, target) is not None or not graph.resolvable_here(
+            entity_type, f.name, target
+        ):
+            return None
+        mine, rest = split_selections(graph, elsewhere, f.type_name, target, f.selections, {})
+        if not rest or not count_fields(mine):
+            return None
+        if not available(graph, type_name, subgraph, jump.edge.key, provided):
+            return None
+        for other in jumps if jumps is not None else candidate_jumps(graph, type_name, subgraph, f.name):
+            g = other.edge.target
+            if g == target or other.rewrite_from is not None or g == subgraph:
+                continue
+            if not graph.resolvable_here(other.edge.type_name, f.name, g):
+                continue
+            if graph.requires(other.edge.type_name, f.name, g) is not None:
+                continue
+            if not available(graph, type_name, subgraph, other.edge.key, provided):
+                continue
+            _, left = split_selections(graph, elsewhere, f.type_name, g, rest, {})
+            if not left:
+                first, second = replace(f, selections=mine), replace(f, selections=rest)
+                self._pieces.extend((first, second))
+                return [(first, jump), (second, other)]
+        return None
+
+    def _jump_with(
+        self,
+        step: FetchStep,
+        out: OutSelectionSet,
+        type_name: str,
+        subgraph: str,
+        sel: NSelection,
+        path: tuple[str, ...],
+        provided: dict[str, FieldSet],
+        conds: Conditions,
+        ckeys: ClientKeys,
+        jump: Jump,
+    ) -> None:
+        field_name = sel.name if isinstance(sel, NField) else "__typename"
         target = jump.edge.target
         entity_type = jump.edge.type_name
         requires = self.graph.requires(entity_type, field_name, target) if isinstance(sel, NField) else None
