@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from gateway.planning.errors import PlanningError
+from gateway.planning.members import own_type_name, without_impossible_members
 from gateway.planning.normalize import NField, NFragment, NOperation, NSelection, conditions_of
 from gateway.planning.paths import Jump, available, candidate_jumps, local_misses
 from gateway.planning.query_graph import (
@@ -136,6 +137,8 @@ class _StepBuilder:
         if self.operation.kind == "mutation":
             self._plan_mutation(root, entries)
             return
+        entries = [(without_impossible_members(self.graph, root, f), c, d) for f, c, d in entries]
+        self._pieces.extend(f for f, _, _ in entries)  # the stuck memo is keyed by id(): keep them alive
         chosen = self._choose_root_subgraphs(root, entries)
         root_steps: dict[str, FetchStep] = {}
         for (f, chain, conds), (subgraph, whole) in zip(entries, chosen, strict=True):
@@ -408,9 +411,15 @@ class _StepBuilder:
             return
         assert of.selections is not None
         child_type = f.type_name
+        own = own_type_name(self.graph, type_name, f.name, subgraph)
+        if own != child_type and self.graph.has_type(own, subgraph):
+            # The subgraph's field returns a member (or implementation) of the supergraph's type: fragments
+            # are kept against what this subgraph can return (GraphQL spec 5.5.2.3 in its schema).
+            child_type = own
         child_provided = self._child_provided(type_name, subgraph, f, provided)
         abstract = self.graph.is_abstract(child_type, subgraph)
-        if abstract:
+        if abstract or child_type != f.type_name:
+            # The response is shaped by the runtime type where the supergraph's type is abstract.
             of.selections.field("__typename", "__typename")
         child_path = (*path, key, *("@",) * f.list_depth)
         self._abstract_depth += abstract
