@@ -97,6 +97,18 @@ ledger = Subgraph(
 
 HOPS = Federation("external_key_hop", [orders, billing, registry, ledger])
 
+# The same chain where the middle subgraph's own key field is @external (a Federation 1 style extension that
+# only resolves the number): entering it with the id is still possible.
+registry_extension = Subgraph(
+    "registry",
+    """
+    type Account @key(fields: "id") { id: ID! @external number: String! @shareable }
+    """,
+    {"entities": {"Account": ACCOUNTS}},
+)
+
+EXTERNAL_HOPS = Federation("external_key_field_hop", [orders, billing, registry_extension, ledger])
+
 CASES = [
     Case(
         "value-type-field-through-the-parent-entity",
@@ -162,6 +174,21 @@ CASES = [
         },
         depth=3,
         fetches=3,
+    ),
+    Case(
+        "hop-through-a-subgraph-whose-key-field-is-external",
+        EXTERNAL_HOPS,
+        "{ orders { id account { number balance } } }",
+        {
+            "data": {
+                "orders": [
+                    {"id": "o1", "account": {"number": "N-1", "balance": 10}},
+                    {"id": "o2", "account": {"number": "N-2", "balance": -5}},
+                ]
+            }
+        },
+        depth=4,
+        fetches=4,
     ),
 ]
 
