@@ -157,7 +157,10 @@ class _StepBuilder:
         resolvers = self.graph.resolvers(root, f.name)
         left: list[NSelection] = f.selections
         pieces: list[tuple[NField, str]] = []
-        while left:
+        # Each piece takes at least one field of what is left: never more rounds than fields.
+        for _ in range(count_fields(left) + 1):
+            if not left:
+                break
             best: tuple[int, int, int] | None = None
             split: tuple[str, list[NSelection], list[NSelection]] | None = None
             for g in resolvers:
@@ -177,6 +180,10 @@ class _StepBuilder:
             self._pieces.append(piece)  # the stuck memo is keyed by id(): keep every piece alive
             pieces.append((piece, g))
             used = [*used, g]
+        if left:
+            raise PlanningError(
+                "UNSATISFIABLE", f"{root}.{f.name} cannot be split between its subgraphs", (f.response_key,)
+            )
         return pieces
 
     def _root_entries(
