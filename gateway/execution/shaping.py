@@ -441,9 +441,7 @@ class ResponseShaper:
             link = (path, key)
             if value is None:
                 if marked is not None:
-                    mark = next(
-                        (m for k in (key, *f.aliases) if (m := marked[1].get(k)) is not None), None
-                    )
+                    mark = next((m for k in (key, *f.aliases) if (m := marked[1].get(k)) is not None), None)
                     if mark is not None:
                         error_path = _path_list(link)
                         self._add_error({**mark.error, "path": error_path}, error_path)

@@ -65,3 +65,24 @@ def test_keys_reachable_only_in_loops_fail_with_a_code(query: str) -> None:
 def test_fields_outside_the_loop_still_plan() -> None:
     plan = plan_operation(CYCLIC, parse("{ a { id } as { id } }"), None)
     assert plan.to_json()["node"]["kind"] == "Fetch"
+
+
+async def test_unsatisfiable_query_is_a_coded_400_over_http() -> None:
+    """A query the supergraph cannot satisfy is the request's fault: HTTP 400 (GraphQL over HTTP, with
+    ``application/graphql-response+json``) and ``QUERY_PLANNING_FAILED`` with the planner's code, never a 500."""
+    import httpx
+
+    from gateway.server import Gateway, create_app
+
+    class NoExecutor:
+        async def execute(self, *args: object, **kwargs: object) -> dict[str, object]:
+            raise AssertionError("nothing to execute")
+
+    app = create_app(Gateway(CYCLIC, executor=NoExecutor()))  # type: ignore[arg-type]
+    accept = "application/graphql-response+json"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gw") as client:
+        response = await client.post("/graphql", json={"query": "{ a { x } }"}, headers={"accept": accept})
+    assert response.status_code == 400, response.text
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "QUERY_PLANNING_FAILED", "reason": "UNSATISFIABLE"}
+    assert "Traceback" not in error["message"]
