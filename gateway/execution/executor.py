@@ -248,7 +248,9 @@ class Executor:
         run = _Run(variables, self.header_policy.apply(request_headers) or None)
         compiled = plan.compiled
         if compiled is None and plan.document is not None:
-            compiled = CompiledOperation(self.supergraph.api_schema, plan.document, plan.operation_name)
+            compiled = CompiledOperation(
+                self.supergraph.api_schema, plan.document, plan.operation_name, plan.response_aliases
+            )
             plan.compiled = compiled
         shape = None
         if compiled is not None:

@@ -51,6 +51,7 @@ _INTROSPECTION_ROOT_FIELDS = frozenset({"__schema", "__type"})
 
 class _Field:
     __slots__ = (
+        "aliases",
         "child",
         "enum_values",
         "item_non_null",
@@ -84,6 +85,8 @@ class _Field:
         self.nodes = nodes
         self.child = child
         self.enum_values = enum_values
+        # Keys the plan may have stored this field under instead (``QueryPlan.response_aliases``).
+        self.aliases: tuple[str, ...] = ()
         self.non_null = wrappers[:1] == (_NON_NULL,)
         if kind == _LEAF and enum_values is None and wrappers in ((), (_NON_NULL,)):
             self.kind = _PLAIN_LEAF
@@ -133,6 +136,7 @@ class CompiledOperation:
 
     __slots__ = (
         "_shapes",
+        "aliases",
         "condition_variables",
         "defaults",
         "fragments",
@@ -141,8 +145,16 @@ class CompiledOperation:
         "schema",
     )
 
-    def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation_name: str | None) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        aliases: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.schema = schema
+        # Response key -> the aliases fetches used for it where the subgraph's type differs (planning.plan).
+        self.aliases: Mapping[str, tuple[str, ...]] = aliases or {}
         operation = _select_operation(document, operation_name)
         self.operation = operation
         self.fragments: dict[str, FragmentDefinitionNode] = {
@@ -181,10 +193,13 @@ class CompiledOperation:
 
 
 def compile_operation(
-    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    aliases: Mapping[str, tuple[str, ...]] | None = None,
 ) -> CompiledOperation:
     """Prepare ``document``'s operation for shaping responses against ``schema`` (the API schema)."""
-    return CompiledOperation(schema, document, operation_name)
+    return CompiledOperation(schema, document, operation_name, aliases)
 
 
 def _select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
@@ -297,6 +312,7 @@ class _Compiler:
             self._collect(runtime, selection_set, collected, visited)
         is_root = runtime is self.op.root_type and shape.selection_sets[0] is self.op.operation.selection_set
         fields: list[_Field] = []
+        aliases = self.op.aliases
         for key, nodes in collected.items():
             name = nodes[0].name.value
             if name == "__typename":
@@ -322,6 +338,8 @@ class _Compiler:
                 fields.append(
                     _Field(key, name, _LEAF, tuple(wrappers), runtime.name, nodes, None, enum_values)
                 )
+            if key in aliases:
+                fields[-1].aliases = aliases[key]
         return fields
 
     def introspection_document(self, root: SelectionShape) -> DocumentNode | None:
@@ -415,13 +433,15 @@ class ResponseShaper:
                 out[key] = typename
                 continue
             value = src.get(key)
+            if value is None and f.aliases:
+                value = next((src[a] for a in f.aliases if src.get(a) is not None), None)
             if (kind == _PLAIN_LEAF and value is not None) or kind == _VERBATIM:
                 out[key] = value
                 continue
             link = (path, key)
             if value is None:
                 if marked is not None:
-                    mark = marked[1].get(key)
+                    mark = next((m for k in (key, *f.aliases) if (m := marked[1].get(k)) is not None), None)
                     if mark is not None:
                         error_path = _path_list(link)
                         self._add_error({**mark.error, "path": error_path}, error_path)

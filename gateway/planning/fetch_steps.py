@@ -19,9 +19,10 @@ from two response keys, and no field fetched only under a condition the merged f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gateway.planning.errors import PlanningError
+from gateway.planning.members import own_type_name, without_impossible_members
 from gateway.planning.normalize import NField, NFragment, NOperation, NSelection, conditions_of
 from gateway.planning.paths import Jump, available, candidate_jumps, local_misses
 from gateway.planning.query_graph import (
@@ -34,6 +35,7 @@ from gateway.planning.query_graph import (
     merge_field_sets,
 )
 from gateway.planning.selection import OutSelectionSet
+from gateway.planning.split import count_fields, split_selections
 
 __all__ = ["FetchStep", "RepTree", "build_fetch_steps", "can_share", "rep_conflict", "rep_within"]
 
@@ -64,6 +66,8 @@ class FetchStep:
     # Each way the step is entered brings the variable conditions on its path; it runs under their intersection.
     entries: list[Conditions] = field(default_factory=list)
     group: int = 0
+    # Aliases this step gives client fields whose subgraph type differs (alias -> the client's response key).
+    aliases: dict[str, str] = field(default_factory=dict)
 
     @property
     def conditions(self) -> Conditions:
@@ -108,8 +112,14 @@ class _StepBuilder:
         self._entity_steps: dict[tuple[str, tuple[str, ...], frozenset[int], int, int], FetchStep] = {}
         # (id of a client field, type, subgraph) -> whether its selection gets stuck there (see _stuck_field).
         self._stuck: dict[tuple[int, str, str], bool] = {}
+        # Split pieces of client fields (see _split_root_field).
+        self._pieces: list[NField] = []
         # Field with arguments -> the alias every fetch uses for it (see _planner_key).
         self._argument_aliases: dict[str, str] = {}
+        # (response key, subgraph type) -> alias, for fields whose subgraph type differs (see _subgraph_key).
+        self._type_aliases: dict[tuple[str, str], str] = {}
+        # How many abstract positions (an interface, a union, ``_entities``) enclose the one being walked.
+        self._abstract_depth = 0
 
     def _new_step(
         self, subgraph: str, path: tuple[str, ...], is_entity: bool, deps: set[int], group: int = 0
@@ -127,13 +137,54 @@ class _StepBuilder:
         if self.operation.kind == "mutation":
             self._plan_mutation(root, entries)
             return
+        entries = [(without_impossible_members(self.graph, root, f), c, d) for f, c, d in entries]
+        self._pieces.extend(f for f, _, _ in entries)  # the stuck memo is keyed by id(): keep them alive
         chosen = self._choose_root_subgraphs(root, entries)
         root_steps: dict[str, FetchStep] = {}
-        for (f, chain, conds), subgraph in zip(entries, chosen, strict=True):
-            step = root_steps.get(subgraph)
-            if step is None:
-                step = root_steps[subgraph] = self._new_step(subgraph, (), False, set())
-            self._root_field(step, root, f, chain, conds)
+        for (f, chain, conds), (subgraph, whole) in zip(entries, chosen, strict=True):
+            pieces = [(f, subgraph)] if whole else self._split_root_field(root, f, subgraph, [*root_steps])
+            for piece, g in pieces:
+                step = root_steps.get(g)
+                if step is None:
+                    step = root_steps[g] = self._new_step(g, (), False, set())
+                self._root_field(step, root, piece, chain, conds)
+
+    def _split_root_field(
+        self, root: str, f: NField, first: str, used: list[str]
+    ) -> list[tuple[NField, str]]:
+        """A shared root field no single subgraph can plan (its type has no key to move with): one piece per
+        subgraph, each taking what it can of what is left (the most fields first), merged at the root."""
+        resolvers = self.graph.resolvers(root, f.name)
+        left: list[NSelection] = f.selections
+        pieces: list[tuple[NField, str]] = []
+        # Each piece takes at least one field of what is left: never more rounds than fields.
+        for _ in range(count_fields(left) + 1):
+            if not left:
+                break
+            best: tuple[int, int, int] | None = None
+            split: tuple[str, list[NSelection], list[NSelection]] | None = None
+            for g in resolvers:
+                provided = dict(self.graph.provides(root, f.name, g))
+                mine, rest = split_selections(self.graph, self._stuck_field, f.type_name, g, left, provided)
+                rank = (-count_fields(mine), g != first and g not in used, self.graph.order[g])
+                if count_fields(mine) and (best is None or rank < best):
+                    best, split = rank, (g, mine, rest)
+            if split is None:
+                raise PlanningError(
+                    "UNSATISFIABLE",
+                    f"no subgraph that resolves {root}.{f.name} resolves the rest of its selection",
+                    (f.response_key,),
+                )
+            g, mine, left = split
+            piece = replace(f, selections=mine)
+            self._pieces.append(piece)  # the stuck memo is keyed by id(): keep every piece alive
+            pieces.append((piece, g))
+            used = [*used, g]
+        if left:
+            raise PlanningError(
+                "UNSATISFIABLE", f"{root}.{f.name} cannot be split between its subgraphs", (f.response_key,)
+            )
+        return pieces
 
     def _root_entries(
         self, selections: list[NSelection], chain: tuple[NFragment, ...], conds: Conditions
@@ -161,10 +212,11 @@ class _StepBuilder:
 
     def _choose_root_subgraphs(
         self, root: str, entries: list[tuple[NField, tuple[NFragment, ...], Conditions]]
-    ) -> list[str]:
+    ) -> list[tuple[str, bool]]:
         """One subgraph per root field: forced choices first; a shared field goes where its whole subtree plans
         with the fewest sequential fetches, then the fewest fetches (joining a root fetch already chosen is
-        free), then the fewest fields left to other subgraphs."""
+        free), then the fewest fields left to other subgraphs. The flag is False when no resolver can plan the
+        whole field alone (``_split_root_field``)."""
         chosen: list[str | None] = []
         used: set[str] = set()
         for f, _, _ in entries:
@@ -174,8 +226,9 @@ class _StepBuilder:
                 used.add(resolvers[0])
             else:
                 chosen.append(None)
-        out: list[str] = []
+        out: list[tuple[str, bool]] = []
         for (f, chain, conds), pick in zip(entries, chosen, strict=True):
+            whole = True
             if pick is None:
                 resolvers = self.graph.resolvers(root, f.name)
                 trials = (
@@ -208,7 +261,8 @@ class _StepBuilder:
                     ),
                 )
                 used.add(pick)
-            out.append(pick)
+                whole = costs[pick][0] < _UNPLANNABLE
+            out.append((pick, whole))
         return out
 
     def _trial_cost(
@@ -314,6 +368,31 @@ class _StepBuilder:
             else:
                 self._jump(step, out, type_name, subgraph, s, path, provided, conds, ckeys)
 
+    def _subgraph_key(
+        self, step: FetchStep, type_name: str, subgraph: str, name: str, key: str, client: bool
+    ) -> str:
+        """The response key of ``type_name.name`` in ``subgraph``'s operation.
+
+        Under an abstract position, two fields of one response key on different object types must have the same
+        response shape in the subgraph's own schema (GraphQL spec 5.3.2, SameResponseShape). The client's
+        operation is valid against the supergraph, so only a field whose subgraph type differs from the
+        supergraph's can break that: it is aliased ``<key>__alias_<n>``, one alias per subgraph type, like
+        Apollo's query planner (``addAliasesForNonMergingFields``). The plan lists the aliases of client fields
+        so the response is shaped from them (``QueryPlan.response_aliases``); paths below keep the alias.
+        """
+        if not self._abstract_depth or name == "__typename":
+            return key
+        own = self.graph.subgraph_field_type(type_name, name, subgraph)
+        if own == self.graph.supergraph.field(type_name, name).type:
+            return key
+        alias = self._type_aliases.get((key, own))
+        if alias is None:
+            taken = sum(1 for k, _ in self._type_aliases if k == key)
+            alias = self._type_aliases[(key, own)] = f"{key}__alias_{taken}"
+        if client:
+            step.aliases[alias] = key
+        return alias
+
     def _local_field(
         self,
         step: FetchStep,
@@ -326,33 +405,45 @@ class _StepBuilder:
         conds: Conditions,
     ) -> None:
         composite = bool(f.selections)
+        key = self._subgraph_key(step, type_name, subgraph, f.name, f.response_key, True)
         if not composite and self.graph.is_composite(f.type_name):
             # Literal @skip/@include removed every subfield: the subgraph still needs a selection, and the
             # client gets {} for each object (GraphQL spec 6.3.2 CollectFields).
-            emptied = out.field(f.response_key, f.name, f.arguments, f.directives, True)
+            emptied = out.field(key, f.name, f.arguments, f.directives, True)
             assert emptied.selections is not None
             emptied.selections.field("__typename", "__typename")
             return
-        of = out.field(f.response_key, f.name, f.arguments, f.directives, composite)
+        of = out.field(key, f.name, f.arguments, f.directives, composite)
         if not composite:
             return
         assert of.selections is not None
         child_type = f.type_name
+        own = own_type_name(self.graph, type_name, f.name, subgraph)
+        if own != child_type and self.graph.has_type(own, subgraph):
+            # The subgraph's field returns a member (or implementation) of the supergraph's type: fragments
+            # are kept against what this subgraph can return (GraphQL spec 5.5.2.3 in its schema).
+            child_type = own
         child_provided = self._child_provided(type_name, subgraph, f, provided)
-        if self.graph.is_abstract(child_type, subgraph):
+        abstract = self.graph.is_abstract(child_type, subgraph)
+        if abstract or child_type != f.type_name:
+            # The response is shaped by the runtime type where the supergraph's type is abstract.
             of.selections.field("__typename", "__typename")
-        child_path = (*path, f.response_key, *("@",) * f.list_depth)
-        self._walk(
-            step,
-            of.selections,
-            child_type,
-            subgraph,
-            f.selections,
-            child_path,
-            child_provided,
-            conds | frozenset(conditions_of(f.directives)),
-            client_keys(f.selections),
-        )
+        child_path = (*path, key, *("@",) * f.list_depth)
+        self._abstract_depth += abstract
+        try:
+            self._walk(
+                step,
+                of.selections,
+                child_type,
+                subgraph,
+                f.selections,
+                child_path,
+                child_provided,
+                conds | frozenset(conditions_of(f.directives)),
+                client_keys(f.selections),
+            )
+        finally:
+            self._abstract_depth -= abstract
 
     def _walk_fragment(
         self,
@@ -501,8 +592,76 @@ class _StepBuilder:
         jumps: list[Jump] | None = None,
     ) -> None:
         field_name = sel.name if isinstance(sel, NField) else "__typename"
-        selections: list[NSelection] = sel.selections if isinstance(sel, NField) else [sel]
-        jump = self._best_jump(step, type_name, subgraph, field_name, selections, path, provided, jumps)
+        jump = self._best_jump(step, type_name, subgraph, field_name, [sel], path, provided, jumps)
+        if isinstance(sel, NField) and sel.selections:
+            pieces = self._split_jump(step, type_name, subgraph, sel, provided, jump, jumps)
+            if pieces is not None:
+                for piece, piece_jump in pieces:
+                    self._jump_with(
+                        step, out, type_name, subgraph, piece, path, provided, conds, ckeys, piece_jump
+                    )
+                return
+        self._jump_with(step, out, type_name, subgraph, sel, path, provided, conds, ckeys, jump)
+
+    def _split_jump(
+        self,
+        step: FetchStep,
+        type_name: str,
+        subgraph: str,
+        f: NField,
+        provided: dict[str, FieldSet],
+        jump: Jump,
+        jumps: list[Jump] | None,
+    ) -> list[tuple[NField, Jump]] | None:
+        """Two parallel entity moves for ``f`` instead of one and a further hop: when the best target resolves
+        only part of the field's selection itself and another target, entered with a key available here too,
+        resolves all the rest itself (a value type two subgraphs know in part, one of them without a key)."""
+        graph = self.graph
+
+        def elsewhere(t: str, g: str, s: NField, p: dict[str, FieldSet]) -> bool:
+            return s.name != "__typename" and not (graph.resolvable_here(t, s.name, g) or s.key in p)
+
+        entity_type, target = jump.edge.type_name, jump.edge.target
+        if graph.requires(entity_type, f.name, target) is not None or not graph.resolvable_here(
+            entity_type, f.name, target
+        ):
+            return None
+        mine, rest = split_selections(graph, elsewhere, f.type_name, target, f.selections, {})
+        if not rest or not count_fields(mine):
+            return None
+        if not available(graph, type_name, subgraph, jump.edge.key, provided):
+            return None
+        for other in jumps if jumps is not None else candidate_jumps(graph, type_name, subgraph, f.name):
+            g = other.edge.target
+            if g == target or other.rewrite_from is not None or g == subgraph:
+                continue
+            if not graph.resolvable_here(other.edge.type_name, f.name, g):
+                continue
+            if graph.requires(other.edge.type_name, f.name, g) is not None:
+                continue
+            if not available(graph, type_name, subgraph, other.edge.key, provided):
+                continue
+            _, left = split_selections(graph, elsewhere, f.type_name, g, rest, {})
+            if not left:
+                first, second = replace(f, selections=mine), replace(f, selections=rest)
+                self._pieces.extend((first, second))
+                return [(first, jump), (second, other)]
+        return None
+
+    def _jump_with(
+        self,
+        step: FetchStep,
+        out: OutSelectionSet,
+        type_name: str,
+        subgraph: str,
+        sel: NSelection,
+        path: tuple[str, ...],
+        provided: dict[str, FieldSet],
+        conds: Conditions,
+        ckeys: ClientKeys,
+        jump: Jump,
+    ) -> None:
+        field_name = sel.name if isinstance(sel, NField) else "__typename"
         target = jump.edge.target
         entity_type = jump.edge.type_name
         requires = self.graph.requires(entity_type, field_name, target) if isinstance(sel, NField) else None
@@ -518,7 +677,11 @@ class _StepBuilder:
         satisfied: dict[str, FieldSet] = (
             {sel.key: ()} if requires is not None and isinstance(sel, NField) else {}
         )
-        self._walk(step2, entity_out, entity_type, target, [sel], path, satisfied, conds, ckeys)
+        outer, self._abstract_depth = self._abstract_depth, 1  # under ``_entities``
+        try:
+            self._walk(step2, entity_out, entity_type, target, [sel], path, satisfied, conds, ckeys)
+        finally:
+            self._abstract_depth = outer
 
     def _best_jump(
         self,
@@ -660,27 +823,33 @@ class _StepBuilder:
             name = entry_name(entry)
             if graph.resolvable_for_representation(type_name, name, subgraph) or entry in provided:
                 arguments = entry_arguments(entry)
-                response_key = _planner_key(name, entry, ckeys, out, self._argument_aliases)
+                planner_key = _planner_key(name, entry, ckeys, out, self._argument_aliases)
+                response_key = self._subgraph_key(step, type_name, subgraph, name, planner_key, False)
                 of = out.field(response_key, name, arguments, (), composite=bool(sub))
                 child: RepTree = {}
                 if sub:
                     assert of.selections is not None
                     child_type, depth = graph.field_type(type_name, name)
-                    if graph.is_abstract(child_type, subgraph):
+                    abstract = graph.is_abstract(child_type, subgraph)
+                    if abstract:
                         of.selections.field("__typename", "__typename")
                         child["__typename"] = ("__typename", {})
-                    d, sub_rep = self._require(
-                        step,
-                        of.selections,
-                        child_type,
-                        subgraph,
-                        sub,
-                        (*path, response_key, *("@",) * depth),
-                        graph.narrow(dict(provided.get(entry, ())), child_type),
-                        conds,
-                        client_keys([c for f in ckeys.get(response_key, []) for c in f.selections]),
-                        hops,
-                    )
+                    self._abstract_depth += abstract
+                    try:
+                        d, sub_rep = self._require(
+                            step,
+                            of.selections,
+                            child_type,
+                            subgraph,
+                            sub,
+                            (*path, response_key, *("@",) * depth),
+                            graph.narrow(dict(provided.get(entry, ())), child_type),
+                            conds,
+                            client_keys([c for f in ckeys.get(planner_key, []) for c in f.selections]),
+                            hops,
+                        )
+                    finally:
+                        self._abstract_depth -= abstract
                     deps |= d
                     _merge_rep(child, sub_rep)
                 rep[name] = (response_key, child)
@@ -692,18 +861,22 @@ class _StepBuilder:
             )
             entity_out = step3.selections.fragment(jump.edge.type_name)
             # In that fetch the field's own requirement (if any) travels in the representation: it resolves there.
-            d, r = self._require(
-                step3,
-                entity_out,
-                jump.edge.type_name,
-                jump.edge.target,
-                ((entry, sub),),
-                path,
-                {entry: ()},
-                conds,
-                ckeys,
-                hops + 1,
-            )
+            outer, self._abstract_depth = self._abstract_depth, 1  # under ``_entities``
+            try:
+                d, r = self._require(
+                    step3,
+                    entity_out,
+                    jump.edge.type_name,
+                    jump.edge.target,
+                    ((entry, sub),),
+                    path,
+                    {entry: ()},
+                    conds,
+                    ckeys,
+                    hops + 1,
+                )
+            finally:
+                self._abstract_depth = outer
             deps |= d | {step3.id}
             _merge_rep(rep, r)
         return deps, rep

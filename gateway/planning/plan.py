@@ -23,6 +23,10 @@ Conventions the executor relies on:
   from the object's ``response_key``, put it in the representation under ``name``. A field the plan adds with
   arguments (``@requires(fields: "weight(unit: \"kg\")")``) has one alias for those arguments throughout the plan
   (``__fk_weight__1``) unless the client selects that very field at that place.
+* A field whose type in the subgraph differs from the supergraph's (nullability, a smaller union) is aliased
+  ``<key>__alias_<n>`` under abstract positions, so sibling fragments never conflict in the subgraph's schema
+  (GraphQL spec 5.3.2); merged data keeps the alias, later ``Flatten`` paths name it, and the response is shaped
+  from it (``QueryPlan.response_aliases``; Apollo un-aliases with ``outputRewrites`` instead).
 * ``FetchNode.input_rewrites`` (Apollo's ``inputRewrites``): after building a representation from the requires
   fragment on ``type_condition``, set its ``__typename`` to ``set_typename_to``. Used when the target subgraph
   knows the entity only as an ``@interfaceObject`` (it expects the interface's name, not the object type's). Such
@@ -188,6 +192,9 @@ class QueryPlan:
     # The client operation (graphql-core DocumentNode + operation name), kept for response shaping.
     document: Any = field(default=None, compare=False, repr=False)
     operation_name: str | None = None
+    # Client response key -> the aliases fetches gave that field where its subgraph type differs from the
+    # supergraph's (``id__alias_0``): merged data may hold the value under one of them instead.
+    response_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Free for the executor: a compiled form of ``document`` for response shaping, filled lazily.
     compiled: Any = field(default=None, compare=False, repr=False)
 

@@ -37,4 +37,13 @@ def plan_operation(
     graph = query_graph(supergraph, override_labels)
     steps = optimize(build_fetch_steps(graph, operation))
     node = build_plan_node(steps, operation.variables, operation.name)
-    return QueryPlan(node=node, document=document, operation_name=operation_name)
+    aliases: dict[str, set[str]] = {}
+    for step in steps:
+        for alias, key in step.aliases.items():
+            aliases.setdefault(key, set()).add(alias)
+    return QueryPlan(
+        node=node,
+        document=document,
+        operation_name=operation_name,
+        response_aliases={k: tuple(sorted(v)) for k, v in sorted(aliases.items())},
+    )

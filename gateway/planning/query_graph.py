@@ -176,6 +176,13 @@ class QueryGraph:
             self._field_types[(type_name, field_name)] = cached
         return cached
 
+    def subgraph_field_type(self, type_name: str, field_name: str, subgraph: str) -> str:
+        """The field's type as ``subgraph`` declares it (``@join__field(type:)``; it may differ from the
+        supergraph's in nullability, or name a smaller union or one of its members)."""
+        sf = self.supergraph.field(type_name, field_name)
+        fis = sf.subgraphs.get(subgraph)
+        return fis.type if fis is not None and fis.type else sf.type
+
     # -- field edges -----------------------------------------------------------------------------------------
 
     def resolvers(self, type_name: str, field_name: str) -> tuple[str, ...]:

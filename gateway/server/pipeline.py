@@ -229,17 +229,19 @@ class Gateway:
                 self._planner = _default_planner()
             plan = self._planner(supergraph, document, selected_name, override_labels=override_labels)
         except Exception as exc:
+            # An operation the supergraph cannot satisfy is the request's fault (a 4xx), never a 500; a planner
+            # bug (RecursionError, ...) is logged with its trace and answered the same way, without internals.
             code = getattr(exc, "code", None)
             if isinstance(code, str):
-                # Planning errors are values with codes and safe messages; anything else is a bug.
+                # Planning errors are values with codes and safe messages.
                 logger.warning("query planning failed: %s", exc)
                 message = f"Query planning failed: {getattr(exc, 'message', exc)}"
                 return RequestFailure(
-                    (error_dict(message, QUERY_PLANNING_FAILED, reason=code),), ErrorKind.INTERNAL
+                    (error_dict(message, QUERY_PLANNING_FAILED, reason=code),), ErrorKind.REQUEST
                 )
             logger.exception("query planning crashed")
             return RequestFailure(
-                (error_dict("Query planning failed.", QUERY_PLANNING_FAILED),), ErrorKind.INTERNAL
+                (error_dict("Query planning failed.", QUERY_PLANNING_FAILED),), ErrorKind.REQUEST
             )
         if plan.document is None:
             plan.document = document

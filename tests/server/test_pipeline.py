@@ -233,10 +233,20 @@ async def test_planning_and_execution_failures_are_values_without_traces() -> No
 
     gateway = Gateway(tiny_supergraph(), executor=RecordingExecutor(), planner=failing_planner)
     response = await gateway.run(GraphQLRequest("{ hello }"))
-    assert response.error_kind is ErrorKind.INTERNAL
+    assert response.error_kind is ErrorKind.REQUEST
     (error,) = response.result["errors"]
     assert error["extensions"] == {"code": "QUERY_PLANNING_FAILED", "reason": "NO_PATH"}
     assert "Product.rating" in error["message"]
+
+    def crashing_planner(*args: object, **kwargs: object) -> QueryPlan:
+        raise RecursionError("maximum recursion depth exceeded in _walk")
+
+    gateway = Gateway(tiny_supergraph(), executor=RecordingExecutor(), planner=crashing_planner)
+    response = await gateway.run(GraphQLRequest("{ hello }"))
+    assert response.error_kind is ErrorKind.REQUEST
+    assert response.result == {
+        "errors": [{"message": "Query planning failed.", "extensions": {"code": "QUERY_PLANNING_FAILED"}}]
+    }
 
     class Broken(RecordingExecutor):
         async def execute(self, *args: object, **kwargs: object) -> dict[str, object]:  # type: ignore[override]

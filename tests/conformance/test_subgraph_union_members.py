@@ -1,0 +1,181 @@
+"""Union members a subgraph's own field does not have.
+
+``Query.pick`` is ``Media`` (``Book | Movie``) in the supergraph and ``Book`` in reviews; ``Query.media`` is a
+``@shareable`` ``[Media!]!`` whose union has only ``Book`` in reviews (``@join__unionMember``). A fetch to reviews
+keeps only the fragments that reviews' own field type can return (GraphQL spec 5.5.2.3, "Fragment spread is
+possible", checked against the subgraph's schema), and a fragment on a member no subgraph on the path can return
+selects nothing: the object is ``{}`` (GraphQL spec 6.3.2, CollectFields skips a fragment that does not apply).
+
+Members the chosen path cannot resolve (shape of a ``@shareable`` field whose union differs between subgraphs):
+Apollo's planner resolves a ``@shareable`` field from one subgraph, picked by plan cost, and a type condition
+that subgraph cannot return is not followed further (query-graphs' ``advanceWithOperationElement``: no edge to
+that type in the subgraph, so that branch contributes nothing). Objects the chosen subgraph does not return are
+not in the response: ``@shareable`` asserts every subgraph resolves the field to the same value, so a subgraph
+that returns more members than another breaks that contract, and the answer is that of the chosen subgraph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .support import Case, Federation, Subgraph, case_params, run_case
+
+BOOKS: list[dict[str, Any]] = [
+    {"__typename": "Book", "id": "b1", "title": "Dune", "stars": 5, "year": 1965, "prize": "Hugo"},
+    {"__typename": "Book", "id": "b2", "title": "Emma", "stars": 4, "year": 1815, "prize": None},
+]
+MOVIES: list[dict[str, Any]] = [{"__typename": "Movie", "id": "m1", "title": "Alien"}]
+
+catalog = Subgraph(
+    "catalog",
+    """
+    type Query {
+      media: [Media!]! @shareable
+      pick: Media @shareable
+      winner: Media @shareable
+      everything: [Media!]!
+    }
+    union Media = Book | Movie
+    type Book @key(fields: "id") { id: ID! title: String! @shareable year: Int! }
+    type Movie @key(fields: "id") { id: ID! title: String }
+    """,
+    {
+        "Query": {
+            "media": [BOOKS[0], MOVIES[0], BOOKS[1]],
+            "pick": BOOKS[0],
+            "winner": BOOKS[0],
+            "everything": [*BOOKS, *MOVIES],
+        },
+        "entities": {"Book": BOOKS, "Movie": MOVIES},
+    },
+)
+
+reviews = Subgraph(
+    "reviews",
+    """
+    type Query { media: [Media!]! @shareable pick: Book @shareable }
+    union Media = Book
+    type Book @key(fields: "id") { id: ID! title: String! @shareable stars: Int! }
+    """,
+    {"Query": {"media": BOOKS, "pick": BOOKS[0]}, "entities": {"Book": BOOKS}},
+)
+
+# No union at all here: the field returns the member itself.
+awards = Subgraph(
+    "awards",
+    """
+    type Query { winner: Book @shareable }
+    type Book @key(fields: "id") { id: ID! prize: String }
+    """,
+    {"Query": {"winner": BOOKS[0]}, "entities": {"Book": BOOKS}},
+)
+
+UNION_MEMBERS = Federation("subgraph_union_members", [catalog, reviews, awards])
+
+_HIVE_VALIDATES_OWN_TYPE = (
+    "Hive Gateway validates Query.pick as reviews' own type Book, refusing a fragment on Movie that the "
+    "supergraph's API schema (pick: Media) allows"
+)
+
+CASES = [
+    Case(
+        "field-returning-one-member-in-the-subgraph",
+        UNION_MEMBERS,
+        "{ pick { __typename ... on Book { title stars } ... on Movie { name: title } } }",
+        {"data": {"pick": {"__typename": "Book", "title": "Dune", "stars": 5}}},
+        depth=1,
+        fetches=1,
+        reference=_HIVE_VALIDATES_OWN_TYPE,
+    ),
+    Case(
+        "fragment-on-a-member-the-path-cannot-return-is-empty",
+        UNION_MEMBERS,
+        "{ pick { ... on Movie { title } } }",
+        {"data": {"pick": {}}},
+        depth=1,
+        fetches=1,
+        reference=_HIVE_VALIDATES_OWN_TYPE,
+    ),
+    Case(
+        "named-fragment-on-the-union",
+        UNION_MEMBERS,
+        "query Q { pick { ...M } } fragment M on Media { ... on Book { stars } ... on Movie { id } }",
+        {"data": {"pick": {"stars": 5}}},
+        depth=1,
+        fetches=1,
+    ),
+    Case(
+        "smaller-union-in-the-chosen-subgraph",
+        UNION_MEMBERS,
+        "{ media { __typename ... on Book { stars } ... on Movie { title } } }",
+        {
+            "data": {
+                "media": [{"__typename": "Book", "stars": 5}, {"__typename": "Book", "stars": 4}],
+            }
+        },
+        depth=1,
+        fetches=1,
+    ),
+    Case(
+        # catalog is chosen (year is only there) and returns a Movie, but reviews' media can never return one:
+        # Apollo's rule (module docstring) drops the Movie fragment from every subgraph, so the Movie's title is
+        # never fetched (null, as for any field the subgraphs did not give).
+        "members-only-the-chosen-subgraph-returns-yield-nothing",
+        UNION_MEMBERS,
+        "{ media { ... on Movie { title } ... on Book { year } } }",
+        {"data": {"media": [{"year": 1965}, {"title": None}, {"year": 1815}]}},
+        depth=1,
+        fetches=1,
+        reference="Hive Gateway (JS planner) returns the Movie's title from catalog; Apollo's planner treats a "
+        "type condition one option cannot return as returning nothing from all (query_planning_traversal.rs)",
+    ),
+    Case(
+        "subgraph-without-the-union-returns-the-member",
+        UNION_MEMBERS,
+        "{ winner { ... on Book { prize } ... on Movie { title } } }",
+        {"data": {"winner": {"prize": "Hugo"}}},
+        depth=1,
+        fetches=1,
+    ),
+    Case(
+        "member-field-through-the-member-subgraph-then-a-jump",
+        UNION_MEMBERS,
+        "{ winner { ... on Book { prize year } } }",
+        {"data": {"winner": {"prize": "Hugo", "year": 1965}}},
+        depth=2,
+        fetches=2,
+    ),
+    Case(
+        "aliased-fields-each-from-its-own-subgraph",
+        UNION_MEMBERS,
+        "{ a: pick { ... on Book { stars } } b: everything { ... on Movie { title } ... on Book { stars } } }",
+        {
+            "data": {
+                "a": {"stars": 5},
+                "b": [{"stars": 5}, {"stars": 4}, {"title": "Alien"}],
+            }
+        },
+        depth=2,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", case_params(CASES))
+async def test_subgraph_union_members(case: Case) -> None:
+    await run_case(case)
+
+
+async def test_fragment_one_resolver_cannot_return_is_sent_to_none() -> None:
+    await run_case(CASES[4])
+    (request,) = catalog.requests
+    assert "Movie" not in request["query"]
+    assert reviews.requests == []
+
+
+async def test_fetch_keeps_only_fragments_the_subgraph_can_return() -> None:
+    await run_case(CASES[0])
+    (request,) = reviews.requests
+    assert "Movie" not in request["query"]
+    assert catalog.requests == []
