@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graphql import (
@@ -204,6 +204,9 @@ class _Run:
             entry[1].setdefault(key, mark)
 
 
+# The null of an entity whose own error is already reported at its path: its fields add no further error.
+_EXPLAINED = FailureMark(None)
+
 _QueuedFetch = tuple[FetchNode, SubgraphRequest, "asyncio.Future[SubgraphResponse | FailureMark] | None"]
 
 _MERGED_CACHE_SIZE = 4096
@@ -335,11 +338,18 @@ class Executor:
         if isinstance(outcome, FailureMark):
             run.mark_failed(run.data, compiled.root_keys, outcome)
             return
+        service = fetch.service_name
+        data = outcome.data or {}
+        # The root fields this fetch left null: where an error without a path belongs (GraphQL spec 7.1.2).
+        unresolved = frozenset(k for k in compiled.root_keys if data.get(k) is None)
         for error in outcome.errors or ():
             path = error.get("path")
-            run.errors.append(
-                _subgraph_error(error, fetch.service_name, list(path) if isinstance(path, list) else None)
-            )
+            if isinstance(path, list) and path:
+                run.errors.append(_subgraph_error(error, service, list(path)))
+            elif unresolved:
+                run.mark_failed(run.data, unresolved, FailureMark(_subgraph_error(error, service, None)))
+            else:
+                run.errors.append(_subgraph_error(error, service, None))
         if outcome.data:
             deep_merge(run.data, outcome.data)
 
@@ -382,33 +392,12 @@ class Executor:
             self._fail_batch(batch, compiled, outcome, run)
             return
         service = fetch.service_name
-        paths: dict[int, ResponsePath] | None = None
-        for error in outcome.errors or ():
-            error_path = error.get("path")
-            if (
-                isinstance(error_path, list)
-                and len(error_path) >= 2
-                and error_path[0] == "_entities"
-                and type(error_path[1]) is int
-                and 0 <= error_path[1] < len(batch.origins)
-            ):
-                rest = error_path[2:]
-                if paths is None:
-                    paths = {id(obj): path for obj, path in collect_objects(run.data, segments)}
-                for obj, _ in batch.origins[error_path[1]]:
-                    origin = paths.get(id(obj))
-                    run.errors.append(
-                        _subgraph_error(error, service, None if origin is None else [*origin, *rest])
-                    )
-            else:
-                run.errors.append(_subgraph_error(error, service, None))
+        count = len(batch.representations)
         entities = outcome.data.get("_entities") if outcome.data else None
-        if type(entities) is not list or len(entities) != len(batch.representations):
+        if type(entities) is not list or len(entities) != count:
             if not outcome.errors:
                 got = "no _entities list" if type(entities) is not list else f"{len(entities)} entities"
-                message = (
-                    f'Subgraph "{service}" returned {got} for {len(batch.representations)} representations'
-                )
+                message = f'Subgraph "{service}" returned {got} for {count} representations'
                 mark = FailureMark(
                     {
                         "message": message,
@@ -420,11 +409,69 @@ class Executor:
                     }
                 )
                 self._fail_batch(batch, compiled, mark, run)
-            return
-        for entity, origins in zip(entities, batch.origins, strict=True):
+                return
+            entities = [None] * count
+        explained = self._place_entity_errors(
+            outcome.errors or (), entities, batch, compiled, segments, run, service
+        )
+        for i, (entity, origins) in enumerate(zip(entities, batch.origins, strict=True)):
             if type(entity) is dict:
                 for obj, _ in origins:
                     deep_merge(obj, entity)
+            elif i in explained:
+                mark = explained[i]
+                for obj, _ in origins:
+                    run.mark_failed(obj, compiled.keys_for(obj.get("__typename")), mark)
+
+    def _place_entity_errors(
+        self,
+        errors: Sequence[Mapping[str, Any]],
+        entities: list[Any],
+        batch: EntityBatch,
+        compiled: _CompiledFetch,
+        segments: tuple[PathSegment, ...],
+        run: _Run,
+        service: str,
+    ) -> dict[int, FailureMark]:
+        """Put an entity fetch's errors at client paths; what explains each entity that came back null.
+
+        An error at ``["_entities", i, ...]`` goes to the path of every object representation ``i`` came from;
+        the fields of a null entity are then explained by it (no "Cannot return null" for its siblings). An error
+        without such a path explains every null entity (reported where the fields it nulls stand); with none
+        null, it is passed on without a path.
+        """
+        explained: dict[int, FailureMark] = {}
+        paths: dict[int, ResponsePath] | None = None
+        unplaced: list[Mapping[str, Any]] = []
+        for error in errors:
+            error_path = error.get("path")
+            if (
+                isinstance(error_path, list)
+                and len(error_path) >= 2
+                and error_path[0] == "_entities"
+                and type(error_path[1]) is int
+                and 0 <= error_path[1] < len(batch.origins)
+            ):
+                index, rest = error_path[1], error_path[2:]
+                if paths is None:
+                    paths = {id(obj): path for obj, path in collect_objects(run.data, segments)}
+                for obj, _ in batch.origins[index]:
+                    origin = paths.get(id(obj))
+                    run.errors.append(
+                        _subgraph_error(error, service, None if origin is None else [*origin, *rest])
+                    )
+                explained.setdefault(index, _EXPLAINED)
+            else:
+                unplaced.append(error)
+        nulls = [i for i, entity in enumerate(entities) if type(entity) is not dict and i not in explained]
+        for error in unplaced:
+            if nulls:
+                mark = FailureMark(_subgraph_error(error, service, None))
+                for i in nulls:
+                    explained.setdefault(i, mark)
+            else:
+                run.errors.append(_subgraph_error(error, service, None))
+        return explained
 
     async def _send_entities(
         self, fetch: FetchNode, request: SubgraphRequest, run: _Run

@@ -74,6 +74,7 @@ class HandEditedSupergraph(Federation):
 
     composed_from: Sequence[Subgraph] = ()
     edits: Mapping[str, str] = field(default_factory=dict)
+    composes = False  # what test_composition checks: composers refuse the subgraphs as served
 
     def supergraph_sdl(self, urls: Mapping[str, str] | None = None) -> str:
         sources = Federation(self.name, self.composed_from).sources(urls)

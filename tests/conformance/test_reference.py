@@ -110,6 +110,8 @@ REFERENCE_FAILS_ON_RANDOM = {
     "a non-null error in some fragment combinations",
     "requires_abstract": "Hive fails on @requires through union-typed fields ('type.getFields is not a function') "
     "and drops fields of fragments on an interface inside a requirement",
+    "interface_object_unresolvable": "Hive answers null without an error for fields only a resolvable: false "
+    "@interfaceObject defines, where our planner refuses the operation",
     "interface_object": "Hive sends greeter representations without the required field name (@requires on an "
     "@interfaceObject) when accounts' implementations are selected through fragments",
 }
