@@ -53,13 +53,12 @@ from .entities import (
     find_objects,
     parse_flatten_path,
 )
+from .masking import SUBGRAPH_REQUEST_FAILED, ErrorMasking
 from .shaping import CompiledOperation, FailureMark, ResponseShaper
 
 __all__ = ["SUBGRAPH_REQUEST_FAILED", "Executor"]
 
 logger = logging.getLogger(__name__)
-
-SUBGRAPH_REQUEST_FAILED = "SUBGRAPH_REQUEST_FAILED"
 
 ResponsePath = tuple[str | int, ...]
 
@@ -217,7 +216,8 @@ class Executor:
 
     ``header_policy`` chooses which client request headers every subgraph request carries (none by default).
     ``batch_entity_fetches`` sends the entity fetches of one execution that wait for the same subgraph at the
-    same time as one request (``gateway.execution.batching``).
+    same time as one request (``gateway.execution.batching``). ``masking`` decides what of subgraph errors
+    clients see (``gateway.execution.masking``; by default only client-facing messages and codes).
     """
 
     def __init__(
@@ -227,8 +227,10 @@ class Executor:
         *,
         header_policy: HeaderPolicy | None = None,
         batch_entity_fetches: bool = True,
+        masking: ErrorMasking | None = None,
     ) -> None:
         self.supergraph = supergraph
+        self.masking = masking or ErrorMasking()
         self.client = client
         self.header_policy = header_policy or HeaderPolicy()
         self.batch_entity_fetches = batch_entity_fetches
@@ -321,16 +323,12 @@ class Executor:
         try:
             return await self.client.fetch(service, request)
         except SubgraphFetchError as exc:
-            reason, message = exc.code, exc.message
-        except Exception:
+            return FailureMark(
+                self.masking.transport_error(service, exc.code, exc.message, status=exc.status)
+            )
+        except Exception as exc:
             logger.exception("request to subgraph %s failed", service)
-            reason, message = "SUBGRAPH_UNKNOWN", f'Request to subgraph "{service}" failed'
-        return FailureMark(
-            {
-                "message": message,
-                "extensions": {"code": SUBGRAPH_REQUEST_FAILED, "serviceName": service, "reason": reason},
-            }
-        )
+            return FailureMark(self.masking.transport_error(service, "SUBGRAPH_UNKNOWN", repr(exc)))
 
     async def _root_fetch(self, fetch: FetchNode, run: _Run) -> None:
         compiled = self._compiled(fetch, None)
@@ -345,11 +343,13 @@ class Executor:
         for error in outcome.errors or ():
             path = error.get("path")
             if isinstance(path, list) and path:
-                run.errors.append(_subgraph_error(error, service, list(path)))
+                run.errors.append(self.masking.subgraph_error(error, service, list(path)))
             elif unresolved:
-                run.mark_failed(run.data, unresolved, FailureMark(_subgraph_error(error, service, None)))
+                run.mark_failed(
+                    run.data, unresolved, FailureMark(self.masking.subgraph_error(error, service, None))
+                )
             else:
-                run.errors.append(_subgraph_error(error, service, None))
+                run.errors.append(self.masking.subgraph_error(error, service, None))
         if outcome.data:
             deep_merge(run.data, outcome.data)
 
@@ -399,14 +399,7 @@ class Executor:
                 got = "no _entities list" if type(entities) is not list else f"{len(entities)} entities"
                 message = f'Subgraph "{service}" returned {got} for {count} representations'
                 mark = FailureMark(
-                    {
-                        "message": message,
-                        "extensions": {
-                            "code": SUBGRAPH_REQUEST_FAILED,
-                            "serviceName": service,
-                            "reason": "SUBGRAPH_INVALID_RESPONSE",
-                        },
-                    }
+                    self.masking.transport_error(service, "SUBGRAPH_INVALID_RESPONSE", message)
                 )
                 self._fail_batch(batch, compiled, mark, run)
                 return
@@ -455,22 +448,21 @@ class Executor:
                 index, rest = error_path[1], error_path[2:]
                 if paths is None:
                     paths = {id(obj): path for obj, path in collect_objects(run.data, segments)}
-                for obj, _ in batch.origins[index]:
+                for n, (obj, _) in enumerate(batch.origins[index]):
                     origin = paths.get(id(obj))
-                    run.errors.append(
-                        _subgraph_error(error, service, None if origin is None else [*origin, *rest])
-                    )
+                    client_path = None if origin is None else [*origin, *rest]
+                    run.errors.append(self.masking.subgraph_error(error, service, client_path, log=n == 0))
                 explained.setdefault(index, _EXPLAINED)
             else:
                 unplaced.append(error)
         nulls = [i for i, entity in enumerate(entities) if type(entity) is not dict and i not in explained]
         for error in unplaced:
             if nulls:
-                mark = FailureMark(_subgraph_error(error, service, None))
+                mark = FailureMark(self.masking.subgraph_error(error, service, None))
                 for i in nulls:
                     explained.setdefault(i, mark)
             else:
-                run.errors.append(_subgraph_error(error, service, None))
+                run.errors.append(self.masking.subgraph_error(error, service, None))
         return explained
 
     async def _send_entities(
@@ -603,15 +595,3 @@ def _complete(key: FieldSet, value: Any) -> bool:
         if field is None or (sub and not _complete(sub, field)):
             return False
     return True
-
-
-def _subgraph_error(error: Mapping[str, Any], service: str, path: list[Any] | None) -> dict[str, Any]:
-    """A subgraph error as the client sees it: client path, ``serviceName`` added, locations dropped."""
-    out: dict[str, Any] = {"message": error.get("message", "")}
-    if path is not None:
-        out["path"] = path
-    extensions = error.get("extensions")
-    out["extensions"] = (
-        {**extensions, "serviceName": service} if isinstance(extensions, dict) else {"serviceName": service}
-    )
-    return out

@@ -223,7 +223,7 @@ CASES = [
             "data": {"garbled": None, "product": {"name": "Lamp"}},
             "errors": [
                 {
-                    "message": 'Subgraph "garbled" returned a body that is not JSON: {"data": {"garbled": "x"',
+                    "message": 'Subgraph "garbled" returned an invalid response',
                     "path": ["garbled"],
                     "extensions": {
                         "code": "SUBGRAPH_REQUEST_FAILED",
@@ -243,7 +243,7 @@ CASES = [
             "data": {"product": {"name": "Lamp", "rating": None}},
             "errors": [
                 {
-                    "message": 'Subgraph "garbled" returned a body that is not JSON: {"data": {"garbled": "x"',
+                    "message": 'Subgraph "garbled" returned an invalid response',
                     "path": ["product", "rating"],
                     "extensions": {
                         "code": "SUBGRAPH_REQUEST_FAILED",
@@ -263,7 +263,7 @@ CASES = [
             "data": {"html": None},
             "errors": [
                 {
-                    "message": 'Subgraph "html" answered HTTP 502: <html><body>Bad gateway</body></html>',
+                    "message": 'Subgraph "html" answered HTTP 502',
                     "path": ["html"],
                     "extensions": {
                         "code": "SUBGRAPH_REQUEST_FAILED",
