@@ -7,9 +7,11 @@ subgraphs:
     url: http://127.0.0.1:4001/graphql
     schema: schema/users.graphql          # the committed SDL snapshot
     module: subgraphs.users.schema:print_sdl   # callable returning the SDL from code
+    include_subgraph_errors: false        # true: its errors reach clients unmasked (development only)
 ```
 
-``SUBGRAPH_<NAME>_URL`` environment variables override the urls (containers). Relative paths are resolved
+``SUBGRAPH_<NAME>_URL`` environment variables override the urls (containers);
+``GATEWAY_INCLUDE_SUBGRAPH_ERRORS`` overrides ``include_subgraph_errors`` (``gateway.execution.masking``). Relative paths are resolved
 against the config file's directory.
 """
 
@@ -24,11 +26,13 @@ from typing import Any
 
 import yaml
 
+from gateway.execution.masking import ErrorMasking
+
 __all__ = ["ConfigError", "GatewayConfig", "SubgraphConfig", "load_config", "parse_config"]
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-_SUBGRAPH_KEYS = {"name", "url", "schema", "module"}
+_SUBGRAPH_KEYS = {"name", "url", "schema", "module", "include_subgraph_errors"}
 _TOP_KEYS = {"supergraph", "subgraphs"}
 
 
@@ -44,6 +48,7 @@ class SubgraphConfig:
     url: str
     schema: str | None = None
     module: str | None = None
+    include_subgraph_errors: bool = False
 
     @property
     def env_var(self) -> str:
@@ -64,6 +69,11 @@ class GatewayConfig:
             if s.name == name:
                 return s
         raise KeyError(name)
+
+    def error_masking(self, environ: Mapping[str, str] | None = None) -> ErrorMasking:
+        """Whose subgraph errors reach clients unmasked: the config's choice, then the environment's."""
+        chosen = ErrorMasking(include={s.name: True for s in self.subgraphs if s.include_subgraph_errors})
+        return ErrorMasking.from_env(os.environ if environ is None else environ, chosen)
 
 
 def _string(entry: Mapping[str, Any], key: str, where: str, required: bool) -> str | None:
@@ -131,7 +141,10 @@ def parse_config(
         module = _string(entry, "module", where, False)
         if module is not None and not _MODULE.match(module):
             raise ConfigError(f"{where}: 'module' must look like 'package.module:callable', got {module!r}")
-        sub = SubgraphConfig(name, url, path(_string(entry, "schema", where, False)), module)
+        include = entry.get("include_subgraph_errors", False)
+        if not isinstance(include, bool):
+            raise ConfigError(f"{where}: 'include_subgraph_errors' must be true or false, got {include!r}")
+        sub = SubgraphConfig(name, url, path(_string(entry, "schema", where, False)), module, include)
         override = env.get(sub.env_var)
         if override:
             sub = replace(sub, url=override)

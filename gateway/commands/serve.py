@@ -25,7 +25,15 @@ from gateway.composition.supergraph import Supergraph
 from gateway.server.loading import compose_supergraph, load_supergraph_file
 from gateway.server.settings import ServerSettings
 
-__all__ = ["SupergraphSource", "add_parser", "build_app", "resolve_source", "run", "settings_for"]
+__all__ = [
+    "SupergraphSource",
+    "add_parser",
+    "build_app",
+    "masking_for",
+    "resolve_source",
+    "run",
+    "settings_for",
+]
 
 logger = logging.getLogger("gateway.serve")
 
@@ -132,8 +140,10 @@ def build_app(
     subgraph_timeout: float = 30.0,
     forward_headers: list[str] | None = None,
     reload_source: Callable[[], Supergraph] | None = None,
+    masking: Any = None,
 ) -> Any:
-    """The production app: real planner, aiohttp subgraph clients, an executor per supergraph."""
+    """The production app: real planner, aiohttp subgraph clients, an executor per supergraph; ``masking``
+    (``gateway.execution.ErrorMasking``, default: mask every subgraph) decides what clients see of errors."""
     from gateway.execution import AiohttpSubgraphClient, Executor, HeaderPolicy
     from gateway.server import Gateway, create_app
 
@@ -145,7 +155,7 @@ def build_app(
             {s.name: s.url for s in new.subgraphs.values()}, timeouts=subgraph_timeout
         )
         clients.open.append(client)
-        return Executor(new, client, header_policy=header_policy)
+        return Executor(new, client, header_policy=header_policy, masking=masking)
 
     gateway = Gateway(supergraph, executor_factory=executor_for, settings=settings)
 
@@ -201,6 +211,15 @@ def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = No
     return settings
 
 
+def masking_for(config: Any = None, environ: Any = None) -> Any:
+    """Error masking from the config's ``include_subgraph_errors`` and ``GATEWAY_INCLUDE_SUBGRAPH_ERRORS``."""
+    from gateway.execution import ErrorMasking
+
+    if config is not None:
+        return config.error_masking(environ)
+    return ErrorMasking.from_env(os.environ if environ is None else environ)
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -221,6 +240,7 @@ def run(args: argparse.Namespace) -> int:
         subgraph_timeout=args.subgraph_timeout,
         forward_headers=args.forward_header,
         reload_source=source.load,
+        masking=masking_for(source.config),
     )
     config_ = uvicorn.Config(
         app,

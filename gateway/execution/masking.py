@@ -59,7 +59,7 @@ _TRANSPORT_MESSAGES = {
 _TRANSPORT_FALLBACK = 'Request to subgraph "{service}" failed'
 
 # An incoming X-Request-Id is kept when it is short and plain (it is echoed and logged).
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _current: ContextVar[str | None] = ContextVar("gateway_request_id", default=None)
 
 
@@ -70,7 +70,7 @@ def new_request_id() -> str:
 
 def accepted_request_id(value: str | None) -> str | None:
     """``value`` when it is a well-formed request id (letters, digits, ``.``, ``_``, ``:``, ``-``; 1-128)."""
-    if value is not None and _REQUEST_ID.match(value):
+    if value is not None and _REQUEST_ID.fullmatch(value):
         return value
     return None
 

@@ -246,7 +246,8 @@ async def test_planning_and_execution_failures_are_values_without_traces() -> No
     response = await gateway.run(GraphQLRequest("{ hello }"))
     assert response.error_kind is ErrorKind.INTERNAL
     assert response.result == {
-        "errors": [{"message": "Internal server error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]
+        "errors": [{"message": "Internal server error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}],
+        "extensions": {"requestId": response.request_id},
     }
 
 
