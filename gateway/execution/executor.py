@@ -345,9 +345,9 @@ class Executor:
             if isinstance(path, list) and path:
                 run.errors.append(self.masking.subgraph_error(error, service, list(path)))
             elif unresolved:
-                run.mark_failed(
-                    run.data, unresolved, FailureMark(self.masking.subgraph_error(error, service, None))
-                )
+                mark = FailureMark(self.masking.subgraph_error(error, service, None))
+                run.mark_failed(run.data, unresolved, mark)
+                unresolved = frozenset()  # the first such error explains them; any others pass as they are
             else:
                 run.errors.append(self.masking.subgraph_error(error, service, None))
         if outcome.data:
@@ -460,7 +460,8 @@ class Executor:
             if nulls:
                 mark = FailureMark(self.masking.subgraph_error(error, service, None))
                 for i in nulls:
-                    explained.setdefault(i, mark)
+                    explained[i] = mark
+                nulls = []  # the first such error explains them; any others are passed on as they are
             else:
                 run.errors.append(self.masking.subgraph_error(error, service, None))
         return explained

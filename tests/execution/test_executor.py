@@ -1102,3 +1102,37 @@ async def test_representation_without_a_complete_key_is_not_sent() -> None:
         "representations": [{"__typename": "Book", "isbn": "978-1"}]
     }
     assert result == {"data": {"books": [{"id": "b1", "author": "Ann"}, {"id": "b2", "author": None}]}}
+
+
+async def test_every_error_without_a_path_reaches_the_client_once() -> None:
+    """The first explains the nulls its fetch left (at their paths); the others pass on as the subgraph sent them."""
+    query = '{ me { id } product(upc: "1") { upc inStock } }'
+    client = ScriptedClient(
+        {
+            "accounts": lambda r: {"data": {"me": None}, "errors": [{"message": "a1"}, {"message": "a2"}]},
+            "products": lambda r: {"data": {"product": {"__typename": "Product", "upc": "1"}}},
+            "inventory": lambda r: {
+                "data": {"_entities": [None]},
+                "errors": [{"message": "i1"}, {"message": "i2"}],
+            },
+        }
+    )
+    node = ParallelNode(
+        [
+            FetchNode("accounts", "{ me { id } }"),
+            SequenceNode(
+                [
+                    FetchNode("products", '{ product(upc: "1") { __typename upc } }'),
+                    entity_fetch("inventory", ("product",), "Product", ("upc",), "inStock"),
+                ]
+            ),
+        ]
+    )
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
+    assert result["data"] == {"me": None, "product": {"upc": "1", "inStock": None}}
+    assert sorted((e["message"], tuple(e.get("path", ()))) for e in result["errors"]) == [
+        ("a1", ("me",)),
+        ("a2", ()),
+        ("i1", ("product", "inStock")),
+        ("i2", ()),
+    ]
