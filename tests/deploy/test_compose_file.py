@@ -18,11 +18,7 @@ def resolved() -> dict:
     if tool is None:
         pytest.fail("docker-compose is not installed (Debian package docker-compose); ./dev test installs it")
     out = subprocess.run(
-        [tool, "-f", str(ROOT / "compose.yaml"), "config"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
+        [tool, "-f", str(ROOT / "compose.yaml"), "config"], capture_output=True, text=True, timeout=60, cwd=ROOT
     )
     assert out.returncode == 0, out.stderr
     return yaml.safe_load(out.stdout)
@@ -48,7 +44,5 @@ def test_init_script_creates_one_database_per_service():
 
 def test_gateway_waits_for_healthy_services(resolved):
     gateway = resolved["services"]["gateway"]
-    assert all(
-        gateway["depends_on"][s]["condition"] == "service_healthy" for s in ("users", "products", "orders")
-    )
+    assert all(gateway["depends_on"][s]["condition"] == "service_healthy" for s in ("users", "products", "orders"))
     assert gateway["environment"]["SUBGRAPH_ORDERS_URL"] == "http://orders:4003/graphql"
