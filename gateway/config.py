@@ -7,6 +7,7 @@ subgraphs:
     url: http://127.0.0.1:4001/graphql
     schema: schema/users.graphql          # the committed SDL snapshot
     module: subgraphs.users.schema:print_sdl   # callable returning the SDL from code
+    include_subgraph_errors: false        # true: its errors reach clients unmasked (development only)
 traffic_shaping:                          # optional: how the gateway talks to subgraphs (gateway.execution.traffic)
   all:
     timeout: 30s                          # per request (a number is seconds; also "500ms", "1m")
@@ -19,8 +20,9 @@ traffic_shaping:                          # optional: how the gateway talks to s
 
 ``SUBGRAPH_<NAME>_URL`` environment variables override the urls (containers); ``GATEWAY_SUBGRAPH_TIMEOUT``,
 ``GATEWAY_SUBGRAPH_CONNECT_TIMEOUT``, ``GATEWAY_SUBGRAPH_BREAKER_FAILURES``, ``GATEWAY_SUBGRAPH_BREAKER_COOL_DOWN``
-and ``GATEWAY_SUBGRAPH_RETRIES`` override ``traffic_shaping.all``. Relative paths are resolved against the
-config file's directory.
+and ``GATEWAY_SUBGRAPH_RETRIES`` override ``traffic_shaping.all``; ``GATEWAY_INCLUDE_SUBGRAPH_ERRORS`` overrides
+``include_subgraph_errors`` (``gateway.execution.masking``). Relative paths are resolved against the config
+file's directory.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from gateway.execution.masking import ErrorMasking
 from gateway.execution.traffic import SubgraphTraffic, TrafficShaping
 
 __all__ = [
@@ -47,7 +50,7 @@ __all__ = [
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-_SUBGRAPH_KEYS = {"name", "url", "schema", "module"}
+_SUBGRAPH_KEYS = {"name", "url", "schema", "module", "include_subgraph_errors"}
 _TOP_KEYS = {"supergraph", "subgraphs", "traffic_shaping"}
 
 
@@ -63,6 +66,7 @@ class SubgraphConfig:
     url: str
     schema: str | None = None
     module: str | None = None
+    include_subgraph_errors: bool = False
 
     @property
     def env_var(self) -> str:
@@ -84,6 +88,11 @@ class GatewayConfig:
             if s.name == name:
                 return s
         raise KeyError(name)
+
+    def error_masking(self, environ: Mapping[str, str] | None = None) -> ErrorMasking:
+        """Whose subgraph errors reach clients unmasked: the config's choice, then the environment's."""
+        chosen = ErrorMasking(include={s.name: True for s in self.subgraphs if s.include_subgraph_errors})
+        return ErrorMasking.from_env(os.environ if environ is None else environ, chosen)
 
 
 def _string(entry: Mapping[str, Any], key: str, where: str, required: bool) -> str | None:
@@ -151,7 +160,10 @@ def parse_config(
         module = _string(entry, "module", where, False)
         if module is not None and not _MODULE.match(module):
             raise ConfigError(f"{where}: 'module' must look like 'package.module:callable', got {module!r}")
-        sub = SubgraphConfig(name, url, path(_string(entry, "schema", where, False)), module)
+        include = entry.get("include_subgraph_errors", False)
+        if not isinstance(include, bool):
+            raise ConfigError(f"{where}: 'include_subgraph_errors' must be true or false, got {include!r}")
+        sub = SubgraphConfig(name, url, path(_string(entry, "schema", where, False)), module, include)
         override = env.get(sub.env_var)
         if override:
             sub = replace(sub, url=override)

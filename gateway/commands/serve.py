@@ -25,7 +25,15 @@ from gateway.composition.supergraph import Supergraph
 from gateway.server.loading import compose_supergraph, load_supergraph_file
 from gateway.server.settings import ServerSettings
 
-__all__ = ["SupergraphSource", "add_parser", "build_app", "resolve_source", "run", "settings_for"]
+__all__ = [
+    "SupergraphSource",
+    "add_parser",
+    "build_app",
+    "masking_for",
+    "resolve_source",
+    "run",
+    "settings_for",
+]
 
 logger = logging.getLogger("gateway.serve")
 
@@ -139,11 +147,13 @@ def build_app(
     forward_headers: list[str] | None = None,
     reload_source: Callable[[], Supergraph] | None = None,
     traffic: Any = None,
+    masking: Any = None,
 ) -> Any:
     """The production app: real planner, aiohttp subgraph clients, an executor per supergraph.
 
     ``traffic`` (a ``TrafficShaping``; default: from ``GATEWAY_SUBGRAPH_*``) sets subgraph timeouts, circuit
-    breakers and retries; ``subgraph_timeout``, when given, overrides every request timeout."""
+    breakers and retries; ``subgraph_timeout``, when given, overrides every request timeout. ``masking``
+    (``gateway.execution.ErrorMasking``, default: mask every subgraph) decides what clients see of errors."""
     from gateway.config import parse_traffic_shaping
     from gateway.execution import AiohttpSubgraphClient, Executor, HeaderPolicy
     from gateway.server import Gateway, create_app
@@ -163,7 +173,7 @@ def build_app(
             deduplicate_inflight=settings.deduplicate_inflight,
         )
         clients.open.append(client)
-        return Executor(new, client, header_policy=header_policy)
+        return Executor(new, client, header_policy=header_policy, masking=masking)
 
     gateway = Gateway(supergraph, executor_factory=executor_for, settings=settings)
 
@@ -219,6 +229,15 @@ def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = No
     return settings
 
 
+def masking_for(config: Any = None, environ: Any = None) -> Any:
+    """Error masking from the config's ``include_subgraph_errors`` and ``GATEWAY_INCLUDE_SUBGRAPH_ERRORS``."""
+    from gateway.execution import ErrorMasking
+
+    if config is not None:
+        return config.error_masking(environ)
+    return ErrorMasking.from_env(os.environ if environ is None else environ)
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -243,6 +262,7 @@ def run(args: argparse.Namespace) -> int:
         forward_headers=args.forward_header,
         reload_source=source.load,
         traffic=traffic,
+        masking=masking_for(source.config),
     )
     config_ = uvicorn.Config(
         app,

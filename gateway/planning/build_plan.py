@@ -21,18 +21,25 @@ from gateway.planning.plan import (
     InputRewrite,
     ParallelNode,
     PlanNode,
+    RequiresSelection,
     SequenceNode,
 )
+from gateway.planning.query_graph import fragment_condition
 from gateway.planning.selection import variables_in
 
 __all__ = ["build_plan_node"]
 
 
-def _rep_selections(rep: RepTree) -> tuple[FieldSelection, ...]:
-    return tuple(
-        FieldSelection(name, _rep_selections(sub), response_key=key if key != name else None)
-        for name, (key, sub) in rep.items()
-    )
+def _rep_selections(rep: RepTree) -> tuple[RequiresSelection, ...]:
+    out: list[RequiresSelection] = []
+    for name, (key, sub) in rep.items():
+        condition = fragment_condition(name)
+        if condition is not None:
+            # A fragment inside a required abstract field (``content { ... on Article { words } }``).
+            out.append(InlineFragmentSelection(condition, _rep_selections(sub)))
+        else:
+            out.append(FieldSelection(name, _rep_selections(sub), response_key=key if key != name else None))
+    return tuple(out)
 
 
 def _fetch_node(

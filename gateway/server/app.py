@@ -126,7 +126,9 @@ def create_app(
             logger.exception("request pipeline crashed")
             return _errors("Internal server error.", INTERNAL_SERVER_ERROR, 500, media)
         status = _status(outcome.error_kind, media)
-        headers = {"Allow": "POST"} if status == 405 else None
+        headers = {"Allow": "POST"} if status == 405 else {}
+        if outcome.request_id is not None:
+            headers["X-Request-Id"] = outcome.request_id
         return _json(outcome.result, status, media, headers)
 
     async def graphiql_page(request: Request) -> Response:

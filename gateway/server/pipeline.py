@@ -13,7 +13,7 @@ import importlib
 import logging
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast
 
 from graphql import (
@@ -27,6 +27,12 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from gateway.composition.supergraph import Supergraph
+from gateway.execution.masking import (
+    accepted_request_id,
+    current_request_id,
+    new_request_id,
+    request_id_scope,
+)
 from gateway.planning.plan import QueryPlan
 from gateway.server.errors import (
     BAD_USER_INPUT,
@@ -107,17 +113,29 @@ class RequestFailure:
 
 @dataclass(frozen=True)
 class GatewayResponse:
-    """A GraphQL response map plus what the HTTP layer needs to choose a status code."""
+    """A GraphQL response map plus what the HTTP layer needs: why there is no data (the status code) and the
+    request id (the ``X-Request-Id`` header; also in ``extensions.requestId`` when there are errors)."""
 
     result: dict[str, Any]
     error_kind: ErrorKind | None = None
     cache_hit: bool = False
+    request_id: str | None = None
 
 
 def _default_planner() -> Planner:
     # Imported by name: the planner package is developed alongside and loaded only when no planner is given.
     planning = importlib.import_module("gateway.planning")
     return cast(Planner, planning.plan_operation)
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """A request header by lower-case name (Starlette's headers are case-insensitive, plain dicts are not)."""
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None and isinstance(headers, dict):
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value
 
 
 def _select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | str:
@@ -265,7 +283,23 @@ class Gateway:
         headers: Mapping[str, str] | None = None,
         http_method: str = "POST",
     ) -> GatewayResponse:
-        """Like ``execute``, also telling why there is no ``data`` (for the HTTP status code)."""
+        """Like ``execute``, also telling why there is no ``data`` (for the HTTP status code).
+
+        The request id is the client's well-formed ``X-Request-Id`` or a new one; it is bound while the request
+        runs (so logged subgraph errors carry it, ``gateway.execution.masking``) and returned with any error.
+        """
+        incoming = _header(headers, "x-request-id")
+        request_id = accepted_request_id(incoming) or new_request_id()
+        with request_id_scope(request_id):
+            outcome = await self._run(request, headers, http_method)
+        if outcome.result.get("errors"):
+            extensions = outcome.result.get("extensions")
+            outcome.result["extensions"] = {**(extensions or {}), "requestId": request_id}
+        return replace(outcome, request_id=request_id)
+
+    async def _run(
+        self, request: GraphQLRequest, headers: Mapping[str, str] | None, http_method: str
+    ) -> GatewayResponse:
         if self._supergraph is None or self._executor is None:
             missing = "supergraph" if self._supergraph is None else "executor"
             return GatewayResponse(
@@ -315,7 +349,7 @@ class Gateway:
                 if isinstance(shared.get("extensions"), dict):
                     result["extensions"] = dict(shared["extensions"])
         except Exception:
-            logger.exception("execution crashed")
+            logger.exception("execution crashed [request_id=%s]", current_request_id())
             return GatewayResponse(
                 {"errors": [error_dict("Internal server error.", INTERNAL_SERVER_ERROR)]},
                 ErrorKind.INTERNAL,

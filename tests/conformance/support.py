@@ -41,7 +41,7 @@ from graphql import (
 
 from gateway.composition import SubgraphSource, compose
 from gateway.composition.supergraph import Supergraph
-from gateway.execution import Executor, HttpxSubgraphClient
+from gateway.execution import ErrorMasking, Executor, HttpxSubgraphClient
 from gateway.planning.plan import (
     ConditionNode,
     FetchNode,
@@ -290,7 +290,8 @@ class Federation:
         rng = _FixedRoll(0.0 if enabled_percent else 0.999999)
         gateway = Gateway(
             self.supergraph,
-            executor=Executor(self.supergraph, client),
+            # Subgraph errors pass through (as in development): the suites check where they go, not masking.
+            executor=Executor(self.supergraph, client, masking=ErrorMasking(include_all=True)),
             settings=ServerSettings(expose_query_plan=True),
             rng=rng,
         )
