@@ -16,6 +16,7 @@ from subgraphs.common.ids import decode_id, encode_id, parse_any_id
 from subgraphs.common.money import Currency, Money, money
 from subgraphs.common.node import Node
 from subgraphs.common.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
+from subgraphs.common.schema import SubgraphSchema
 
 from .loaders import OrderPageKey
 from .models import OrderItemRow, OrderRow
@@ -342,8 +343,8 @@ class Mutation:
         return Order.from_row(row)
 
 
-schema = strawberry.federation.Schema(
-    query=Query, mutation=Mutation, types=[User, Product, Order, OrderItem, Guest], federation_version="2.7"
+schema = SubgraphSchema(
+    service="orders", query=Query, mutation=Mutation, types=[User, Product, Order, OrderItem, Guest]
 )
 
 

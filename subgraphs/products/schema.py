@@ -17,6 +17,7 @@ from subgraphs.common.ids import decode_id, encode_id
 from subgraphs.common.money import CENT, Currency, Money, money
 from subgraphs.common.node import Node
 from subgraphs.common.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
+from subgraphs.common.schema import SubgraphSchema
 
 from .models import ProductRow
 
@@ -244,9 +245,7 @@ class Mutation:
         return Product.from_row(row)
 
 
-schema = strawberry.federation.Schema(
-    query=Query, mutation=Mutation, types=[Product, User], federation_version="2.7"
-)
+schema = SubgraphSchema(service="products", query=Query, mutation=Mutation, types=[Product, User])
 
 
 def print_sdl() -> str:

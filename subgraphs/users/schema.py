@@ -14,6 +14,7 @@ from subgraphs.common.errors import CONFLICT, NOT_FOUND, UserInputError
 from subgraphs.common.ids import decode_id, encode_id
 from subgraphs.common.node import Node
 from subgraphs.common.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
+from subgraphs.common.schema import SubgraphSchema
 
 from .models import UserRow
 
@@ -189,7 +190,7 @@ async def _commit(session, row: UserRow) -> User:  # type: ignore[no-untyped-def
     return User.from_row(row)
 
 
-schema = strawberry.federation.Schema(query=Query, mutation=Mutation, types=[User], federation_version="2.7")
+schema = SubgraphSchema(service="users", query=Query, mutation=Mutation, types=[User])
 
 
 def print_sdl() -> str:
