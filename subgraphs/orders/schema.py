@@ -25,6 +25,9 @@ from .placing import OrderLineInput, place_order
 __all__ = ["print_sdl", "schema"]
 
 MAX_QUANTITY = 1000
+# Line numbers and weights are 32-bit columns elsewhere; larger ones cannot name anything.
+MAX_LINE = 2**31 - 1
+MAX_WEIGHT_GRAMS = 2**31 - 1
 
 
 @strawberry.enum(description="Where an order is in its life.")
@@ -56,6 +59,8 @@ class User(Node):
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> User:
+        # The users service owns which users exist; this service adds fields to the ones it is given.
+        _pk(id, "User")
         return cls(id=id)
 
     @strawberry.field(description="The user's orders, newest first.")
@@ -95,15 +100,16 @@ class Product(Node):
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID, **fields: Any) -> Product:
-        price = fields.get("price")
-        return cls(
-            id=id,
-            sku=fields.get("sku", ""),
-            weight_grams=fields.get("weightGrams"),
-            price=money(price.get("amount", 0), price["currency"])
-            if isinstance(price, dict) and price.get("currency")
-            else None,
-        )
+        _pk(id, "Product")
+        sku, weight, price = fields.get("sku", ""), fields.get("weightGrams"), fields.get("price")
+        if not isinstance(sku, str):
+            raise UserInputError("A Product representation's 'sku' must be a string.", argument="sku")
+        if weight is not None and (type(weight) is not int or not 0 < weight <= MAX_WEIGHT_GRAMS):
+            raise UserInputError(
+                f"A Product representation's 'weightGrams' must be a whole number from 1 to {MAX_WEIGHT_GRAMS}.",
+                argument="weightGrams",
+            )
+        return cls(id=id, sku=sku, weight_grams=weight, price=_represented_price(price))
 
     @strawberry.field(description="Units of this product ordered so far, over all orders.")
     async def times_ordered(self, info: Info) -> int:
@@ -120,6 +126,19 @@ class Product(Node):
                 code="MISSING_REQUIRES",
             )
         return money(shipping_cents(self.weight_grams) / Decimal(100), self.price.currency)
+
+
+def _represented_price(price: object) -> Money | None:
+    """``price { currency }`` as the gateway sends it for ``@requires``; only the currency is needed."""
+    if price is None:
+        return None
+    currency = price.get("currency") if isinstance(price, dict) else None
+    if currency not in Currency.__members__:
+        raise UserInputError(
+            f"A Product representation's 'price' needs a currency, one of {', '.join(Currency.__members__)}.",
+            argument="price",
+        )
+    return money(0, currency)
 
 
 def shipping_cents(weight_grams: int) -> int:
@@ -164,7 +183,17 @@ class OrderItem:
 
     @classmethod
     async def resolve_reference(cls, info: Info, order: dict[str, Any], line: int) -> OrderItem | None:
-        found = await info.context["loaders"].item.load((_pk(order["id"], "Order"), int(line)))
+        if not isinstance(order, dict) or "id" not in order:
+            raise UserInputError(
+                "An OrderItem representation's 'order' must be an object with the order's 'id'.",
+                argument="order",
+            )
+        if type(line) is not int or not 0 < line <= MAX_LINE:
+            raise UserInputError(
+                f"An OrderItem representation's 'line' must be a whole number from 1 to {MAX_LINE}.",
+                argument="line",
+            )
+        found = await info.context["loaders"].item.load((_pk(order["id"], "Order"), line))
         return cls.from_row(*found) if found is not None else None
 
 
