@@ -305,13 +305,14 @@ class Query:
         parsed = parse_any_id(id)
         if parsed is None:
             raise UserInputError(f"Invalid ID {id!r}: expected the form 'Type:<number>'.", argument="id")
-        type_name, _ = parsed
+        type_name, pk = parsed
         if type_name == "Order":
             return await Order.resolve_reference(info, id)
-        if type_name == "User":
-            return User(id=id)
-        if type_name == "Product":
-            return Product(id=id, sku="")
+        if type_name in ("User", "Product"):
+            # Null, like any other missing node, unless the owning service knows the entity.
+            if not await info.context["owners"].exists(type_name, pk):
+                return None
+            return User(id=id) if type_name == "User" else Product(id=id, sku="")
         raise UserInputError(f"Unknown type {type_name!r} in ID {id!r}.", argument="id")
 
 
