@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from strawberry.dataloader import DataLoader
-
 from subgraphs.common.entities import EntityClient
 from subgraphs.common.ids import encode_id
+from subgraphs.common.loaders import Loader
 
 __all__ = ["Owners"]
 
@@ -21,7 +20,7 @@ class Owners:
 
     def __init__(self, *, users: EntityClient, products: EntityClient) -> None:
         self._clients = {"User": users, "Product": products}
-        self._loaders = {name: DataLoader(self._batch(name)) for name in self._clients}
+        self._loaders = {name: Loader(self._batch(name)) for name in self._clients}
 
     def _batch(self, type_name: str) -> Callable[[Sequence[int]], Awaitable[list[bool]]]:
         async def exists(keys: Sequence[int]) -> list[bool]:
