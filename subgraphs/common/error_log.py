@@ -28,9 +28,20 @@ def _path(error: GraphQLError) -> str:
 def log_errors(errors: Iterable[GraphQLError], *, service: str) -> None:
     """Expected errors (code, path, message) at INFO without a traceback; unexpected ones at ERROR with it."""
     request_id = current_request_id()
+    logged: set[int] = set()
     for error in errors:
         if is_unexpected(error):
             original = error.original_error
+            if id(original) in logged:
+                # One failed batch fails every field that awaited it: its traceback is logged once.
+                log.error(
+                    "%s: unexpected error at %s (request %s): the same as above",
+                    service,
+                    _path(error),
+                    request_id,
+                )
+                continue
+            logged.add(id(original))
             log.error(
                 "%s: unexpected error at %s (request %s): %s",
                 service,

@@ -143,3 +143,22 @@ async def test_an_unknown_entity_type_is_bad_user_input_not_a_crash(services):
     assert set(errors) == {("_entities", 0), ("_entities", 2)}
     assert all(e["extensions"]["code"] == "BAD_USER_INPUT" for e in errors.values())
     assert "Spaceship" in errors[("_entities", 0)]["message"]
+
+
+async def test_one_failed_batch_logs_its_traceback_once(broken_users, caplog):
+    caplog.set_level(logging.INFO, logger="subgraphs")
+    reps = [{"__typename": "User", "id": f"User:{i}"} for i in range(1, 51)]
+    body = (
+        await broken_users.client.post(
+            "/graphql",
+            json={
+                "query": "query($r: [_Any!]!) { _entities(representations: $r) { ... on User { id } } }",
+                "variables": {"r": reps},
+            },
+        )
+    ).json()
+    assert len(body["errors"]) == 50
+    assert {e["message"] for e in body["errors"]} == {"Unexpected error."}
+    records = [r for r in caplog.records if r.name.startswith("subgraphs")]
+    assert len(records) == 50
+    assert sum(r.exc_info is not None for r in records) == 1

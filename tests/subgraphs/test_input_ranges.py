@@ -324,3 +324,14 @@ async def test_a_deeply_nested_json_body_is_a_400(backend):
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 400
+
+
+async def test_more_distinct_keys_than_a_statement_takes_are_loaded_in_chunks(backend):
+    # PostgreSQL takes at most 32,767 parameters in one statement; a batch is split well below that.
+    reps = [{"__typename": "User", "id": f"User:{i}"} for i in range(1, 40_001)]
+    with backend.users.sql.capture() as statements:
+        body = await backend.users.query(ENTITIES % "... on User { id }", {"r": reps})
+    assert "errors" not in body, str(body)[:500]
+    assert body["data"]["_entities"][0] == {"__typename": "User", "id": "User:1"}
+    assert body["data"]["_entities"][-1] is None
+    assert 1 < len(statements) <= 10
