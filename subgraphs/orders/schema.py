@@ -25,6 +25,7 @@ from .placing import OrderLineInput, place_order
 __all__ = ["print_sdl", "schema"]
 
 MAX_QUANTITY = 1000
+MAX_ITEMS = 100
 # Line numbers and weights are 32-bit columns elsewhere; larger ones cannot name anything.
 MAX_LINE = 2**31 - 1
 MAX_WEIGHT_GRAMS = 2**31 - 1
@@ -327,6 +328,11 @@ class Mutation:
         user_pk = decode_id("User", input.user_id, argument="input.userId") if input.user_id else None
         if not input.items:
             raise UserInputError("An order needs at least one item.", argument="input.items")
+        if len(input.items) > MAX_ITEMS:
+            raise UserInputError(
+                f"An order may have at most {MAX_ITEMS} items, got {len(input.items)}.",
+                argument="input.items",
+            )
         lines = []
         for i, item in enumerate(input.items):
             if not 0 < item.quantity <= MAX_QUANTITY:

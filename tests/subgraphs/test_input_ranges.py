@@ -298,6 +298,16 @@ async def test_an_order_for_a_product_key_that_matches_nothing_is_product_not_fo
     assert_bad_input(body, code="PRODUCT_NOT_FOUND", argument="input.items")
 
 
+async def test_an_order_with_absurdly_many_lines_is_refused(backend):
+    items = [{"productId": "Product:1", "quantity": 1}] * 101
+    body = await backend.orders.query(
+        'mutation($items: [OrderItemInput!]!) { placeOrder(input: {guestEmail: "g@example.com", items: $items}) '
+        "{ id } }",
+        {"items": items},
+    )
+    assert_bad_input(body, argument="input.items", says="at most 100 items")
+
+
 async def test_a_stock_adjustment_past_the_maximum_is_refused(backend):
     body = await backend.products.query(
         'mutation { adjustStock(id: "Product:2", delta: 999999999) { stock } }'
