@@ -130,8 +130,12 @@ class Product(Node):
 
 
 def _represented_price(price: object) -> Money | None:
-    """``price { currency }`` as the gateway sends it for ``@requires``; only the currency is needed."""
-    if price is None:
+    """``price { currency }`` as the gateway sends it for ``@requires``; only the currency is needed.
+
+    A gateway may send more of a product than a field requires (the price without its currency, for
+    ``timesOrdered``): that is no error, only a currency that is there must be one we know.
+    """
+    if price is None or (isinstance(price, dict) and price.get("currency") is None):
         return None
     currency = price.get("currency") if isinstance(price, dict) else None
     if currency not in Currency.__members__:

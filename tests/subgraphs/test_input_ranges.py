@@ -298,6 +298,16 @@ async def test_an_order_for_a_product_key_that_matches_nothing_is_product_not_fo
     assert_bad_input(body, code="PRODUCT_NOT_FOUND", argument="input.items")
 
 
+async def test_a_representation_may_carry_more_than_the_field_requires(backend):
+    # Hive Gateway sends the price it already has (without its currency) along with a product for timesOrdered.
+    body = await backend.orders.query(
+        ENTITIES % "... on Product { timesOrdered }",
+        {"r": [{"__typename": "Product", "id": "Product:262", "price": {"amount": "73.08"}, "name": "x"}]},
+    )
+    assert "errors" not in body, body
+    assert body["data"]["_entities"][0]["timesOrdered"] >= 0
+
+
 async def test_an_order_with_absurdly_many_lines_is_refused(backend):
     items = [{"productId": "Product:1", "quantity": 1}] * 101
     body = await backend.orders.query(
