@@ -14,7 +14,8 @@ even where expanding it is exponential:
 - fragment spreads: every spread visited when fragments are expanded.
 - directives: the most directives on one selection (field, fragment spread or inline fragment).
 - tokens and recursion: lexical tokens (comments included) and the deepest nesting of brackets, counted by a
-  scan of the text that builds nothing, before the parser runs.
+  scan of the text that builds nothing, before the parser runs (the scan also counts the aliases written, so
+  a document of many aliases is refused before it is parsed).
 
 Every executable definition of the document is measured (graphql-core validates them all, so an unused
 fragment or an operation not selected costs as much as the selected one); the first limit exceeded refuses the
@@ -140,10 +141,17 @@ _LEXEME = re.compile(
 
 
 def scan_text(text: str, limits: Limits) -> LimitExceeded | None:
-    """Count tokens and bracket nesting of a document's text without parsing it; stops at the first limit."""
+    """Count tokens, bracket nesting and written aliases of a document's text without parsing it; stops at
+    the first limit exceeded. Aliases written in selection sets are a lower bound of the aliases counted with
+    fragments expanded, so refusing here agrees with ``check_document`` and spares the parser the work."""
     max_tokens = limits.max_tokens
     max_recursion = limits.max_recursion
-    tokens = depth = 0
+    max_aliases = limits.max_aliases
+    tokens = depth = aliases = 0
+    # Open brackets; a name followed by ':' is an alias when the innermost is '{' outside any '(' or '['.
+    stack: list[str] = []
+    in_values = 0
+    name_before = False
     for match in _LEXEME.finditer(text):
         kind = match.lastgroup
         if kind == "space":
@@ -152,11 +160,21 @@ def scan_text(text: str, limits: Limits) -> LimitExceeded | None:
         if max_tokens is not None and tokens > max_tokens:
             return LimitExceeded("max_tokens", tokens, max_tokens)
         if kind == "open":
+            bracket = match.group()
+            stack.append(bracket)
+            in_values += bracket != "{"
             depth += 1
             if max_recursion is not None and depth > max_recursion:
                 return LimitExceeded("max_recursion", depth, max_recursion)
         elif kind == "close":
+            if stack:
+                in_values -= stack.pop() != "{"
             depth -= 1
+        elif kind == "other" and match.group() == ":" and name_before and not in_values and stack:
+            aliases += 1
+            if max_aliases is not None and aliases > max_aliases:
+                return LimitExceeded("max_aliases", aliases, max_aliases)
+        name_before = kind == "other" and (match.group()[0].isalpha() or match.group()[0] == "_")
     return None
 
 
