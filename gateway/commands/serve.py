@@ -56,6 +56,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="client request header forwarded to subgraphs (repeatable; none by default)",
     )
     parser.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to finish requests")
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="browser origin allowed to call the gateway (repeatable; '*' for any); "
+        "default: the config's cors.origins, else GATEWAY_CORS_ORIGINS, else none",
+    )
     parser.add_argument("--log-level", default=os.environ.get("GATEWAY_LOG_LEVEL", "info"))
     return parser
 
@@ -193,12 +201,41 @@ def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = No
     settings = ServerSettings(expose_query_plan=_is_loopback(args.host))
     if config is not None and getattr(config, "expose_query_plan", None) is not None:
         settings = replace(settings, expose_query_plan=bool(config.expose_query_plan))
+    if config is not None:
+        settings = _from_config(settings, config)
     settings = settings.with_env(environ)
     if args.expose_query_plan is not None:
         settings = replace(settings, expose_query_plan=args.expose_query_plan)
     if args.no_graphiql:
         settings = replace(settings, graphiql=False)
+    if getattr(args, "cors_origin", None):
+        from gateway.server.cors import CorsPolicy
+
+        settings = replace(settings, cors=(settings.cors or CorsPolicy()).with_origins(args.cors_origin))
     return settings
+
+
+_PLAN_CACHE_SETTINGS = {
+    "size": "plan_cache_size",
+    "bytes": "plan_cache_bytes",
+    "max_document_bytes": "plan_cache_max_document_bytes",
+    "failures": "plan_cache_failures",
+}
+
+
+def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
+    """gateway.yaml's ``limits``, ``cors`` and ``plan_cache`` sections over the defaults."""
+    from gateway.server.cors import CorsPolicy
+
+    limits = getattr(config, "limits", None) or {}
+    if limits:
+        settings = replace(settings, limits=replace(settings.limits, **limits))
+    cors = getattr(config, "cors", None)
+    if cors is not None:
+        settings = replace(settings, cors=CorsPolicy.from_mapping(cors))
+    plan_cache = getattr(config, "plan_cache", None) or {}
+    changes = {_PLAN_CACHE_SETTINGS[key]: value for key, value in plan_cache.items()}
+    return replace(settings, **changes) if changes else settings
 
 
 def run(args: argparse.Namespace) -> int:

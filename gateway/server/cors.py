@@ -4,7 +4,7 @@ See https://fetch.spec.whatwg.org/#http-cors-protocol. A preflight (``OPTIONS`` 
 ``Access-Control-Request-Method``) from an allowed origin is answered ``204`` with the allowed methods, headers
 and ``max_age``; an actual request from an allowed origin gets ``Access-Control-Allow-Origin`` (and
 ``-Allow-Credentials``, ``-Expose-Headers``). A disallowed origin gets no CORS header at all (its preflight a
-``403``), so the browser withholds the answer. With credentials the origin is echoed, never ``*``.
+``403``), so the browser withholds the answer. Credentials are allowed only to origins named one by one.
 """
 
 from __future__ import annotations
@@ -65,13 +65,14 @@ class CorsPolicy:
         return "*" in self.origins or origin in self.origins
 
     def origin_headers(self, origin: str) -> list[tuple[bytes, bytes]]:
-        """The headers every answer to an allowed ``origin`` carries."""
-        any_origin = "*" in self.origins and not self.allow_credentials
-        headers = [(b"access-control-allow-origin", b"*" if any_origin else origin.encode("latin-1"))]
-        if not any_origin:
+        """The headers every answer to an allowed ``origin`` carries. With ``*`` credentials are never allowed:
+        echoing every origin with credentials would open every visitor's session to any site."""
+        wildcard = "*" in self.origins
+        headers = [(b"access-control-allow-origin", b"*" if wildcard else origin.encode("latin-1"))]
+        if not wildcard:
             headers.append((b"vary", b"Origin"))
-        if self.allow_credentials:
-            headers.append((b"access-control-allow-credentials", b"true"))
+            if self.allow_credentials:
+                headers.append((b"access-control-allow-credentials", b"true"))
         return headers
 
     def preflight_headers(self, origin: str, requested_headers: str | None) -> list[tuple[bytes, bytes]]:
