@@ -43,6 +43,7 @@ __all__ = [
     "LimitExceeded",
     "Limits",
     "Measurements",
+    "TextScan",
     "check_document",
     "measure_document",
     "scan_text",
@@ -140,7 +141,15 @@ _LEXEME = re.compile(
 )
 
 
-def scan_text(text: str, limits: Limits) -> LimitExceeded | None:
+@dataclass(frozen=True)
+class TextScan:
+    """What ``scan_text`` found: the tokens counted (up to the first limit exceeded) and that limit, if any."""
+
+    tokens: int
+    exceeded: LimitExceeded | None = None
+
+
+def scan_text(text: str, limits: Limits) -> TextScan:
     """Count tokens, bracket nesting and written aliases of a document's text without parsing it; stops at
     the first limit exceeded. Aliases written in selection sets are a lower bound of the aliases counted with
     fragments expanded, so refusing here agrees with ``check_document`` and spares the parser the work."""
@@ -158,14 +167,14 @@ def scan_text(text: str, limits: Limits) -> LimitExceeded | None:
             continue
         tokens += 1
         if max_tokens is not None and tokens > max_tokens:
-            return LimitExceeded("max_tokens", tokens, max_tokens)
+            return TextScan(tokens, LimitExceeded("max_tokens", tokens, max_tokens))
         if kind == "open":
             bracket = match.group()
             stack.append(bracket)
             in_values += bracket != "{"
             depth += 1
             if max_recursion is not None and depth > max_recursion:
-                return LimitExceeded("max_recursion", depth, max_recursion)
+                return TextScan(tokens, LimitExceeded("max_recursion", depth, max_recursion))
         elif kind == "close":
             if stack:
                 in_values -= stack.pop() != "{"
@@ -173,9 +182,9 @@ def scan_text(text: str, limits: Limits) -> LimitExceeded | None:
         elif kind == "other" and match.group() == ":" and name_before and not in_values and stack:
             aliases += 1
             if max_aliases is not None and aliases > max_aliases:
-                return LimitExceeded("max_aliases", aliases, max_aliases)
+                return TextScan(tokens, LimitExceeded("max_aliases", aliases, max_aliases))
         name_before = kind == "other" and (match.group()[0].isalpha() or match.group()[0] == "_")
-    return None
+    return TextScan(tokens)
 
 
 @dataclass

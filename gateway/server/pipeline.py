@@ -104,6 +104,8 @@ class PreparedOperation:
     document: DocumentNode
     operation: OperationDefinitionNode
     plan: QueryPlan
+    # What keeping this entry costs in memory, estimated (gateway.server.plan_cache.estimate_entry_bytes).
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -273,7 +275,7 @@ class Gateway:
                 return
             self.plan_cache.put(key, entry, failure=True)
         else:
-            self.plan_cache.put(key, entry, size=estimate_entry_bytes(query))
+            self.plan_cache.put(key, entry, size=entry.size)
 
     def _prepare_uncached(
         self,
@@ -285,9 +287,9 @@ class Gateway:
         supergraph = self._supergraph
         assert supergraph is not None
         limits = self.settings.limits
-        exceeded = scan_text(query, limits)
-        if exceeded is not None:
-            return RequestFailure((exceeded.to_error(),), ErrorKind.LIMIT)
+        scan = scan_text(query, limits)
+        if scan.exceeded is not None:
+            return RequestFailure((scan.exceeded.to_error(),), ErrorKind.LIMIT)
         try:
             document = parse(query, max_tokens=limits.max_tokens, allow_empty_selection_sets=False)
             exceeded = check_document(document, limits)
@@ -331,7 +333,7 @@ class Gateway:
         if plan.document is None:
             plan.document = document
             plan.operation_name = selected_name
-        return PreparedOperation(document, operation, plan)
+        return PreparedOperation(document, operation, plan, estimate_entry_bytes(query, scan.tokens))
 
     async def execute(
         self,

@@ -20,9 +20,10 @@ V = TypeVar("V")
 
 PlanCacheKey = tuple[bytes, str | None, frozenset[str]]
 
-# Measured with tracemalloc on the demo's documents: a parsed document with its token locations, its validation
-# and its plan keep about 60 bytes per character of text alive; a small fixed part for the entry itself.
-_BYTES_PER_CHARACTER = 60
+# Measured with tracemalloc on the demo's documents: the text itself (about a byte per character, comments
+# included), and per token its node, location and token objects and its share of the plan (215 bytes per token
+# for comments, about 500 for fields); a small fixed part for the entry itself.
+_BYTES_PER_TOKEN = 512
 _ENTRY_OVERHEAD = 4096
 
 
@@ -31,9 +32,9 @@ def plan_cache_key(query: str, operation_name: str | None, facts: frozenset[str]
     return (hashlib.sha256(query.encode("utf-8", "surrogatepass")).digest(), operation_name, facts)
 
 
-def estimate_entry_bytes(query: str) -> int:
-    """What caching the prepared operation of ``query`` is expected to keep alive."""
-    return _ENTRY_OVERHEAD + _BYTES_PER_CHARACTER * len(query)
+def estimate_entry_bytes(query: str, tokens: int) -> int:
+    """What caching the prepared operation of ``query`` (of ``tokens`` tokens) is expected to keep alive."""
+    return _ENTRY_OVERHEAD + len(query) + _BYTES_PER_TOKEN * tokens
 
 
 class _Lru(Generic[V]):

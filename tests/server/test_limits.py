@@ -87,15 +87,15 @@ def test_every_definition_is_measured_not_only_the_selected_operation() -> None:
 
 
 def test_scan_counts_tokens_comments_and_nesting_without_parsing() -> None:
-    assert scan_text("{ hello } # a comment", Limits(max_tokens=3)) is not None  # {, hello, }, comment
-    assert scan_text("{ hello }", Limits(max_tokens=3)) is None
-    assert scan_text('{ hello(x: "{{{{") }', Limits(max_recursion=2)) is None  # brackets in strings
-    exceeded = scan_text("{ a(x: [[[1]]]) }", Limits(max_recursion=4))
+    assert scan_text("{ hello } # a comment", Limits(max_tokens=3)).exceeded is not None  # {, hello, }, comment
+    assert scan_text("{ hello }", Limits(max_tokens=3)).exceeded is None
+    assert scan_text('{ hello(x: "{{{{") }', Limits(max_recursion=2)).exceeded is None  # brackets in strings
+    exceeded = scan_text("{ a(x: [[[1]]]) }", Limits(max_recursion=4)).exceeded
     assert exceeded is not None and (exceeded.limit, exceeded.measured) == ("max_recursion", 5)
     # Object fields, arguments and variable definitions are not aliases.
     query = 'query Q($v: Int = 1) { a: hello(x: {k: 1}) @include(if: $v) b: product(id: "1") { c: id } }'
-    assert scan_text(query, Limits(max_aliases=3)) is None
-    assert scan_text(query, Limits(max_aliases=2)) is not None
+    assert scan_text(query, Limits(max_aliases=3)).exceeded is None
+    assert scan_text(query, Limits(max_aliases=2)).exceeded is not None
 
 
 def test_limits_come_from_the_environment() -> None:
