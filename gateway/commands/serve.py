@@ -273,10 +273,13 @@ def run(args: argparse.Namespace) -> int:
     names = ", ".join(sorted(supergraph.subgraphs))
     print(f"gateway: {source.description}; subgraphs: {names}", flush=True)
     print(f"gateway: http://{args.host}:{args.port}/graphql", flush=True)
+    from gateway.server.memory import keep_large_blocks_apart
     from gateway.server.runtime import tune_gc_for_serving
 
     # After loading: the supergraph and plans-to-be stay out of the collector's way (see runtime.py).
     tune_gc_for_serving()
+    # Large documents and bodies give their memory back when freed (see memory.py).
+    keep_large_blocks_apart()
     server = uvicorn.Server(config_)
     stop_signals: list[int] = []
     # uvicorn handles SIGTERM/SIGINT itself (graceful shutdown), then re-raises the signal under the handler

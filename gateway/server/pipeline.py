@@ -49,6 +49,7 @@ from gateway.server.errors import (
 )
 from gateway.server.inflight import InflightOperations, operation_key
 from gateway.server.limits import LimitExceeded, check_document, scan_text
+from gateway.server.memory import release_memory
 from gateway.server.overrides import OverrideLabels, OverridePolicy, override_labels_of
 from gateway.server.plan_cache import PlanCache, PlanCacheKey, estimate_entry_bytes, plan_cache_key
 from gateway.server.request import GraphQLRequest
@@ -146,6 +147,16 @@ def _select_operation(document: DocumentNode, operation_name: str | None) -> Ope
     return f"Unknown operation named '{operation_name}'."
 
 
+def _unlink_tokens(document: DocumentNode) -> None:
+    """Cut the tokens' back links: a parsed document is then free of reference cycles, so one that is not kept
+    is freed at once by reference counting, not at the collector's next full pass (which the serving thresholds
+    of ``gateway.server.runtime`` make rare). Locations only ever walk forward."""
+    token = document.loc.start_token if document.loc is not None else None
+    while token is not None:
+        token.prev = None
+        token = token.next
+
+
 class Gateway:
     """Runs GraphQL requests against one supergraph (see the module docstring for the steps).
 
@@ -202,7 +213,9 @@ class Gateway:
         )
         self._supergraph = supergraph
         self._executor = new_executor
-        self.plan_cache.clear()
+        if len(self.plan_cache):
+            self.plan_cache.clear()
+            release_memory()  # what the old plans held goes back to the system, not only to the allocator
 
     @property
     def executor(self) -> OperationExecutor | None:
@@ -292,6 +305,7 @@ class Gateway:
             return RequestFailure((scan.exceeded.to_error(),), ErrorKind.LIMIT)
         try:
             document = parse(query, max_tokens=limits.max_tokens, allow_empty_selection_sets=False)
+            _unlink_tokens(document)
             exceeded = check_document(document, limits)
             if exceeded is not None:
                 return RequestFailure((exceeded.to_error(),), ErrorKind.LIMIT)

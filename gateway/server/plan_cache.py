@@ -20,9 +20,10 @@ V = TypeVar("V")
 
 PlanCacheKey = tuple[bytes, str | None, frozenset[str]]
 
-# Measured with tracemalloc on the demo's documents: the text itself (about a byte per character, comments
-# included), and per token its node, location and token objects and its share of the plan (215 bytes per token
-# for comments, about 500 for fields); a small fixed part for the entry itself.
+# Measured on the demo's documents (tracemalloc, and the RSS of bench/plan_cache_memory.py): the text twice (the
+# source, and the comment and string tokens' own copies), and per token its node, location and token objects and
+# its share of the plan (215 bytes for a comment, about 500 for a field); a small fixed part for the entry.
+_BYTES_PER_CHARACTER = 2
 _BYTES_PER_TOKEN = 512
 _ENTRY_OVERHEAD = 4096
 
@@ -34,7 +35,7 @@ def plan_cache_key(query: str, operation_name: str | None, facts: frozenset[str]
 
 def estimate_entry_bytes(query: str, tokens: int) -> int:
     """What caching the prepared operation of ``query`` (of ``tokens`` tokens) is expected to keep alive."""
-    return _ENTRY_OVERHEAD + len(query) + _BYTES_PER_TOKEN * tokens
+    return _ENTRY_OVERHEAD + _BYTES_PER_CHARACTER * len(query) + _BYTES_PER_TOKEN * tokens
 
 
 class _Lru(Generic[V]):
