@@ -20,10 +20,11 @@ V = TypeVar("V")
 
 PlanCacheKey = tuple[bytes, str | None, frozenset[str]]
 
-# Measured on the demo's documents (tracemalloc, and the RSS of bench/plan_cache_memory.py): the text twice (the
-# source, and the comment and string tokens' own copies), and per token its node, location and token objects and
-# its share of the plan (215 bytes for a comment, about 500 for a field); a small fixed part for the entry.
-_BYTES_PER_CHARACTER = 2
+# Measured on the demo's documents (tracemalloc, and the RSS of bench/plan_cache_memory.py): about three bytes
+# per character of text (the source, the comment and string tokens' own copies, the allocator's share), and per
+# token its node, location and token objects and its share of the plan (215 bytes for a comment, about 500 for a
+# field); a small fixed part for the entry.
+_BYTES_PER_CHARACTER = 3
 _BYTES_PER_TOKEN = 512
 _ENTRY_OVERHEAD = 4096
 
@@ -85,7 +86,7 @@ class PlanCache(Generic[V]):
         self,
         capacity: int,
         *,
-        max_bytes: int = 64 * 1024 * 1024,
+        max_bytes: int = 32 * 1024 * 1024,
         max_document_bytes: int = 256 * 1024,
         failure_capacity: int = 128,
     ) -> None:

@@ -59,7 +59,7 @@ class ServerSettings:
     override_labels_header: str | None = "x-override-labels"
     graphiql: bool = True
     plan_cache_size: int = 1024
-    plan_cache_bytes: int = 64 * 1024 * 1024
+    plan_cache_bytes: int = 32 * 1024 * 1024
     plan_cache_max_document_bytes: int = 256 * 1024
     plan_cache_failures: int = 128
     ready_timeout: float = 2.0
