@@ -87,7 +87,9 @@ def test_every_definition_is_measured_not_only_the_selected_operation() -> None:
 
 
 def test_scan_counts_tokens_comments_and_nesting_without_parsing() -> None:
-    assert scan_text("{ hello } # a comment", Limits(max_tokens=3)).exceeded is not None  # {, hello, }, comment
+    assert (
+        scan_text("{ hello } # a comment", Limits(max_tokens=3)).exceeded is not None
+    )  # {, hello, }, comment
     assert scan_text("{ hello }", Limits(max_tokens=3)).exceeded is None
     assert scan_text('{ hello(x: "{{{{") }', Limits(max_recursion=2)).exceeded is None  # brackets in strings
     exceeded = scan_text("{ a(x: [[[1]]]) }", Limits(max_recursion=4)).exceeded
