@@ -20,11 +20,11 @@ V = TypeVar("V")
 
 PlanCacheKey = tuple[bytes, str | None, frozenset[str]]
 
-# Measured on the demo's documents (tracemalloc, and the RSS of bench/plan_cache_memory.py): about three bytes
-# per character of text (the source, the comment and string tokens' own copies, the allocator's share), and per
-# token its node, location and token objects and its share of the plan (215 bytes for a comment, about 500 for a
-# field); a small fixed part for the entry.
-_BYTES_PER_CHARACTER = 3
+# Measured on the demo's documents: per token its node, location and token objects and its share of the plan
+# (tracemalloc: 215 bytes for a comment, about 500 for a field), and per character of text what the RSS of
+# bench/plan_cache_memory.py grows by for comment-padded documents (the source, the tokens' own copies of
+# comments and strings, the allocator's share: about 7 bytes); a small fixed part for the entry.
+_BYTES_PER_CHARACTER = 7
 _BYTES_PER_TOKEN = 512
 _ENTRY_OVERHEAD = 4096
 
