@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from gateway.planning.budget import spend
 from gateway.planning.errors import PlanningError
 from gateway.planning.members import own_type_name, without_impossible_members
 from gateway.planning.normalize import NField, NFragment, NOperation, NSelection, conditions_of
@@ -332,6 +333,7 @@ class _StepBuilder:
     ) -> None:
         graph = self.graph
         for s in selections:
+            spend()
             if isinstance(s, NFragment):
                 self._walk_fragment(step, out, type_name, subgraph, s, path, provided, conds, ckeys)
                 continue

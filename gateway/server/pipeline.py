@@ -1,14 +1,20 @@
-"""The gateway's request pipeline: plan cache -> parse -> validate -> operation -> variables -> plan -> execute.
+"""The gateway's request pipeline: plan cache -> limits -> parse -> validate -> operation -> plan -> execute.
 
 Follows GraphQL spec section 6 ("Execution": ``GetOperation``, ``CoerceVariableValues``) and GraphQL over HTTP
 (GET may only run queries). The planner and the executor are injected, so the pipeline is tested with fakes and
 runs the real ``gateway.planning.plan_operation`` and ``gateway.execution.Executor`` in production. Identical
 queries in flight at the same time (same document, operation name, variables, override labels and auth context)
 execute once (``gateway.server.inflight``; ``ServerSettings.deduplicate_inflight``).
+
+Nothing a document asks can hold the gateway for long: its text is scanned for the token and nesting limits
+before the parser runs, the parsed document is measured against the operation limits before validation, and
+planning spends from a work budget (``gateway.server.limits``, ``gateway.planning.budget``). A document not in
+the plan cache is prepared on a worker thread (``gateway.server.workers``) so the event loop keeps serving.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import random
@@ -33,6 +39,7 @@ from gateway.execution.masking import (
     new_request_id,
     request_id_scope,
 )
+from gateway.planning.budget import BUDGET_EXCEEDED, CANCELLED, PlanningBudget, planning_budget
 from gateway.planning.plan import QueryPlan
 from gateway.server.errors import (
     BAD_USER_INPUT,
@@ -47,10 +54,13 @@ from gateway.server.errors import (
     graphql_error_dict,
 )
 from gateway.server.inflight import InflightOperations, operation_key
+from gateway.server.limits import LimitExceeded, check_document, scan_text
+from gateway.server.memory import release_memory
 from gateway.server.overrides import OverrideLabels, OverridePolicy, override_labels_of
-from gateway.server.plan_cache import PlanCache
+from gateway.server.plan_cache import PlanCache, PlanCacheKey, estimate_entry_bytes, plan_cache_key
 from gateway.server.request import GraphQLRequest
 from gateway.server.settings import ServerSettings
+from gateway.server.workers import WorkerPool
 
 __all__ = [
     "Gateway",
@@ -101,6 +111,8 @@ class PreparedOperation:
     document: DocumentNode
     operation: OperationDefinitionNode
     plan: QueryPlan
+    # What keeping this entry costs in memory, estimated (gateway.server.plan_cache.estimate_entry_bytes).
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -153,6 +165,16 @@ def _select_operation(document: DocumentNode, operation_name: str | None) -> Ope
     return f"Unknown operation named '{operation_name}'."
 
 
+def _unlink_tokens(document: DocumentNode) -> None:
+    """Cut the tokens' back links: a parsed document is then free of reference cycles, so one that is not kept
+    is freed at once by reference counting, not at the collector's next full pass (which the serving thresholds
+    of ``gateway.server.runtime`` make rare). Locations only ever walk forward."""
+    token = document.loc.start_token if document.loc is not None else None
+    while token is not None:
+        token.prev = None
+        token = token.next
+
+
 class Gateway:
     """Runs GraphQL requests against one supergraph (see the module docstring for the steps).
 
@@ -179,8 +201,13 @@ class Gateway:
         self._executor: OperationExecutor | None = executor
         self._rng = rng or random.Random()
         self.plan_cache: PlanCache[PreparedOperation | RequestFailure] = PlanCache(
-            self.settings.plan_cache_size
+            self.settings.plan_cache_size,
+            max_bytes=self.settings.plan_cache_bytes,
+            max_document_bytes=self.settings.plan_cache_max_document_bytes,
+            failure_capacity=self.settings.plan_cache_failures,
         )
+        self.workers = WorkerPool()
+        self._preparing: dict[PlanCacheKey, asyncio.Future[PreparedOperation | RequestFailure]] = {}
         self._supergraph: Supergraph | None = None
         self._overrides = OverridePolicy(OverrideLabels(), header=None)
         self.inflight = InflightOperations()
@@ -204,7 +231,9 @@ class Gateway:
         )
         self._supergraph = supergraph
         self._executor = new_executor
-        self.plan_cache.clear()
+        if len(self.plan_cache):
+            self.plan_cache.clear()
+            release_memory()  # what the old plans held goes back to the system, not only to the allocator
 
     @property
     def executor(self) -> OperationExecutor | None:
@@ -218,24 +247,94 @@ class Gateway:
         self, query: str, operation_name: str | None, override_labels: frozenset[str] = frozenset()
     ) -> tuple[PreparedOperation | RequestFailure, bool]:
         """Parse, validate, select the operation and plan, through the cache. Returns (entry, cache hit)."""
-        key = (query, operation_name, override_labels)
+        key = plan_cache_key(query, operation_name, override_labels)
         cached = self.plan_cache.get(key)
         if cached is not None:
             return cached, True
-        entry = self._prepare_uncached(query, operation_name, override_labels)
-        self.plan_cache.put(key, entry)
+        entry = self._prepare_uncached(query, operation_name, override_labels, self._new_budget())
+        self._remember(key, query, entry)
         return entry, False
 
+    async def prepare_async(
+        self, query: str, operation_name: str | None, override_labels: frozenset[str] = frozenset()
+    ) -> tuple[PreparedOperation | RequestFailure, bool]:
+        """``prepare`` for a request: a cold document is prepared on a worker thread, and its planning stops
+        when the request is cancelled."""
+        key = plan_cache_key(query, operation_name, override_labels)
+        cached = self.plan_cache.get(key)
+        if cached is not None:
+            return cached, True
+        if not self.settings.prepare_in_worker:
+            entry = self._prepare_uncached(query, operation_name, override_labels, self._new_budget())
+            self._remember(key, query, entry)
+            return entry, False
+        # Identical cold documents arriving together are prepared once.
+        preparing = self._preparing.get(key)
+        if preparing is None:
+            preparing = asyncio.ensure_future(
+                self._prepare_on_worker(key, query, operation_name, override_labels)
+            )
+            self._preparing[key] = preparing
+            preparing.add_done_callback(lambda _: self._preparing.pop(key, None))
+        return await asyncio.shield(preparing), False
+
+    async def _prepare_on_worker(
+        self, key: PlanCacheKey, query: str, operation_name: str | None, override_labels: frozenset[str]
+    ) -> PreparedOperation | RequestFailure:
+        budget = self._new_budget()
+        try:
+            entry = await self.workers.run(
+                lambda: self._prepare_uncached(query, operation_name, override_labels, budget)
+            )
+        except asyncio.CancelledError:
+            budget.cancel()  # the worker's planning stops at its next step
+            raise
+        self._remember(key, query, entry)
+        return entry
+
+    def _new_budget(self) -> PlanningBudget:
+        # Without a limit the budget still lets a cancelled request stop its planning.
+        units = self.settings.limits.planning_budget
+        return PlanningBudget(units if units is not None else 1 << 62)
+
+    def _remember(self, key: PlanCacheKey, query: str, entry: PreparedOperation | RequestFailure) -> None:
+        """Cache ``entry`` unless its document is too long to keep or the request that planned it went away."""
+        if not self.plan_cache.cacheable(query):
+            return
+        if isinstance(entry, RequestFailure):
+            if entry.errors and entry.errors[0].get("extensions", {}).get("code") == CANCELLED:
+                return
+            self.plan_cache.put(key, entry, failure=True)
+        else:
+            self.plan_cache.put(key, entry, size=entry.size)
+
     def _prepare_uncached(
-        self, query: str, operation_name: str | None, override_labels: frozenset[str]
+        self,
+        query: str,
+        operation_name: str | None,
+        override_labels: frozenset[str],
+        budget: PlanningBudget | None = None,
     ) -> PreparedOperation | RequestFailure:
         supergraph = self._supergraph
         assert supergraph is not None
+        limits = self.settings.limits
+        scan = scan_text(query, limits)
+        if scan.exceeded is not None:
+            return RequestFailure((scan.exceeded.to_error(),), ErrorKind.LIMIT)
         try:
-            document = parse(query, max_tokens=self.settings.max_tokens, allow_empty_selection_sets=False)
+            document = parse(query, max_tokens=limits.max_tokens, allow_empty_selection_sets=False)
+            _unlink_tokens(document)
+            exceeded = check_document(document, limits)
+            if exceeded is not None:
+                return RequestFailure((exceeded.to_error(),), ErrorKind.LIMIT)
+            errors = validate(supergraph.api_schema, document, allow_empty_selection_sets=False)
         except GraphQLError as error:
             return RequestFailure((graphql_error_dict(error, GRAPHQL_PARSE_FAILED),))
-        errors = validate(supergraph.api_schema, document, allow_empty_selection_sets=False)
+        except RecursionError:  # nesting the text scan allowed but this interpreter's stack does not
+            deepest = limits.max_recursion or 0
+            return RequestFailure(
+                (LimitExceeded("max_recursion", deepest, deepest).to_error(),), ErrorKind.LIMIT
+            )
         if errors:
             return RequestFailure(tuple(graphql_error_dict(e, GRAPHQL_VALIDATION_FAILED) for e in errors))
         operation = _select_operation(document, operation_name)
@@ -245,11 +344,15 @@ class Gateway:
         try:
             if self._planner is None:
                 self._planner = _default_planner()
-            plan = self._planner(supergraph, document, selected_name, override_labels=override_labels)
+            with planning_budget(budget):
+                plan = self._planner(supergraph, document, selected_name, override_labels=override_labels)
         except Exception as exc:
             # An operation the supergraph cannot satisfy is the request's fault (a 4xx), never a 500; a planner
             # bug (RecursionError, ...) is logged with its trace and answered the same way, without internals.
             code = getattr(exc, "code", None)
+            if code in (BUDGET_EXCEEDED, CANCELLED):
+                message = f"Query planning stopped: {getattr(exc, 'message', exc)}."
+                return RequestFailure((error_dict(message, str(code)),), ErrorKind.LIMIT)
             if isinstance(code, str):
                 # Planning errors are values with codes and safe messages.
                 logger.warning("query planning failed: %s", exc)
@@ -264,7 +367,7 @@ class Gateway:
         if plan.document is None:
             plan.document = document
             plan.operation_name = selected_name
-        return PreparedOperation(document, operation, plan)
+        return PreparedOperation(document, operation, plan, estimate_entry_bytes(query, scan.tokens))
 
     async def execute(
         self,
@@ -307,7 +410,7 @@ class Gateway:
                 ErrorKind.INTERNAL,
             )
         labels = self._overrides.enabled(headers)
-        entry, hit = self.prepare(request.query, request.operation_name, labels)
+        entry, hit = await self.prepare_async(request.query, request.operation_name, labels)
         if isinstance(entry, RequestFailure):
             return GatewayResponse({"errors": list(entry.errors)}, entry.kind, hit)
         if http_method == "GET" and entry.operation.operation is not OperationType.QUERY:

@@ -46,7 +46,8 @@ def make_gateway(executor: GatedExecutor, **settings: Any) -> Gateway:
         tiny_supergraph(),
         executor=executor,
         planner=RecordingPlanner(),
-        settings=ServerSettings(**settings),
+        # Prepared inline: run_together counts event-loop turns until every request reaches the executor.
+        settings=ServerSettings(**{"prepare_in_worker": False, **settings}),
         rng=FixedRoll(0.99),
     )
 
