@@ -8,9 +8,10 @@ path and presence (messages are each gateway's own words).
 
 from __future__ import annotations
 
+import copy
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,15 +24,18 @@ from graphql import GraphQLSchema, is_abstract_type, parse, print_ast
 from gateway.composition import SubgraphSource, compose
 from gateway.composition.read_supergraph import read_supergraph
 from gateway.composition.supergraph import Supergraph
+from gateway.server import GraphQLRequest
 from tests.local_system import local_system
 
 from .generator import GeneratedOperation
 from .hive import NO_ANSWER, HiveGateway
 from .normal_form import merge_fields, resolve_conditions, strip_placeholders
 from .response_shape import differing_fields, propagate_nulls
+from .support import Federation
 
 __all__ = [
     "KNOWN_DIFFERENCES",
+    "NO_PERCENT",
     "OURS_EMPTY_SELECTION",
     "REFERENCE_CONDITIONS",
     "REFERENCE_CONFLICTING_REQUIRES",
@@ -52,6 +56,7 @@ __all__ = [
     "explain_with",
     "reasons",
     "run_operation",
+    "set_differences",
 ]
 
 
@@ -245,6 +250,19 @@ def _enum_error(error: Mapping[str, Any]) -> bool:
     return code == "INVALID_SUBGRAPH_DATA" and "enum" in str(error.get("message", ""))
 
 
+def _null_at(data: Any, path: list[Any]) -> None:
+    """Put null at ``path`` in ``data`` where the object there lacks the key (or has null already)."""
+    for step in path[:-1]:
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
+            data = data[step]
+        else:
+            return
+    if isinstance(data, dict) and data.get(path[-1]) is None:
+        data[path[-1]] = None
+
+
 def _contained(theirs: Any, ours: Any, schema: GraphQLSchema) -> bool:
     """Whether ``theirs`` is ``ours`` with object keys left out (and ``__typename`` answered as an interface)."""
     if isinstance(theirs, dict) and isinstance(ours, dict):
@@ -330,7 +348,13 @@ def explain_with(
         ) == bool(theirs.get("errors"))
 
     def agrees(query: str, answer: dict[str, Any], rewrite: str | None) -> str | None:
-        propagated = {**answer, "data": propagate_nulls(schema, query, answer.get("data"))}
+        # Where our non-null error stands, the reference may have null or (as Hive Router does for a field it
+        # could not resolve) no key at all: a missing selected field is null too (GraphQL spec 6.3.2).
+        data = copy.deepcopy(answer.get("data"))
+        for error in ours.get("errors") or []:
+            if _non_null_error(error) and error.get("path"):
+                _null_at(data, error["path"])
+        propagated = {**answer, "data": propagate_nulls(schema, query, data)}
         for adjustments in (
             [],
             [REFERENCE_NULL_PROPAGATION],
@@ -372,3 +396,36 @@ def explain_with(
         if why is not None:
             return why
     return None
+
+
+# The conformance sets' data is not complete for every random path (a subgraph may answer null for a non-null
+# field); where it is not, gateways place the error differently, so only data and the presence of errors must
+# agree there.
+NO_PERCENT = {"x-override-rng": "0.999999"}  # as our gateway in the sets: percent(N) labels never roll
+
+
+async def set_differences(
+    federation: Federation, hive: HiveGateway, operations: Sequence[GeneratedOperation]
+) -> list[tuple[Difference, str | None]]:
+    """Each operation through our gateway (in process) and the reference over one conformance set; every
+    difference beyond error placement, with its explanation (None where none fits)."""
+    gateway, client = federation.gateway()
+    found: list[tuple[Difference, str | None]] = []
+
+    def reference(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return hive.post(federation.name, query, variables, NO_PERCENT)
+
+    try:
+        for operation in operations:
+            ours = await gateway.execute(GraphQLRequest(operation.query, operation.variables))
+            difference = compare(operation, ours, reference(operation.query, operation.variables))
+            if difference is None or (
+                difference.kind == "errors"
+                and bool(ours.get("errors")) == bool(difference.reference.get("errors"))
+            ):
+                continue
+            why = explain_with(reference, federation.supergraph, difference, errors_by_path=False)
+            found.append((difference, why))
+    finally:
+        await client.aclose()
+    return found

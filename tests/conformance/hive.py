@@ -178,8 +178,8 @@ class HiveGateway:
             self.client.close()
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
+            try:  # the runtime's graceful shutdown waits for nothing a test needs: do not wait long
+                self.process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
         self._log_file.close()

@@ -16,9 +16,7 @@ from typing import Any
 
 import pytest
 
-from gateway.server import GraphQLRequest
-
-from .differential import KNOWN_DIFFERENCES, compare, explain_with, reasons
+from .differential import KNOWN_DIFFERENCES, reasons, set_differences
 from .generator import generate
 from .hive import HiveGateway, SubgraphServer, ensure_reference_installed, serve_asgi
 from .support import Case, Federation, normalise_for_reference
@@ -134,44 +132,23 @@ def test_reference_gateway_agrees(hive: HiveGateway, case: Case) -> None:
 
 
 # Random operations over every subgraph set of the suites: the same generator as for the demo supergraph, with
-# the plain IDs the sets' data uses.
+# the plain IDs the sets' data uses (``bench/differential.py --sets`` runs more).
 RANDOM_PER_FEDERATION = 25
-NO_PERCENT = {"x-override-rng": "0.999999"}  # as our gateway here: percent(N) labels never roll
 IDS = ("u1", "u2", "u3", "p1", "p2", "p3", "p9", "1", "2", "b1", "m1", "a1", "a2", "t1", "x")
 FEDERATIONS: dict[str, Federation] = {c.federation.name: c.federation for c in CASES}
 
 
 @pytest.mark.parametrize("federation", list(FEDERATIONS.values()), ids=list(FEDERATIONS))
 async def test_random_operations_agree_with_the_reference(hive: HiveGateway, federation: Federation) -> None:
-    api_schema = federation.supergraph.api_schema
     seed = zlib.crc32(federation.name.encode())
-    operations = generate(api_schema, RANDOM_PER_FEDERATION, seed=seed, max_depth=4, ids=IDS)
-    gateway, client = federation.gateway()
-    unexplained = []
-    try:
-        for operation in operations:
-            ours = await gateway.execute(GraphQLRequest(operation.query, operation.variables))
-            reference = hive.post(federation.name, operation.query, operation.variables, NO_PERCENT)
-            difference = compare(operation, ours, reference)
-            # The sets' data is not complete for every random path (a subgraph may answer null for a non-null
-            # field); where it is not, gateways place the error differently, so only data and the presence of
-            # errors must agree here.
-            if difference is None or (
-                difference.kind == "errors" and bool(ours.get("errors")) == bool(reference.get("errors"))
-            ):
-                continue
-            why = explain_with(
-                lambda q, v: hive.post(federation.name, q, v, NO_PERCENT),
-                federation.supergraph,
-                difference,
-                errors_by_path=False,
-            )
-            if why is None:
-                unexplained.append(difference)
-            else:
-                assert set(reasons(why)) <= set(KNOWN_DIFFERENCES), why
-    finally:
-        await client.aclose()
+    operations = generate(
+        federation.supergraph.api_schema, RANDOM_PER_FEDERATION, seed=seed, max_depth=4, ids=IDS
+    )
+    differences = await set_differences(federation, hive, operations)
+    unexplained = [d for d, why in differences if why is None]
     assert not unexplained, f"{len(unexplained)} differ:\n" + "\n\n".join(
         d.describe(600) for d in unexplained
     )
+    for _, why in differences:
+        assert why is not None and set(reasons(why)) <= set(KNOWN_DIFFERENCES), why
+        assert not why.startswith("ours"), why
