@@ -186,10 +186,10 @@ KNOWN_DIFFERENCES = {
         "the operation no root field; GraphQL spec 7.1.2 wants data, here {} (ExecuteSelectionSet of nothing)."
     ),
     REFERENCE_DATA_DROPPED: (
-        "Hive Gateway with the Rust planner answers no data at all when a subgraph's answer to a root fetch is "
-        "not GraphQL (HTTP 502, a body that is not JSON: RESPONSE_VALIDATION_FAILED), dropping the root fields "
-        "that resolved; GraphQL spec 7.1.2: once execution started, data is present, the failed field null "
-        "(test_errors.py, subgraph-answers-a-body-that-is-not-graphql)."
+        "Hive Gateway with the Rust planner answers execution errors and no data at all when a root fetch "
+        "fails (a subgraph answer that is not GraphQL: HTTP 502, a body that is not JSON; a subgraph's data "
+        "null), dropping the root fields that resolved; GraphQL spec 7.1.2: once execution started, data is "
+        "present, the failed field null (test_errors.py, subgraph-answers-a-body-that-is-not-graphql)."
     ),
     REFERENCE_CONFLICTING_REQUIRES: (
         "Hive Router's planner fetches a field once for two @requires that select it with different arguments "
@@ -333,14 +333,16 @@ def explain_with(
             return OURS_EMPTY_SELECTION
     if not reference and ours.get("data") == {}:
         return REFERENCE_EMPTY_RESPONSE
-    failed = [
-        e
-        for e in reference.get("errors") or []
-        if (e.get("extensions") or {}).get("code") == "RESPONSE_VALIDATION_FAILED"
-    ]
-    if "data" not in reference and failed and ours.get("data") is not None:
-        if {json.dumps(e.get("path")) for e in failed} <= set(_error_paths(ours)):
-            return REFERENCE_DATA_DROPPED
+    # Errors with a path come from execution (request errors have none), and once execution started a response
+    # has data (GraphQL spec 7.1.2): a reference answer with such errors and no data dropped it.
+    errors = reference.get("errors") or []
+    if (
+        "data" not in reference
+        and errors
+        and all(e.get("path") for e in errors)
+        and ours.get("data") is not None
+    ):
+        return REFERENCE_DATA_DROPPED
     conflicting = conflicting_requirements(supergraph)
     conflicting_arguments = {name for _, name in conflicting_requirements(supergraph, required=True)}
     for error in reference.get("errors") or []:
