@@ -254,6 +254,20 @@ def _enum_error(error: Mapping[str, Any]) -> bool:
     return code == "INVALID_SUBGRAPH_DATA" and "enum" in str(error.get("message", ""))
 
 
+def _under_null(data: Any, path: list[Any]) -> bool:
+    """Whether ``path`` in ``data`` passes through a null before its last step."""
+    for step in path[:-1]:
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
+            data = data[step]
+        else:
+            return False
+        if data is None:
+            return True
+    return False
+
+
 def _null_at(data: Any, path: list[Any]) -> None:
     """Put null at ``path`` in ``data`` where the object there lacks the key (or has null already)."""
     for step in path[:-1]:
@@ -367,7 +381,18 @@ def explain_with(
         for error in ours.get("errors") or []:
             if _non_null_error(error) and error.get("path"):
                 _null_at(data, error["path"])
-        propagated = {**answer, "data": propagate_nulls(schema, query, data)}
+        propagated_data = propagate_nulls(schema, query, data)
+        # The reference went on fetching below what propagation nulls; errors of those fetches go with it.
+        paths = set(_error_paths(ours))
+        propagated = {
+            **answer,
+            "data": propagated_data,
+            "errors": [
+                e
+                for e in answer.get("errors") or []
+                if json.dumps(e.get("path")) in paths or not _under_null(propagated_data, e.get("path") or [])
+            ],
+        }
         for adjustments in (
             [],
             [REFERENCE_NULL_PROPAGATION],
