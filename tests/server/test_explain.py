@@ -23,12 +23,6 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[
     return code, (json.loads(out) if out else {}), err
 
 
-def real_planner_or_skip() -> None:
-    planning = pytest.importorskip("gateway.planning")
-    if not hasattr(planning, "plan_operation"):
-        pytest.skip("gateway.planning.plan_operation is not available yet")
-
-
 def test_explain_function_with_injected_planner() -> None:
     planner = RecordingPlanner()
     plan, ok = explain.explain(tiny_supergraph(), "query Q { hello }", "Q", frozenset({"x"}), planner=planner)
@@ -40,7 +34,6 @@ def test_explain_function_with_injected_planner() -> None:
 
 
 def test_explain_from_supergraph_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    real_planner_or_skip()
     path = tmp_path / "supergraph.graphql"
     path.write_text(SUPERGRAPH_SDL)
     query = tmp_path / "op.graphql"
@@ -66,8 +59,6 @@ def test_explain_reports_invalid_operations(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_explain_composes_from_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    real_planner_or_skip()
-    pytest.importorskip("gateway.config")
     config = tmp_path / "gateway.yaml"
     config.write_text(
         "subgraphs:\n"
