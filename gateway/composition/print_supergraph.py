@@ -189,7 +189,8 @@ class _Printer:
         for g, st in t.sources.items():
             base = f"graph: {self.enum[g]}"
             extras = ""
-            if st.extension and st.keys:
+            # Federation 1 ``extend type``s are upgraded to definitions; ``@extends`` stays an extension.
+            if st.extension and st.keys and (self.model.subgraph(g).fed2 or st.extends):
                 extras += ", extension: true"
             if st.interface_object:
                 extras += ", isInterfaceObject: true"

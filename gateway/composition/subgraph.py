@@ -173,6 +173,9 @@ class SubgraphField:
     deprecated: str | None = None
     default: str | None = None
     external: bool = False
+    # ``@external`` on a key field of an entity extension: the subgraph resolves it all the same (Apollo's
+    # "fake external"), so it is not external, yet a @requires/@provides may not name it.
+    fake_external: bool = False
     requires: str | None = None
     provides: str | None = None
     shareable: bool = False
@@ -203,7 +206,8 @@ class SubgraphType:
     kind: TypeKind
     description: str | None = None
     keys: list[Key] = field(default_factory=list)
-    extension: bool = False
+    extension: bool = False  # only extended here (``extend type``) or marked ``@extends``
+    extends: bool = False  # marked ``@extends``
     shareable: bool = False
     external: bool = False
     interface_object: bool = False
@@ -424,6 +428,7 @@ class _Reader:
             ):
                 self.add_type_node(types, d, d.name.value in {rename.get(n, n) for n in extension_only})
         self.fed1_adjustments(types)
+        self.external_adjustments(types)
         result = SubgraphSchema(
             name=self.name,
             url=self.url,
@@ -476,7 +481,7 @@ class _Reader:
             elif canonical == "external":
                 t.external = True
             elif canonical == "extends":
-                t.extension = True
+                t.extension = t.extends = True
             elif canonical == "interfaceObject":
                 t.interface_object = True
             elif canonical == "inaccessible":
@@ -602,6 +607,21 @@ class _Reader:
                 for n in key_fields:
                     if n in t.fields:
                         t.fields[n].external = False
+
+    def external_adjustments(self, types: dict[str, SubgraphType]) -> None:
+        """Federation 2: a type-level ``@external`` covers the fields of its extensions too, and the ``@external``
+        key fields of an entity extension are resolved by the subgraph (federation-internals' ExternalTester)."""
+        if not self.fed2:
+            return
+        for t in types.values():
+            if t.external and t.kind is TypeKind.OBJECT:
+                for f in t.fields.values():
+                    f.external = True
+            if t.extension and t.keys:
+                for n in {n for k in t.keys for n in _top_level_names(k.fields)}:
+                    key_field = t.fields.get(n)
+                    if key_field is not None and key_field.external:
+                        key_field.external, key_field.fake_external = False, True
 
     def read_compose_directives(
         self, schema_nodes: list[SchemaDefinitionNode | SchemaExtensionNode], result: SubgraphSchema
