@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from gateway.composition.demands import merge_demands
 from gateway.composition.directives import FieldSetUsage
 from gateway.composition.errors import CompositionError
 from gateway.composition.subgraph import (
@@ -20,7 +21,7 @@ from gateway.composition.subgraph import (
     SubgraphSchema,
     SubgraphType,
 )
-from gateway.composition.supergraph import TypeKind
+from gateway.composition.supergraph import Demands, TypeKind
 from gateway.composition.types import input_merge, named, output_merge
 
 __all__ = [
@@ -80,6 +81,7 @@ class MergedField:
     progressive: dict[str, str] = field(default_factory=dict)
     via_interface_object: bool = False
     all_types_equal: bool = True
+    demands: Demands = field(default_factory=Demands)
 
     def resolving(self) -> list[str]:
         """Subgraphs that resolve the field themselves (not external, not overridden away)."""
@@ -112,6 +114,7 @@ class MergedType:
     applied: list[str] = field(default_factory=list)
     specified_by: str | None = None
     one_of: bool = False
+    demands: Demands = field(default_factory=Demands)
 
 
 @dataclass
@@ -256,6 +259,7 @@ class _Merger:
             mt.applied = _applied((t.applied for t in by_graph.values()), self.composed)
             mt.specified_by = next((t.specified_by for t in by_graph.values() if t.specified_by), None)
             mt.one_of = any(t.one_of for t in by_graph.values())
+            mt.demands = merge_demands(t.demands for t in by_graph.values())
             self.types[name] = mt
             if kind in (TypeKind.OBJECT, TypeKind.INTERFACE):
                 self.merge_composite(mt)
@@ -290,6 +294,9 @@ class _Merger:
         mf.tags = _tags(f.tags for _, f in decls)
         mf.applied = _applied((f.applied for _, f in decls), self.composed)
         resolving = [(g, f) for g, f in decls if not f.external] or decls
+        # Merged directives come from the declarations that resolve the field (composition-js
+        # ``validateAndFilterExternal``).
+        mf.demands = merge_demands(f.demands for g, f in decls if not f.external)
         merged: str | None = resolving[0][1].type
         for _, f in resolving[1:]:
             merged = output_merge(merged, f.type, self.is_subtype) if merged is not None else None

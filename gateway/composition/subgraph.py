@@ -51,8 +51,9 @@ from graphql import (
 )
 from graphql.language import Node
 
+from gateway.composition.demands import DEMAND_DIRECTIVES, read_demand
 from gateway.composition.errors import CompositionError
-from gateway.composition.supergraph import Key, TypeKind
+from gateway.composition.supergraph import Demands, Key, TypeKind
 
 __all__ = [
     "FEDERATION_DIRECTIVES",
@@ -184,6 +185,7 @@ class SubgraphField:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
+    demands: Demands = field(default_factory=Demands)
 
     @property
     def named_type(self) -> str:
@@ -220,6 +222,7 @@ class SubgraphType:
     values: dict[str, SubgraphEnumValue] = field(default_factory=dict)
     specified_by: str | None = None
     one_of: bool = False
+    demands: Demands = field(default_factory=Demands)
 
 
 @dataclass
@@ -492,6 +495,8 @@ class _Reader:
                 t.specified_by = str(args.get("url"))
             elif d.name.value == "oneOf":
                 t.one_of = True
+            elif canonical in DEMAND_DIRECTIVES:
+                read_demand(t.demands, canonical, args)
             elif canonical is None:
                 t.applied.append(print_ast(d))
         for i in getattr(node, "interfaces", None) or ():
@@ -556,6 +561,8 @@ class _Reader:
                 f.tags.append(str(args.get("name")))
             elif d.name.value == "deprecated":
                 f.deprecated = str(args.get("reason", "No longer supported"))
+            elif canonical in DEMAND_DIRECTIVES:
+                read_demand(f.demands, canonical, args)
             elif canonical is None:
                 f.applied.append(print_ast(d))
         return f
