@@ -25,7 +25,11 @@ def test_our_composer_accepts_the_subgraph_set(federation: Federation) -> None:
     assert result.ok, "; ".join(str(e) for e in result.errors)
 
 
-@pytest.mark.parametrize("federation", list(FEDERATIONS.values()), ids=list(FEDERATIONS))
+# Sets whose supergraph is edited by hand (composers refuse them, as checked above) have no join facts to compare.
+COMPOSED = {name: f for name, f in FEDERATIONS.items() if getattr(f, "composes", True)}
+
+
+@pytest.mark.parametrize("federation", list(COMPOSED.values()), ids=list(COMPOSED))
 def test_join_facts_match_apollos_composition(federation: Federation) -> None:
     reason = install_oracle()
     if reason is not None:
