@@ -1,4 +1,8 @@
-"""Refunding a payment: the state machine decides, and a concurrent change is refused, not lost."""
+"""Refunding a payment: the state machine decides, the provider gives the money back, then the row moves.
+
+The provider is called with a key derived from the payment, so a retried or concurrent refund of the same
+payment reaches the provider as one refund; a concurrent change of the row is refused, not lost.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +14,47 @@ from subgraphs.common.errors import CONFLICT, UserInputError
 from subgraphs.common.types import utcnow
 
 from .models import PaymentRow
+from .provider import PaymentProvider, ProviderError
 from .states import IllegalTransition, PaymentState, check_transition
 
-__all__ = ["refund_payment"]
+__all__ = ["PROVIDER_REFUSED", "PROVIDER_UNAVAILABLE", "refund_payment"]
+
+PROVIDER_REFUSED = "PAYMENT_PROVIDER_REFUSED"
+PROVIDER_UNAVAILABLE = "PAYMENT_PROVIDER_UNAVAILABLE"
+
+
+def refund_key(pk: int) -> str:
+    return f"payment-{pk}-refund"
 
 
 async def refund_payment(context: dict[str, Any], pk: int, reason: str | None) -> PaymentRow | None:
     """Move payment ``pk`` from CAPTURED to REFUNDED; None when there is no such payment."""
+    provider: PaymentProvider = context["provider"]
     async with context["db"].session() as s:
         row = await s.get(PaymentRow, pk)
-        if row is None:
-            return None
-        current = PaymentState(row.state)
-        try:
-            check_transition(current, PaymentState.REFUNDED)
-        except IllegalTransition as exc:
-            raise UserInputError(str(exc), code="INVALID_TRANSITION", argument="id") from None
-        now = utcnow()
+    if row is None:
+        return None
+    current = PaymentState(row.state)
+    try:
+        check_transition(current, PaymentState.REFUNDED)
+    except IllegalTransition as exc:
+        raise UserInputError(str(exc), code="INVALID_TRANSITION", argument="id") from None
+    if row.provider_reference is None:  # a captured payment always has one; say so rather than guess
+        raise UserInputError("The payment has no provider reference to refund.", code=PROVIDER_REFUSED)
+    try:
+        await provider.refund(row.provider_reference, idempotency_key=refund_key(pk))
+    except ProviderError as exc:
+        if exc.retryable:
+            raise UserInputError(
+                "The payment provider did not answer; nothing changed, try again.",
+                code=PROVIDER_UNAVAILABLE,
+                reason=exc.code,
+            ) from None
+        raise UserInputError(
+            f"The payment provider refused the refund: {exc.message}", code=PROVIDER_REFUSED, reason=exc.code
+        ) from None
+    now = utcnow()
+    async with context["db"].session() as s:
         result = await s.execute(
             update(PaymentRow)
             .where(PaymentRow.id == pk, PaymentRow.state == current.value)
@@ -37,5 +65,5 @@ async def refund_payment(context: dict[str, Any], pk: int, reason: str | None) -
                 "The payment changed meanwhile; read it again.", code=CONFLICT, argument="id"
             )
         await s.commit()
-        row.state, row.refund_reason, row.updated_at = PaymentState.REFUNDED.value, reason, now
+    row.state, row.refund_reason, row.updated_at = PaymentState.REFUNDED.value, reason, now
     return row

@@ -18,9 +18,12 @@ from sqlalchemy import func, insert, select, text
 from subgraphs.common.db import Database
 from subgraphs.common.demo import ORDER_COUNT, PRODUCT_COUNT, SEED_EPOCH, USER_COUNT, product_facts
 
+from .fake_provider import FakeProvider
 from .models import PaymentRow
+from .provider import Charge
+from .states import PaymentState
 
-__all__ = ["SeededOrder", "payment_rows", "seed", "seeded_orders"]
+__all__ = ["SeededOrder", "payment_rows", "provider_charges", "seed", "seeded_orders"]
 
 _ORDER_STATUSES = ("PENDING", "PAID", "SHIPPED", "DELIVERED", "DELIVERED", "DELIVERED", "CANCELLED")
 _CANCELLED = ("VOIDED", "REFUNDED", "FAILED")
@@ -86,12 +89,27 @@ def payment_rows(count: int = ORDER_COUNT) -> list[dict[str, object]]:
     return rows
 
 
-async def seed(db: Database) -> None:
+def provider_charges(rows: list[dict[str, object]]) -> list[Charge]:
+    """The charges the provider holds for the seeded payments, in the same states."""
+    return [
+        Charge(
+            str(r["provider_reference"]), PaymentState(r["state"]), int(r["amount_cents"]), str(r["currency"])
+        )  # type: ignore[call-overload]
+        for r in rows
+        if r["provider_reference"] is not None
+    ]
+
+
+async def seed(db: Database, provider: FakeProvider | None = None) -> None:
+    """Seed the payments (and, with the fake provider, its charges) when there are none yet."""
     async with db.session() as session:
         if await session.scalar(select(func.count()).select_from(PaymentRow)):
             return
-        await session.execute(insert(PaymentRow), payment_rows())
+        rows = payment_rows()
+        await session.execute(insert(PaymentRow), rows)
         await session.commit()
+    if provider is not None:
+        await provider.add_charges(provider_charges(rows))
     if not db.is_sqlite:
         async with db.engine.begin() as conn:
             await conn.execute(

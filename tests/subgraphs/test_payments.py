@@ -12,6 +12,7 @@ import pytest
 
 from subgraphs.common.db import Database
 from subgraphs.payments.app import create_app
+from subgraphs.payments.fake_provider import FakeProvider, Fault
 from subgraphs.payments.models import Base
 from subgraphs.payments.seed import payment_rows, seeded_orders
 
@@ -23,7 +24,8 @@ REFUND = (
 
 
 class PaymentsService:
-    def __init__(self, db: Database, client: httpx.AsyncClient, statements: list[str]) -> None:
+    def __init__(self, app: Any, db: Database, client: httpx.AsyncClient, statements: list[str]) -> None:
+        self.provider: FakeProvider = app.state.provider
         self.db = db
         self.client = client
         self.statements = statements
@@ -67,7 +69,7 @@ async def start_payments(url: str) -> AsyncIterator[PaymentsService]:
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://payments") as client:
-            service = PaymentsService(db, client, statements)
+            service = PaymentsService(app, db, client, statements)
             yield service
 
 
@@ -237,6 +239,29 @@ async def test_refund_of_nothing_or_with_a_long_reason_is_refused(payments):
     pk = first_payment_in("CAPTURED", skip=2)
     body = await payments.query(REFUND, {"id": f"Payment:{pk}", "reason": "x" * 201}, token=STAFF_TOKEN)
     assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "reason"}
+
+
+@pytest.mark.parametrize("fault", [Fault.ERROR, Fault.TIMEOUT])
+async def test_a_provider_fault_changes_nothing_and_a_retry_refunds_once(payments, fault):
+    pk = first_payment_in("CAPTURED", skip=3 if fault is Fault.ERROR else 4)
+    payments.provider.fail_next(fault)
+    body = await payments.query(REFUND, {"id": f"Payment:{pk}"}, token=STAFF_TOKEN)
+    (error,) = body["errors"]
+    assert error["extensions"] == {
+        "code": "PAYMENT_PROVIDER_UNAVAILABLE",
+        "reason": fault.value.replace("ERROR", "PROVIDER_ERROR"),
+    }
+    check = await payments.query(f'{{ payment(id: "Payment:{pk}") {{ state }} }}')
+    assert check["data"]["payment"]["state"] == "CAPTURED"
+    body = await payments.query(REFUND, {"id": f"Payment:{pk}"}, token=STAFF_TOKEN)
+    assert body["data"]["refundPayment"]["state"] == "REFUNDED"
+
+
+async def test_the_provider_holds_the_seeded_charges(payments):
+    pk = first_payment_in("AUTHORIZED")
+    reference = f"fake_pay_seed_{pk:06d}"
+    charge = await payments.provider.capture(reference, idempotency_key=f"test-capture-{pk}")
+    assert charge.amount_cents == next(r["amount_cents"] for r in payment_rows() if r["id"] == pk)
 
 
 async def test_refunds_are_off_without_a_configured_token(tmp_path):
