@@ -11,9 +11,11 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from subgraphs.common.inbox import InboxMixin
+from subgraphs.common.outbox import OutboxMixin
 from subgraphs.common.types import UTCDateTime, utcnow
 
-__all__ = ["Base", "PaymentRow"]
+__all__ = ["Base", "InboxRow", "OutboxRow", "PaymentRow"]
 
 
 class Base(DeclarativeBase):
@@ -41,3 +43,11 @@ class PaymentRow(Base):
     refund_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OutboxRow(OutboxMixin, Base):
+    """Events of payments' changes, written in the change's transaction (``subgraphs.common.outbox``)."""
+
+
+class InboxRow(InboxMixin, Base):
+    """Ids of the events payments' consumers have handled (``subgraphs.common.inbox``)."""

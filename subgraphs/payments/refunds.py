@@ -11,9 +11,11 @@ from typing import Any
 from sqlalchemy import update
 
 from subgraphs.common.errors import CONFLICT, UserInputError
+from subgraphs.common.events import PaymentRefunded
+from subgraphs.common.outbox import record
 from subgraphs.common.types import utcnow
 
-from .models import PaymentRow
+from .models import OutboxRow, PaymentRow
 from .provider import PaymentProvider, ProviderError
 from .states import IllegalTransition, PaymentState, check_transition
 
@@ -64,6 +66,12 @@ async def refund_payment(context: dict[str, Any], pk: int, reason: str | None) -
             raise UserInputError(
                 "The payment changed meanwhile; read it again.", code=CONFLICT, argument="id"
             )
+        record(
+            s,
+            OutboxRow,
+            PaymentRefunded(row.order_id, pk, row.amount_cents, row.currency, reason),
+            correlation_id=f"order-{row.order_id}",
+        )
         await s.commit()
     row.state, row.refund_reason, row.updated_at = PaymentState.REFUNDED.value, reason, now
     return row

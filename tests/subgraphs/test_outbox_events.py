@@ -13,8 +13,8 @@ import pytest
 from subgraphs.common import events as ev
 
 EXAMPLES: list[ev.Event] = [
-    ev.OrderPlaced(7, 3, 12_345, "EUR", (ev.OrderLine(1, 2), ev.OrderLine(9, 1))),
-    ev.OrderPlaced(8, None, 100, "USD", ()),
+    ev.OrderPlaced(7, 3, 12_345, "EUR", (ev.OrderLine(1, 2), ev.OrderLine(9, 1)), "4242424242424242"),
+    ev.OrderPlaced(8, None, 100, "USD", (), "tok_visa"),
     ev.StockReserved(7),
     ev.StockRejected(7, "out of stock", (9,)),
     ev.StockReleased(7),
@@ -72,8 +72,16 @@ def _encoded(**changes) -> bytes:
         (_encoded(occurred_at="2026-01-01T00:00:00"), ev.MalformedEvent, "malformed"),
         (_encoded(payload={"order_id": 1, "payment_id": 2}), ev.MalformedEvent, "malformed"),
         (_encoded(payload={"order_id": "1", "payment_id": 2, "reason": "x"}), ev.MalformedEvent, "malformed"),
-        (_encoded(payload={"order_id": 1, "payment_id": 2, "reason": "x", "x": 1}), ev.MalformedEvent, "malformed"),
-        (_encoded(payload={"order_id": True, "payment_id": 2, "reason": "x"}), ev.MalformedEvent, "malformed"),
+        (
+            _encoded(payload={"order_id": 1, "payment_id": 2, "reason": "x", "x": 1}),
+            ev.MalformedEvent,
+            "malformed",
+        ),
+        (
+            _encoded(payload={"order_id": True, "payment_id": 2, "reason": "x"}),
+            ev.MalformedEvent,
+            "malformed",
+        ),
     ],
     ids=[
         "not-json",

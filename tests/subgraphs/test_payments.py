@@ -224,6 +224,26 @@ async def test_refund_a_captured_payment_once(payments):
     assert "from REFUNDED to REFUNDED" in again["errors"][0]["message"]
 
 
+async def test_a_refund_and_its_event_are_one_transaction(payments):
+    from sqlalchemy import select
+
+    from subgraphs.common.events import PaymentRefunded, decode
+    from subgraphs.payments.models import OutboxRow
+
+    pk = first_payment_in("CAPTURED", skip=5)
+    body = await payments.query(REFUND, {"id": f"Payment:{pk}", "reason": "late"}, token=STAFF_TOKEN)
+    assert body["data"]["refundPayment"]["state"] == "REFUNDED"
+    failed = await payments.query(REFUND, {"id": f"Payment:{pk}"}, token=STAFF_TOKEN)
+    assert failed["errors"]
+    async with payments.db.session() as s:
+        rows = (await s.scalars(select(OutboxRow).where(OutboxRow.correlation_id == f"order-{pk}"))).all()
+    (row,) = rows  # the refused second refund wrote no event
+    env = decode(row.body.encode())
+    order = next(r for r in payment_rows() if r["id"] == pk)
+    assert env.payload == PaymentRefunded(pk, pk, int(order["amount_cents"]), str(order["currency"]), "late")
+    assert row.sent_at is None and row.subject == "events.PaymentRefunded"
+
+
 @pytest.mark.parametrize("state", ["AUTHORIZED", "FAILED", "VOIDED"])
 async def test_only_captured_payments_are_refunded(payments, state):
     pk = first_payment_in(state)

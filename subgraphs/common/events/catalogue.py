@@ -36,7 +36,11 @@ class OrderLine:
 @register
 @dataclass(frozen=True)
 class OrderPlaced(Event):
-    """Orders: a customer placed an order; stock is to be reserved and the amount authorised."""
+    """Orders: a customer placed an order; stock is to be reserved and the amount authorised.
+
+    ``payment_token`` names the customer's payment method at the provider (never a card number in a real
+    deployment; the fake provider reads its test card numbers as tokens).
+    """
 
     TYPE: ClassVar[str] = "OrderPlaced"
     VERSION: ClassVar[int] = 1
@@ -45,6 +49,7 @@ class OrderPlaced(Event):
     amount_cents: int
     currency: str
     lines: tuple[OrderLine, ...]
+    payment_token: str
 
 
 @register
