@@ -39,7 +39,7 @@ from .outbox import (
 )
 from .types import UTCDateTime, utcnow
 
-__all__ = ["DEFAULT_BACKOFF", "EventConsumer", "Handler", "InboxMixin", "Outcome"]
+__all__ = ["DEFAULT_BACKOFF", "EventConsumer", "Handler", "InboxMixin", "Outcome", "RejectEvent"]
 
 log = logging.getLogger("subgraphs.inbox")
 
@@ -56,6 +56,10 @@ class InboxMixin:
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     type: Mapped[str] = mapped_column(String(80))
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RejectEvent(Exception):
+    """Raised by a handler for an event it can never handle: dead-lettered at once, without retries."""
 
 
 class Outcome(Enum):
@@ -183,6 +187,10 @@ class EventConsumer:
             return Outcome.IGNORED
         try:
             outcome = await self._apply(handler, env)
+        except RejectEvent as exc:
+            log.error("consumer %s: event %s rejected: %s", self.name, env.id, exc)
+            await self._dead_letter(msg, f"rejected: {exc}", event_id=env.id)
+            return Outcome.DEAD
         except Exception as exc:
             attempts = msg.metadata.num_delivered or 1
             reason = f"handler failed on delivery {attempts}: {type(exc).__name__}: {exc}"

@@ -19,13 +19,14 @@ from .models import OutboxRow, PaymentRow
 from .provider import PaymentProvider, ProviderError
 from .states import IllegalTransition, PaymentState, check_transition
 
-__all__ = ["PROVIDER_REFUSED", "PROVIDER_UNAVAILABLE", "refund_payment"]
+__all__ = ["PROVIDER_REFUSED", "PROVIDER_UNAVAILABLE", "refund_key", "refund_payment"]
 
 PROVIDER_REFUSED = "PAYMENT_PROVIDER_REFUSED"
 PROVIDER_UNAVAILABLE = "PAYMENT_PROVIDER_UNAVAILABLE"
 
 
 def refund_key(pk: int) -> str:
+    """One key per payment: a staff refund and a compensating refund are the same refund at the provider."""
     return f"payment-{pk}-refund"
 
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from subgraphs.common import events as ev
-from subgraphs.common.inbox import EventConsumer, Outcome
+from subgraphs.common.inbox import EventConsumer, Outcome, RejectEvent
 
 from .test_outbox import InboxRow, confirm, count_confirmation, db_fixture, effects, messaging_fixture  # noqa: F401 (the fixtures db and messaging)
 
@@ -179,3 +179,17 @@ async def test_outbox_to_inbox_end_to_end_with_two_consumers(db, messaging):
         await b.close()
     assert sorted(o.value for o in outcomes[0] + outcomes[1]) == ["processed"] * 3
     assert [await effects(db, i) for i in (1, 2, 3)] == [1, 1, 1]
+
+
+async def test_a_rejected_event_is_dead_lettered_without_retries(db, messaging):
+    async def refuse(session, env) -> None:
+        raise RejectEvent("order 1 has no payment")
+
+    await messaging.publish(ev.envelope(ev.OrderConfirmed(1), correlation_id="order-1"))
+    consumer = messaging.consumer(db, handlers={"OrderConfirmed": refuse})
+    try:
+        assert await drain(consumer, 1) == [Outcome.DEAD]
+    finally:
+        await consumer.close()
+    dead = await messaging.js.get_msg(f"{messaging.stream}_DEAD", 1)
+    assert dead.headers["Dead-Letter-Reason"] == "rejected: order 1 has no payment"

@@ -99,15 +99,29 @@ class Messaging:
     js: JetStreamContext
 
     def relay(self, db: Database, cls: type[OutboxRelay] = OutboxRelay, **kwargs: Any) -> OutboxRelay:
-        return cls(db, OutboxRow, servers=kwargs.pop("servers", self.url), stream=self.stream,
-                   subject_prefix=self.prefix, **kwargs)  # fmt: skip
+        return cls(
+            db,
+            OutboxRow,
+            servers=kwargs.pop("servers", self.url),
+            stream=self.stream,
+            subject_prefix=self.prefix,
+            **kwargs,
+        )
 
     def consumer(
         self, db: Database, cls: type[EventConsumer] = EventConsumer, *, name: str = "test", **kwargs: Any
     ) -> EventConsumer:
         kwargs.setdefault("handlers", {"OrderConfirmed": count_confirmation})
-        return cls(db, InboxRow, name=name, servers=self.url, stream=self.stream, subject_prefix=self.prefix,
-                   dead_letter_prefix=self.dead_prefix, **kwargs)  # fmt: skip
+        return cls(
+            db,
+            InboxRow,
+            name=name,
+            servers=self.url,
+            stream=self.stream,
+            subject_prefix=self.prefix,
+            dead_letter_prefix=self.dead_prefix,
+            **kwargs,
+        )
 
     async def messages(self, stream: str | None = None) -> int:
         return int((await self.js.stream_info(stream or self.stream)).state.messages)
@@ -167,8 +181,13 @@ async def unsent(db: Database) -> int:
 async def confirm(db: Database, messaging: Messaging, order_id: int) -> ev.Envelope:
     """A state change and its event, in one transaction."""
     async with db.session() as s:
-        env = record(s, OutboxRow, ev.OrderConfirmed(order_id), correlation_id=f"order-{order_id}",
-                     subject_prefix=messaging.prefix)  # fmt: skip
+        env = record(
+            s,
+            OutboxRow,
+            ev.OrderConfirmed(order_id),
+            correlation_id=f"order-{order_id}",
+            subject_prefix=messaging.prefix,
+        )
         await s.commit()
     return env
 
@@ -298,8 +317,9 @@ async def _until(predicate: Any, within: float) -> bool:
 async def test_the_relay_survives_a_nats_restart(db, messaging):
     proxy = Proxy(int(NATS_URL.rsplit(":", 1)[1]))
     await proxy.start()
-    relay = messaging.relay(db, servers=f"nats://127.0.0.1:{proxy.port}", poll_interval=0.05, max_backoff=0.5,
-                            publish_timeout=0.5)  # fmt: skip
+    relay = messaging.relay(
+        db, servers=f"nats://127.0.0.1:{proxy.port}", poll_interval=0.05, max_backoff=0.5, publish_timeout=0.5
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(relay.run(stop))
     try:
