@@ -57,8 +57,10 @@ def test_gateway_waits_for_healthy_services(resolved):
     assert gateway["environment"]["SUBGRAPH_ORDERS_URL"] == "http://orders:4003/graphql"
 
 
-def test_nats_runs_jetstream_and_payments_waits_for_it(resolved):
+def test_nats_runs_jetstream_and_the_payments_worker_uses_it(resolved):
     assert "-js" in resolved["services"]["nats"]["command"]
-    payments = resolved["services"]["payments"]
-    assert payments["depends_on"]["nats"]["condition"] == "service_healthy"
-    assert payments["environment"]["NATS_URL"] == "nats://nats:4222"
+    worker = resolved["services"]["payments-worker"]
+    assert worker["command"] == ["python", "-m", "subgraphs.payments.worker"]
+    assert worker["depends_on"]["nats"]["condition"] == "service_healthy"
+    assert worker["environment"]["NATS_URL"] == "nats://nats:4222"
+    assert worker["environment"]["DATABASE_URL"].endswith("@postgres:5432/payments")
