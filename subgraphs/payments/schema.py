@@ -86,7 +86,8 @@ def _connection(rows: list[PaymentRow], offset: int, total: int) -> PaymentConne
     return PaymentConnection(edges=edges, page_info=page_info(offset, len(rows), total), total_count=total)
 
 
-@strawberry.federation.type(keys=["id"], description="An order of the orders service, with its payment.")
+# An order of the orders service, with its payment. No description here: the owner's shows in the supergraph.
+@strawberry.federation.type(keys=["id"])
 class Order(Node):
     id: strawberry.ID
 
@@ -100,7 +101,8 @@ class Order(Node):
         return Payment.from_row(row) if row is not None else None
 
 
-@strawberry.federation.type(keys=["id"], description="A user of the users service, with their payments.")
+# A user of the users service, with their payments. No description here: the owner's shows in the supergraph.
+@strawberry.federation.type(keys=["id"])
 class User(Node):
     id: strawberry.ID
 
