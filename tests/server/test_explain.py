@@ -73,3 +73,20 @@ def test_explain_composes_from_config(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 0, err
     assert plan["node"]["serviceName"] == "products"  # type: ignore[index]
     assert "name" in plan["node"]["operation"]  # type: ignore[index]
+
+
+def test_explain_defaults_to_the_committed_supergraph(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With neither --supergraph nor --config, the config's committed supergraph file is planned against: no
+    # running service is needed (the subgraph URLs point nowhere).
+    (tmp_path / "schema").mkdir()
+    (tmp_path / "schema" / "supergraph.graphql").write_text(SUPERGRAPH_SDL)
+    (tmp_path / "gateway.yaml").write_text(
+        "supergraph: schema/supergraph.graphql\n"
+        "subgraphs:\n  - name: products\n    url: http://127.0.0.1:9/graphql\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, plan, err = run(["query Stock { topProducts { id stock } }"], capsys)
+    assert code == 0, err
+    assert plan["node"]["serviceName"] == "products"  # type: ignore[index]
