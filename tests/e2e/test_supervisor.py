@@ -49,7 +49,7 @@ def _users_answer(url: str) -> bool:
 def test_a_killed_service_comes_back_and_the_others_never_restart(tmp_path):
     with local_system(tmp_path) as system:
         before = system.pids()
-        assert set(before) == {"users", "products", "orders", "gateway"}, system.log.read_text()
+        assert set(before) == {"users", "products", "orders", "payments", "gateway"}, system.log.read_text()
         assert _users_answer(system.url)
 
         os.kill(before["users"], signal.SIGKILL)
