@@ -1,10 +1,13 @@
-"""Federation gateway benchmark: our gateway side by side with Apollo Gateway and Hive Gateway.
+"""Federation gateway benchmark: our gateway side by side with Grafbase, Hive Gateway and Apollo Gateway.
 
-Four static subgraphs (bench/federation/, served by bench/node/subgraphs.mjs with a response cache) answer
-every gateway; the gateways run on the same single core, each answer is checked against the one computed from
-the data, and the gateways are loaded by wrk at N keep-alive connections in turn, round after round. See bench/README.md. Run from the repository root::
+The public federation gateway benchmark's four subgraphs, data and operation (bench/federation/, served by
+bench/node/subgraphs.mjs with a response cache) answer every gateway; each gateway runs alone on one core, its
+answer is checked against the one computed from the data, and the gateways are loaded in turn, round after
+round, at N keep-alive connections from the other core. Three loads: varying requests with each gateway's
+published configuration, varying requests with every de-duplication off, identical requests. See
+bench/README.md. Run from the repository root::
 
-    .venv/bin/python bench/run.py [--gateways ours,apollo,hive] [--variant identical|varying|both]
+    .venv/bin/python bench/run.py [--gateways ours,grafbase,hive,apollo] [--loads varying,varying-nodedup,identical]
                                   [--duration 20] [--warmup 5] [--rounds 3] [--connections 50] [--quick]
 
 All traffic stays on 127.0.0.1; every run is bounded by --duration x --rounds per gateway and variant.
@@ -39,18 +42,47 @@ RESULTS = BENCH / "results"
 LOAD_SCRIPT = BENCH / "load.lua"
 HOST = "127.0.0.1"
 DEFAULT_PORT_BASE = 4400
+GRAFBASE_DIR = BENCH / "grafbase"
+GRAFBASE_BIN = GRAFBASE_DIR / "node_modules" / "@grafbase" / "cli-x86_64-unknown-linux-musl" / "grafbase"
 SUBGRAPHS = ("accounts", "products", "inventory", "reviews")
-GATEWAYS = ("ours", "apollo", "hive")
+GATEWAYS = ("ours", "grafbase", "hive", "apollo")
+
+
+@dataclass(frozen=True)
+class Load:
+    """One load: which requests the load tool sends, and whether the gateways keep their de-duplication."""
+
+    name: str
+    variant: str
+    deduplicate: bool
+    title: str
+
+
+LOADS = {
+    load.name: load
+    for load in (
+        Load("varying", "varying", True, "varying requests, each gateway's published configuration"),
+        Load("varying-nodedup", "varying", False, "varying requests, every de-duplication off"),
+        Load("identical", "identical", True, "identical requests, each gateway's published configuration"),
+    )
+}
+# what "every de-duplication off" switches, per gateway (printed with the load)
+NODEDUP_SWITCHES = {
+    "ours": "GATEWAY_DEDUPLICATE_INFLIGHT=0 (identical client queries and identical subgraph requests in flight)",
+    "grafbase": "[traffic_shaping] inflight_deduplication = false (identical subgraph requests in flight)",
+    "hive": "inboundInflightRequestDeduplication: false, deduplicateInflightRequests: false (client, subgraph)",
+    "apollo": "nothing to switch: Apollo Gateway de-duplicates neither",
+}
 GATEWAY_CORE = 0
 LOAD_CORE = 1
 
 sys.path.insert(0, str(BENCH))
 
-from federation.data import DEFAULT_SEED, generate, write  # noqa: E402
+from federation.data import generate, write  # noqa: E402
 from federation.expected import expected_answer  # noqa: E402
-from federation.workload import VARIANTS, VARYING_BASE, request_body  # noqa: E402
+from federation.workload import VARYING_BASE, request_body  # noqa: E402
 
-__all__ = ["Measurement", "main"]
+__all__ = ["LOADS", "Load", "Measurement", "main"]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -222,26 +254,26 @@ class PeakRss:
 
 
 def install_peers(skip: bool) -> None:
-    """``npm ci`` in bench/node unless its node_modules matches package-lock.json already."""
-    installed = NODE_DIR / "node_modules" / ".package-lock.json"
-    lock = NODE_DIR / "package-lock.json"
-    if skip or (installed.exists() and installed.stat().st_mtime >= lock.stat().st_mtime):
-        return
-    print("installing the npm peers (npm ci in bench/node) ...", flush=True)
-    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True)
+    """``npm ci`` in bench/node and bench/grafbase unless node_modules matches package-lock.json already."""
+    for directory in (NODE_DIR, GRAFBASE_DIR):
+        installed = directory / "node_modules" / ".package-lock.json"
+        lock = directory / "package-lock.json"
+        if skip or (installed.exists() and installed.stat().st_mtime >= lock.stat().st_mtime):
+            continue
+        print(f"installing the npm peers (npm ci in {directory.relative_to(ROOT)}) ...", flush=True)
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=directory, check=True
+        )
 
 
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        print("installing wrk (apt-get install -y wrk) ...", flush=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, stdout=subprocess.DEVNULL)
-        found = shutil.which("wrk")
-        if found:
-            return found
-    raise SystemExit("wrk is needed as the load generator: apt-get install -y wrk")
+def load_tool(choice: str) -> list[str]:
+    """The load generator's command: wrk with bench/load.lua, or autocannon (bench/node/load.mjs) without wrk."""
+    wrk = shutil.which("wrk")
+    if choice == "wrk" or (choice == "auto" and wrk):
+        if not wrk:
+            raise SystemExit("--load-tool wrk: wrk is not installed (apt-get install -y wrk)")
+        return [wrk]
+    return ["node", str(NODE_DIR / "load.mjs")]
 
 
 def subgraph_urls(port_base: int) -> dict[str, str]:
@@ -284,16 +316,16 @@ def subgraph_counts(port_base: int) -> dict[str, int]:
     return counts
 
 
-def settle(port_base: int, timeout: float = 15.0) -> dict[str, int]:
-    """Subgraph counts once they stop moving: requests a stopped load run left in flight have finished."""
+def settle(port_base: int, timeout: float = 15.0, quiet: float = 1.0) -> dict[str, int]:
+    """Subgraph counts once they have not moved for ``quiet`` seconds: requests a stopped load run left in flight
+    have finished (a slow gateway on a busy core can pause between the fetches of one query)."""
     deadline = time.monotonic() + timeout
-    counts = subgraph_counts(port_base)
-    while time.monotonic() < deadline:
+    counts, since = subgraph_counts(port_base), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < quiet:
         time.sleep(0.25)
         again = subgraph_counts(port_base)
-        if again == counts:
-            break
-        counts = again
+        if again != counts:
+            counts, since = again, time.monotonic()
     return counts
 
 
@@ -309,7 +341,7 @@ def core_busy_seconds(core: int) -> float:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# load generation (wrk)
+# load generation (wrk, or autocannon without it)
 
 
 @dataclass
@@ -326,8 +358,8 @@ class WrkResult:
     cpu_pct: float
 
 
-def run_wrk(
-    wrk: str,
+def run_load(
+    tool: list[str],
     url: str,
     body_file: Path,
     varying: bool,
@@ -343,31 +375,26 @@ def run_wrk(
         "BENCH_FIRST_BASE": str(VARYING_BASE),
         "BENCH_THREADS": str(threads),
     }
-    argv = pinned(
-        core,
-        [
-            wrk,
-            f"-t{threads}",
-            f"-c{connections}",
-            f"-d{max(1, round(duration))}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(LOAD_SCRIPT),
-            url,
-        ],
-    )
+    seconds_ = str(max(1, round(duration)))
+    if Path(tool[0]).name == "wrk":
+        command = [*tool, f"-t{threads}", f"-c{connections}", f"-d{seconds_}s", "--timeout", "10s"]
+        command += ["-s", str(LOAD_SCRIPT), url]
+    else:
+        command = [*tool, "--url", url, "--connections", str(connections), "--duration", seconds_]
+        command += ["--timeout", "10"]
+    argv = pinned(core, command)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     out = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=duration + 60)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    # wrk's own CPU share: it must stay well below 100% or the load generator is what is measured
+    # the load tool's own CPU share: it must stay well below 100% or the load generator is what is measured
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     cpu_pct = 100 * cpu / (time.monotonic() - started)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BENCH_RESULT ")), None)
     if line is None:
         raise RuntimeError(
-            f"wrk printed no result (exit {out.returncode}): {out.stderr.strip() or out.stdout.strip()}"
+            f"the load tool printed no result (exit {out.returncode}): "
+            f"{(out.stderr.strip() or out.stdout.strip())[-500:]}"
         )
     raw = json.loads(line.removeprefix("BENCH_RESULT "))
     seconds = raw["duration_us"] / 1e6
@@ -395,36 +422,49 @@ def gateway_port(name: str, port_base: int) -> int:
     return port_base + 10 + GATEWAYS.index(name)
 
 
+def grafbase_config(work: Path, port_base: int, deduplicate: bool) -> Path:
+    """A grafbase.toml for ``grafbase dev`` in its own directory: each subgraph's URL and a copy of its SDL."""
+    directory = work / ("grafbase" if deduplicate else "grafbase-nodedup")
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for name, url in subgraph_urls(port_base).items():
+        shutil.copyfile(SDL_DIR / f"{name}.graphql", directory / f"{name}.graphql")
+        lines += [f"[subgraphs.{name}]", f'url = "{url}"', f'schema_path = "{name}.graphql"', ""]
+    if not deduplicate:
+        lines += ["[traffic_shaping]", "inflight_deduplication = false", ""]
+    path = directory / "grafbase.toml"
+    path.write_text("\n".join(lines))
+    return path
+
+
 def start_gateway(
-    procs: Processes, name: str, supergraph: Path, port_base: int, variant: str
+    procs: Processes, name: str, supergraph: Path, port_base: int, load: Load, work: Path
 ) -> subprocess.Popen[bytes]:
+    """Start one gateway on the gateway core, configured as ``load`` asks (de-duplication on or off)."""
     port = str(gateway_port(name, port_base))
     node_env = {"NODE_ENV": "production", "APOLLO_TELEMETRY_DISABLED": "true"}
+    log = f"gateway-{name}-{load.name}"
     if name == "ours":
-        argv = [
-            sys.executable,
-            "-m",
-            "gateway",
-            "serve",
-            "--supergraph",
-            str(supergraph),
-            "--host",
-            HOST,
-            "--port",
-            port,
-        ]
-        argv += ["--no-graphiql", "--log-level", "warning"]
-        return procs.start(f"gateway-ours-{variant}", pinned(GATEWAY_CORE, argv), ROOT)
+        argv = [sys.executable, "-m", "gateway", "serve", "--supergraph", str(supergraph), "--host", HOST]
+        argv += ["--port", port, "--no-graphiql", "--log-level", "warning"]
+        env = {} if load.deduplicate else {"GATEWAY_DEDUPLICATE_INFLIGHT": "0"}
+        return procs.start(log, pinned(GATEWAY_CORE, argv), ROOT, env)
+    if name == "grafbase":
+        config = grafbase_config(work, port_base, load.deduplicate)
+        home = config.parent / "home"
+        home.mkdir(exist_ok=True)
+        argv = [str(GRAFBASE_BIN), "--home", str(home), "dev", "--config", str(config)]
+        argv += ["--listen-address", f"{HOST}:{port}"]
+        return procs.start(log, pinned(GATEWAY_CORE, argv), config.parent, {"HOME": str(home)})
     if name == "apollo":
         argv = ["node", "apollo-gateway.mjs", "--supergraph", str(supergraph), "--host", HOST, "--port", port]
-        return procs.start(f"gateway-apollo-{variant}", pinned(GATEWAY_CORE, argv), NODE_DIR, node_env)
+        return procs.start(log, pinned(GATEWAY_CORE, argv), NODE_DIR, node_env)
     if name == "hive":
         bin_js = str(NODE_DIR / "node_modules" / "@graphql-hive" / "gateway" / "dist" / "bin.js")
         argv = ["node", bin_js, "supergraph", str(supergraph), "--host", HOST, "--port", port, "--fork", "1"]
-        argv += ["--config-path", str(NODE_DIR / "hive-gateway.config.mjs")]
-        # in-flight de-duplication only where requests are identical: the varying variant measures it off
-        env = {**node_env, "HIVE_DEDUPLICATE": "1" if variant == "identical" else "0"}
-        return procs.start(f"gateway-hive-{variant}", pinned(GATEWAY_CORE, argv), NODE_DIR, env)
+        argv += ["--jit", "--config-path", str(NODE_DIR / "hive-gateway.config.mjs")]
+        env = {**node_env, "HIVE_DEDUPLICATE": "1" if load.deduplicate else "0"}
+        return procs.start(log, pinned(GATEWAY_CORE, argv), NODE_DIR, env)
     raise ValueError(f"unknown gateway {name!r}; expected one of {GATEWAYS}")
 
 
@@ -463,10 +503,10 @@ def differences(expected: Any, actual: Any, path: str = "", limit: int = 10) -> 
 
 @dataclass
 class Measurement:
-    """One gateway, one variant, one round."""
+    """One gateway, one load, one round."""
 
     gateway: str
-    variant: str
+    load: str
     round: int
     rps: float
     p50_ms: float
@@ -476,6 +516,7 @@ class Measurement:
     requests: int
     peak_rss_mib: float
     gateway_cpu_pct: float
+    cpu_ms_per_query: float
     subgraph_requests_per_query: float
     subgraph_cpu_pct: float
     subgraph_rps: float
@@ -494,21 +535,22 @@ class GatewayState:
 
 
 def prepare_gateway(
-    procs: Processes, state: GatewayState, supergraph: Path, port_base: int, variant: str
+    procs: Processes, state: GatewayState, supergraph: Path, port_base: int, load: Load, work: Path
 ) -> Any:
-    """Start a gateway, wait for a correct answer; record its answer size and its subgraph fetches per query."""
+    """Start a gateway, wait until it answers; record its answer size and its subgraph fetches for one query."""
     url = f"http://{HOST}:{gateway_port(state.name, port_base)}/graphql"
-    body = request_body(variant, 0)
-    state.proc = start_gateway(procs, state.name, supergraph, port_base, variant)
+    body = request_body(load.variant, 0)
+    state.proc = start_gateway(procs, state.name, supergraph, port_base, load, work)
 
     def answers() -> bool:
         status, _ = query(url, body)
         return status == 200
 
-    wait_until(answers, 90, state.proc, f"gateway {state.name}")
-    before = subgraph_counts(port_base)
+    wait_until(answers, 120, state.proc, f"gateway {state.name}")
+    time.sleep(0.5)
+    before = settle(port_base)
     status, answer = query(url, body)
-    after = subgraph_counts(port_base)
+    after = settle(port_base)
     state.fetches_per_query = sum(after.values()) - sum(before.values())
     state.answer_bytes = len(json.dumps(answer, separators=(",", ":")).encode())
     if status != 200 or not isinstance(answer, dict) or answer.get("errors") or "data" not in answer:
@@ -527,9 +569,9 @@ def compare_answers(states: dict[str, GatewayState], answers: dict[str, Any], ex
 
 
 def measure(
-    wrk: str,
+    tool: list[str],
     state: GatewayState,
-    variant: str,
+    load: Load,
     round_: int,
     args: argparse.Namespace,
     body_file: Path,
@@ -537,17 +579,17 @@ def measure(
 ) -> Measurement:
     assert state.proc is not None
     url = f"http://{HOST}:{gateway_port(state.name, args.port_base)}/graphql"
-    varying = variant == "varying"
+    varying = load.variant == "varying"
     if args.warmup > 0:
-        run_wrk(wrk, url, body_file, varying, args.warmup, args.connections, args.threads, LOAD_CORE)
+        run_load(tool, url, body_file, varying, args.warmup, args.connections, args.threads, LOAD_CORE)
     # requests the warm-up left in flight finish first, so they are counted in neither window
     before_counts = settle(args.port_base)
     gateway_pids = tree(state.proc.pid)
     before_gw, before_sg = cpu_seconds(gateway_pids), cpu_seconds([subgraph_pid])
     before_core, started = core_busy_seconds(GATEWAY_CORE), time.monotonic()
     with PeakRss(state.proc.pid) as rss:
-        result = run_wrk(
-            wrk, url, body_file, varying, args.duration, args.connections, args.threads, LOAD_CORE
+        result = run_load(
+            tool, url, body_file, varying, args.duration, args.connections, args.threads, LOAD_CORE
         )
     elapsed = time.monotonic() - started
     gw_cpu = cpu_seconds(tree(state.proc.pid)) - before_gw
@@ -555,12 +597,12 @@ def measure(
     other_cpu = max(0.0, core_busy_seconds(GATEWAY_CORE) - before_core - gw_cpu)
     during = sum(subgraph_counts(args.port_base).values()) - sum(before_counts.values())
     after_counts = settle(args.port_base)
-    # wrk stops with requests outstanding, which the gateway still resolves: divide by the requests sent
+    # the load tool stops with requests outstanding, which the gateway still resolves: divide by those sent
     sent = max(result.sent, 1)
     subgraph_requests = sum(after_counts.values()) - sum(before_counts.values())
     return Measurement(
         gateway=state.name,
-        variant=variant,
+        load=load.name,
         round=round_,
         rps=result.rps,
         p50_ms=result.p50_ms,
@@ -570,6 +612,8 @@ def measure(
         requests=result.requests,
         peak_rss_mib=rss.peak / 1024,
         gateway_cpu_pct=100 * gw_cpu / elapsed,
+        # CPU of the gateway per completed query; requests still in flight at the end make it slightly high
+        cpu_ms_per_query=1000 * gw_cpu / result.requests if result.requests else float("inf"),
         subgraph_requests_per_query=subgraph_requests / sent,
         subgraph_cpu_pct=100 * sg_cpu / elapsed,
         subgraph_rps=during / elapsed,
@@ -590,7 +634,7 @@ CAPACITY_QUERY = (
 
 @dataclass
 class Capacity:
-    """What one subgraph answers on one core: requests/s, answer bytes, its CPU share and wrk's meanwhile."""
+    """What one subgraph answers on one core: requests/s, answer bytes, its CPU share and the load tool's meanwhile."""
 
     rps: float
     answer_bytes: int
@@ -604,7 +648,7 @@ class Capacity:
 
 
 def subgraph_capacity(
-    wrk: str, port_base: int, work: Path, duration: float, connections: int, subgraph_pid: int
+    tool: list[str], port_base: int, work: Path, duration: float, connections: int, subgraph_pid: int
 ) -> Capacity:
     """Requests/s the reviews subgraph answers for a cached _entities request, the whole process on one core."""
     body = json.dumps(
@@ -619,10 +663,10 @@ def subgraph_capacity(
     status, answer = http("POST", url, body)
     if status != 200:
         raise RuntimeError(f"reviews subgraph answered HTTP {status}: {answer[:200]!r}")
-    # wrk on the gateways' core (idle now), so that the subgraph process has its core to itself
+    # the load tool on the gateways' core (idle now), so that the subgraph process has its core to itself
     before = cpu_seconds([subgraph_pid])
     started = time.monotonic()
-    result = run_wrk(wrk, url, body_file, False, duration, connections, 1, GATEWAY_CORE)
+    result = run_load(tool, url, body_file, False, duration, connections, 1, GATEWAY_CORE)
     cpu_pct = 100 * (cpu_seconds([subgraph_pid]) - before) / (time.monotonic() - started)
     if result.errors:
         raise RuntimeError(f"subgraph capacity run had {result.errors} errors")
@@ -633,21 +677,19 @@ def subgraph_capacity(
 # report
 
 
-def summarise(measurements: list[Measurement], gateway: str, variant: str) -> dict[str, float] | None:
-    runs = [m for m in measurements if m.gateway == gateway and m.variant == variant]
-    if not runs:
-        return None
+def summarise(runs: list[Measurement]) -> dict[str, float]:
+    """Medians over rounds (peak RSS: the highest; errors: the sum)."""
     return {
         "rps": statistics.median(m.rps for m in runs),
         "rps_min": min(m.rps for m in runs),
         "rps_max": max(m.rps for m in runs),
+        "cpu_ms": statistics.median(m.cpu_ms_per_query for m in runs),
         "p50_ms": statistics.median(m.p50_ms for m in runs),
         "p99_ms": statistics.median(m.p99_ms for m in runs),
         "errors": sum(m.errors for m in runs),
         "requests": sum(m.requests for m in runs),
         "peak_rss_mib": max(m.peak_rss_mib for m in runs),
         "gateway_cpu_pct": statistics.median(m.gateway_cpu_pct for m in runs),
-        "per_cpu_s": statistics.median(m.rps / max(m.gateway_cpu_pct / 100, 0.01) for m in runs),
         "sg_per_query": statistics.median(m.subgraph_requests_per_query for m in runs),
         "sg_cpu_pct": statistics.median(m.subgraph_cpu_pct for m in runs),
         "sg_rps": statistics.median(m.subgraph_rps for m in runs),
@@ -656,60 +698,98 @@ def summarise(measurements: list[Measurement], gateway: str, variant: str) -> di
     }
 
 
-def print_table(
-    measurements: list[Measurement],
-    states: dict[str, dict[str, GatewayState]],
-    variant: str,
-    capacity: float,
-) -> dict[str, dict[str, float]]:
-    names = list(states[variant])
-    print(f"\n== variant: {variant} ==")
-    header = (
-        f"{'gateway':<8} {'req/s':>8} {'(min-max)':>13} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'RSS MiB':>8} "
-        f"{'gw CPU%':>7} {'req/CPU-s':>9} {'other%':>6} {'wrk%':>5} {'sg req/q':>8} {'sg CPU%':>7} {'headroom':>8}"
+HEADER = (
+    f"{'gateway':<9} {'req/s':>8} {'(min-max)':>11} {'CPU ms/q':>8} {'p50 ms':>8} {'p99 ms':>8} {'p99/p50':>7} "
+    f"{'RSS MiB':>8} {'sg req/q':>8} {'errors':>6} {'gw CPU%':>7} {'other%':>6} {'load%':>5} {'headroom':>8}"
+)
+
+
+def table_row(name: str, s: dict[str, float], capacity: float) -> str:
+    headroom = capacity / s["sg_rps"] if s["sg_rps"] else float("inf")
+    span = f"{s['rps_min']:.0f}-{s['rps_max']:.0f}"
+    spread = s["p99_ms"] / s["p50_ms"] if s["p50_ms"] else float("inf")
+    return (
+        f"{name:<9} {s['rps']:>8.1f} {span:>11} {s['cpu_ms']:>8.2f} {s['p50_ms']:>8.1f} {s['p99_ms']:>8.1f} "
+        f"{spread:>7.2f} {s['peak_rss_mib']:>8.1f} {s['sg_per_query']:>8.2f} {s['errors']:>6.0f} "
+        f"{s['gateway_cpu_pct']:>7.0f} {s['other_cpu_pct']:>6.0f} {s['wrk_cpu_pct']:>5.0f} {headroom:>7.0f}x"
     )
-    print(header)
-    print("-" * len(header))
+
+
+def format_ratio(a: float, b: float) -> str:
+    """``a / b`` as ``x1.23`` (four decimals below 0.1, so that small ratios do not print as zero)."""
+    if not b or b == float("inf") or a == float("inf"):
+        return "n/a"
+    r = a / b
+    return f"x{r:.2f}" if r >= 0.1 else f"x{r:.4f}"
+
+
+def ratio_lines(summaries: dict[str, dict[str, float]]) -> list[str]:
+    """ours/peer for every measured peer: above 1 is better for ours in req/s, below 1 in the others."""
+    if "ours" not in summaries:
+        return []
+    ours = summaries["ours"]
+    lines = []
+    for peer, p in summaries.items():
+        if peer == "ours":
+            continue
+
+        def ratio(key: str, p: dict[str, float] = p) -> str:
+            return format_ratio(ours[key], p[key])
+
+        lines.append(
+            f"  ours/{peer}: req/s {ratio('rps')}, CPU ms/q {ratio('cpu_ms')}, p50 {ratio('p50_ms')}, "
+            f"p99 {ratio('p99_ms')}, RSS {ratio('peak_rss_mib')}, sg req/q {ratio('sg_per_query')}"
+        )
+    return lines
+
+
+def print_table(
+    title: str, measurements: list[Measurement], names: list[str], capacity: float
+) -> dict[str, dict[str, float]]:
+    print(title)
+    print(HEADER)
+    print("-" * len(HEADER))
     summaries: dict[str, dict[str, float]] = {}
     for name in names:
-        state = states[variant][name]
-        s = summarise(measurements, name, variant)
-        if s is None:
-            print(f"{name:<8} not measured: {state.failure}")
+        runs = [m for m in measurements if m.gateway == name]
+        if not runs:
             continue
-        summaries[name] = s
-        headroom = capacity / s["sg_rps"] if s["sg_rps"] else float("inf")
-        span = f"{s['rps_min']:.0f}-{s['rps_max']:.0f}"
-        print(
-            f"{name:<8} {s['rps']:>8.1f} {span:>13} {s['p50_ms']:>8.1f} {s['p99_ms']:>8.1f} {s['errors']:>7.0f} "
-            f"{s['peak_rss_mib']:>8.1f} {s['gateway_cpu_pct']:>7.0f} {s['per_cpu_s']:>9.1f} {s['other_cpu_pct']:>6.0f} "
-            f"{s['wrk_cpu_pct']:>5.0f} {s['sg_per_query']:>8.2f} "
-            f"{s['sg_cpu_pct']:>7.1f} {headroom:>7.0f}x"
-        )
-    for name in names:
-        state = states[variant][name]
-        if state.answer_bytes:
-            if state.mismatches:
-                same = f"DIFFERS from the expected answer: {'; '.join(state.mismatches)}"
-            else:
-                same = "the expected answer"
-            print(
-                f"  {name}: answer {state.answer_bytes} bytes, {state.fetches_per_query} subgraph requests "
-                f"for one query alone, {same}"
-            )
-    if "ours" in summaries:
-        ours = summaries["ours"]
-        for peer in (n for n in names if n != "ours" and n in summaries):
-            p = summaries[peer]
-
-            def ratio(key: str, ours: dict[str, float] = ours, p: dict[str, float] = p) -> str:
-                return f"x{ours[key] / p[key]:.2f}" if p[key] else "n/a"
-
-            print(
-                f"  ours/{peer}: req/s {ratio('rps')}, req/CPU-s {ratio('per_cpu_s')}, p50 {ratio('p50_ms')}, "
-                f"p99 {ratio('p99_ms')}, RSS {ratio('peak_rss_mib')}"
-            )
+        summaries[name] = summarise(runs)
+        print(table_row(name, summaries[name], capacity))
+    for line in ratio_lines(summaries):
+        print(line)
     return summaries
+
+
+def target_lines(load: Load, summaries: dict[str, dict[str, float]]) -> list[str]:
+    """The issue's targets for ours, from the medians of this run: met, or how far below."""
+    if "ours" not in summaries:
+        return []
+    ours = summaries["ours"]
+    lines = []
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "BELOW TARGET"
+
+    def against_grafbase(least: float) -> None:
+        grafbase = summaries.get("grafbase")
+        if not grafbase:
+            return
+        r = ours["rps"] / grafbase["rps"] if grafbase["rps"] else float("inf")
+        lines.append(f"  target req/s ours/grafbase >= {least:g}: x{r:.2f}, {verdict(r >= least)}")
+        # the same per second of CPU: what each would serve with the core to itself, whatever else ran on it
+        c = grafbase["cpu_ms"] / ours["cpu_ms"] if ours["cpu_ms"] else float("inf")
+        lines.append(f"  target req/CPU-s ours/grafbase >= {least:g}: x{c:.2f}, {verdict(c >= least)}")
+
+    if load.variant == "varying":
+        against_grafbase(1)
+        spread = ours["p99_ms"] / ours["p50_ms"] if ours["p50_ms"] else float("inf")
+        lines.append(f"  target ours p99 < 1.5 x p50: x{spread:.2f}, {verdict(spread < 1.5)}")
+        rss = ours["peak_rss_mib"] * 1024 * 1024 / 1e6
+        lines.append(f"  target ours peak RSS < 100 MB: {rss:.1f} MB, {verdict(rss < 100)}")
+    else:
+        against_grafbase(3)
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -718,8 +798,10 @@ def print_table(
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gateways", default=",".join(GATEWAYS), help="comma-separated: ours,apollo,hive")
-    parser.add_argument("--variant", choices=(*VARIANTS, "both"), default="both")
+    parser.add_argument(
+        "--gateways", default=",".join(GATEWAYS), help="comma-separated: " + ",".join(GATEWAYS)
+    )
+    parser.add_argument("--loads", default=",".join(LOADS), help="comma-separated: " + ",".join(LOADS))
     parser.add_argument("--duration", type=float, default=20.0, help="seconds measured per gateway and round")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before each measurement")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; gateways alternate within each round")
@@ -727,10 +809,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (on the load core)")
     parser.add_argument("--quick", action="store_true", help="smoke test: 1 round of 3 s after a 1 s warm-up")
     parser.add_argument(
+        "--load-tool",
+        choices=("auto", "wrk", "autocannon"),
+        default="auto",
+        help="wrk with bench/load.lua, or autocannon (bench/node/load.mjs); auto: wrk when installed",
+    )
+    parser.add_argument(
         "--port-base",
         type=int,
         default=DEFAULT_PORT_BASE,
-        help="subgraphs on base+1..4, gateways base+10..12",
+        help="subgraphs on base+1..4, gateways base+10..13",
     )
     parser.add_argument(
         "--subgraph-server",
@@ -738,14 +826,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="raw",
         help="the subgraphs' HTTP layer: a minimal one over node:net (fastest) or node:http",
     )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the subgraph data")
     parser.add_argument(
         "--nice",
         type=int,
         default=0,
-        help="niceness of the gateways, subgraphs and wrk (negative, as root, to shield them from other load)",
+        help="niceness of the gateways, subgraphs and load tool (negative, as root, to shield them from other load)",
     )
-    parser.add_argument("--skip-install", action="store_true", help="do not run npm ci in bench/node")
+    parser.add_argument(
+        "--skip-install", action="store_true", help="do not run npm ci in bench/node, bench/grafbase"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.rounds = 3.0, 1.0, 1
@@ -753,9 +842,102 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [g for g in args.gateway_list if g not in GATEWAYS]
     if unknown or not args.gateway_list:
         parser.error(f"--gateways: unknown {unknown}; expected names from {GATEWAYS}")
+    args.load_list = [x.strip() for x in args.loads.split(",") if x.strip()]
+    unknown = [x for x in args.load_list if x not in LOADS]
+    if unknown or not args.load_list:
+        parser.error(f"--loads: unknown {unknown}; expected names from {tuple(LOADS)}")
     if not (1 <= args.connections <= 1000 and 0 < args.duration <= 600 and 1 <= args.rounds <= 20):
         parser.error("bounds: 1 <= connections <= 1000, 0 < duration <= 600, 1 <= rounds <= 20")
     return args
+
+
+def body_template(work: Path, load: Load) -> Path:
+    """The request body the load tool sends; varying bodies carry "__FIRST__" where each request's number goes."""
+    body_file = work / f"body-{load.variant}.json"
+    template = request_body(load.variant, 0)
+    if load.variant == "varying":
+        first = json.loads(template)["variables"]["first"]
+        template = template.replace(f'"first": {first}'.encode(), b'"first": __FIRST__')
+    body_file.write_bytes(template)
+    return body_file
+
+
+def run_load_rounds(
+    tool: list[str],
+    load: Load,
+    args: argparse.Namespace,
+    procs: Processes,
+    supergraph: Path,
+    work: Path,
+    subgraph_pid: int,
+    capacity: float,
+) -> tuple[dict[str, GatewayState], list[Measurement], dict[str, dict[str, float]]]:
+    """Start every gateway for ``load``, check its answer, then measure them in turn, round after round."""
+    print(f"\n== load: {load.name}: {load.title} ==", flush=True)
+    if not load.deduplicate:
+        for name in args.gateway_list:
+            print(f"  {name}: {NODEDUP_SWITCHES[name]}")
+    body_file = body_template(work, load)
+    states = {name: GatewayState(name) for name in args.gateway_list}
+    answers: dict[str, Any] = {}
+    for name, state in states.items():
+        try:
+            answers[name] = prepare_gateway(procs, state, supergraph, args.port_base, load, work)
+        except RuntimeError as error:
+            state.failure = str(error)
+            print(f"  {name}: not measured: {error}", flush=True)
+    first = json.loads(request_body(load.variant, 0)).get("variables", {}).get("first")
+    compare_answers(states, answers, expected_answer(generate(), first))
+    for name, state in states.items():
+        if state.answer_bytes:
+            same = (
+                f"DIFFERS from the reference answer: {'; '.join(state.mismatches)}"
+                if state.mismatches
+                else "the reference answer"
+            )
+            print(
+                f"  {name}: answer {state.answer_bytes} bytes, {state.fetches_per_query} subgraph requests "
+                f"for one query alone, {same}",
+                flush=True,
+            )
+        if state.mismatches and state.proc is not None:
+            # a wrong answer is not timed: its speed would mean nothing
+            state.failure = "wrong answer"
+            procs.stop(state.proc)
+            state.proc = None
+        elif state.failure and state.proc is not None:
+            procs.stop(state.proc)
+            state.proc = None
+    measurements: list[Measurement] = []
+    for round_ in range(1, args.rounds + 1):
+        this_round: list[Measurement] = []
+        for name, state in states.items():
+            if state.proc is None:
+                continue
+            try:
+                m = measure(tool, state, load, round_, args, body_file, subgraph_pid)
+            except (RuntimeError, subprocess.TimeoutExpired) as error:
+                state.failure = f"round {round_}: {error}"
+                print(f"  {name}: {state.failure}", flush=True)
+                continue
+            this_round.append(m)
+            if m.requests == 0:
+                print(f"  {name}: no request completed in {args.duration:.0f} s", flush=True)
+            if m.errors:
+                print(f"  {name}: {m.errors} errors {m.error_kinds}", flush=True)
+        measurements += this_round
+        print_table(f"-- {load.name}, round {round_} --", this_round, args.gateway_list, capacity)
+        sys.stdout.flush()
+    for state in states.values():
+        if state.proc is not None:
+            procs.stop(state.proc)
+            state.proc = None
+    title = f"-- {load.name}: median of {args.rounds} round(s) of {args.duration:.0f} s --"
+    summaries = print_table(title, measurements, args.gateway_list, capacity)
+    for line in target_lines(load, summaries):
+        print(line)
+    sys.stdout.flush()
+    return states, measurements, summaries
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -765,7 +947,6 @@ def main(argv: list[str] | None = None) -> int:
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("needs two cores: one for the gateway, one for the subgraphs and the load generator")
     os.sched_setaffinity(0, {LOAD_CORE})
-    variants = list(VARIANTS) if args.variant == "both" else [args.variant]
     ports = [args.port_base + 1 + i for i in range(len(SUBGRAPHS))] + [
         gateway_port(g, args.port_base) for g in GATEWAYS
     ]
@@ -774,11 +955,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"ports in use: {busy} (choose another --port-base)")
 
     install_peers(args.skip_install)
-    wrk = ensure_wrk()
+    tool = load_tool(args.load_tool)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     work = RESULTS / stamp
     work.mkdir(parents=True, exist_ok=True)
-    data = write(work / "data.json", args.seed)
+    data = write(work / "data.json")
     supergraph = compose(args.port_base, work)
     procs = Processes(work)
 
@@ -789,68 +970,33 @@ def main(argv: list[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, interrupted)
 
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; gateways on core {GATEWAY_CORE}, subgraphs and "
+        f"load tool ({Path(tool[-1]).name}) on core {LOAD_CORE}; {args.rounds} round(s) of {args.duration:.0f} s "
+        f"after {args.warmup:.0f} s of warm-up, {args.connections} connections",
+        flush=True,
+    )
     measurements: list[Measurement] = []
     states: dict[str, dict[str, GatewayState]] = {}
     summaries: dict[str, dict[str, dict[str, float]]] = {}
     try:
         subgraphs = start_subgraphs(procs, data, args.port_base, args.subgraph_server)
         measured = subgraph_capacity(
-            wrk, args.port_base, work, 2.0 if args.quick else 5.0, args.connections, subgraphs.pid
+            tool, args.port_base, work, 2.0 if args.quick else 5.0, args.connections, subgraphs.pid
         )
         capacity = measured.rps_per_core
         print(
             f"subgraph capacity: {measured.rps:,.0f} req/s using {measured.subgraph_cpu_pct:.0f}% of one core, "
             f"so {capacity:,.0f} req/s per core (reviews _entities for 6 users, {measured.answer_bytes} byte "
-            f"answers, {args.connections} connections, cached; wrk CPU {measured.wrk_cpu_pct:.0f}%)",
+            f"answers, {args.connections} connections, cached; load tool CPU {measured.wrk_cpu_pct:.0f}%)",
             flush=True,
         )
-        for variant in variants:
-            body_file = work / f"body-{variant}.json"
-            template = request_body(variant, 0)
-            if variant == "varying":
-                first = json.loads(template)["variables"]["first"]
-                template = template.replace(f'"first": {first}'.encode(), b'"first": __FIRST__')
-            body_file.write_bytes(template)
-            states[variant] = {name: GatewayState(name) for name in args.gateway_list}
-            answers: dict[str, Any] = {}
-            for name, state in states[variant].items():
-                try:
-                    answers[name] = prepare_gateway(procs, state, supergraph, args.port_base, variant)
-                except RuntimeError as error:
-                    state.failure = str(error)
-                    print(f"[{variant}] {name}: not measured: {error}", flush=True)
-                    if state.proc is not None:
-                        procs.stop(state.proc)
-                        state.proc = None
-            first = json.loads(request_body(variant, 0)).get("variables", {}).get("first")
-            compare_answers(states[variant], answers, expected_answer(generate(args.seed), first))
-            for round_ in range(1, args.rounds + 1):
-                for name, state in states[variant].items():
-                    if state.proc is None:
-                        continue
-                    try:
-                        m = measure(wrk, state, variant, round_, args, body_file, subgraphs.pid)
-                    except (RuntimeError, subprocess.TimeoutExpired) as error:
-                        state.failure = f"round {round_}: {error}"
-                        print(f"[{variant}] {name}: {state.failure}", flush=True)
-                        continue
-                    measurements.append(m)
-                    if m.requests == 0:
-                        print(
-                            f"[{variant}] {name}: no request completed in {args.duration:.0f} s", flush=True
-                        )
-                    print(
-                        f"[{variant}] round {round_} {name:<6} {m.rps:8.1f} req/s  p50 {m.p50_ms:7.1f} ms  "
-                        f"p99 {m.p99_ms:7.1f} ms  errors {m.errors}{m.error_kinds or ''}  RSS {m.peak_rss_mib:6.1f} MiB  "
-                        f"gw CPU {m.gateway_cpu_pct:3.0f}%  other {m.other_cpu_pct:3.0f}%  sg {m.subgraph_requests_per_query:.2f} req/q "
-                        f"{m.subgraph_cpu_pct:4.1f}% CPU",
-                        flush=True,
-                    )
-            for state in states[variant].values():
-                if state.proc is not None:
-                    procs.stop(state.proc)
-                    state.proc = None
-            summaries[variant] = print_table(measurements, states, variant, capacity)
+        for name in args.load_list:
+            load = LOADS[name]
+            states[name], runs, summaries[name] = run_load_rounds(
+                tool, load, args, procs, supergraph, work, subgraphs.pid, capacity
+            )
+            measurements += runs
     finally:
         procs.stop_all()
 

@@ -1,120 +1,122 @@
-"""Deterministic static data of the benchmark subgraphs: 6 users, 9 products, 9 inventory rows, 11 reviews.
+"""The public federation gateway benchmark's data set: 6 users, 9 products, 9 inventory rows, 11 reviews.
 
-The same seed always gives the same JSON, so every gateway and every run sees byte-identical subgraph answers.
+These are the rows of The Guild's gateway benchmark subgraphs (graphql-hive/graphql-gateways-benchmark,
+``federation/subgraphs/*``), with the behaviour of those subgraphs spelled out as data so that
+bench/node/subgraphs.mjs and bench/federation/expected.py follow it alike:
+
+- reviews answers every ``Review.author`` with user 1 and its own copy of that username (``@provides``), and
+  ``User.reviews`` with the first two reviews, whoever the user;
+- inventory resolves a ``Product`` from its own row only, without the ``price`` and ``weight`` the
+  representation carries for ``@requires``, so ``shippingEstimate`` is always null (the public benchmark's
+  reference answer says so too). The gateway still has to fetch those fields and send them.
 """
 
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_SEED", "generate", "write"]
+__all__ = ["generate", "write"]
 
-DEFAULT_SEED = 2026
-
-USERS = 6
-PRODUCTS = 9
-REVIEWS = 11
-BODY_CHARS = (150, 800)
-REVIEWED_PRODUCTS = 5
-
-_FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tony"]
-_LAST = [
-    "Lovelace",
-    "Hopper",
-    "Turing",
-    "Dijkstra",
-    "Liskov",
-    "Knuth",
-    "Allen",
-    "Thompson",
-    "Perlman",
-    "Hoare",
+_USERS = [
+    ("1", "Uri Goldshtein", "urigo"),
+    ("2", "Dotan Simha", "dotansimha"),
+    ("3", "Kamil Kisiela", "kamilkisiela"),
+    ("4", "Arda Tanrikulu", "ardatan"),
+    ("5", "Gil Gardosh", "gilgardosh"),
+    ("6", "Laurin Quast", "laurin"),
 ]
-_ADJECTIVES = [
-    "Table",
-    "Couch",
-    "Chair",
-    "Lamp",
-    "Shelf",
-    "Desk",
-    "Stool",
-    "Bench",
-    "Cabinet",
-    "Mirror",
-    "Rug",
+
+_PRODUCTS = [
+    ("1", "Table", 899, 100, True),
+    ("2", "Couch", 1299, 1000, False),
+    ("3", "Glass", 15, 20, False),
+    ("4", "Chair", 499, 100, False),
+    ("5", "TV", 1299, 1000, True),
+    ("6", "Lamp", 6999, 300, True),
+    ("7", "Grill", 3999, 2000, True),
+    ("8", "Fridge", 100000, 6000, False),
+    ("9", "Sofa", 9999, 800, True),
 ]
-_WORDS = (
-    "the a of gateway query plan fetch entity key field subgraph review product user price weight ship stock "
-    "fast slow good great poor solid sturdy light heavy bright dark wooden metal glass comfortable modern "
-    "classic would buy again recommend arrived broken late early quickly assembled easily instructions clear "
-    "and but with without very quite rather too not really"
-).split()
+
+_LOREM = (
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore "
+    "magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo "
+    "consequat. Duis aute irure dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla "
+    "pariatur. Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia deserunt mollit anim id est "
+    "laborum."
+)
+_SED = (
+    "Sed ut perspiciatis unde omnis iste natus error sit voluptatem accusantium doloremque laudantium, totam rem "
+    "aperiam, eaque ipsa quae ab illo inventore veritatis et quasi architecto beatae vitae dicta sunt explicabo. "
+    "Nemo enim ipsam voluptatem quia voluptas sit aspernatur aut odit aut fugi"
+)
+_QUIA = (
+    "sed quia consequuntur magni dolores eos qui ratione voluptatem sequi nesciunt. Neque porro quisquam est, qui "
+    "dolorem ipsum quia dolor sit amet, consectetur, adipisci velit, sed quia non numquam eius modi tempora incidunt "
+    "ut labore et dolore magnam aliquam quaerat voluptatem."
+)
+_MINIMA = (
+    "Ut enim ad minima veniam, quis nostrum exercitationem ullam corporis suscipit laboriosam, nisi ut aliquid ex ea "
+    "commodi consequatur? Quis autem"
+)
+_VERO = (
+    "At vero eos et accusamus et iusto odio dignissimos ducimus qui blanditiis praesentium voluptatum deleniti atque "
+    "corrupti quos dolores et quas molestias excepturi sint occaecati cupiditate non provident, similique sunt in "
+    "culpa qui officia deserunt mollitia animi, id est laborum et dolorum fuga. Et harum quidem rerum facilis est et "
+    "expedita distinctio. Nam libero tempore, cum soluta nobis est eligendi optio cumque nihil impedit quo minus id "
+    "quod maxime placeat facere possimus, omnis voluptas assumenda est, omnis dolor repellendus. Temporibus autem "
+    "quibusdam et aut officiis debitis aut rerum necessitatibus saepe eveniet ut et voluptates repudiandae sint et "
+    "molestiae non recusandae. Itaque earum rerum hic tenetur a sapiente delectus, ut aut reiciendis voluptatibus "
+    "maiores alias consequatur aut perferendis doloribus asperiores repellat."
+)
+
+# (review id, body, product upc)
+_REVIEWS = [
+    ("1", _LOREM, "1"),
+    ("2", _SED, "1"),
+    ("3", _QUIA, "1"),
+    ("4", _MINIMA, "1"),
+    ("5", _LOREM, "2"),
+    ("6", _SED, "2"),
+    ("7", _QUIA, "2"),
+    ("8", _MINIMA, "2"),
+    ("9", _MINIMA, "3"),
+    ("10", _MINIMA, "4"),
+    ("11", _VERO, "4"),
+]
 
 
-def _sentence(rng: random.Random) -> str:
-    words = [rng.choice(_WORDS) for _ in range(rng.randint(5, 14))]
-    return " ".join(words).capitalize() + "."
-
-
-def _body(rng: random.Random) -> str:
-    """Sentences up to a length drawn from ``BODY_CHARS``, cut at that length."""
-    target = rng.randint(*BODY_CHARS)
-    text = ""
-    while len(text) < target:
-        text = f"{text} {_sentence(rng)}" if text else _sentence(rng)
-    return text[:target]
-
-
-def generate(seed: int = DEFAULT_SEED) -> dict[str, Any]:
+def generate() -> dict[str, Any]:
     """Every subgraph's rows, keyed by subgraph name."""
-    rng = random.Random(seed)
-    users = []
-    for n in range(1, USERS + 1):
-        first, last = rng.choice(_FIRST), rng.choice(_LAST)
-        users.append(
-            {
-                "id": str(n),
-                "name": f"{first} {last}",
-                "username": f"@{first.lower()}{n}",
-                "birthday": rng.randint(0, 2**31 - 1),
-            }
-        )
-    products = [
-        {
-            "upc": str(n),
-            "name": f"{rng.choice(_ADJECTIVES)} {n}",
-            "price": rng.randint(10, 1999),
-            "weight": rng.randint(1, 1000),
-        }
-        for n in range(1, PRODUCTS + 1)
-    ]
-    inventory = [{"upc": p["upc"], "inStock": rng.random() < 0.7} for p in products]
-    reviews = [
-        {
-            "id": str(n),
-            # every user writes at least one review; reviews are of the five products topProducts returns by
-            # default, which makes the answer's review -> product -> reviews fan-out about 90 KB
-            "authorID": users[(n - 1) % USERS]["id"],
-            "productUpc": rng.choice(products[:REVIEWED_PRODUCTS])["upc"],
-            "body": _body(rng),
-        }
-        for n in range(1, REVIEWS + 1)
-    ]
     return {
-        "accounts": {"users": users},
-        "products": {"products": products},
-        "inventory": {"inventory": inventory},
-        # the reviews subgraph keeps its own copy of usernames: it @provides User.username on Review.author
-        "reviews": {"reviews": reviews, "usernames": {u["id"]: u["username"] for u in users}},
+        "accounts": {
+            "users": [
+                {"id": uid, "name": name, "username": username, "birthday": 1234567890}
+                for uid, name, username in _USERS
+            ]
+        },
+        "products": {
+            "products": [
+                {"upc": upc, "name": name, "price": price, "weight": weight}
+                for upc, name, price, weight, _ in _PRODUCTS
+            ]
+        },
+        "inventory": {"inventory": [{"upc": upc, "inStock": stock} for upc, _, _, _, stock in _PRODUCTS]},
+        "reviews": {
+            "reviews": [{"id": rid, "body": body, "productUpc": upc} for rid, body, upc in _REVIEWS],
+            # every Review.author is this user, with the username the reviews subgraph provides
+            "author": {"id": "1", "username": "urigo"},
+            # every User.reviews is these reviews, whoever the user
+            "userReviews": ["1", "2"],
+        },
     }
 
 
-def write(path: Path, seed: int = DEFAULT_SEED) -> Path:
-    """Write ``generate(seed)`` as JSON to ``path``."""
-    path.write_text(json.dumps(generate(seed), indent=1, sort_keys=True))
+def write(path: Path) -> Path:
+    """Write ``generate()`` as JSON to ``path``."""
+    path.write_text(json.dumps(generate(), indent=1, sort_keys=True))
     return path
 
 

@@ -1,7 +1,7 @@
 // The four benchmark subgraphs (accounts, products, inventory, reviews) in one Node.js process, one port each.
 //
-// Schemas are the Federation 1 SDLs of bench/federation/, built with @apollo/subgraph; data is the static JSON
-// written by bench/federation/data.py. Because data never changes, each answer is cached by request body, so a
+// Schemas are the Federation 1 SDLs of bench/federation/, built with @apollo/subgraph; data is the public benchmark's,
+// written as JSON by bench/federation/data.py. Because data never changes, each answer is cached by request body, so a
 // repeated request costs one Map lookup and one socket write: the subgraphs must never be what a gateway
 // benchmark measures. Every POST is counted; GET /counts on any port returns the counts of all four.
 //
@@ -33,13 +33,17 @@ function parseArgs(argv) {
   return args;
 }
 
+// The public benchmark's subgraph behaviour, over the rows of bench/federation/data.py: every Review.author is one
+// user (data.reviews.author), every User.reviews the same reviews (data.reviews.userReviews), and inventory
+// resolves a Product from its own row alone, so the @requires fields never reach shippingEstimate (null).
 function resolversFor(data) {
   const users = new Map(data.accounts.users.map((u) => [u.id, u]));
   const products = new Map(data.products.products.map((p) => [p.upc, p]));
   const inventory = new Map(data.inventory.inventory.map((row) => [row.upc, row]));
   const reviews = data.reviews.reviews;
   const reviewsById = new Map(reviews.map((r) => [r.id, r]));
-  const usernames = data.reviews.usernames;
+  const userReviews = data.reviews.userReviews.map((id) => reviewsById.get(id));
+  const author = data.reviews.author;
   return {
     accounts: {
       Query: {
@@ -55,12 +59,12 @@ function resolversFor(data) {
     },
     inventory: {
       Product: {
-        __resolveReference: (ref) => {
-          const row = inventory.get(ref.upc);
-          return row ? { ...ref, ...row } : null;
+        // the row only: price and weight of the representation are not kept
+        __resolveReference: (ref) => inventory.get(ref.upc) ?? null,
+        shippingEstimate: (p) => {
+          if (p.price == null) return null;
+          return p.price > 1000 ? 0 : p.weight == null ? null : Math.floor(p.weight / 2);
         },
-        // @requires(fields: "price weight"): both arrive in the representation
-        shippingEstimate: (p) => (p.price > 1000 ? 0 : Math.floor(p.weight / 2)),
       },
     },
     reviews: {
@@ -68,9 +72,9 @@ function resolversFor(data) {
         __resolveReference: (ref) => reviewsById.get(ref.id) ?? null,
         product: (r) => ({ __typename: "Product", upc: r.productUpc }),
         // @provides(fields: "username"): this subgraph answers User.username on this path
-        author: (r) => ({ __typename: "User", id: r.authorID, username: usernames[r.authorID] }),
+        author: () => ({ __typename: "User", id: author.id, username: author.username }),
       },
-      User: { reviews: (u) => reviews.filter((r) => r.authorID === u.id) },
+      User: { reviews: () => userReviews },
       Product: { reviews: (p) => reviews.filter((r) => r.productUpc === p.upc) },
     },
   };
