@@ -12,6 +12,7 @@ import pytest
 from graphql import GraphQLError
 
 from .support import Case, Federation, Subgraph, case_params, run_case
+from .test_errors import ERRORS
 
 PRODUCTS = {
     "p1": {"id": "p1", "name": "Lamp"},
@@ -94,6 +95,19 @@ def _error(message: str, path: list[Any] | None, service: str, code: str | None 
 LOCKED = _error("product p2 is locked", None, "inventory", "LOCKED")
 STOCK = _error("stock service down", None, "inventory", "STOCK_UNAVAILABLE")
 REVIEWS_DOWN = "reviews database is down"
+NON_NULL_WAREHOUSE = {
+    "message": "Cannot return null for non-nullable field Product.warehouse.",
+    "path": ["products", 1, "warehouse"],
+}
+GARBLED = {
+    "message": 'Subgraph "garbled" returned an invalid response',
+    "path": ["garbled"],
+    "extensions": {
+        "code": "SUBGRAPH_REQUEST_FAILED",
+        "serviceName": "garbled",
+        "reason": "SUBGRAPH_INVALID_RESPONSE",
+    },
+}
 
 # Where Hive Router's planner places errors differently; GraphQL spec 7.1.2 ("Errors": the path of the response
 # field that experienced the error) decides.
@@ -106,6 +120,11 @@ HIVE_ENTITY_FETCH_ERROR_AT_ENTITY = (
     "Hive Router's planner puts a pathless error of an entity fetch at the entity ['product'], which has data; "
     "GraphQL spec 7.1.2 wants the path of the response field that experienced the error, the nulled "
     "['product', 'rating'] (as test_errors.py, subgraph-answers-invalid-json-to-an-entity-fetch)"
+)
+HIVE_LEAVES_NULL_IN_A_NON_NULL_LIST = (
+    "Hive Router's planner leaves null for the Product p2, whose non-null warehouse no subgraph resolved, in "
+    "the non-null list products ([Product!]!) without an error instead of bubbling to data "
+    "(graphql-hive/router#1110); GraphQL spec 6.4.4 (Handling Field Errors) decides"
 )
 HIVE_ENTITY_FETCH_ERROR_AT_LIST = (
     "Hive Router's planner reports a pathless error of an entity fetch once, at the list the entities are in "
@@ -264,6 +283,26 @@ CASES: list[Case] = [
         depth=2,
         fetches=2,
         reference=HIVE_ENTITY_FETCH_ERROR_AT_ENTITY,
+    ),
+    # Every field error raised belongs in the list (GraphQL spec 6.4.4, 7.1.2), whichever root field comes first:
+    # a non-null error that nulls data does not hide the failure of another root field's fetch.
+    Case(
+        "root-field-errors-stay-when-a-non-null-error-nulls-data",
+        ERRORS,
+        "{ products { warehouse { code } } garbled }",
+        {"data": None, "errors": [NON_NULL_WAREHOUSE, GARBLED]},
+        depth=2,
+        fetches=3,
+        reference=HIVE_LEAVES_NULL_IN_A_NON_NULL_LIST,
+    ),
+    Case(
+        "the-same-with-the-failing-root-field-first",
+        ERRORS,
+        "{ garbled products { warehouse { code } } }",
+        {"data": None, "errors": [GARBLED, NON_NULL_WAREHOUSE]},
+        depth=2,
+        fetches=3,
+        reference=HIVE_LEAVES_NULL_IN_A_NON_NULL_LIST,
     ),
 ]
 

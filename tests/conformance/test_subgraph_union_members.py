@@ -123,6 +123,20 @@ CASES = [
         fetches=1,
     ),
     Case(
+        # year is only in catalog, stars only in reviews: media comes from catalog, stars by an entity fetch.
+        "member-fields-from-two-subgraphs",
+        UNION_MEMBERS,
+        "{ media { ... on Book { year stars } } }",
+        {"data": {"media": [{"year": 1965, "stars": 5}, {}, {"year": 1815, "stars": 4}]}},
+        depth=2,
+        fetches=2,
+        reference=(
+            "Hive Router's planner fetches media from catalog and from reviews and answers the two lists one "
+            "after the other, five empty objects; GraphQL spec 6.4.3 (CompleteValue): the field has one list, "
+            "each item completed with its selections, and @shareable means either subgraph's list is the value"
+        ),
+    ),
+    Case(
         "subgraph-without-the-union-returns-the-member",
         UNION_MEMBERS,
         "{ winner { ... on Book { prize } ... on Movie { title } } }",
