@@ -50,6 +50,8 @@ __all__ = [
     "REFERENCE_NULL_PROPAGATION",
     "REFERENCE_PLANNING_FAILED",
     "REFERENCE_SHAREABLE_LISTS_JOINED",
+    "REFERENCE_UNALIASED_CONFLICTS",
+    "SET_SHAREABLE_SOURCES_DIFFER",
     "DemoSystem",
     "Difference",
     "abstract_requirements",
@@ -179,6 +181,8 @@ REFERENCE_ENUM_ERROR = "reference: no enum error"
 REFERENCE_MISSING_FIELDS = "reference: fields missing"
 REFERENCE_ABSTRACT_REQUIRES = "reference: abstract @requires"
 REFERENCE_SHAREABLE_LISTS_JOINED = "reference: @shareable lists joined"
+REFERENCE_UNALIASED_CONFLICTS = "reference: conflicting fields unaliased"
+SET_SHAREABLE_SOURCES_DIFFER = "set: @shareable sources differ"
 KNOWN_DIFFERENCES = {
     REFERENCE_NO_ANSWER: (
         "Hive Gateway gave no GraphQL response (connection reset or process gone), seen on very wide and deep "
@@ -252,6 +256,17 @@ KNOWN_DIFFERENCES = {
         "subgraphs resolve, fetches the list from several subgraphs and answers their lists one after the "
         "other, every item an empty object; GraphQL spec 6.4.3 (CompleteValue): a field has one list, each item "
         "completed with its selections (test_subgraph_union_members.py, member-fields-from-two-subgraphs)."
+    ),
+    REFERENCE_UNALIASED_CONFLICTS: (
+        "Hive Router's planner sends a subgraph fields of one response key that do not merge in the subgraph's "
+        "schema (list or subfield types differ between members) unaliased; the subgraph refuses the operation "
+        "(GraphQL spec 5.3.2 SameResponseShape) and the reference answers data null; Apollo's planner aliases "
+        "them (test_conflicting_fields.py)."
+    ),
+    SET_SHAREABLE_SOURCES_DIFFER: (
+        "The set's @shareable union list returns more members in one subgraph than in another (breaking the "
+        "@shareable contract on purpose, test_subgraph_union_members.py): the reference answered from the "
+        "other subgraph, its list ours without the members that subgraph does not return."
     ),
 }
 
@@ -331,13 +346,25 @@ def _joined_lists(theirs: Any, ours: Any) -> bool:
     if isinstance(theirs, list) and isinstance(ours, list):
         if (
             len(theirs) > len(ours)
-            and all(t == {} for t in theirs)
+            and all(isinstance(t, dict) and set(t) <= {"__typename"} for t in theirs)
             and all(isinstance(o, dict) for o in ours)
         ):
             return True
         return len(theirs) == len(ours) and all(
             _joined_lists(a, b) for a, b in zip(theirs, ours, strict=True)
         )
+    return bool(theirs == ours)
+
+
+def _subsequence(theirs: Any, ours: Any) -> bool:
+    """Whether ``theirs`` is ``ours`` where some lists lack some of their items (order kept)."""
+    if isinstance(theirs, dict) and isinstance(ours, dict):
+        return list(theirs) == list(ours) and all(_subsequence(theirs[k], ours[k]) for k in theirs)
+    if isinstance(theirs, list) and isinstance(ours, list):
+        if len(theirs) < len(ours):
+            remaining = iter(ours)
+            return all(any(t == o for o in remaining) for t in theirs)
+        return len(theirs) == len(ours) and all(_subsequence(a, b) for a, b in zip(theirs, ours, strict=True))
     return bool(theirs == ours)
 
 
@@ -437,6 +464,12 @@ def explain_with(
         return REFERENCE_DATA_DROPPED
     conflicting = conflicting_requirements(supergraph)
     abstract = abstract_requirements(supergraph)
+    shareable = any(
+        s.shareable
+        for t in supergraph.types.values()
+        for f in t.fields.values()
+        for s in f.subgraphs.values()
+    )
     conflicting_arguments = {name for _, name in conflicting_requirements(supergraph, required=True)}
     for error in reference.get("errors") or []:
         # The reference sent a subgraph both requirements' fields under one name (GraphQL spec 5.3.2 refuses it).
@@ -445,6 +478,12 @@ def explain_with(
         )
         if found and found.group(1) in conflicting_arguments:
             return REFERENCE_CONFLICTING_REQUIRES
+        if (
+            reference.get("data") is None
+            and ours.get("data") is not None
+            and re.match(r"Fields '\w+' conflict because", str(error.get("message")))
+        ):
+            return REFERENCE_UNALIASED_CONFLICTS
 
     def same(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> bool:
         if errors_by_path:
@@ -518,6 +557,12 @@ def explain_with(
                 mine, {**theirs, "data": mine.get("data")}
             ):
                 return " + ".join([*used, REFERENCE_SHAREABLE_LISTS_JOINED])
+            if (
+                shareable
+                and _subsequence(theirs.get("data"), mine.get("data"))
+                and same(mine, {**theirs, "data": mine.get("data")})
+            ):
+                return " + ".join([*used, SET_SHAREABLE_SOURCES_DIFFER])
         return None
 
     why = agrees(operation.query, reference, None)
