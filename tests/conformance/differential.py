@@ -464,12 +464,8 @@ def explain_with(
         return REFERENCE_DATA_DROPPED
     conflicting = conflicting_requirements(supergraph)
     abstract = abstract_requirements(supergraph)
-    shareable = any(
-        s.shareable
-        for t in supergraph.types.values()
-        for f in t.fields.values()
-        for s in f.subgraphs.values()
-    )
+    # A field more than one subgraph resolves (@shareable: the read supergraph keeps no such flag itself).
+    shareable = any(len(f.subgraphs) > 1 for t in supergraph.types.values() for f in t.fields.values())
     conflicting_arguments = {name for _, name in conflicting_requirements(supergraph, required=True)}
     for error in reference.get("errors") or []:
         # The reference sent a subgraph both requirements' fields under one name (GraphQL spec 5.3.2 refuses it).
