@@ -386,9 +386,14 @@ class FailureMark:
 
 
 class ResponseShaper:
-    """Shapes one response; collects the errors it adds (null in non-null fields, failed fetches)."""
+    """Shapes one response; collects the errors it adds (null in non-null fields, failed fetches).
 
-    __slots__ = ("_covered", "_error_paths", "errors", "marks")
+    Once a null bubbles out of an object or list, the rest of it is still walked, adding no null errors of its
+    own but the errors of fetches that failed there: every field error raised belongs in the response, whichever
+    sibling nulled the parent first (GraphQL spec 6.4.4, 7.1.2).
+    """
+
+    __slots__ = ("_covered", "_error_paths", "_quiet", "errors", "marks")
 
     def __init__(
         self,
@@ -399,6 +404,7 @@ class ResponseShaper:
         self.marks = marks
         self._error_paths: set[tuple[str | int, ...]] = set()
         self._covered: set[tuple[str | int, ...]] = set()  # every prefix of every error path
+        self._quiet = 0  # > 0 while walking what a bubbled null discards: only failed fetches' errors count
         for error in errors:
             path = error.get("path")
             if path:
@@ -429,6 +435,7 @@ class ResponseShaper:
             return None
         out: dict[str, Any] = {}
         marked = self.marks.get(id(src)) if self.marks else None
+        bubbled = False
         for f in fields:
             key = f.key
             kind = f.kind
@@ -455,27 +462,37 @@ class ResponseShaper:
                 assert f.child is not None
                 result = self._object(f.child, value, link)
                 if result is None and f.non_null:
-                    self._null_error(f, link)
-                    return None
+                    bubbled = self._bubble(f, link, bubbled)
                 out[key] = result
                 continue
             elif f.object_items and type(value) is list:
                 result = self._object_list(f, value, link)
                 if result is None and f.non_null:
-                    self._null_error(f, link)
-                    return None
+                    bubbled = self._bubble(f, link, bubbled)
                 out[key] = result
                 continue
             result = self._value(f, 0, value, link)
-            if result is _BUBBLE:
-                return None
+            if result is _BUBBLE and not bubbled:
+                bubbled = True
+                self._quiet += 1
             out[key] = result
+        if bubbled:
+            self._quiet -= 1
+            return None
         return out
+
+    def _bubble(self, f: _Field, link: _PathLink, bubbled: bool) -> bool:
+        """A non-null ``f`` is null: report it unless a null bubbles here already, and walk on quietly."""
+        if not bubbled:
+            self._null_error(f, link)
+            self._quiet += 1
+        return True
 
     def _object_list(self, f: _Field, value: list[Any], link: _PathLink) -> list[Any] | None:
         child = f.child
         assert child is not None
         items: list[Any] = []
+        bubbled = False
         for i, item in enumerate(value):
             item_link = (link, i)
             if type(item) is dict:
@@ -485,12 +502,16 @@ class ResponseShaper:
             else:
                 result = self._invalid(f, item_link, "an object")
             if result is None and f.item_non_null:
-                self._null_error(f, item_link)
-                return None
+                bubbled = self._bubble(f, item_link, bubbled)
             items.append(result)
+        if bubbled:
+            self._quiet -= 1
+            return None
         return items
 
     def _null_error(self, f: _Field, link: _PathLink) -> None:
+        if self._quiet:
+            return
         path = _path_list(link)
         message = f"Cannot return null for non-nullable field {f.parent_type}.{f.name}."
         self._add_error({"message": message, "path": path}, path)
@@ -510,11 +531,16 @@ class ResponseShaper:
             if type(value) is not list:
                 return self._invalid(f, link, "a list")
             items = []
+            bubbled = False
             for i, item in enumerate(value):
                 result = self._value(f, depth + 1, item, (link, i))
-                if result is _BUBBLE:
-                    return None
+                if result is _BUBBLE and not bubbled:
+                    bubbled = True
+                    self._quiet += 1
                 items.append(result)
+            if bubbled:
+                self._quiet -= 1
+                return None
             return items
         if f.kind == _LEAF or f.kind == _PLAIN_LEAF:
             if f.enum_values is not None and (type(value) is not str or value not in f.enum_values):
@@ -526,6 +552,8 @@ class ResponseShaper:
         return self._object(f.child, value, link)
 
     def _invalid(self, f: _Field, link: _PathLink, expected: str) -> Any:
+        if self._quiet:
+            return None
         path = _path_list(link)
         message = f"Subgraph data for field {f.parent_type}.{f.name} is not {expected}."
         self._add_error(

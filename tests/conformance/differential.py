@@ -30,13 +30,15 @@ from tests.local_system import local_system
 from .generator import GeneratedOperation
 from .hive import NO_ANSWER, HiveGateway
 from .normal_form import merge_fields, resolve_conditions, strip_placeholders
-from .response_shape import differing_fields, propagate_nulls
+from .response_shape import differing_fields, field_at, propagate_nulls
 from .support import Federation
 
 __all__ = [
     "KNOWN_DIFFERENCES",
     "NO_PERCENT",
     "OURS_EMPTY_SELECTION",
+    "OURS_OPERATION_LIMIT",
+    "REFERENCE_ABSTRACT_REQUIRES",
     "REFERENCE_CONDITIONS",
     "REFERENCE_CONFLICTING_REQUIRES",
     "REFERENCE_DATA_DROPPED",
@@ -47,8 +49,12 @@ __all__ = [
     "REFERENCE_NO_ANSWER",
     "REFERENCE_NULL_PROPAGATION",
     "REFERENCE_PLANNING_FAILED",
+    "REFERENCE_SHAREABLE_LISTS_JOINED",
+    "REFERENCE_UNALIASED_CONFLICTS",
+    "SET_SHAREABLE_SOURCES_DIFFER",
     "DemoSystem",
     "Difference",
+    "abstract_requirements",
     "compare",
     "conflicting_requirements",
     "demo_system",
@@ -162,6 +168,7 @@ def run_operation(system: DemoSystem, operation: GeneratedOperation) -> Differen
 # (the reference answers like us only with the operation rewritten and then its nulls propagated) is named by
 # their keys joined by " + ".
 OURS_EMPTY_SELECTION = "ours: empty subgraph selection"
+OURS_OPERATION_LIMIT = "ours: operation limit"
 REFERENCE_NO_ANSWER = "reference: no answer"
 REFERENCE_PLANNING_FAILED = "reference: planning failed"
 REFERENCE_EMPTY_RESPONSE = "reference: empty response"
@@ -172,6 +179,10 @@ REFERENCE_FIELD_MERGING = "reference: field merging"
 REFERENCE_NULL_PROPAGATION = "reference: null propagation"
 REFERENCE_ENUM_ERROR = "reference: no enum error"
 REFERENCE_MISSING_FIELDS = "reference: fields missing"
+REFERENCE_ABSTRACT_REQUIRES = "reference: abstract @requires"
+REFERENCE_SHAREABLE_LISTS_JOINED = "reference: @shareable lists joined"
+REFERENCE_UNALIASED_CONFLICTS = "reference: conflicting fields unaliased"
+SET_SHAREABLE_SOURCES_DIFFER = "set: @shareable sources differ"
 KNOWN_DIFFERENCES = {
     REFERENCE_NO_ANSWER: (
         "Hive Gateway gave no GraphQL response (connection reset or process gone), seen on very wide and deep "
@@ -201,6 +212,11 @@ KNOWN_DIFFERENCES = {
         "Our planner sends a subgraph a field with an empty selection when literal @skip/@include removes every "
         "subfield (tests/conformance/test_variables_directives.py, literal-conditions-remove-every-subfield)."
     ),
+    OURS_OPERATION_LIMIT: (
+        "Our gateway refuses, before planning, an operation over its configured operation limits (the demo "
+        "gateway's defaults, e.g. max_aliases 30: extensions.code MAX_ALIASES_LIMIT), which the reference does "
+        "not enforce; a deliberate setting, not a federation difference (the conformance sets run unlimited)."
+    ),
     REFERENCE_CONDITIONS: (
         "Hive Gateway answers differently only because of @skip/@include: with the conditions applied to the "
         "document beforehand (GraphQL spec 6.3.2 CollectFields), it answers like us. Seen: one copy of a field "
@@ -227,6 +243,30 @@ KNOWN_DIFFERENCES = {
         "keys missing. Seen: the fields of `... on Org` under a field typed as an entity interface that the "
         "resolving subgraph has as @interfaceObject (sometimes with __typename answered as the interface), "
         "which test_interface_object.py checks on our side."
+    ),
+    REFERENCE_ABSTRACT_REQUIRES: (
+        "Hive Router's planner sends a @requires through an interface- or union-typed field without the "
+        "__typename of the abstract values (and, with several such @requires in one fetch, without some of the "
+        "required fields), so the subgraph fails those fields: its data is ours with them null (nulls "
+        "propagated). Federation spec @requires: the representation carries the required selection, abstract "
+        "values with their __typename as Apollo's planner sends them (test_requires_abstract.py)."
+    ),
+    REFERENCE_SHAREABLE_LISTS_JOINED: (
+        "Hive Router's planner, asked for member fields of a @shareable union-typed list that different "
+        "subgraphs resolve, fetches the list from several subgraphs and answers their lists one after the "
+        "other, every item an empty object; GraphQL spec 6.4.3 (CompleteValue): a field has one list, each item "
+        "completed with its selections (test_subgraph_union_members.py, member-fields-from-two-subgraphs)."
+    ),
+    REFERENCE_UNALIASED_CONFLICTS: (
+        "Hive Router's planner sends a subgraph fields of one response key that do not merge in the subgraph's "
+        "schema (list or subfield types differ between members) unaliased; the subgraph refuses the operation "
+        "(GraphQL spec 5.3.2 SameResponseShape) and the reference answers data null; Apollo's planner aliases "
+        "them (test_conflicting_fields.py)."
+    ),
+    SET_SHAREABLE_SOURCES_DIFFER: (
+        "The set's @shareable union list returns more members in one subgraph than in another (breaking the "
+        "@shareable contract on purpose, test_subgraph_union_members.py): the reference answered from the "
+        "other subgraph, its list ours without the members that subgraph does not return."
     ),
 }
 
@@ -299,6 +339,68 @@ def _contained(theirs: Any, ours: Any, schema: GraphQLSchema) -> bool:
     return bool(theirs == ours)
 
 
+def _joined_lists(theirs: Any, ours: Any) -> bool:
+    """Whether ``theirs`` is ``ours`` where some lists of objects stand as longer lists of empty objects."""
+    if isinstance(theirs, dict) and isinstance(ours, dict):
+        return list(theirs) == list(ours) and all(_joined_lists(theirs[k], ours[k]) for k in theirs)
+    if isinstance(theirs, list) and isinstance(ours, list):
+        if (
+            len(theirs) > len(ours)
+            and all(isinstance(t, dict) and set(t) <= {"__typename"} for t in theirs)
+            and all(isinstance(o, dict) for o in ours)
+        ):
+            return True
+        return len(theirs) == len(ours) and all(
+            _joined_lists(a, b) for a, b in zip(theirs, ours, strict=True)
+        )
+    return bool(theirs == ours)
+
+
+def _subsequence(theirs: Any, ours: Any) -> bool:
+    """Whether ``theirs`` is ``ours`` where some lists lack some of their items (order kept)."""
+    if isinstance(theirs, dict) and isinstance(ours, dict):
+        return list(theirs) == list(ours) and all(_subsequence(theirs[k], ours[k]) for k in theirs)
+    if isinstance(theirs, list) and isinstance(ours, list):
+        if len(theirs) < len(ours):
+            remaining = iter(ours)
+            return all(any(t == o for o in remaining) for t in theirs)
+        return len(theirs) == len(ours) and all(_subsequence(a, b) for a, b in zip(theirs, ours, strict=True))
+    return bool(theirs == ours)
+
+
+def abstract_requirements(supergraph: Supergraph) -> set[tuple[str, str]]:
+    """The (type, field) of every ``@requires`` whose field set selects into an abstract-typed field (its
+    fragments are what make it so: a field set has type conditions only below an interface or a union)."""
+    return {
+        (type_.name, field.name)
+        for type_ in supergraph.types.values()
+        for field in type_.fields.values()
+        if any("... on" in (s.requires or "") for s in field.subgraphs.values())
+    }
+
+
+def _nulled_at(data: Any, paths: Sequence[Sequence[Any]]) -> Any:
+    """A copy of ``data`` with null at each of ``paths`` that leads to a value."""
+    data = copy.deepcopy(data)
+    for path in paths:
+        parent = data
+        for step in path[:-1]:
+            if isinstance(parent, (dict, list)) and _has(parent, step):
+                parent = parent[step]
+            else:
+                break
+        else:
+            if _has(parent, path[-1]):
+                parent[path[-1]] = None
+    return data
+
+
+def _has(value: Any, step: Any) -> bool:
+    if isinstance(value, dict):
+        return step in value
+    return isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value)
+
+
 def conflicting_requirements(supergraph: Supergraph, *, required: bool = False) -> set[tuple[str, str]]:
     """The (type, field) of every ``@requires`` whose field set selects a field with arguments that another
     ``@requires`` of the same type selects with other arguments (``required``: of the fields they select)."""
@@ -345,6 +447,9 @@ def explain_with(
     for error in ours.get("errors") or []:
         if "must have a selection of subfields" in str(error.get("message")):
             return OURS_EMPTY_SELECTION
+    limits = [(e.get("extensions") or {}).get("limit") for e in ours.get("errors") or []]
+    if "data" not in ours and limits and all(limits):
+        return OURS_OPERATION_LIMIT
     if not reference and ours.get("data") == {}:
         return REFERENCE_EMPTY_RESPONSE
     # Errors with a path come from execution (request errors have none), and once execution started a response
@@ -358,6 +463,9 @@ def explain_with(
     ):
         return REFERENCE_DATA_DROPPED
     conflicting = conflicting_requirements(supergraph)
+    abstract = abstract_requirements(supergraph)
+    # A field more than one subgraph resolves (@shareable: the read supergraph keeps no such flag itself).
+    shareable = any(len(f.subgraphs) > 1 for t in supergraph.types.values() for f in t.fields.values())
     conflicting_arguments = {name for _, name in conflicting_requirements(supergraph, required=True)}
     for error in reference.get("errors") or []:
         # The reference sent a subgraph both requirements' fields under one name (GraphQL spec 5.3.2 refuses it).
@@ -366,6 +474,12 @@ def explain_with(
         )
         if found and found.group(1) in conflicting_arguments:
             return REFERENCE_CONFLICTING_REQUIRES
+        if (
+            reference.get("data") is None
+            and ours.get("data") is not None
+            and re.match(r"Fields '\w+' conflict because", str(error.get("message")))
+        ):
+            return REFERENCE_UNALIASED_CONFLICTS
 
     def same(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> bool:
         if errors_by_path:
@@ -393,17 +507,36 @@ def explain_with(
                 if json.dumps(e.get("path")) in paths or not _under_null(propagated_data, e.get("path") or [])
             ],
         }
+        # The fields the reference failed for want of a complete abstract @requires selection: ours with them
+        # null (and the nulls propagated) is what the reference could answer.
+        failed = [
+            e
+            for e in answer.get("errors") or []
+            if e.get("path") and field_at(schema, query, e["path"]) in abstract
+        ]
         for adjustments in (
             [],
             [REFERENCE_NULL_PROPAGATION],
             [REFERENCE_ENUM_ERROR],
             [REFERENCE_NULL_PROPAGATION, REFERENCE_ENUM_ERROR],
+            *(
+                [[REFERENCE_ABSTRACT_REQUIRES], [REFERENCE_NULL_PROPAGATION, REFERENCE_ABSTRACT_REQUIRES]]
+                if failed
+                else []
+            ),
         ):
             mine, theirs = ours, answer
             if REFERENCE_NULL_PROPAGATION in adjustments:
                 mine, theirs = _error_free(mine, _non_null_error), _error_free(propagated, _non_null_error)
             if REFERENCE_ENUM_ERROR in adjustments:
                 mine = _error_free(mine, _enum_error)
+            if REFERENCE_ABSTRACT_REQUIRES in adjustments:
+                nulled = _nulled_at(mine.get("data"), [e["path"] for e in failed])
+                mine = {
+                    **_error_free(mine, _non_null_error),
+                    "data": propagate_nulls(schema, query, nulled),
+                    "errors": [*(_error_free(mine, _non_null_error)["errors"]), *failed],
+                }
             theirs = {**theirs, "data": strip_placeholders(theirs.get("data"))}
             used = [*([rewrite] if rewrite else []), *adjustments]
             if (rewrite or adjustments) and same(mine, theirs):  # (neither: that is the difference itself)
@@ -416,6 +549,16 @@ def explain_with(
                 mine, {**theirs, "data": mine.get("data")}
             ):
                 return " + ".join([*used, REFERENCE_MISSING_FIELDS])
+            if _joined_lists(theirs.get("data"), mine.get("data")) and same(
+                mine, {**theirs, "data": mine.get("data")}
+            ):
+                return " + ".join([*used, REFERENCE_SHAREABLE_LISTS_JOINED])
+            if (
+                shareable
+                and _subsequence(theirs.get("data"), mine.get("data"))
+                and same(mine, {**theirs, "data": mine.get("data")})
+            ):
+                return " + ".join([*used, SET_SHAREABLE_SOURCES_DIFFER])
         return None
 
     why = agrees(operation.query, reference, None)

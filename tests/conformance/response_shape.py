@@ -4,7 +4,8 @@ A gateway that leaves ``null`` where the schema says non-null (Hive Router's pla
 entities that could not be resolved: graphql-hive/router#1110) answers a response the spec does not allow.
 ``propagate_nulls`` turns such ``data`` into what the spec prescribes (GraphQL spec 6.4.4, Handling Field
 Errors): each ``null`` in a non-null position makes its parent ``null``, up to the nearest nullable field or
-list item, or ``data`` itself. ``differing_fields`` names the schema fields whose values two answers differ in.
+list item, or ``data`` itself. ``differing_fields`` names the schema fields whose values two answers differ in,
+``field_at`` the schema field a response path ends at.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from graphql import (
     parse,
 )
 
-__all__ = ["differing_fields", "propagate_nulls"]
+__all__ = ["differing_fields", "field_at", "propagate_nulls"]
 
 
 @dataclass
@@ -101,6 +102,27 @@ def differing_fields(
         return bool(a == b)
 
     return found if walk(ours, theirs, root, selections) else None
+
+
+def field_at(schema: GraphQLSchema, query: str, path: Sequence[str | int]) -> tuple[str, str] | None:
+    """The (type, field) the response ``path`` of an answer to ``query`` ends at (list indices skipped), or None
+    where the path leaves the operation."""
+    fragments, parent, selections = _operation(schema, query)
+    found: tuple[str, str] | None = None
+    for step in path:
+        if isinstance(step, int):
+            continue
+        fields: dict[str, _Field] = {}
+        _collect(schema, fragments, parent, selections, fields)
+        entry = fields.get(step)
+        if entry is None:
+            return None
+        found = (entry.parent, entry.name)
+        named = entry.type
+        while isinstance(named, (GraphQLNonNull, GraphQLList)):
+            named = named.of_type
+        parent, selections = named, entry.selections
+    return found
 
 
 def _object(

@@ -12,6 +12,7 @@ import pytest
 from graphql import GraphQLError
 
 from .support import Case, Federation, Subgraph, case_params, run_case
+from .test_errors import ERRORS
 
 PRODUCTS = {
     "p1": {"id": "p1", "name": "Lamp"},
@@ -94,10 +95,42 @@ def _error(message: str, path: list[Any] | None, service: str, code: str | None 
 LOCKED = _error("product p2 is locked", None, "inventory", "LOCKED")
 STOCK = _error("stock service down", None, "inventory", "STOCK_UNAVAILABLE")
 REVIEWS_DOWN = "reviews database is down"
+NON_NULL_WAREHOUSE = {
+    "message": "Cannot return null for non-nullable field Product.warehouse.",
+    "path": ["products", 1, "warehouse"],
+}
+GARBLED = {
+    "message": 'Subgraph "garbled" returned an invalid response',
+    "path": ["garbled"],
+    "extensions": {
+        "code": "SUBGRAPH_REQUEST_FAILED",
+        "serviceName": "garbled",
+        "reason": "SUBGRAPH_INVALID_RESPONSE",
+    },
+}
 
-# Hive Gateway drops list indices from entity error paths (["top", "warehouse"] for the error of _entities item 2)
-# and puts them on a field the error does not belong to; GraphQL spec 7.1.2 wants the full path of the entity.
-HIVE_NO_INDEX = "Hive Gateway reports entity errors without the list index, at a field they do not belong to"
+# Where Hive Router's planner places errors differently; GraphQL spec 7.1.2 ("Errors": the path of the response
+# field that experienced the error) decides.
+HIVE_PATHLESS_ROOT_ERROR = (
+    "Hive Router's planner gives a pathless error of a root fetch the path of the fetch's first root field "
+    "only (['status']), leaving ['uptime'], nulled by the same failure, without one; GraphQL spec 7.1.2 "
+    "associates the error with every response field it nulled"
+)
+HIVE_ENTITY_FETCH_ERROR_AT_ENTITY = (
+    "Hive Router's planner puts a pathless error of an entity fetch at the entity ['product'], which has data; "
+    "GraphQL spec 7.1.2 wants the path of the response field that experienced the error, the nulled "
+    "['product', 'rating'] (as test_errors.py, subgraph-answers-invalid-json-to-an-entity-fetch)"
+)
+HIVE_LEAVES_NULL_IN_A_NON_NULL_LIST = (
+    "Hive Router's planner leaves null for the Product p2, whose non-null warehouse no subgraph resolved, in "
+    "the non-null list products ([Product!]!) without an error instead of bubbling to data "
+    "(graphql-hive/router#1110); GraphQL spec 6.4.4 (Handling Field Errors) decides"
+)
+HIVE_ENTITY_FETCH_ERROR_AT_LIST = (
+    "Hive Router's planner reports a pathless error of an entity fetch once, at the list the entities are in "
+    "(['top']), which has data; GraphQL spec 7.1.2 wants the path of each response field that experienced it, "
+    "['top', i, ...] for every entity the failed fetch should have completed"
+)
 
 CASES: list[Case] = [
     Case(
@@ -113,7 +146,6 @@ CASES: list[Case] = [
         },
         depth=2,
         fetches=2,
-        reference=HIVE_NO_INDEX,
     ),
     Case(
         "the-same-with-the-failing-field-first",
@@ -128,7 +160,6 @@ CASES: list[Case] = [
         },
         depth=2,
         fetches=2,
-        reference=HIVE_NO_INDEX,
     ),
     Case(
         "failing-entity-among-good-ones-nullable-field",
@@ -146,7 +177,6 @@ CASES: list[Case] = [
         },
         depth=2,
         fetches=2,
-        reference=HIVE_NO_INDEX,
     ),
     Case(
         "non-null-entity-fields-bubble-through-a-non-null-list-to-data",
@@ -161,7 +191,11 @@ CASES: list[Case] = [
         },
         depth=2,
         fetches=2,
-        reference=HIVE_NO_INDEX,
+        reference=(
+            "Hive Router's planner leaves null in the non-null items of products ([Product!]!) instead of "
+            "bubbling (graphql-hive/router#1110); GraphQL spec 6.4.4 (Handling Field Errors) nulls the nearest "
+            "nullable parent, here data"
+        ),
     ),
     Case(
         "entity-error-at-a-single-entity-next-to-another-root-field",
@@ -176,10 +210,6 @@ CASES: list[Case] = [
         },
         depth=2,
         fetches=2,
-        reference=(
-            "Hive Gateway puts the error of _entities item 0 at ['product', 'shelf']; it is the entity's own error "
-            "(path ['_entities', 0]), so it stands at the entity's path ['product'], as Apollo Router puts it"
-        ),
     ),
     Case(
         "field-error-nulls-a-nullable-root-field-once",
@@ -188,7 +218,6 @@ CASES: list[Case] = [
         {"data": {"product": None}, "errors": [{**STOCK, "path": ["product", "stock"]}]},
         depth=2,
         fetches=2,
-        reference="Hive Gateway repeats the stock error at ['product', 'shelf'], a field that resolved",
     ),
     Case(
         "root-error-without-path-goes-to-the-root-field",
@@ -211,6 +240,7 @@ CASES: list[Case] = [
         },
         depth=1,
         fetches=2,
+        reference=HIVE_PATHLESS_ROOT_ERROR,
     ),
     Case(
         "entity-fetch-error-without-path-at-each-field-it-nulled",
@@ -228,7 +258,7 @@ CASES: list[Case] = [
         },
         depth=2,
         fetches=2,
-        reference=HIVE_NO_INDEX,
+        reference=HIVE_ENTITY_FETCH_ERROR_AT_LIST,
     ),
     Case(
         "entity-fetch-error-without-path-explains-non-null-bubbling",
@@ -240,7 +270,7 @@ CASES: list[Case] = [
         },
         depth=2,
         fetches=2,
-        reference=HIVE_NO_INDEX,
+        reference=HIVE_ENTITY_FETCH_ERROR_AT_LIST,
     ),
     Case(
         "entity-fetch-error-without-path-on-one-entity",
@@ -252,6 +282,27 @@ CASES: list[Case] = [
         },
         depth=2,
         fetches=2,
+        reference=HIVE_ENTITY_FETCH_ERROR_AT_ENTITY,
+    ),
+    # Every field error raised belongs in the list (GraphQL spec 6.4.4, 7.1.2), whichever root field comes first:
+    # a non-null error that nulls data does not hide the failure of another root field's fetch.
+    Case(
+        "root-field-errors-stay-when-a-non-null-error-nulls-data",
+        ERRORS,
+        "{ products { warehouse { code } } garbled }",
+        {"data": None, "errors": [NON_NULL_WAREHOUSE, GARBLED]},
+        depth=2,
+        fetches=3,
+        reference=HIVE_LEAVES_NULL_IN_A_NON_NULL_LIST,
+    ),
+    Case(
+        "the-same-with-the-failing-root-field-first",
+        ERRORS,
+        "{ garbled products { warehouse { code } } }",
+        {"data": None, "errors": [GARBLED, NON_NULL_WAREHOUSE]},
+        depth=2,
+        fetches=3,
+        reference=HIVE_LEAVES_NULL_IN_A_NON_NULL_LIST,
     ),
 ]
 
