@@ -146,8 +146,8 @@ class StockKeeper:
         row = await _reservation(session, confirmed.order_id)
         if row is None or row.state != ReservationState.RESERVED.value:
             state = row.state if row is not None else "nothing"
-            if state == ReservationState.SOLD.value:
-                return
+            if state in (ReservationState.SOLD.value, ReservationState.RELEASED.value):
+                return  # sold already, or its cancellation was handled first (a redelivery came late)
             raise RejectEvent(f"order {confirmed.order_id} was confirmed but holds {state}")
         for product_id, quantity in _lines(row):
             await session.execute(
