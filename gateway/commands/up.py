@@ -1,4 +1,7 @@
-"""``up``: run every service and the gateway locally, as separate processes, until Ctrl-C.
+"""``up``: run every service, its messaging worker and the gateway locally, as separate processes, until Ctrl-C.
+
+A service with a ``subgraphs.<name>.worker`` module gets that worker beside it: its outbox relay and event
+consumers, which create the JetStream streams and durable consumers they need when missing.
 
 A child that dies is restarted with capped exponential backoff while the others keep running; only Ctrl-C or
 SIGTERM stops the system. Start-up itself still fails fast: a service that cannot come up the first time is a
@@ -8,6 +11,7 @@ configuration error to read, not something to retry.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import signal
 import subprocess
@@ -53,6 +57,17 @@ def _is_healthy(url: str, timeout: float) -> bool:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
+        return False
+
+
+def _worker(service: str) -> str:
+    return f"subgraphs.{service}.worker"
+
+
+def _has_worker(service: str) -> bool:
+    try:
+        return importlib.util.find_spec(_worker(service)) is not None
+    except ModuleNotFoundError:  # a subgraph that is not one of ours (its package is not here)
         return False
 
 
@@ -195,6 +210,13 @@ def run(args: argparse.Namespace) -> int:
             supervisor.wait_healthy(child, args.timeout)
             assert child.process is not None
             print(f"  {child.name:<10} {sub.url}   (pid {child.process.pid})", flush=True)
+        for sub in config.subgraphs:
+            if _has_worker(sub.name):
+                worker = supervisor.start(
+                    Child(f"{sub.name}-worker", [sys.executable, "-m", _worker(sub.name)])
+                )
+                assert worker.process is not None
+                print(f"  {worker.name:<10} relay and consumers   (pid {worker.process.pid})", flush=True)
         gateway_cmd = [sys.executable, "-m", "gateway", "serve", "--config", args.config]
         gateway_cmd += ["--host", args.host, "--port", str(args.port)]
         gateway = supervisor.start(Child("gateway", gateway_cmd, f"http://{args.host}:{args.port}/health"))

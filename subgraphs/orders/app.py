@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.db import Database, database_url
 from subgraphs.common.entities import EntityClient
+from subgraphs.common.outbox import DEFAULT_SUBJECT_PREFIX
 
 from .loaders import Loaders
 from .models import Base
@@ -29,8 +30,10 @@ def create_app(
     users_url: str | None = None,
     products_transport: httpx.AsyncBaseTransport | None = None,
     users_transport: httpx.AsyncBaseTransport | None = None,
+    event_subject_prefix: str | None = None,
 ) -> FastAPI:
-    """The app; ``PRODUCTS_URL``/``USERS_URL`` say where the services that orders are checked against live."""
+    """The app; ``PRODUCTS_URL``/``USERS_URL`` say where the services that orders are checked against live,
+    ``EVENTS_SUBJECT_PREFIX`` (default ``events``) where its events are published."""
     db = database or Database(database_url("orders"), Base)
     products = EntityClient(
         "products",
@@ -43,6 +46,8 @@ def create_app(
         transport=users_transport,
     )
 
+    prefix = event_subject_prefix or os.environ.get("EVENTS_SUBJECT_PREFIX", DEFAULT_SUBJECT_PREFIX)
+
     def context(database: Database) -> dict[str, Any]:
         return {
             "db": database,
@@ -50,6 +55,7 @@ def create_app(
             "owners": Owners(users=users, products=products),
             "products": products,
             "users": users,
+            "event_subject_prefix": prefix,
         }
 
     return create_subgraph_app(

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from subgraphs.common.inbox import InboxMixin
+from subgraphs.common.outbox import OutboxMixin
 from subgraphs.common.types import KEY, UTCDateTime, utcnow
 
-__all__ = ["Base", "OrderItemRow", "OrderRow"]
+__all__ = ["Base", "InboxRow", "OrderItemRow", "OrderRow", "OutboxRow"]
 
 
 class Base(DeclarativeBase):
@@ -34,6 +36,16 @@ class OrderRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     total_cents: Mapped[int] = mapped_column(BigInteger)
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Why an order ended REJECTED or CANCELLED, in words a customer may read.
+    status_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # The client's key for ``placeOrder`` retries, and a digest of what was asked under it.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
+    request_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Set for orders that run the saga; the two halves it waits for before confirming.
+    payment_token: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    stock_reserved: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    payment_authorized: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class OrderItemRow(Base):
@@ -46,3 +58,11 @@ class OrderItemRow(Base):
     sku: Mapped[str] = mapped_column(String(40))
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price_cents: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutboxRow(OutboxMixin, Base):
+    """Events of orders' changes, written in the change's transaction (``subgraphs.common.outbox``)."""
+
+
+class InboxRow(InboxMixin, Base):
+    """Ids of the events orders' consumers have handled (``subgraphs.common.inbox``)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -12,15 +11,20 @@ from sqlalchemy import and_, func, select, update
 from strawberry.types import Info
 
 from subgraphs.common.errors import NOT_FOUND, UserInputError
+from subgraphs.common.events import OrderCancelled
 from subgraphs.common.ids import decode_id, encode_id, parse_any_id
 from subgraphs.common.money import Currency, Money, money
 from subgraphs.common.node import Node
+from subgraphs.common.outbox import DEFAULT_SUBJECT_PREFIX, record
 from subgraphs.common.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from subgraphs.common.schema import SubgraphSchema
+from subgraphs.common.text import check_text
 
+from . import states
 from .loaders import OrderPageKey
-from .models import OrderItemRow, OrderRow
+from .models import OrderItemRow, OrderRow, OutboxRow
 from .placing import OrderLineInput, place_order
+from .saga import correlation_id, move
 
 __all__ = ["print_sdl", "schema"]
 
@@ -31,23 +35,8 @@ MAX_LINE = 2**31 - 1
 MAX_WEIGHT_GRAMS = 2**31 - 1
 
 
-@strawberry.enum(description="Where an order is in its life.")
-class OrderStatus(Enum):
-    PENDING = "PENDING"
-    PAID = "PAID"
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-    CANCELLED = "CANCELLED"
-
-
-# The only moves an order can make; anything else is refused.
-TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    OrderStatus.PENDING: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
-    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
-    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED}),
-    OrderStatus.DELIVERED: frozenset(),
-    OrderStatus.CANCELLED: frozenset(),
-}
+OrderStatus = strawberry.enum(states.OrderStatus, description="Where an order is in its life.")
+TRANSITIONS = states.TRANSITIONS
 
 
 def _pk(value: str, type_name: str) -> int:
@@ -208,6 +197,9 @@ class OrderItem:
 class Order(Node):
     id: strawberry.ID
     status: OrderStatus
+    status_reason: str | None = strawberry.field(
+        description="Why the order was rejected or cancelled; null while it is neither."
+    )
     placed_at: datetime
     total: Money
     row_id: strawberry.Private[int]
@@ -220,6 +212,7 @@ class Order(Node):
         return cls(
             id=strawberry.ID(encode_id("Order", row.id)),
             status=OrderStatus(row.status),
+            status_reason=row.status_reason,
             placed_at=row.placed_at,
             total=money(Decimal(row.total_cents) / 100, row.currency),
             row_id=row.id,
@@ -278,6 +271,13 @@ class PlaceOrderInput:
     user_id: strawberry.ID | None = None
     guest_email: str | None = None
     items: list[OrderItemInput]
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="A key the client chooses per order; a retry with the same key returns the same order.",
+    )
+    payment_token: str | None = strawberry.field(
+        default=None, description="The customer's payment method at the payment provider."
+    )
 
 
 @strawberry.type
@@ -352,7 +352,42 @@ class Mutation:
                     item.quantity,
                 )
             )
-        row = await place_order(info.context, user_pk, input.guest_email, lines)
+        row = await place_order(
+            info.context,
+            user_pk,
+            input.guest_email,
+            lines,
+            idempotency_key=input.idempotency_key,
+            payment_token=input.payment_token,
+        )
+        return Order.from_row(row)
+
+    @strawberry.mutation(
+        description="Cancel a confirmed order: its stock goes back on sale and its payment is refunded."
+    )
+    async def cancel_order(self, info: Info, id: strawberry.ID, reason: str | None = None) -> Order:
+        pk = _pk(id, "Order")
+        if reason is not None:
+            check_text(reason, argument="reason", max_length=200, label="A reason")
+        why = reason or "cancelled by the customer"
+        async with info.context["db"].session() as s, s.begin():
+            row = (await s.scalars(select(OrderRow).where(OrderRow.id == pk).with_for_update())).one_or_none()
+            if row is None:
+                raise UserInputError(f"No order with ID {id!r}.", code=NOT_FOUND, argument="id")
+            if row.status != states.OrderStatus.CONFIRMED.value or row.payment_token is None:
+                raise UserInputError(
+                    f"Only a confirmed order can be cancelled; this one is {row.status}.",
+                    code="INVALID_TRANSITION",
+                    argument="id",
+                )
+            move(row, states.OrderStatus.CANCELLED, why)
+            record(
+                s,
+                OutboxRow,
+                OrderCancelled(row.id, why),
+                correlation_id=correlation_id(row.id),
+                subject_prefix=info.context.get("event_subject_prefix", DEFAULT_SUBJECT_PREFIX),
+            )
         return Order.from_row(row)
 
     @strawberry.mutation(description="Move an order to a new status; only allowed transitions are accepted.")
@@ -363,6 +398,17 @@ class Mutation:
             if row is None:
                 raise UserInputError(f"No order with ID {id!r}.", code=NOT_FOUND, argument="id")
             current = OrderStatus(row.status)
+            if row.payment_token is not None and (
+                status in states.SAGA_STATUSES or current is OrderStatus.PENDING
+            ):
+                # Stock and payment follow these moves: only the saga and cancelOrder make them.
+                raise UserInputError(
+                    f"The order saga, not a status update, moves this order from {current.value} "
+                    f"to {status.value}; "
+                    "use cancelOrder to cancel a confirmed order.",
+                    code="INVALID_TRANSITION",
+                    argument="status",
+                )
             if status not in TRANSITIONS[current]:
                 allowed = ", ".join(sorted(t.value for t in TRANSITIONS[current])) or "none"
                 raise UserInputError(

@@ -3,7 +3,7 @@
 - ``OrderPlaced`` -> a payment for the order, authorised at the provider: ``PaymentAuthorized`` (the pivot) or
   ``PaymentFailed`` (a decline, with its reason).
 - ``OrderConfirmed`` -> the authorised amount is captured: ``PaymentCaptured``.
-- ``OrderCancelled`` -> compensation: an authorisation is voided (``PaymentVoided``), a capture refunded
+- ``OrderRejected`` (the order failed elsewhere, or late) and ``OrderCancelled`` -> compensation: an authorisation is voided (``PaymentVoided``), a capture refunded
   (``PaymentRefunded``); a payment that never held money needs nothing.
 
 Each handler runs in the inbox consumer's transaction (``subgraphs.common.inbox``): the payment row, its
@@ -24,6 +24,7 @@ from subgraphs.common.events import (
     OrderCancelled,
     OrderConfirmed,
     OrderPlaced,
+    OrderRejected,
     PaymentAuthorized,
     PaymentCaptured,
     PaymentFailed,
@@ -56,6 +57,7 @@ class SagaParticipant:
             OrderPlaced.TYPE: self.order_placed,
             OrderConfirmed.TYPE: self.order_confirmed,
             OrderCancelled.TYPE: self.order_cancelled,
+            OrderRejected.TYPE: self.order_cancelled,
         }
 
     def _emit(self, session: AsyncSession, env: Envelope, event: Any) -> None:
@@ -115,7 +117,7 @@ class SagaParticipant:
         self._emit(session, env, PaymentCaptured(row.order_id, row.id, row.amount_cents, row.currency))
 
     async def order_cancelled(self, session: AsyncSession, env: Envelope) -> None:
-        cancelled: OrderCancelled = env.payload  # type: ignore[assignment]
+        cancelled: OrderCancelled | OrderRejected = env.payload  # type: ignore[assignment]
         row = await _payment_of(session, cancelled.order_id)
         if row is None or row.provider_reference is None:
             return  # nothing was held

@@ -1,7 +1,8 @@
 """``python -m subgraphs.payments.worker``: payments' messaging process, the outbox relay and the saga consumer.
 
 Settings from the environment: ``DATABASE_URL`` (as the service), ``NATS_URL`` (default
-``nats://127.0.0.1:4222``). It runs beside the HTTP service and can be restarted at any time: unsent events
+``nats://127.0.0.1:4222``), ``EVENTS_STREAM``, ``EVENTS_SUBJECT_PREFIX`` and ``EVENTS_DEAD_PREFIX`` (default ``EVENTS``, ``events``,
+``dead``). It runs beside the HTTP service and can be restarted at any time: unsent events
 stay in the outbox, unacknowledged ones in the stream.
 """
 
@@ -63,7 +64,15 @@ async def _main() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await run_worker(db, provider, stop, servers=os.environ.get("NATS_URL", DEFAULT_NATS_URL))
+        await run_worker(
+            db,
+            provider,
+            stop,
+            servers=os.environ.get("NATS_URL", DEFAULT_NATS_URL),
+            stream=os.environ.get("EVENTS_STREAM", DEFAULT_STREAM),
+            subject_prefix=os.environ.get("EVENTS_SUBJECT_PREFIX", DEFAULT_SUBJECT_PREFIX),
+            dead_letter_prefix=os.environ.get("EVENTS_DEAD_PREFIX", "dead"),
+        )
     finally:
         await db.dispose()
 

@@ -88,8 +88,16 @@ async def status_transitions(services):
     bad = await services.orders.query(move, {"id": order["id"], "s": "DELIVERED"})
     assert bad["errors"][0]["extensions"]["code"] == "INVALID_TRANSITION"
     assert "PENDING to DELIVERED" in bad["errors"][0]["message"]
+    # A placed order belongs to the saga: stock and payment follow its moves, a status update cannot make them.
+    for status in ("PAID", "CONFIRMED", "CANCELLED"):
+        bad = await services.orders.query(move, {"id": order["id"], "s": status})
+        assert bad["errors"][0]["extensions"]["code"] == "INVALID_TRANSITION"
+    # An order from before the saga (the seed's) still moves by status updates alone.
+    from subgraphs.orders.seed import order_rows
+
+    legacy = f"Order:{[o['id'] for o in order_rows()[0] if o['status'] == 'PENDING'][-1]}"
     for status in ("PAID", "SHIPPED", "DELIVERED"):
-        ok = await services.orders.query(move, {"id": order["id"], "s": status})
+        ok = await services.orders.query(move, {"id": legacy, "s": status})
         assert ok["data"]["updateOrderStatus"]["status"] == status
-    bad = await services.orders.query(move, {"id": order["id"], "s": "CANCELLED"})
+    bad = await services.orders.query(move, {"id": legacy, "s": "CANCELLED"})
     assert bad["errors"][0]["extensions"]["code"] == "INVALID_TRANSITION"

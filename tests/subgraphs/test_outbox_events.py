@@ -25,6 +25,7 @@ EXAMPLES: list[ev.Event] = [
     ev.PaymentRefunded(7, 70, 12_345, "EUR", None),
     ev.OrderConfirmed(7),
     ev.OrderCancelled(7, "payment declined"),
+    ev.OrderRejected(7, "stock: insufficient stock"),
 ]
 
 

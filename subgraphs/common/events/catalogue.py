@@ -16,6 +16,7 @@ __all__ = [
     "OrderConfirmed",
     "OrderLine",
     "OrderPlaced",
+    "OrderRejected",
     "PaymentAuthorized",
     "PaymentCaptured",
     "PaymentFailed",
@@ -164,6 +165,17 @@ class OrderCancelled(Event):
     """Orders: the order will not be fulfilled; what was held is to be released."""
 
     TYPE: ClassVar[str] = "OrderCancelled"
+    VERSION: ClassVar[int] = 1
+    order_id: int
+    reason: str
+
+
+@register
+@dataclass(frozen=True)
+class OrderRejected(Event):
+    """Orders: the order ends without being fulfilled (stock, payment or time ran out); holds are released."""
+
+    TYPE: ClassVar[str] = "OrderRejected"
     VERSION: ClassVar[int] = 1
     order_id: int
     reason: str

@@ -1,0 +1,201 @@
+"""Orders, products and payments with their workers on one test stream: the saga end to end, in process.
+
+Each service has its own database (SQLite files or PostgreSQL databases made for the test); orders talks to
+products over ASGI as it would over HTTP; the three workers relay and consume on the real NATS JetStream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from subgraphs.common.db import Database
+from subgraphs.orders.app import create_app as orders_app
+from subgraphs.orders.models import Base as OrdersBase
+from subgraphs.orders.models import OrderItemRow, OrderRow
+from subgraphs.orders.worker import run_worker as orders_worker
+from subgraphs.payments.fake_provider import FakeProvider
+from subgraphs.payments.models import Base as PaymentsBase
+from subgraphs.payments.models import PaymentRow
+from subgraphs.payments.worker import run_worker as payments_worker
+from subgraphs.products.app import create_app as products_app
+from subgraphs.products.models import Base as ProductsBase
+from subgraphs.products.models import ProductRow
+from subgraphs.products.worker import run_worker as products_worker
+
+__all__ = ["DECLINED_CARD", "OK_CARD", "SagaSystem", "saga_system"]
+
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+OK_CARD = "4242424242424242"
+DECLINED_CARD = "4000000000000002"
+TERMINAL = ("CONFIRMED", "REJECTED", "CANCELLED")
+
+PLACE = """mutation($input: PlaceOrderInput!) {
+  placeOrder(input: $input) { id status statusReason }
+}"""
+CANCEL = 'mutation($id: ID!) { cancelOrder(id: $id, reason: "changed my mind") { id status statusReason } }'
+ORDER = "query($id: ID!) { order(id: $id) { id status statusReason } }"
+
+
+@dataclass
+class SagaSystem:
+    orders_db: Database
+    products_db: Database
+    payments_db: Database
+    client: httpx.AsyncClient
+    stream: str
+    prefix: str
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def add_product(self, pk: int, stock: int, price_cents: int = 1_000) -> None:
+        async with self.products_db.session() as s, s.begin():
+            s.add(
+                ProductRow(
+                    id=pk,
+                    sku=f"SKU-{pk}",
+                    name=f"Product {pk}",
+                    price_cents=price_cents,
+                    currency="EUR",
+                    category="BOOKS",
+                    stock=stock,
+                    weight_grams=100,
+                )
+            )
+
+    async def query(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        response = await self.client.post("/graphql", json={"query": query, "variables": variables})
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def place(
+        self, product: int, quantity: int = 1, *, card: str = OK_CARD, key: str | None = None
+    ) -> dict[str, Any]:
+        body = await self.query(
+            PLACE,
+            {
+                "input": {
+                    "guestEmail": "guest@example.org",
+                    "items": [{"productId": f"Product:{product}", "quantity": quantity}],
+                    "paymentToken": card,
+                    "idempotencyKey": key,
+                }
+            },
+        )
+        assert "errors" not in body, body
+        order: dict[str, Any] = body["data"]["placeOrder"]
+        return order
+
+    async def settled(
+        self, order_id: str, statuses: tuple[str, ...] = TERMINAL, within: float = 30.0
+    ) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + within
+        while True:
+            order: dict[str, Any] = (await self.query(ORDER, {"id": order_id}))["data"]["order"]
+            if order["status"] in statuses or asyncio.get_running_loop().time() > deadline:
+                return order
+            await asyncio.sleep(0.1)
+
+    async def stock(self, pk: int) -> tuple[int, int]:
+        """(stock, reserved) of a product."""
+        async with self.products_db.session() as s:
+            row = await s.get(ProductRow, pk, populate_existing=True)
+            assert row is not None
+            return row.stock, row.reserved
+
+    async def payment_state(self, order_id: str) -> str | None:
+        pk = int(order_id.split(":")[1])
+        async with self.payments_db.session() as s:
+            row = (await s.scalars(select(PaymentRow).where(PaymentRow.order_id == pk))).one_or_none()
+        return row.state if row is not None else None
+
+    async def payment_states(self) -> dict[int, str]:
+        async with self.payments_db.session() as s:
+            return {r.order_id: r.state for r in (await s.scalars(select(PaymentRow))).all()}
+
+    async def order_count(self) -> int:
+        async with self.orders_db.session() as s:
+            return int(await s.scalar(select(func.count()).select_from(OrderRow)) or 0)
+
+    async def sold(self, pk: int) -> int:
+        """Units of ``pk`` in confirmed orders, as orders counts them."""
+        async with self.orders_db.session() as s:
+            stmt = (
+                select(func.coalesce(func.sum(OrderItemRow.quantity), 0))
+                .join(OrderRow, OrderRow.id == OrderItemRow.order_id)
+                .where(OrderItemRow.product_id == pk, OrderRow.status == "CONFIRMED")
+            )
+            return int(await s.scalar(stmt) or 0)
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def saga_system(
+    backend: str, tmp_path: Path, nats_url: str, stream: str, prefix: str, dead_prefix: str
+) -> AsyncIterator[SagaSystem]:
+    """The three services' databases and workers on ``stream``; torn down (databases dropped) after."""
+    names: list[str] = []
+    dbs: list[Database] = []
+    for service, base in (("orders", OrdersBase), ("products", ProductsBase), ("payments", PaymentsBase)):
+        if backend == "sqlite":
+            url = f"sqlite+aiosqlite:///{tmp_path / service}.db"
+        else:
+            name = f"fed_saga_{service}_{uuid.uuid4().hex[:8]}"
+            await _admin(f'CREATE DATABASE "{name}"')
+            names.append(name)
+            url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+        db = Database(url, base)
+        await db.create_tables()
+        dbs.append(db)
+    orders_db, products_db, payments_db = dbs
+    provider = FakeProvider(payments_db.engine)
+    await provider.create_tables()
+    p_app = products_app(products_db, seed_data=False)
+    o_app = orders_app(
+        orders_db,
+        seed_data=False,
+        products_transport=httpx.ASGITransport(app=p_app),
+        users_transport=httpx.ASGITransport(app=p_app),  # guest orders only: users is never asked
+        event_subject_prefix=prefix,
+    )
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=o_app), base_url="http://orders", timeout=30)
+    system = SagaSystem(orders_db, products_db, payments_db, client, stream, prefix)
+    common = {
+        "servers": nats_url,
+        "stream": stream,
+        "subject_prefix": prefix,
+        "dead_letter_prefix": dead_prefix,
+    }
+    system.tasks = [
+        asyncio.create_task(orders_worker(orders_db, system.stop, **common)),  # type: ignore[arg-type]
+        asyncio.create_task(products_worker(products_db, system.stop, **common)),  # type: ignore[arg-type]
+        asyncio.create_task(payments_worker(payments_db, provider, system.stop, **common)),  # type: ignore[arg-type]
+    ]
+    try:
+        yield system
+    finally:
+        system.stop.set()
+        await asyncio.wait_for(asyncio.gather(*system.tasks, return_exceptions=True), timeout=15)
+        await client.aclose()
+        for db in dbs:
+            await db.dispose()
+        for name in names:
+            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
