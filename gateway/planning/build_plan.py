@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from graphql import VariableDefinitionNode, print_ast
 
-from gateway.planning.fetch_steps import Conditions, FetchStep, RepTree
+from gateway.planning.fetch_step import FetchStep
 from gateway.planning.plan import (
     ConditionNode,
     FetchNode,
@@ -23,12 +23,13 @@ from gateway.planning.plan import (
     PlanNode,
     SequenceNode,
 )
+from gateway.planning.representation import Conditions, Representation
 from gateway.planning.selection import variables_in
 
 __all__ = ["build_plan_node"]
 
 
-def _rep_selections(rep: RepTree) -> tuple[FieldSelection, ...]:
+def _rep_selections(rep: Representation) -> tuple[FieldSelection, ...]:
     return tuple(
         FieldSelection(name, _rep_selections(sub), response_key=key if key != name else None)
         for name, (key, sub) in rep.items()
