@@ -9,7 +9,20 @@ is wrapped in a ``ConditionNode``.
 
 from __future__ import annotations
 
-from graphql import VariableDefinitionNode, print_ast
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    FieldNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    VariableNode,
+    print_ast,
+)
 
 from gateway.planning.fetch_step import FetchStep
 from gateway.planning.plan import (
@@ -24,9 +37,50 @@ from gateway.planning.plan import (
     SequenceNode,
 )
 from gateway.planning.representation import Conditions, Representation
-from gateway.planning.selection import variables_in
+from gateway.planning.selection import OutSelectionSet, name_node, variables_in, without_location
 
 __all__ = ["build_plan_node"]
+
+
+# ``$representations: [_Any!]!`` and ``_entities(representations: $representations)`` (federation spec).
+_REPRESENTATIONS = VariableNode(name=name_node("representations"))
+_REPRESENTATIONS_DEFINITION = VariableDefinitionNode(
+    variable=_REPRESENTATIONS,
+    type=NonNullTypeNode(type=ListTypeNode(type=NonNullTypeNode(type=NamedTypeNode(name=name_node("_Any"))))),
+)
+_ENTITIES_ARGUMENTS = (ArgumentNode(name=name_node("representations"), value=_REPRESENTATIONS),)
+
+
+def _operation_document(
+    kind: str,
+    name: str | None,
+    definitions: list[VariableDefinitionNode],
+    selections: OutSelectionSet,
+    entities: bool,
+) -> DocumentNode:
+    """The fetch's operation as a graphql-core AST: what parsing its text gives (``no_location``)."""
+    selection_set = selections.node()
+    if entities:
+        entities_field = FieldNode(
+            name=name_node("_entities"), arguments=_ENTITIES_ARGUMENTS, selection_set=selection_set
+        )
+        selection_set = SelectionSetNode(selections=(entities_field,))
+    operation = OperationDefinitionNode(
+        operation=OperationType(kind),
+        name=name_node(name) if name else None,
+        variable_definitions=tuple(definitions) or None,
+        selection_set=selection_set,
+    )
+    return DocumentNode(definitions=(operation,))
+
+
+def _variable_definition(definition: VariableDefinitionNode) -> VariableDefinitionNode:
+    default = definition.default_value
+    return VariableDefinitionNode(
+        variable=without_location(definition.variable),
+        type=without_location(definition.type),
+        default_value=without_location(default) if default is not None else None,
+    )
 
 
 def _rep_selections(rep: Representation) -> tuple[FieldSelection, ...]:
@@ -42,6 +96,7 @@ def _fetch_node(
     used: dict[str, None] = {}
     variables_in(step.selections, used)
     declared = []
+    definitions = [_variable_definition(variables[name]) for name in used]
     for name in used:
         definition = variables[name]
         text = f"${name}:{print_ast(definition.type)}"
@@ -54,6 +109,7 @@ def _fetch_node(
     op_name = f"{operation_name}__{step.subgraph}__{index}" if operation_name else None
     if step.is_entity:
         declared.insert(0, "$representations:[_Any!]!")
+        definitions.insert(0, _REPRESENTATIONS_DEFINITION)
         head = "query" + (f" {op_name}" if op_name else "")
         operation = f"{head}({','.join(declared)}){{_entities(representations:$representations){body}}}"
         requires = tuple(InlineFragmentSelection(t, _rep_selections(rep)) for t, rep in step.requires.items())
@@ -63,6 +119,7 @@ def _fetch_node(
             operation=operation,
             variable_usages=tuple(used),
             requires=requires,
+            document=_operation_document("query", op_name, definitions, step.selections, True),
             operation_kind="query",
             operation_name=op_name,
             input_rewrites=rewrites,
@@ -78,6 +135,7 @@ def _fetch_node(
         service_name=step.subgraph,
         operation=operation,
         variable_usages=tuple(used),
+        document=_operation_document(step.operation_kind, op_name, definitions, step.selections, False),
         operation_kind=step.operation_kind,
         operation_name=op_name,
     )
@@ -95,14 +153,14 @@ def _sequence(nodes: list[PlanNode]) -> PlanNode:
     flat: list[PlanNode] = []
     for n in nodes:
         flat.extend(n.nodes if isinstance(n, SequenceNode) else [n])
-    return flat[0] if len(flat) == 1 else SequenceNode(flat)
+    return flat[0] if len(flat) == 1 else SequenceNode(tuple(flat))
 
 
 def _parallel(nodes: list[PlanNode]) -> PlanNode:
     flat: list[PlanNode] = []
     for n in nodes:
         flat.extend(n.nodes if isinstance(n, ParallelNode) else [n])
-    return flat[0] if len(flat) == 1 else ParallelNode(flat)
+    return flat[0] if len(flat) == 1 else ParallelNode(tuple(flat))
 
 
 def build_plan_node(

@@ -38,6 +38,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphql import DocumentNode, parse
+
 __all__ = [
     "ConditionNode",
     "FetchNode",
@@ -116,6 +118,9 @@ class FetchNode:
     operation_kind: str = "query"
     operation_name: str | None = None
     input_rewrites: tuple[InputRewrite, ...] = ()
+    # ``operation`` parsed (graphql-core AST without locations): the planner builds it with the text; a fetch
+    # written by hand gets it parsed from the text.
+    document: DocumentNode = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
     # Free for the executor: a compiled form of ``operation`` (e.g. parsed document), filled lazily.
     compiled: Any = field(default=None, compare=False, repr=False)
 
@@ -135,6 +140,10 @@ class FetchNode:
             out["inputRewrites"] = [r.to_json() for r in self.input_rewrites]
         return out
 
+    def __post_init__(self) -> None:
+        if self.document is None:
+            object.__setattr__(self, "document", parse(self.operation, no_location=True))
+
 
 @dataclass
 class FlattenNode:
@@ -147,7 +156,7 @@ class FlattenNode:
 
 @dataclass
 class SequenceNode:
-    nodes: list[PlanNode]
+    nodes: tuple[PlanNode, ...]
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": "Sequence", "nodes": [n.to_json() for n in self.nodes]}
@@ -155,7 +164,7 @@ class SequenceNode:
 
 @dataclass
 class ParallelNode:
-    nodes: list[PlanNode]
+    nodes: tuple[PlanNode, ...]
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": "Parallel", "nodes": [n.to_json() for n in self.nodes]}
