@@ -27,11 +27,11 @@ from graphql import (
     GraphQLType,
     GraphQLUnionType,
     InlineFragmentNode,
-    OperationDefinitionNode,
     SelectionNode,
     VariableDefinitionNode,
     VariableNode,
     get_named_type,
+    get_operation_ast,
     print_ast,
 )
 
@@ -262,16 +262,11 @@ def normalize_operation(
     schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
 ) -> NOperation:
     """Pick the operation (GraphQL spec 6.1 "GetOperation") and normalise its selection set."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None:
-        if len(operations) != 1:
+    op = get_operation_ast(document, operation_name)
+    if op is None:
+        if operation_name is None:
             raise PlanningError("UNKNOWN_OPERATION", "the document must have exactly one operation or a name")
-        op = operations[0]
-    else:
-        found = [o for o in operations if o.name is not None and o.name.value == operation_name]
-        if not found:
-            raise PlanningError("UNKNOWN_OPERATION", f"no operation named {operation_name!r}")
-        op = found[0]
+        raise PlanningError("UNKNOWN_OPERATION", f"no operation named {operation_name!r}")
     kind = op.operation.value
     root = {
         "query": schema.query_type,

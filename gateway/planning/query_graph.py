@@ -19,8 +19,9 @@ import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graphql import ArgumentNode, FieldNode, InlineFragmentNode, SelectionSetNode, parse, print_ast
+from graphql import ArgumentNode, FieldNode, InlineFragmentNode, SelectionSetNode, print_ast
 
+from gateway.composition.field_set import parse_field_set as parse_selection_set
 from gateway.composition.supergraph import Supergraph, SupergraphField, TypeKind
 
 __all__ = [
@@ -66,13 +67,12 @@ def fragment_condition(entry: str) -> str | None:
     return entry[len(FRAGMENT_PREFIX) :] if entry.startswith(FRAGMENT_PREFIX) else None
 
 
-@lru_cache(maxsize=4096)
 def entry_arguments(entry: str) -> tuple[ArgumentNode, ...]:
     """The argument nodes of a field set entry (none for a plain field name)."""
     if "(" not in entry:
         return ()
-    doc = parse("{" + entry + "}", no_location=True)
-    node = doc.definitions[0].selection_set.selections[0]  # type: ignore[attr-defined]
+    node = parse_selection_set(entry).selections[0]
+    assert isinstance(node, FieldNode)
     return tuple(node.arguments or ())
 
 
@@ -114,9 +114,7 @@ def merge_field_sets(a: FieldSet, b: FieldSet) -> FieldSet:
 @lru_cache(maxsize=4096)
 def parse_field_set(text: str) -> FieldSet:
     """Parse a federation field set (``"id organization { id }"``) into a tree."""
-    doc = parse("{" + text + "}", no_location=True)
-    op = doc.definitions[0]
-    return _to_tree(op.selection_set)  # type: ignore[attr-defined]
+    return _to_tree(parse_selection_set(text))
 
 
 @dataclass(frozen=True)
