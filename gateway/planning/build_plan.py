@@ -27,6 +27,7 @@ from graphql import (
 from gateway.planning.fetch_step import FetchStep
 from gateway.planning.plan import (
     ConditionNode,
+    EntityKey,
     FetchNode,
     FieldSelection,
     FlattenNode,
@@ -34,8 +35,10 @@ from gateway.planning.plan import (
     InputRewrite,
     ParallelNode,
     PlanNode,
+    RequiresSelection,
     SequenceNode,
 )
+from gateway.planning.query_graph import FieldSet, QueryGraph, entry_name, fragment_condition
 from gateway.planning.representation import Conditions, Representation
 from gateway.planning.selection import OutSelectionSet, name_node, variables_in, without_location
 
@@ -90,8 +93,38 @@ def _rep_selections(rep: Representation) -> tuple[FieldSelection, ...]:
     )
 
 
+def _key_selections(key: FieldSet) -> tuple[RequiresSelection, ...]:
+    out: list[RequiresSelection] = []
+    for entry, sub in key:
+        condition = fragment_condition(entry)
+        if condition is not None:
+            out.append(InlineFragmentSelection(condition, _key_selections(sub)))
+        else:
+            out.append(FieldSelection(entry_name(entry), _key_selections(sub)))
+    return tuple(out)
+
+
+def _entity_keys(graph: QueryGraph, step: FetchStep) -> tuple[EntityKey, ...]:
+    """The target's resolvable keys of every type a representation of ``step`` may name."""
+    types: dict[str, None] = {}
+    for type_name in step.requires:
+        types[type_name] = None
+        types.update(dict.fromkeys(graph.supergraph_possible_types(type_name)))
+    types.update(dict.fromkeys(step.rewrites.values()))
+    return tuple(
+        EntityKey(type_name, _key_selections(edge.key))
+        for type_name in types
+        for edge in graph.keys(type_name)
+        if edge.target == step.subgraph
+    )
+
+
 def _fetch_node(
-    step: FetchStep, variables: dict[str, VariableDefinitionNode], operation_name: str | None, index: int
+    graph: QueryGraph,
+    step: FetchStep,
+    variables: dict[str, VariableDefinitionNode],
+    operation_name: str | None,
+    index: int,
 ) -> FetchNode:
     used: dict[str, None] = {}
     variables_in(step.selections, used)
@@ -123,6 +156,7 @@ def _fetch_node(
             operation_kind="query",
             operation_name=op_name,
             input_rewrites=rewrites,
+            entity_keys=_entity_keys(graph, step),
         )
     if declared or op_name or step.operation_kind != "query":
         head = step.operation_kind + (f" {op_name}" if op_name else "")
@@ -164,14 +198,17 @@ def _parallel(nodes: list[PlanNode]) -> PlanNode:
 
 
 def build_plan_node(
-    steps: list[FetchStep], variables: dict[str, VariableDefinitionNode], operation_name: str | None
+    graph: QueryGraph,
+    steps: list[FetchStep],
+    variables: dict[str, VariableDefinitionNode],
+    operation_name: str | None,
 ) -> PlanNode | None:
     if not steps:
         return None
     by_id = {s.id: s for s in steps}
     fetches: dict[int, PlanNode] = {}
     for index, step in enumerate(steps):
-        fetch = _fetch_node(step, variables, operation_name, index)
+        fetch = _fetch_node(graph, step, variables, operation_name, index)
         fetches[step.id] = FlattenNode(step.path, fetch) if step.is_entity else fetch
 
     ancestors: dict[int, set[int]] = {}

@@ -42,6 +42,7 @@ from graphql import DocumentNode, parse
 
 __all__ = [
     "ConditionNode",
+    "EntityKey",
     "FetchNode",
     "FieldSelection",
     "FlattenNode",
@@ -107,6 +108,19 @@ class InputRewrite:
         }
 
 
+@dataclass(frozen=True)
+class EntityKey:
+    """A resolvable ``@key`` of ``type_name`` in the fetch's subgraph, as a representation selection.
+
+    An ``_entities`` fetch sends a representation only when it holds one of its type's keys without a null in
+    it (Apollo Federation spec, ``@key``): an object whose key is null cannot be resolved, it stays null.
+    Not part of the plan's JSON (Apollo's plans leave it to the subgraph).
+    """
+
+    type_name: str
+    selections: tuple[RequiresSelection, ...]
+
+
 @dataclass
 class FetchNode:
     """One request to one subgraph."""
@@ -118,6 +132,8 @@ class FetchNode:
     operation_kind: str = "query"
     operation_name: str | None = None
     input_rewrites: tuple[InputRewrite, ...] = ()
+    # For an entity fetch: the keys representations must hold, by type (types not listed are sent as they are).
+    entity_keys: tuple[EntityKey, ...] = ()
     # ``operation`` parsed (graphql-core AST without locations): the planner builds it with the text; a fetch
     # written by hand gets it parsed from the text.
     document: DocumentNode = field(default=None, compare=False, repr=False)  # type: ignore[assignment]

@@ -37,7 +37,7 @@ def plan_operation(
     operation = normalize_operation(supergraph.api_schema, document, operation_name)
     graph = query_graph(supergraph, override_labels)
     steps = optimize(build_fetch_steps(graph, operation))
-    node = build_plan_node(steps, operation.variables, operation.name)
+    node = build_plan_node(graph, steps, operation.variables, operation.name)
     aliases: dict[str, set[str]] = {}
     for step in steps:
         for alias, key in step.aliases.items():
