@@ -7,6 +7,7 @@ subgraphs:
     url: http://127.0.0.1:4001/graphql
     schema: schema/users.graphql          # the committed SDL snapshot
     module: subgraphs.users.schema:print_sdl   # callable returning the SDL from code
+    include_subgraph_errors: false        # true: its errors reach clients unmasked (development only)
 traffic_shaping:                          # optional: how the gateway talks to subgraphs (gateway.execution.traffic)
   all:
     timeout: 30s                          # per request (a number is seconds; also "500ms", "1m")
@@ -15,12 +16,21 @@ traffic_shaping:                          # optional: how the gateway talks to s
     retry: {max_retries: 2, min_per_sec: 10, ttl: 10s, retry_percent: 0.2}
   subgraphs:
     users: {timeout: 5s}                  # overrides 'all' for one subgraph
+limits:                                   # optional: operation, parser and body limits (gateway.server.limits)
+  max_depth: 100                          # null lifts a limit
+cors:                                     # optional: browser origins allowed to call the gateway
+  origins: [https://app.example]
+  allow_credentials: true
+plan_cache:                               # optional: size (plans), bytes, max_document_bytes, failures
+  size: 1024
 ```
 
-``SUBGRAPH_<NAME>_URL`` environment variables override the urls (containers); ``GATEWAY_SUBGRAPH_TIMEOUT``,
+``SUBGRAPH_<NAME>_URL`` environment variables override the urls (containers), ``GATEWAY_LIMITS_<NAME>`` the
+limits; ``GATEWAY_SUBGRAPH_TIMEOUT``,
 ``GATEWAY_SUBGRAPH_CONNECT_TIMEOUT``, ``GATEWAY_SUBGRAPH_BREAKER_FAILURES``, ``GATEWAY_SUBGRAPH_BREAKER_COOL_DOWN``
-and ``GATEWAY_SUBGRAPH_RETRIES`` override ``traffic_shaping.all``. Relative paths are resolved against the
-config file's directory.
+and ``GATEWAY_SUBGRAPH_RETRIES`` override ``traffic_shaping.all``; ``GATEWAY_INCLUDE_SUBGRAPH_ERRORS`` overrides
+``include_subgraph_errors`` (``gateway.execution.masking``). Relative paths are resolved against the config
+file's directory.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from typing import Any
 
 import yaml
 
+from gateway.execution.masking import ErrorMasking
 from gateway.execution.traffic import SubgraphTraffic, TrafficShaping
 
 __all__ = [
@@ -47,8 +58,10 @@ __all__ = [
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-_SUBGRAPH_KEYS = {"name", "url", "schema", "module"}
-_TOP_KEYS = {"supergraph", "subgraphs", "traffic_shaping"}
+_SUBGRAPH_KEYS = {"name", "url", "schema", "module", "include_subgraph_errors"}
+_TOP_KEYS = {"supergraph", "subgraphs", "traffic_shaping", "limits", "cors", "plan_cache"}
+_CORS_KEYS = {"origins", "allow_credentials", "allow_methods", "allow_headers", "expose_headers", "max_age"}
+_PLAN_CACHE_KEYS = {"size", "bytes", "max_document_bytes", "failures"}
 
 
 class ConfigError(Exception):
@@ -63,6 +76,7 @@ class SubgraphConfig:
     url: str
     schema: str | None = None
     module: str | None = None
+    include_subgraph_errors: bool = False
 
     @property
     def env_var(self) -> str:
@@ -78,12 +92,21 @@ class GatewayConfig:
     supergraph: str = "schema/supergraph.graphql"
     path: Path | None = None
     traffic: TrafficShaping = field(default_factory=TrafficShaping)
+    # Limit name -> maximum (None: no limit), as gateway.server.limits.Limits names them.
+    limits: dict[str, int | None] = field(default_factory=dict)
+    cors: dict[str, Any] | None = None
+    plan_cache: dict[str, int] = field(default_factory=dict)
 
     def subgraph(self, name: str) -> SubgraphConfig:
         for s in self.subgraphs:
             if s.name == name:
                 return s
         raise KeyError(name)
+
+    def error_masking(self, environ: Mapping[str, str] | None = None) -> ErrorMasking:
+        """Whose subgraph errors reach clients unmasked: the config's choice, then the environment's."""
+        chosen = ErrorMasking(include={s.name: True for s in self.subgraphs if s.include_subgraph_errors})
+        return ErrorMasking.from_env(os.environ if environ is None else environ, chosen)
 
 
 def _string(entry: Mapping[str, Any], key: str, where: str, required: bool) -> str | None:
@@ -95,6 +118,58 @@ def _string(entry: Mapping[str, Any], key: str, where: str, required: bool) -> s
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where}: '{key}' must be a non-empty string, got {value!r}")
     return value.strip()
+
+
+def _integer(value: Any, where: str, nullable: bool) -> int | None:
+    if value is None and nullable:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        expected = "a non-negative integer" + (" or null" if nullable else "")
+        raise ConfigError(f"{where}: expected {expected}, got {value!r}")
+    return value
+
+
+def _section(
+    data: Mapping[str, Any], key: str, known: set[str] | tuple[str, ...], source: str
+) -> dict[str, Any]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: '{key}' must be a mapping, got {value!r}")
+    unknown = set(value) - set(known)
+    if unknown:
+        raise ConfigError(
+            f"{source}: {key}: unknown key(s) {', '.join(sorted(unknown))}; expected {', '.join(sorted(known))}"
+        )
+    return value
+
+
+def _limits(data: Mapping[str, Any], source: str) -> dict[str, int | None]:
+    from gateway.server.limits import Limits
+
+    section = _section(data, "limits", Limits.names(), source)
+    return {
+        name: _integer(value, f"{source}: limits.{name}", nullable=name != "http_max_request_bytes")
+        for name, value in section.items()
+    }
+
+
+def _cors(data: Mapping[str, Any], source: str) -> dict[str, Any] | None:
+    if data.get("cors") is None:
+        return None
+    section = _section(data, "cors", _CORS_KEYS, source)
+    origins = section.get("origins", [])
+    if isinstance(origins, str):
+        origins = [origins]
+    if not isinstance(origins, list) or not all(isinstance(o, str) and o for o in origins):
+        raise ConfigError(f'{source}: cors.origins must be a list of origins (or "*"), got {origins!r}')
+    if "*" in origins and section.get("allow_credentials"):
+        # Browsers refuse credentials with a wildcard; echoing any origin with credentials opens every session.
+        raise ConfigError(f'{source}: cors.allow_credentials needs explicit origins, not "*"')
+    if "max_age" in section:
+        _integer(section["max_age"], f"{source}: cors.max_age", nullable=False)
+    return {**section, "origins": origins}
 
 
 def parse_config(
@@ -151,7 +226,10 @@ def parse_config(
         module = _string(entry, "module", where, False)
         if module is not None and not _MODULE.match(module):
             raise ConfigError(f"{where}: 'module' must look like 'package.module:callable', got {module!r}")
-        sub = SubgraphConfig(name, url, path(_string(entry, "schema", where, False)), module)
+        include = entry.get("include_subgraph_errors", False)
+        if not isinstance(include, bool):
+            raise ConfigError(f"{where}: 'include_subgraph_errors' must be true or false, got {include!r}")
+        sub = SubgraphConfig(name, url, path(_string(entry, "schema", where, False)), module, include)
         override = env.get(sub.env_var)
         if override:
             sub = replace(sub, url=override)
@@ -165,7 +243,18 @@ def parse_config(
         raise ConfigError(
             f"{source}: traffic_shaping.subgraphs names no listed subgraph: {', '.join(sorted(unknown))}"
         )
-    return GatewayConfig(subgraphs, path(supergraph) or supergraph, traffic=traffic)
+    plan_cache = {
+        key: _integer(value, f"{source}: plan_cache.{key}", nullable=False) or 0
+        for key, value in _section(data, "plan_cache", _PLAN_CACHE_KEYS, source).items()
+    }
+    return GatewayConfig(
+        subgraphs,
+        path(supergraph) or supergraph,
+        limits=_limits(data, source),
+        cors=_cors(data, source),
+        plan_cache=plan_cache,
+        traffic=traffic,
+    )
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")

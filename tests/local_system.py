@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -34,6 +35,15 @@ class LocalSystem:
     schema_files: dict[str, Path]
     process: subprocess.Popen[bytes]
     log: Path
+
+    def pids(self) -> dict[str, int]:
+        """The current process id of each child, as `up` reported it at start-up and on every restart."""
+        found: dict[str, int] = {}
+        for line in self.log.read_text(errors="replace").splitlines():
+            match = re.match(r"^\s*(\w+)\s+(?:http\S+\s+\(|restarted \()pid (\d+)\)", line)
+            if match:
+                found[match.group(1)] = int(match.group(2))
+        return found
 
 
 @contextmanager

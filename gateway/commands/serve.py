@@ -25,7 +25,15 @@ from gateway.composition.supergraph import Supergraph
 from gateway.server.loading import compose_supergraph, load_supergraph_file
 from gateway.server.settings import ServerSettings
 
-__all__ = ["SupergraphSource", "add_parser", "build_app", "resolve_source", "run", "settings_for"]
+__all__ = [
+    "SupergraphSource",
+    "add_parser",
+    "build_app",
+    "masking_for",
+    "resolve_source",
+    "run",
+    "settings_for",
+]
 
 logger = logging.getLogger("gateway.serve")
 
@@ -62,6 +70,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="client request header forwarded to subgraphs (repeatable; none by default)",
     )
     parser.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to finish requests")
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="browser origin allowed to call the gateway (repeatable; '*' for any); "
+        "default: the config's cors.origins, else GATEWAY_CORS_ORIGINS, else none",
+    )
     parser.add_argument("--log-level", default=os.environ.get("GATEWAY_LOG_LEVEL", "info"))
     return parser
 
@@ -139,11 +155,13 @@ def build_app(
     forward_headers: list[str] | None = None,
     reload_source: Callable[[], Supergraph] | None = None,
     traffic: Any = None,
+    masking: Any = None,
 ) -> Any:
     """The production app: real planner, aiohttp subgraph clients, an executor per supergraph.
 
     ``traffic`` (a ``TrafficShaping``; default: from ``GATEWAY_SUBGRAPH_*``) sets subgraph timeouts, circuit
-    breakers and retries; ``subgraph_timeout``, when given, overrides every request timeout."""
+    breakers and retries; ``subgraph_timeout``, when given, overrides every request timeout. ``masking``
+    (``gateway.execution.ErrorMasking``, default: mask every subgraph) decides what clients see of errors."""
     from gateway.config import parse_traffic_shaping
     from gateway.execution import AiohttpSubgraphClient, Executor, HeaderPolicy
     from gateway.server import Gateway, create_app
@@ -163,7 +181,7 @@ def build_app(
             deduplicate_inflight=settings.deduplicate_inflight,
         )
         clients.open.append(client)
-        return Executor(new, client, header_policy=header_policy)
+        return Executor(new, client, header_policy=header_policy, masking=masking)
 
     gateway = Gateway(supergraph, executor_factory=executor_for, settings=settings)
 
@@ -211,12 +229,50 @@ def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = No
     settings = ServerSettings(expose_query_plan=_is_loopback(args.host))
     if config is not None and getattr(config, "expose_query_plan", None) is not None:
         settings = replace(settings, expose_query_plan=bool(config.expose_query_plan))
+    if config is not None:
+        settings = _from_config(settings, config)
     settings = settings.with_env(environ)
     if args.expose_query_plan is not None:
         settings = replace(settings, expose_query_plan=args.expose_query_plan)
     if args.no_graphiql:
         settings = replace(settings, graphiql=False)
+    if getattr(args, "cors_origin", None):
+        from gateway.server.cors import CorsPolicy
+
+        settings = replace(settings, cors=(settings.cors or CorsPolicy()).with_origins(args.cors_origin))
     return settings
+
+
+def masking_for(config: Any = None, environ: Any = None) -> Any:
+    """Error masking from the config's ``include_subgraph_errors`` and ``GATEWAY_INCLUDE_SUBGRAPH_ERRORS``."""
+    from gateway.execution import ErrorMasking
+
+    if config is not None:
+        return config.error_masking(environ)
+    return ErrorMasking.from_env(os.environ if environ is None else environ)
+
+
+_PLAN_CACHE_SETTINGS = {
+    "size": "plan_cache_size",
+    "bytes": "plan_cache_bytes",
+    "max_document_bytes": "plan_cache_max_document_bytes",
+    "failures": "plan_cache_failures",
+}
+
+
+def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
+    """gateway.yaml's ``limits``, ``cors`` and ``plan_cache`` sections over the defaults."""
+    from gateway.server.cors import CorsPolicy
+
+    limits = getattr(config, "limits", None) or {}
+    if limits:
+        settings = replace(settings, limits=replace(settings.limits, **limits))
+    cors = getattr(config, "cors", None)
+    if cors is not None:
+        settings = replace(settings, cors=CorsPolicy.from_mapping(cors))
+    plan_cache = getattr(config, "plan_cache", None) or {}
+    changes = {_PLAN_CACHE_SETTINGS[key]: value for key, value in plan_cache.items()}
+    return replace(settings, **changes) if changes else settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -243,6 +299,7 @@ def run(args: argparse.Namespace) -> int:
         forward_headers=args.forward_header,
         reload_source=source.load,
         traffic=traffic,
+        masking=masking_for(source.config),
     )
     config_ = uvicorn.Config(
         app,
@@ -258,10 +315,13 @@ def run(args: argparse.Namespace) -> int:
     names = ", ".join(sorted(supergraph.subgraphs))
     print(f"gateway: {source.description}; subgraphs: {names}", flush=True)
     print(f"gateway: http://{args.host}:{args.port}/graphql", flush=True)
+    from gateway.server.memory import keep_large_blocks_apart
     from gateway.server.runtime import tune_gc_for_serving
 
     # After loading: the supergraph and plans-to-be stay out of the collector's way (see runtime.py).
     tune_gc_for_serving()
+    # Large documents and bodies give their memory back when freed (see memory.py).
+    keep_large_blocks_apart()
     server = uvicorn.Server(config_)
     stop_signals: list[int] = []
     # uvicorn handles SIGTERM/SIGINT itself (graceful shutdown), then re-raises the signal under the handler

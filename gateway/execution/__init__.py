@@ -12,10 +12,12 @@ from .client import (
     SubgraphResponse,
 )
 from .executor import SUBGRAPH_REQUEST_FAILED, Executor
+from .masking import ErrorMasking
 
 __all__ = [
     "SUBGRAPH_REQUEST_FAILED",
     "AiohttpSubgraphClient",
+    "ErrorMasking",
     "Executor",
     "HeaderPolicy",
     "HttpxSubgraphClient",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graphql import (
@@ -53,13 +53,12 @@ from .entities import (
     find_objects,
     parse_flatten_path,
 )
+from .masking import SUBGRAPH_REQUEST_FAILED, ErrorMasking
 from .shaping import CompiledOperation, FailureMark, ResponseShaper
 
 __all__ = ["SUBGRAPH_REQUEST_FAILED", "Executor"]
 
 logger = logging.getLogger(__name__)
-
-SUBGRAPH_REQUEST_FAILED = "SUBGRAPH_REQUEST_FAILED"
 
 ResponsePath = tuple[str | int, ...]
 
@@ -204,6 +203,9 @@ class _Run:
             entry[1].setdefault(key, mark)
 
 
+# The null of an entity whose own error is already reported at its path: its fields add no further error.
+_EXPLAINED = FailureMark(None)
+
 _QueuedFetch = tuple[FetchNode, SubgraphRequest, "asyncio.Future[SubgraphResponse | FailureMark] | None"]
 
 _MERGED_CACHE_SIZE = 4096
@@ -214,7 +216,8 @@ class Executor:
 
     ``header_policy`` chooses which client request headers every subgraph request carries (none by default).
     ``batch_entity_fetches`` sends the entity fetches of one execution that wait for the same subgraph at the
-    same time as one request (``gateway.execution.batching``).
+    same time as one request (``gateway.execution.batching``). ``masking`` decides what of subgraph errors
+    clients see (``gateway.execution.masking``; by default only client-facing messages and codes).
     """
 
     def __init__(
@@ -224,8 +227,10 @@ class Executor:
         *,
         header_policy: HeaderPolicy | None = None,
         batch_entity_fetches: bool = True,
+        masking: ErrorMasking | None = None,
     ) -> None:
         self.supergraph = supergraph
+        self.masking = masking or ErrorMasking()
         self.client = client
         self.header_policy = header_policy or HeaderPolicy()
         self.batch_entity_fetches = batch_entity_fetches
@@ -320,16 +325,12 @@ class Executor:
         try:
             return await self.client.fetch(service, request)
         except SubgraphFetchError as exc:
-            reason, message = exc.code, exc.message
-        except Exception:
+            return FailureMark(
+                self.masking.transport_error(service, exc.code, exc.message, status=exc.status)
+            )
+        except Exception as exc:
             logger.exception("request to subgraph %s failed", service)
-            reason, message = "SUBGRAPH_UNKNOWN", f'Request to subgraph "{service}" failed'
-        return FailureMark(
-            {
-                "message": message,
-                "extensions": {"code": SUBGRAPH_REQUEST_FAILED, "serviceName": service, "reason": reason},
-            }
-        )
+            return FailureMark(self.masking.transport_error(service, "SUBGRAPH_UNKNOWN", repr(exc)))
 
     async def _root_fetch(self, fetch: FetchNode, run: _Run) -> None:
         compiled = self._compiled(fetch, None)
@@ -337,11 +338,20 @@ class Executor:
         if isinstance(outcome, FailureMark):
             run.mark_failed(run.data, compiled.root_keys, outcome)
             return
+        service = fetch.service_name
+        data = outcome.data or {}
+        # The root fields this fetch left null: where an error without a path belongs (GraphQL spec 7.1.2).
+        unresolved = frozenset(k for k in compiled.root_keys if data.get(k) is None)
         for error in outcome.errors or ():
             path = error.get("path")
-            run.errors.append(
-                _subgraph_error(error, fetch.service_name, list(path) if isinstance(path, list) else None)
-            )
+            if isinstance(path, list) and path:
+                run.errors.append(self.masking.subgraph_error(error, service, list(path)))
+            elif unresolved:
+                mark = FailureMark(self.masking.subgraph_error(error, service, None))
+                run.mark_failed(run.data, unresolved, mark)
+                unresolved = frozenset()  # the first such error explains them; any others pass as they are
+            else:
+                run.errors.append(self.masking.subgraph_error(error, service, None))
         if outcome.data:
             deep_merge(run.data, outcome.data)
 
@@ -384,8 +394,51 @@ class Executor:
             self._fail_batch(batch, compiled, outcome, run)
             return
         service = fetch.service_name
+        count = len(batch.representations)
+        entities = outcome.data.get("_entities") if outcome.data else None
+        if type(entities) is not list or len(entities) != count:
+            if not outcome.errors:
+                got = "no _entities list" if type(entities) is not list else f"{len(entities)} entities"
+                message = f'Subgraph "{service}" returned {got} for {count} representations'
+                mark = FailureMark(
+                    self.masking.transport_error(service, "SUBGRAPH_INVALID_RESPONSE", message)
+                )
+                self._fail_batch(batch, compiled, mark, run)
+                return
+            entities = [None] * count
+        explained = self._place_entity_errors(
+            outcome.errors or (), entities, batch, compiled, segments, run, service
+        )
+        for i, (entity, origins) in enumerate(zip(entities, batch.origins, strict=True)):
+            if type(entity) is dict:
+                for obj, _ in origins:
+                    deep_merge(obj, entity)
+            elif i in explained:
+                mark = explained[i]
+                for obj, _ in origins:
+                    run.mark_failed(obj, compiled.keys_for(obj.get("__typename")), mark)
+
+    def _place_entity_errors(
+        self,
+        errors: Sequence[Mapping[str, Any]],
+        entities: list[Any],
+        batch: EntityBatch,
+        compiled: _CompiledFetch,
+        segments: tuple[PathSegment, ...],
+        run: _Run,
+        service: str,
+    ) -> dict[int, FailureMark]:
+        """Put an entity fetch's errors at client paths; what explains each entity that came back null.
+
+        An error at ``["_entities", i, ...]`` goes to the path of every object representation ``i`` came from;
+        the fields of a null entity are then explained by it (no "Cannot return null" for its siblings). An error
+        without such a path explains every null entity (reported where the fields it nulls stand); with none
+        null, it is passed on without a path.
+        """
+        explained: dict[int, FailureMark] = {}
         paths: dict[int, ResponsePath] | None = None
-        for error in outcome.errors or ():
+        unplaced: list[Mapping[str, Any]] = []
+        for error in errors:
             error_path = error.get("path")
             if (
                 isinstance(error_path, list)
@@ -394,39 +447,26 @@ class Executor:
                 and type(error_path[1]) is int
                 and 0 <= error_path[1] < len(batch.origins)
             ):
-                rest = error_path[2:]
+                index, rest = error_path[1], error_path[2:]
                 if paths is None:
                     paths = {id(obj): path for obj, path in collect_objects(run.data, segments)}
-                for obj, _ in batch.origins[error_path[1]]:
+                for n, (obj, _) in enumerate(batch.origins[index]):
                     origin = paths.get(id(obj))
-                    run.errors.append(
-                        _subgraph_error(error, service, None if origin is None else [*origin, *rest])
-                    )
+                    client_path = None if origin is None else [*origin, *rest]
+                    run.errors.append(self.masking.subgraph_error(error, service, client_path, log=n == 0))
+                explained.setdefault(index, _EXPLAINED)
             else:
-                run.errors.append(_subgraph_error(error, service, None))
-        entities = outcome.data.get("_entities") if outcome.data else None
-        if type(entities) is not list or len(entities) != len(batch.representations):
-            if not outcome.errors:
-                got = "no _entities list" if type(entities) is not list else f"{len(entities)} entities"
-                message = (
-                    f'Subgraph "{service}" returned {got} for {len(batch.representations)} representations'
-                )
-                mark = FailureMark(
-                    {
-                        "message": message,
-                        "extensions": {
-                            "code": SUBGRAPH_REQUEST_FAILED,
-                            "serviceName": service,
-                            "reason": "SUBGRAPH_INVALID_RESPONSE",
-                        },
-                    }
-                )
-                self._fail_batch(batch, compiled, mark, run)
-            return
-        for entity, origins in zip(entities, batch.origins, strict=True):
-            if type(entity) is dict:
-                for obj, _ in origins:
-                    deep_merge(obj, entity)
+                unplaced.append(error)
+        nulls = [i for i, entity in enumerate(entities) if type(entity) is not dict and i not in explained]
+        for error in unplaced:
+            if nulls:
+                mark = FailureMark(self.masking.subgraph_error(error, service, None))
+                for i in nulls:
+                    explained[i] = mark
+                nulls = []  # the first such error explains them; any others are passed on as they are
+            else:
+                run.errors.append(self.masking.subgraph_error(error, service, None))
+        return explained
 
     async def _send_entities(
         self, fetch: FetchNode, request: SubgraphRequest, run: _Run
@@ -558,15 +598,3 @@ def _complete(key: FieldSet, value: Any) -> bool:
         if field is None or (sub and not _complete(sub, field)):
             return False
     return True
-
-
-def _subgraph_error(error: Mapping[str, Any], service: str, path: list[Any] | None) -> dict[str, Any]:
-    """A subgraph error as the client sees it: client path, ``serviceName`` added, locations dropped."""
-    out: dict[str, Any] = {"message": error.get("message", "")}
-    if path is not None:
-        out["path"] = path
-    extensions = error.get("extensions")
-    out["extensions"] = (
-        {**extensions, "serviceName": service} if isinstance(extensions, dict) else {"serviceName": service}
-    )
-    return out

@@ -374,11 +374,14 @@ def _path_list(link: _PathLink) -> list[str | int]:
 
 
 class FailureMark:
-    """Why the fields a failed fetch should have provided on an object are missing (an error to report)."""
+    """Why the fields a failed fetch should have provided on an object are missing (an error to report).
+
+    ``error`` None: the null is explained by an error already in the list (GraphQL spec 6.4.4), so none is added.
+    """
 
     __slots__ = ("error",)
 
-    def __init__(self, error: dict[str, Any]) -> None:
+    def __init__(self, error: dict[str, Any] | None) -> None:
         self.error = error
 
 
@@ -444,7 +447,10 @@ class ResponseShaper:
                     mark = next((m for k in (key, *f.aliases) if (m := marked[1].get(k)) is not None), None)
                     if mark is not None:
                         error_path = _path_list(link)
-                        self._add_error({**mark.error, "path": error_path}, error_path)
+                        if mark.error is None:
+                            self._cover(error_path)
+                        else:
+                            self._add_error({**mark.error, "path": error_path}, error_path)
             elif f.single_object and type(value) is dict:
                 assert f.child is not None
                 result = self._object(f.child, value, link)

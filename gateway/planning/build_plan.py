@@ -86,11 +86,16 @@ def _variable_definition(definition: VariableDefinitionNode) -> VariableDefiniti
     )
 
 
-def _rep_selections(rep: Representation) -> tuple[FieldSelection, ...]:
-    return tuple(
-        FieldSelection(name, _rep_selections(sub), response_key=key if key != name else None)
-        for name, (key, sub) in rep.items()
-    )
+def _rep_selections(rep: Representation) -> tuple[RequiresSelection, ...]:
+    out: list[RequiresSelection] = []
+    for name, (key, sub) in rep.items():
+        condition = fragment_condition(name)
+        if condition is not None:
+            # A fragment inside a required abstract field (``content { ... on Article { words } }``).
+            out.append(InlineFragmentSelection(condition, _rep_selections(sub)))
+        else:
+            out.append(FieldSelection(name, _rep_selections(sub), response_key=key if key != name else None))
+    return tuple(out)
 
 
 def _key_selections(key: FieldSet) -> tuple[RequiresSelection, ...]:

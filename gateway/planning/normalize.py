@@ -3,6 +3,11 @@
 The planner's first stage (GraphQL spec section 6.3, "Executing Selection Sets", for the meaning of fragments,
 field merging and @skip/@include). The result is a tree of ``NField``/``NFragment`` with every field's type
 resolved against the API schema, so later stages never look at fragment definitions or schema objects again.
+
+A named fragment is expanded once per type it is spread in (GraphQL spec 5.5.2.2, "Fragment spreads must not
+form cycles", makes that well defined); every further spread copies that expansion. So a document whose
+fragments each spread the next twice normalises in time linear in its size, not exponential. Every selection
+visited or copied spends one unit of the planning budget (``gateway.planning.budget``).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from graphql import (
     print_ast,
 )
 
+from gateway.planning.budget import spend
 from gateway.planning.errors import PlanningError
 from gateway.planning.query_graph import field_key
 
@@ -109,6 +115,9 @@ class _Normaliser:
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]) -> None:
         self.schema = schema
         self.fragments = fragments
+        # (fragment name, type it is expanded in) -> its normalised selections, never handed out uncopied:
+        # merging mutates the selections it merges into.
+        self._expanded: dict[tuple[str, str], list[NSelection]] = {}
 
     def _keep(self, directives: tuple[DirectiveNode, ...]) -> tuple[DirectiveNode, ...] | None:
         """Evaluate literal @skip/@include: None drops the selection, else the directives left to pass on."""
@@ -142,6 +151,7 @@ class _Normaliser:
         fields: dict[tuple[str, str], NField] = {}
         fragments: dict[tuple[str | None, str], NFragment] = {}
         for node in nodes:
+            spend()
             directives = self._keep(tuple(node.directives or ()))
             if directives is None:
                 continue
@@ -167,7 +177,10 @@ class _Normaliser:
                 raise PlanningError("UNKNOWN_TYPE", f"type {condition} is not in the API schema")
             if condition is None or self._is_possible(parent, condition):
                 condition = None
-            inner = self.selections(condition or parent, inner_nodes, inner_visiting)
+            if isinstance(node, FragmentSpreadNode):
+                inner = self._expand(node.name.value, condition or parent, inner_nodes, inner_visiting)
+            else:
+                inner = self.selections(condition or parent, inner_nodes, inner_visiting)
             if condition is None and not directives:
                 for s in inner:
                     if isinstance(s, NField):
@@ -177,6 +190,16 @@ class _Normaliser:
                 continue
             self._merge_fragment(NFragment(condition, directives, inner), out, fragments)
         return out
+
+    def _expand(
+        self, name: str, parent: str, nodes: tuple[SelectionNode, ...], visiting: frozenset[str]
+    ) -> list[NSelection]:
+        """The selections of fragment ``name`` spread in ``parent``: normalised once, copied afterwards."""
+        key = (name, parent)
+        expanded = self._expanded.get(key)
+        if expanded is None:
+            expanded = self._expanded[key] = self.selections(parent, nodes, visiting)
+        return _copy(expanded)
 
     def _add_field(
         self,
@@ -252,6 +275,28 @@ class _Normaliser:
                 self._merge_field(s, existing.selections, fields)
             else:
                 self._merge_fragment(s, existing.selections, frags)
+
+
+def _copy(selections: list[NSelection]) -> list[NSelection]:
+    """A deep copy of normalised selections (AST nodes shared: they are never mutated)."""
+    out: list[NSelection] = []
+    for s in selections:
+        spend()
+        if isinstance(s, NField):
+            out.append(
+                NField(
+                    s.response_key,
+                    s.name,
+                    s.arguments,
+                    s.directives,
+                    s.type_name,
+                    s.list_depth,
+                    _copy(s.selections),
+                )
+            )
+        else:
+            out.append(NFragment(s.type_condition, s.directives, _copy(s.selections)))
+    return out
 
 
 def _directives_text(directives: tuple[DirectiveNode, ...]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from gateway.planning.budget import spend
 from gateway.planning.entity_moves import best_jump, enter
 from gateway.planning.fetch_step import FetchSteps
 from gateway.planning.members import own_type_name
@@ -27,6 +28,7 @@ def walk(steps: FetchSteps, at: Position, selections: list[NSelection]) -> None:
     graph = steps.graph
     type_name, subgraph = at.type_name, at.subgraph
     for s in selections:
+        spend()
         if isinstance(s, NFragment):
             _walk_fragment(steps, at, s)
             continue

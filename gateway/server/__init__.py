@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from gateway.server.app import create_app
+from gateway.server.cors import CorsPolicy
 from gateway.server.errors import ErrorKind
+from gateway.server.limits import Limits
 from gateway.server.pipeline import (
     Gateway,
     GatewayResponse,
@@ -17,11 +19,13 @@ from gateway.server.request import GraphQLRequest, RequestParamsError
 from gateway.server.settings import ServerSettings
 
 __all__ = [
+    "CorsPolicy",
     "ErrorKind",
     "Gateway",
     "GatewayResponse",
     "GraphQLRequest",
     "HttpSubgraphProbe",
+    "Limits",
     "OperationExecutor",
     "Planner",
     "PreparedOperation",

@@ -3,8 +3,11 @@
 ``/graphql`` follows https://graphql.github.io/graphql-over-http/draft/: POST with an ``application/json``
 body, GET with query parameters (queries only, else 405), ``Accept`` negotiation between
 ``application/graphql-response+json`` (request errors get 400) and ``application/json`` (GraphQL errors get
-200), 415 for other content types, 400 for malformed requests, 406 when no JSON type is acceptable. It is a
-plain Starlette route (no dependency injection, orjson bodies) because it is the hot path.
+200), 415 for other content types, 400 for malformed requests, 406 when no JSON type is acceptable, 400 for a
+document over an operation limit (as Apollo Router answers) and 413 for a body over ``http_max_request_bytes``,
+refused by its ``Content-Length`` or as soon as that many bytes have arrived. It is a plain Starlette route (no
+dependency injection, orjson bodies) because it is the hot path. CORS follows ``ServerSettings.cors``
+(``gateway.server.cors``).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from gateway.server.cors import CorsMiddleware
 from gateway.server.errors import INTERNAL_SERVER_ERROR, ErrorKind, error_dict
 from gateway.server.graphiql import STATIC_DIR, graphiql_html
 from gateway.server.media import GRAPHQL_RESPONSE_JSON, JSON, is_json_content_type, negotiate, prefers_html
@@ -48,6 +52,8 @@ def _status(kind: ErrorKind | None, media: str) -> int:
     """GraphQL over HTTP "Status Codes": request errors are 400 only with ``graphql-response+json``."""
     if kind is None:
         return 200
+    if kind is ErrorKind.LIMIT:
+        return 400
     if kind is ErrorKind.REQUEST:
         return 400 if media == GRAPHQL_RESPONSE_JSON else 200
     if kind is ErrorKind.METHOD_NOT_ALLOWED:
@@ -111,12 +117,12 @@ def create_app(
                         415,
                         media,
                     )
-                declared = request.headers.get("content-length")
-                if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
-                    return _errors("The request body is too large.", "PAYLOAD_TOO_LARGE", 413, media)
-                body = await request.body()
-                if len(body) > settings.max_body_bytes:
-                    return _errors("The request body is too large.", "PAYLOAD_TOO_LARGE", 413, media)
+                body = await _read_body(request, settings.max_body_bytes)
+                if body is None:
+                    message = (
+                        f"The request body is larger than http_max_request_bytes ({settings.max_body_bytes})."
+                    )
+                    return _errors(message, "PAYLOAD_TOO_LARGE", 413, media, Connection="close")
                 graphql_request = request_from_body(body)
         except RequestParamsError as error:
             return _errors(error.message, error.code, 400, media)
@@ -126,7 +132,9 @@ def create_app(
             logger.exception("request pipeline crashed")
             return _errors("Internal server error.", INTERNAL_SERVER_ERROR, 500, media)
         status = _status(outcome.error_kind, media)
-        headers = {"Allow": "POST"} if status == 405 else None
+        headers = {"Allow": "POST"} if status == 405 else {}
+        if outcome.request_id is not None:
+            headers["X-Request-Id"] = outcome.request_id
         return _json(outcome.result, status, media, headers)
 
     async def graphiql_page(request: Request) -> Response:
@@ -157,6 +165,7 @@ def create_app(
                 logger.exception("shutdown callback failed")
         if http_probe is not None:
             await http_probe.aclose()
+        gateway.workers.shutdown()
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.router.routes.extend(
@@ -168,6 +177,23 @@ def create_app(
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ]
     )
+    if settings.cors is not None:
+        app.add_middleware(CorsMiddleware, policy=settings.cors)
     app.state.gateway = gateway
     app.state.settings = settings
     return app
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed ``limit`` bytes (declared or received)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    received = 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

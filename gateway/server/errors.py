@@ -42,6 +42,7 @@ class ErrorKind(StrEnum):
     """
 
     REQUEST = "request"
+    LIMIT = "limit"  # an operation limit or the planning budget: 400 whatever the media type (Apollo Router)
     METHOD_NOT_ALLOWED = "method_not_allowed"
     INTERNAL = "internal"
 

@@ -18,7 +18,14 @@ import httpx
 
 from gateway.composition.supergraph import Supergraph
 
-__all__ = ["SdlSource", "SupergraphLoadError", "compose_supergraph", "load_supergraph_file", "subgraph_sdl", "with_url_overrides"]
+__all__ = [
+    "SdlSource",
+    "SupergraphLoadError",
+    "compose_supergraph",
+    "load_supergraph_file",
+    "subgraph_sdl",
+    "with_url_overrides",
+]
 
 SdlSource = Literal["url", "file", "code"]
 

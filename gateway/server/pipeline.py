@@ -1,19 +1,25 @@
-"""The gateway's request pipeline: plan cache -> parse -> validate -> operation -> variables -> plan -> execute.
+"""The gateway's request pipeline: plan cache -> limits -> parse -> validate -> operation -> plan -> execute.
 
 Follows GraphQL spec section 6 ("Execution": ``GetOperation``, ``CoerceVariableValues``) and GraphQL over HTTP
 (GET may only run queries). The planner and the executor are injected, so the pipeline is tested with fakes and
 runs the real ``gateway.planning.plan_operation`` and ``gateway.execution.Executor`` in production. Identical
 queries in flight at the same time (same document, operation name, variables, override labels and auth context)
 execute once (``gateway.server.inflight``; ``ServerSettings.deduplicate_inflight``).
+
+Nothing a document asks can hold the gateway for long: its text is scanned for the token and nesting limits
+before the parser runs, the parsed document is measured against the operation limits before validation, and
+planning spends from a work budget (``gateway.server.limits``, ``gateway.planning.budget``). A document not in
+the plan cache is prepared on a worker thread (``gateway.server.workers``) so the event loop keeps serving.
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast
 
 from graphql import (
@@ -27,6 +33,13 @@ from graphql import (
 from graphql.execution.values import get_variable_values
 
 from gateway.composition.supergraph import Supergraph
+from gateway.execution.masking import (
+    accepted_request_id,
+    current_request_id,
+    new_request_id,
+    request_id_scope,
+)
+from gateway.planning.budget import BUDGET_EXCEEDED, CANCELLED, PlanningBudget, planning_budget
 from gateway.planning.plan import QueryPlan
 from gateway.server.errors import (
     BAD_USER_INPUT,
@@ -41,10 +54,13 @@ from gateway.server.errors import (
     graphql_error_dict,
 )
 from gateway.server.inflight import InflightOperations, operation_key
+from gateway.server.limits import LimitExceeded, check_document, scan_text
+from gateway.server.memory import release_memory
 from gateway.server.overrides import OverrideLabels, OverridePolicy, override_labels_of
-from gateway.server.plan_cache import PlanCache
+from gateway.server.plan_cache import PlanCache, PlanCacheKey, estimate_entry_bytes, plan_cache_key
 from gateway.server.request import GraphQLRequest
 from gateway.server.settings import ServerSettings
+from gateway.server.workers import WorkerPool
 
 __all__ = [
     "Gateway",
@@ -95,6 +111,8 @@ class PreparedOperation:
     document: DocumentNode
     operation: OperationDefinitionNode
     plan: QueryPlan
+    # What keeping this entry costs in memory, estimated (gateway.server.plan_cache.estimate_entry_bytes).
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -107,17 +125,29 @@ class RequestFailure:
 
 @dataclass(frozen=True)
 class GatewayResponse:
-    """A GraphQL response map plus what the HTTP layer needs to choose a status code."""
+    """A GraphQL response map plus what the HTTP layer needs: why there is no data (the status code) and the
+    request id (the ``X-Request-Id`` header; also in ``extensions.requestId`` when there are errors)."""
 
     result: dict[str, Any]
     error_kind: ErrorKind | None = None
     cache_hit: bool = False
+    request_id: str | None = None
 
 
 def _default_planner() -> Planner:
     # Imported by name: the planner package is developed alongside and loaded only when no planner is given.
     planning = importlib.import_module("gateway.planning")
     return cast(Planner, planning.plan_operation)
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """A request header by lower-case name (Starlette's headers are case-insensitive, plain dicts are not)."""
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None and isinstance(headers, dict):
+        value = next((v for k, v in headers.items() if k.lower() == name), None)
+    return value
 
 
 def _select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode | str:
@@ -133,6 +163,16 @@ def _select_operation(document: DocumentNode, operation_name: str | None) -> Ope
         if operation.name is not None and operation.name.value == operation_name:
             return operation
     return f"Unknown operation named '{operation_name}'."
+
+
+def _unlink_tokens(document: DocumentNode) -> None:
+    """Cut the tokens' back links: a parsed document is then free of reference cycles, so one that is not kept
+    is freed at once by reference counting, not at the collector's next full pass (which the serving thresholds
+    of ``gateway.server.runtime`` make rare). Locations only ever walk forward."""
+    token = document.loc.start_token if document.loc is not None else None
+    while token is not None:
+        token.prev = None
+        token = token.next
 
 
 class Gateway:
@@ -161,8 +201,13 @@ class Gateway:
         self._executor: OperationExecutor | None = executor
         self._rng = rng or random.Random()
         self.plan_cache: PlanCache[PreparedOperation | RequestFailure] = PlanCache(
-            self.settings.plan_cache_size
+            self.settings.plan_cache_size,
+            max_bytes=self.settings.plan_cache_bytes,
+            max_document_bytes=self.settings.plan_cache_max_document_bytes,
+            failure_capacity=self.settings.plan_cache_failures,
         )
+        self.workers = WorkerPool()
+        self._preparing: dict[PlanCacheKey, asyncio.Future[PreparedOperation | RequestFailure]] = {}
         self._supergraph: Supergraph | None = None
         self._overrides = OverridePolicy(OverrideLabels(), header=None)
         self.inflight = InflightOperations()
@@ -186,7 +231,9 @@ class Gateway:
         )
         self._supergraph = supergraph
         self._executor = new_executor
-        self.plan_cache.clear()
+        if len(self.plan_cache):
+            self.plan_cache.clear()
+            release_memory()  # what the old plans held goes back to the system, not only to the allocator
 
     @property
     def executor(self) -> OperationExecutor | None:
@@ -200,24 +247,94 @@ class Gateway:
         self, query: str, operation_name: str | None, override_labels: frozenset[str] = frozenset()
     ) -> tuple[PreparedOperation | RequestFailure, bool]:
         """Parse, validate, select the operation and plan, through the cache. Returns (entry, cache hit)."""
-        key = (query, operation_name, override_labels)
+        key = plan_cache_key(query, operation_name, override_labels)
         cached = self.plan_cache.get(key)
         if cached is not None:
             return cached, True
-        entry = self._prepare_uncached(query, operation_name, override_labels)
-        self.plan_cache.put(key, entry)
+        entry = self._prepare_uncached(query, operation_name, override_labels, self._new_budget())
+        self._remember(key, query, entry)
         return entry, False
 
+    async def prepare_async(
+        self, query: str, operation_name: str | None, override_labels: frozenset[str] = frozenset()
+    ) -> tuple[PreparedOperation | RequestFailure, bool]:
+        """``prepare`` for a request: a cold document is prepared on a worker thread, and its planning stops
+        when the request is cancelled."""
+        key = plan_cache_key(query, operation_name, override_labels)
+        cached = self.plan_cache.get(key)
+        if cached is not None:
+            return cached, True
+        if not self.settings.prepare_in_worker:
+            entry = self._prepare_uncached(query, operation_name, override_labels, self._new_budget())
+            self._remember(key, query, entry)
+            return entry, False
+        # Identical cold documents arriving together are prepared once.
+        preparing = self._preparing.get(key)
+        if preparing is None:
+            preparing = asyncio.ensure_future(
+                self._prepare_on_worker(key, query, operation_name, override_labels)
+            )
+            self._preparing[key] = preparing
+            preparing.add_done_callback(lambda _: self._preparing.pop(key, None))
+        return await asyncio.shield(preparing), False
+
+    async def _prepare_on_worker(
+        self, key: PlanCacheKey, query: str, operation_name: str | None, override_labels: frozenset[str]
+    ) -> PreparedOperation | RequestFailure:
+        budget = self._new_budget()
+        try:
+            entry = await self.workers.run(
+                lambda: self._prepare_uncached(query, operation_name, override_labels, budget)
+            )
+        except asyncio.CancelledError:
+            budget.cancel()  # the worker's planning stops at its next step
+            raise
+        self._remember(key, query, entry)
+        return entry
+
+    def _new_budget(self) -> PlanningBudget:
+        # Without a limit the budget still lets a cancelled request stop its planning.
+        units = self.settings.limits.planning_budget
+        return PlanningBudget(units if units is not None else 1 << 62)
+
+    def _remember(self, key: PlanCacheKey, query: str, entry: PreparedOperation | RequestFailure) -> None:
+        """Cache ``entry`` unless its document is too long to keep or the request that planned it went away."""
+        if not self.plan_cache.cacheable(query):
+            return
+        if isinstance(entry, RequestFailure):
+            if entry.errors and entry.errors[0].get("extensions", {}).get("code") == CANCELLED:
+                return
+            self.plan_cache.put(key, entry, failure=True)
+        else:
+            self.plan_cache.put(key, entry, size=entry.size)
+
     def _prepare_uncached(
-        self, query: str, operation_name: str | None, override_labels: frozenset[str]
+        self,
+        query: str,
+        operation_name: str | None,
+        override_labels: frozenset[str],
+        budget: PlanningBudget | None = None,
     ) -> PreparedOperation | RequestFailure:
         supergraph = self._supergraph
         assert supergraph is not None
+        limits = self.settings.limits
+        scan = scan_text(query, limits)
+        if scan.exceeded is not None:
+            return RequestFailure((scan.exceeded.to_error(),), ErrorKind.LIMIT)
         try:
-            document = parse(query, max_tokens=self.settings.max_tokens, allow_empty_selection_sets=False)
+            document = parse(query, max_tokens=limits.max_tokens, allow_empty_selection_sets=False)
+            _unlink_tokens(document)
+            exceeded = check_document(document, limits)
+            if exceeded is not None:
+                return RequestFailure((exceeded.to_error(),), ErrorKind.LIMIT)
+            errors = validate(supergraph.api_schema, document, allow_empty_selection_sets=False)
         except GraphQLError as error:
             return RequestFailure((graphql_error_dict(error, GRAPHQL_PARSE_FAILED),))
-        errors = validate(supergraph.api_schema, document, allow_empty_selection_sets=False)
+        except RecursionError:  # nesting the text scan allowed but this interpreter's stack does not
+            deepest = limits.max_recursion or 0
+            return RequestFailure(
+                (LimitExceeded("max_recursion", deepest, deepest).to_error(),), ErrorKind.LIMIT
+            )
         if errors:
             return RequestFailure(tuple(graphql_error_dict(e, GRAPHQL_VALIDATION_FAILED) for e in errors))
         operation = _select_operation(document, operation_name)
@@ -227,11 +344,15 @@ class Gateway:
         try:
             if self._planner is None:
                 self._planner = _default_planner()
-            plan = self._planner(supergraph, document, selected_name, override_labels=override_labels)
+            with planning_budget(budget):
+                plan = self._planner(supergraph, document, selected_name, override_labels=override_labels)
         except Exception as exc:
             # An operation the supergraph cannot satisfy is the request's fault (a 4xx), never a 500; a planner
             # bug (RecursionError, ...) is logged with its trace and answered the same way, without internals.
             code = getattr(exc, "code", None)
+            if code in (BUDGET_EXCEEDED, CANCELLED):
+                message = f"Query planning stopped: {getattr(exc, 'message', exc)}."
+                return RequestFailure((error_dict(message, str(code)),), ErrorKind.LIMIT)
             if isinstance(code, str):
                 # Planning errors are values with codes and safe messages.
                 logger.warning("query planning failed: %s", exc)
@@ -246,7 +367,7 @@ class Gateway:
         if plan.document is None:
             plan.document = document
             plan.operation_name = selected_name
-        return PreparedOperation(document, operation, plan)
+        return PreparedOperation(document, operation, plan, estimate_entry_bytes(query, scan.tokens))
 
     async def execute(
         self,
@@ -265,7 +386,23 @@ class Gateway:
         headers: Mapping[str, str] | None = None,
         http_method: str = "POST",
     ) -> GatewayResponse:
-        """Like ``execute``, also telling why there is no ``data`` (for the HTTP status code)."""
+        """Like ``execute``, also telling why there is no ``data`` (for the HTTP status code).
+
+        The request id is the client's well-formed ``X-Request-Id`` or a new one; it is bound while the request
+        runs (so logged subgraph errors carry it, ``gateway.execution.masking``) and returned with any error.
+        """
+        incoming = _header(headers, "x-request-id")
+        request_id = accepted_request_id(incoming) or new_request_id()
+        with request_id_scope(request_id):
+            outcome = await self._run(request, headers, http_method)
+        if outcome.result.get("errors"):
+            extensions = outcome.result.get("extensions")
+            outcome.result["extensions"] = {**(extensions or {}), "requestId": request_id}
+        return replace(outcome, request_id=request_id)
+
+    async def _run(
+        self, request: GraphQLRequest, headers: Mapping[str, str] | None, http_method: str
+    ) -> GatewayResponse:
         if self._supergraph is None or self._executor is None:
             missing = "supergraph" if self._supergraph is None else "executor"
             return GatewayResponse(
@@ -273,7 +410,7 @@ class Gateway:
                 ErrorKind.INTERNAL,
             )
         labels = self._overrides.enabled(headers)
-        entry, hit = self.prepare(request.query, request.operation_name, labels)
+        entry, hit = await self.prepare_async(request.query, request.operation_name, labels)
         if isinstance(entry, RequestFailure):
             return GatewayResponse({"errors": list(entry.errors)}, entry.kind, hit)
         if http_method == "GET" and entry.operation.operation is not OperationType.QUERY:
@@ -315,7 +452,7 @@ class Gateway:
                 if isinstance(shared.get("extensions"), dict):
                     result["extensions"] = dict(shared["extensions"])
         except Exception:
-            logger.exception("execution crashed")
+            logger.exception("execution crashed [request_id=%s]", current_request_id())
             return GatewayResponse(
                 {"errors": [error_dict("Internal server error.", INTERNAL_SERVER_ERROR)]},
                 ErrorKind.INTERNAL,

@@ -4,11 +4,37 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-__all__ = ["ServerSettings"]
+from gateway.server.cors import CorsPolicy
+from gateway.server.limits import Limits
+
+__all__ = ["ServerSettings", "limits_from_env"]
 
 _TRUE = {"1", "true", "yes", "on"}
+_UNLIMITED = {"", "none", "off", "unlimited"}
+
+
+def _limit_value(name: str, raw: str) -> int | None:
+    if raw.strip().lower() in _UNLIMITED and name != "http_max_request_bytes":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"GATEWAY_LIMITS_{name.upper()} must be an integer, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"GATEWAY_LIMITS_{name.upper()} must not be negative, got {value}")
+    return value
+
+
+def limits_from_env(limits: Limits, environ: Mapping[str, str]) -> Limits:
+    """``GATEWAY_LIMITS_<NAME>`` (``GATEWAY_LIMITS_MAX_DEPTH=50``; ``none`` lifts a limit) over ``limits``."""
+    changes: dict[str, int | None] = {}
+    for name in Limits.names():
+        raw = environ.get(f"GATEWAY_LIMITS_{name.upper()}")
+        if raw is not None:
+            changes[name] = _limit_value(name, raw)
+    return replace(limits, **changes) if changes else limits  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -18,9 +44,14 @@ class ServerSettings:
     ``expose_query_plan`` lets a request ask for its plan (header ``query_plan_header: true``); the plan then
     comes back in ``extensions.queryPlan``. ``override_labels_header`` names the request header that enables
     custom progressive-override labels (comma-separated; ``None`` disables it). ``ready_timeout`` bounds each
-    subgraph probe of ``/ready``. ``max_tokens`` caps the lexer to stop oversized documents early.
-    ``deduplicate_inflight`` runs identical concurrent queries (same document, operation name, variables and auth
-    context) once and gives every caller that answer (``gateway.server.inflight``).
+    subgraph probe of ``/ready``. ``limits`` are the operation, parser and body limits and the planning budget
+    (``gateway.server.limits``). The plan cache holds ``plan_cache_size`` plans within ``plan_cache_bytes``
+    (estimated), never caches documents longer than ``plan_cache_max_document_bytes`` and remembers
+    ``plan_cache_failures`` failed documents apart. ``prepare_in_worker`` parses, validates and plans cold
+    documents on a worker thread (``gateway.server.workers``), so the event loop keeps answering.
+    ``deduplicate_inflight`` runs identical concurrent queries (same document, operation name, variables and
+    auth context) once and gives every caller that answer (``gateway.server.inflight``). ``cors`` answers
+    cross-origin requests (``gateway.server.cors``; None: no CORS headers at all).
     """
 
     expose_query_plan: bool = False
@@ -28,10 +59,18 @@ class ServerSettings:
     override_labels_header: str | None = "x-override-labels"
     graphiql: bool = True
     plan_cache_size: int = 1024
+    plan_cache_bytes: int = 32 * 1024 * 1024
+    plan_cache_max_document_bytes: int = 256 * 1024
+    plan_cache_failures: int = 128
     ready_timeout: float = 2.0
-    max_body_bytes: int = 2 * 1024 * 1024
-    max_tokens: int | None = 20_000
+    limits: Limits = field(default_factory=Limits)
+    prepare_in_worker: bool = True
     deduplicate_inflight: bool = True
+    cors: CorsPolicy | None = None
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.limits.http_max_request_bytes
 
     def with_env(self, environ: Mapping[str, str] | None = None) -> ServerSettings:
         """Override fields from ``GATEWAY_*`` environment variables (for containers)."""
@@ -43,8 +82,21 @@ class ServerSettings:
             out = replace(out, graphiql=env["GATEWAY_GRAPHIQL"].lower() in _TRUE)
         if "GATEWAY_PLAN_CACHE_SIZE" in env:
             out = replace(out, plan_cache_size=int(env["GATEWAY_PLAN_CACHE_SIZE"]))
+        if "GATEWAY_PLAN_CACHE_BYTES" in env:
+            out = replace(out, plan_cache_bytes=int(env["GATEWAY_PLAN_CACHE_BYTES"]))
+        if "GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES" in env:
+            out = replace(
+                out, plan_cache_max_document_bytes=int(env["GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES"])
+            )
         if "GATEWAY_DEDUPLICATE_INFLIGHT" in env:
             out = replace(out, deduplicate_inflight=env["GATEWAY_DEDUPLICATE_INFLIGHT"].lower() in _TRUE)
         if "GATEWAY_READY_TIMEOUT" in env:
             out = replace(out, ready_timeout=float(env["GATEWAY_READY_TIMEOUT"]))
+        out = replace(out, limits=limits_from_env(out.limits, env))
+        if "GATEWAY_CORS_ORIGINS" in env:
+            base = out.cors or CorsPolicy()
+            out = replace(out, cors=base.with_origins(env["GATEWAY_CORS_ORIGINS"]))
+        if "GATEWAY_CORS_ALLOW_CREDENTIALS" in env and out.cors is not None:
+            allow = env["GATEWAY_CORS_ALLOW_CREDENTIALS"].lower() in _TRUE
+            out = replace(out, cors=replace(out.cors, allow_credentials=allow))
         return out

@@ -10,26 +10,23 @@ from typing import Any
 import strawberry
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from graphql import GraphQLError
 from sqlalchemy import text
-from strawberry.extensions import MaskErrors
 from strawberry.fastapi import GraphQLRouter
 
 from .db import Database
+from .literals import decode_request_json
+from .request_id import RequestIdMiddleware
 
-__all__ = ["create_subgraph_app", "mask_unexpected_errors"]
+__all__ = ["create_subgraph_app"]
 
 log = logging.getLogger("subgraphs")
 
 
-def _is_unexpected(error: GraphQLError) -> bool:
-    original = error.original_error
-    return original is not None and not isinstance(original, GraphQLError)
+class SubgraphRouter(GraphQLRouter[Any, Any]):
+    """Strawberry's FastAPI router, reading request bodies with the number and nesting limits."""
 
-
-def mask_unexpected_errors() -> MaskErrors:
-    """Errors we raised on purpose reach the client; anything else becomes a generic message (and a log line)."""
-    return MaskErrors(should_mask_error=_is_unexpected, error_message="Internal server error.")
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_request_json(data)
 
 
 def create_subgraph_app(
@@ -56,7 +53,10 @@ def create_subgraph_app(
     app = FastAPI(title=f"{name} subgraph", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.database = database
     app.state.schema = schema
-    app.include_router(GraphQLRouter(schema, context_getter=get_context, graphql_ide=None), prefix="/graphql")
+    app.add_middleware(RequestIdMiddleware)
+    app.include_router(
+        SubgraphRouter(schema, context_getter=get_context, graphql_ide=None), prefix="/graphql"
+    )
 
     @app.get("/health")
     async def health() -> JSONResponse:

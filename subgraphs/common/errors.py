@@ -6,11 +6,20 @@ from typing import Any
 
 from graphql import GraphQLError
 
-__all__ = ["BAD_USER_INPUT", "CONFLICT", "NOT_FOUND", "ServiceUnavailableError", "UserInputError"]
+__all__ = [
+    "BAD_USER_INPUT",
+    "CONFLICT",
+    "INTERNAL_SERVER_ERROR",
+    "NOT_FOUND",
+    "ServiceUnavailableError",
+    "UserInputError",
+    "is_unexpected",
+]
 
 BAD_USER_INPUT = "BAD_USER_INPUT"
 NOT_FOUND = "NOT_FOUND"
 CONFLICT = "CONFLICT"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
 class UserInputError(GraphQLError):
@@ -30,3 +39,15 @@ class ServiceUnavailableError(GraphQLError):
 
     def __init__(self, message: str, *, service: str) -> None:
         super().__init__(message, extensions={"code": "SERVICE_UNAVAILABLE", "service": service})
+
+
+def is_unexpected(error: GraphQLError) -> bool:
+    """An error nobody raised on purpose: an exception other than a GraphQL error (a bug, a driver failure).
+
+    GraphQL errors, whether a resolver raised them with a code or graphql-core reported the request as
+    malformed, are the client's to read.
+    """
+    original = error.original_error
+    while isinstance(original, GraphQLError) and original.original_error is not None:
+        original = original.original_error
+    return original is not None and not isinstance(original, GraphQLError)

@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import TypeVar
 
 import strawberry
 
 from .errors import UserInputError
 
-__all__ = ["MAX_PAGE_SIZE", "PageInfo", "decode_cursor", "encode_cursor", "page_info", "page_size"]
+__all__ = [
+    "MAX_OFFSET",
+    "MAX_PAGE_SIZE",
+    "PageInfo",
+    "decode_cursor",
+    "encode_cursor",
+    "page_info",
+    "page_size",
+]
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 5000
+# Far past the end of any list, yet offset + page size stays a 64-bit integer in SQL.
+MAX_OFFSET = 2**62
 _PREFIX = "cursor:"
+_MAX_CURSOR_LENGTH = 64
+_POSITION = re.compile(r"cursor:([0-9]{1,19})", re.ASCII)
 
 
 @strawberry.federation.type(shareable=True, description="Where a page sits in the whole list.")
@@ -33,15 +46,19 @@ def decode_cursor(cursor: str | None, *, argument: str = "after") -> int:
     """The offset just after ``cursor`` (0 without one); anything not made by ``encode_cursor`` is rejected."""
     if cursor is None:
         return 0
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raw = ""
-    if not raw.startswith(_PREFIX) or not raw[len(_PREFIX) :].isdigit():
+    raw = ""
+    if len(cursor) <= _MAX_CURSOR_LENGTH:
+        try:
+            raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            pass
+    match = _POSITION.fullmatch(raw)
+    if match is None or int(match.group(1)) > MAX_OFFSET:
+        shown = cursor if len(cursor) <= 40 else f"{cursor[:30]}... ({len(cursor)} characters)"
         raise UserInputError(
-            f"Malformed cursor {cursor!r}: pass a cursor returned by this API.", argument=argument
+            f"Malformed cursor {shown!r}: pass a cursor returned by this API.", argument=argument
         )
-    return int(raw[len(_PREFIX) :]) + 1
+    return int(match.group(1)) + 1
 
 
 def page_size(first: int, *, argument: str = "first") -> int:

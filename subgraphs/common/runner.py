@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from collections.abc import Callable
 
@@ -20,4 +21,11 @@ def run_service(name: str, factory: Callable[[], FastAPI], default_port: int) ->
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", default_port)))
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
     args = parser.parse_args()
+    # The services' own log (errors of requests, one line each; tracebacks for unexpected ones) on stderr.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    service_log = logging.getLogger("subgraphs")
+    service_log.addHandler(handler)
+    service_log.setLevel(args.log_level.upper())
+    service_log.propagate = False
     uvicorn.run(factory(), host=args.host, port=args.port, log_level=args.log_level, loop="auto", http="auto")

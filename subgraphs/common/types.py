@@ -1,14 +1,18 @@
-"""Column types every service uses: timestamps that always carry UTC, whatever the database keeps."""
+"""Column types every service uses: 64-bit keys, and timestamps that always carry UTC, whatever the database keeps."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import BigInteger, DateTime, Integer
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "utcnow"]
+__all__ = ["KEY", "UTCDateTime", "utcnow"]
+
+# Keys are 64-bit wherever they are kept, so every ID up to ``ids.MAX_KEY`` can be looked up: BIGINT on
+# PostgreSQL (whose INTEGER is 32-bit), and on SQLite INTEGER, which is 64-bit and, as a primary key, the rowid.
+KEY = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:

@@ -14,6 +14,7 @@ from subgraphs.common.entities import EntityClient
 
 from .loaders import Loaders
 from .models import Base
+from .owners import Owners
 from .schema import schema
 from .seed import seed
 
@@ -43,7 +44,13 @@ def create_app(
     )
 
     def context(database: Database) -> dict[str, Any]:
-        return {"db": database, "loaders": Loaders(database), "products": products, "users": users}
+        return {
+            "db": database,
+            "loaders": Loaders(database),
+            "owners": Owners(users=users, products=products),
+            "products": products,
+            "users": users,
+        }
 
     return create_subgraph_app(
         name="orders", schema=schema, database=db, context=context, seed=seed if seed_data else None

@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import func, select, tuple_
-from strawberry.dataloader import DataLoader
 
 from subgraphs.common.db import Database
+from subgraphs.common.loaders import Loader
 
 from .models import OrderItemRow, OrderRow
 
@@ -32,13 +32,13 @@ class OrderPage(NamedTuple):
 class Loaders:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.order = DataLoader(self._orders)
-        self.items = DataLoader(self._items)
-        self.item = DataLoader(self._item)
-        self.order_count = DataLoader(self._order_counts)
-        self.last_order_at = DataLoader(self._last_order_at)
-        self.times_ordered = DataLoader(self._times_ordered)
-        self.user_orders = DataLoader(self._user_orders)
+        self.order = Loader(self._orders)
+        self.items = Loader(self._items)
+        self.item = Loader(self._item)
+        self.order_count = Loader(self._order_counts)
+        self.last_order_at = Loader(self._last_order_at)
+        self.times_ordered = Loader(self._times_ordered)
+        self.user_orders = Loader(self._user_orders)
 
     async def _orders(self, keys: Sequence[int]) -> list[OrderRow | None]:
         async with self.db.session() as s:

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from subgraphs.common.errors import NOT_FOUND, UserInputError
 from subgraphs.common.ids import decode_id, encode_id
+from subgraphs.common.text import check_text
 from subgraphs.common.types import utcnow
 
 from .models import OrderItemRow, OrderRow
@@ -30,6 +31,8 @@ class OrderLineInput(NamedTuple):
 async def place_order(
     context: dict[str, Any], user_id: int | None, guest_email: str | None, lines: list[OrderLineInput]
 ) -> OrderRow:
+    if guest_email is not None:
+        check_text(guest_email, argument="input.guestEmail", max_length=320, label="An email address")
     if guest_email is not None and not EMAIL_RE.match(guest_email.strip()):
         raise UserInputError(f"Invalid email address {guest_email!r}.", argument="input.guestEmail")
     product_ids = sorted({line.product_id for line in lines})

@@ -16,6 +16,7 @@ from subgraphs.common.ids import decode_id, encode_id, parse_any_id
 from subgraphs.common.money import Currency, Money, money
 from subgraphs.common.node import Node
 from subgraphs.common.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
+from subgraphs.common.schema import SubgraphSchema
 
 from .loaders import OrderPageKey
 from .models import OrderItemRow, OrderRow
@@ -24,6 +25,10 @@ from .placing import OrderLineInput, place_order
 __all__ = ["print_sdl", "schema"]
 
 MAX_QUANTITY = 1000
+MAX_ITEMS = 100
+# Line numbers and weights are 32-bit columns elsewhere; larger ones cannot name anything.
+MAX_LINE = 2**31 - 1
+MAX_WEIGHT_GRAMS = 2**31 - 1
 
 
 @strawberry.enum(description="Where an order is in its life.")
@@ -55,6 +60,8 @@ class User(Node):
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID) -> User:
+        # The users service owns which users exist; this service adds fields to the ones it is given.
+        _pk(id, "User")
         return cls(id=id)
 
     @strawberry.field(description="The user's orders, newest first.")
@@ -94,15 +101,16 @@ class Product(Node):
 
     @classmethod
     def resolve_reference(cls, id: strawberry.ID, **fields: Any) -> Product:
-        price = fields.get("price")
-        return cls(
-            id=id,
-            sku=fields.get("sku", ""),
-            weight_grams=fields.get("weightGrams"),
-            price=money(price.get("amount", 0), price["currency"])
-            if isinstance(price, dict) and price.get("currency")
-            else None,
-        )
+        _pk(id, "Product")
+        sku, weight, price = fields.get("sku", ""), fields.get("weightGrams"), fields.get("price")
+        if not isinstance(sku, str):
+            raise UserInputError("A Product representation's 'sku' must be a string.", argument="sku")
+        if weight is not None and (type(weight) is not int or not 0 < weight <= MAX_WEIGHT_GRAMS):
+            raise UserInputError(
+                f"A Product representation's 'weightGrams' must be a whole number from 1 to {MAX_WEIGHT_GRAMS}.",
+                argument="weightGrams",
+            )
+        return cls(id=id, sku=sku, weight_grams=weight, price=_represented_price(price))
 
     @strawberry.field(description="Units of this product ordered so far, over all orders.")
     async def times_ordered(self, info: Info) -> int:
@@ -119,6 +127,23 @@ class Product(Node):
                 code="MISSING_REQUIRES",
             )
         return money(shipping_cents(self.weight_grams) / Decimal(100), self.price.currency)
+
+
+def _represented_price(price: object) -> Money | None:
+    """``price { currency }`` as the gateway sends it for ``@requires``; only the currency is needed.
+
+    A gateway may send more of a product than a field requires (the price without its currency, for
+    ``timesOrdered``): that is no error, only a currency that is there must be one we know.
+    """
+    if price is None or (isinstance(price, dict) and price.get("currency") is None):
+        return None
+    currency = price.get("currency") if isinstance(price, dict) else None
+    if currency not in Currency.__members__:
+        raise UserInputError(
+            f"A Product representation's 'price' needs a currency, one of {', '.join(Currency.__members__)}.",
+            argument="price",
+        )
+    return money(0, currency)
 
 
 def shipping_cents(weight_grams: int) -> int:
@@ -163,7 +188,17 @@ class OrderItem:
 
     @classmethod
     async def resolve_reference(cls, info: Info, order: dict[str, Any], line: int) -> OrderItem | None:
-        found = await info.context["loaders"].item.load((_pk(order["id"], "Order"), int(line)))
+        if not isinstance(order, dict) or "id" not in order:
+            raise UserInputError(
+                "An OrderItem representation's 'order' must be an object with the order's 'id'.",
+                argument="order",
+            )
+        if type(line) is not int or not 0 < line <= MAX_LINE:
+            raise UserInputError(
+                f"An OrderItem representation's 'line' must be a whole number from 1 to {MAX_LINE}.",
+                argument="line",
+            )
+        found = await info.context["loaders"].item.load((_pk(order["id"], "Order"), line))
         return cls.from_row(*found) if found is not None else None
 
 
@@ -275,13 +310,14 @@ class Query:
         parsed = parse_any_id(id)
         if parsed is None:
             raise UserInputError(f"Invalid ID {id!r}: expected the form 'Type:<number>'.", argument="id")
-        type_name, _ = parsed
+        type_name, pk = parsed
         if type_name == "Order":
             return await Order.resolve_reference(info, id)
-        if type_name == "User":
-            return User(id=id)
-        if type_name == "Product":
-            return Product(id=id, sku="")
+        if type_name in ("User", "Product"):
+            # Null, like any other missing node, unless the owning service knows the entity.
+            if not await info.context["owners"].exists(type_name, pk):
+                return None
+            return User(id=id) if type_name == "User" else Product(id=id, sku="")
         raise UserInputError(f"Unknown type {type_name!r} in ID {id!r}.", argument="id")
 
 
@@ -296,6 +332,11 @@ class Mutation:
         user_pk = decode_id("User", input.user_id, argument="input.userId") if input.user_id else None
         if not input.items:
             raise UserInputError("An order needs at least one item.", argument="input.items")
+        if len(input.items) > MAX_ITEMS:
+            raise UserInputError(
+                f"An order may have at most {MAX_ITEMS} items, got {len(input.items)}.",
+                argument="input.items",
+            )
         lines = []
         for i, item in enumerate(input.items):
             if not 0 < item.quantity <= MAX_QUANTITY:
@@ -342,8 +383,8 @@ class Mutation:
         return Order.from_row(row)
 
 
-schema = strawberry.federation.Schema(
-    query=Query, mutation=Mutation, types=[User, Product, Order, OrderItem, Guest], federation_version="2.7"
+schema = SubgraphSchema(
+    service="orders", query=Query, mutation=Mutation, types=[User, Product, Order, OrderItem, Guest]
 )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from strawberry.dataloader import DataLoader
 
 from subgraphs.common.db import Database
+from subgraphs.common.loaders import Loader
 
 from .models import ProductRow
 
@@ -17,8 +17,8 @@ __all__ = ["Loaders"]
 class Loaders:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.product = DataLoader(self._by_id)
-        self.product_by_sku = DataLoader(self._by_sku)
+        self.product = Loader(self._by_id)
+        self.product_by_sku = Loader(self._by_sku)
 
     async def _by_id(self, keys: Sequence[int]) -> list[ProductRow | None]:
         async with self.db.session() as session:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from subgraphs.common.types import UTCDateTime, utcnow
+from subgraphs.common.types import KEY, UTCDateTime, utcnow
 
 __all__ = ["Base", "ProductRow"]
 
@@ -23,7 +23,7 @@ class ProductRow(Base):
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(KEY, primary_key=True)
     sku: Mapped[str] = mapped_column(String(40), unique=True, index=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -33,5 +33,5 @@ class ProductRow(Base):
     category: Mapped[str] = mapped_column(String(20), index=True)
     stock: Mapped[int] = mapped_column(Integer, default=0)
     weight_grams: Mapped[int] = mapped_column(Integer)
-    added_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    added_by: Mapped[int | None] = mapped_column(KEY, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,10 +17,16 @@ from subgraphs.common.ids import decode_id, encode_id
 from subgraphs.common.money import CENT, Currency, Money, money
 from subgraphs.common.node import Node
 from subgraphs.common.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
+from subgraphs.common.schema import SubgraphSchema
+from subgraphs.common.text import check_text
 
 from .models import ProductRow
 
 __all__ = ["print_sdl", "schema"]
+
+# Limits that keep every stored number inside its column on both databases, with room for arithmetic.
+MAX_STOCK = 1_000_000_000
+MAX_AMOUNT = Decimal("1000000000000")
 
 
 @strawberry.enum(description="Where a product sits in the catalogue.")
@@ -81,7 +87,7 @@ class Product(Node):
         if id is not None:
             row = await loaders.product.load(decode_id("Product", id))
         elif sku is not None:
-            row = await loaders.product_by_sku.load(sku)
+            row = await loaders.product_by_sku.load(check_text(sku, argument="sku", label="A SKU"))
         else:
             raise UserInputError("A Product reference needs an 'id' or a 'sku'.")
         return cls.from_row(row) if row is not None else None
@@ -129,11 +135,12 @@ class CreateProductInput:
 
 def _cents(amount: Decimal, argument: str) -> int:
     try:
-        if amount < 0 or amount != amount.quantize(CENT):
+        if not 0 <= amount <= MAX_AMOUNT or amount != amount.quantize(CENT):
             raise InvalidOperation
     except InvalidOperation:
+        shown = str(amount) if len(str(amount)) <= 40 else f"{str(amount)[:30]}..."
         raise UserInputError(
-            f"Invalid amount {amount}: use a non-negative amount with at most two decimals.",
+            f"Invalid amount {shown}: use an amount from 0 to {MAX_AMOUNT} with at most two decimals.",
             argument=argument,
         ) from None
     return int(amount * 100)
@@ -152,7 +159,8 @@ def _conditions(f: ProductFilter | None) -> list[ColumnElement[bool]]:
     if f.in_stock is not None:
         out.append(ProductRow.stock > 0 if f.in_stock else ProductRow.stock == 0)
     if f.search:
-        out.append(func.lower(ProductRow.name).contains(f.search.lower(), autoescape=True))
+        search = check_text(f.search, argument="filter.search", max_length=200)
+        out.append(func.lower(ProductRow.name).contains(search.lower(), autoescape=True))
     return out
 
 
@@ -191,10 +199,15 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Add a product to the catalogue; the SKU must be new.")
     async def create_product(self, info: Info, input: CreateProductInput) -> Product:
+        check_text(input.sku, argument="input.sku", max_length=40)
+        check_text(input.name, argument="input.name", max_length=200)
+        check_text(input.description, argument="input.description", max_length=10_000)
         if not input.sku.strip() or not input.name.strip():
             raise UserInputError("A product needs a non-empty 'sku' and 'name'.")
-        if input.stock < 0:
-            raise UserInputError(f"Stock cannot be negative, got {input.stock}.", argument="input.stock")
+        if not 0 <= input.stock <= MAX_STOCK:
+            raise UserInputError(
+                f"Stock must be between 0 and {MAX_STOCK}, got {input.stock}.", argument="input.stock"
+            )
         if input.weight_grams <= 0:
             raise UserInputError("Weight must be positive.", argument="input.weightGrams")
         row = ProductRow(
@@ -222,17 +235,32 @@ class Mutation:
     @strawberry.mutation(description="Add (positive delta) or remove (negative delta) units of stock.")
     async def adjust_stock(self, info: Info, id: strawberry.ID, delta: int) -> Product:
         pk = decode_id("Product", id)
+        if abs(delta) > MAX_STOCK:
+            raise UserInputError(
+                f"A stock delta must be between -{MAX_STOCK} and {MAX_STOCK}, got {delta}.", argument="delta"
+            )
         async with info.context["db"].session() as session:
-            # One conditional UPDATE: concurrent adjustments can never take stock below zero.
+            # One conditional UPDATE: concurrent adjustments can never take stock below zero (or past the
+            # maximum, which keeps the sum inside PostgreSQL's 32-bit INTEGER).
             result = await session.execute(
                 update(ProductRow)
-                .where(ProductRow.id == pk, ProductRow.stock + delta >= 0)
+                .where(
+                    ProductRow.id == pk,
+                    ProductRow.stock + delta >= 0,
+                    ProductRow.stock + delta <= MAX_STOCK,
+                )
                 .values(stock=ProductRow.stock + delta)
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 row = await session.get(ProductRow, pk)
                 if row is None:
                     raise UserInputError(f"No product with ID {id!r}.", code=NOT_FOUND, argument="id")
+                if delta > 0:
+                    raise UserInputError(
+                        f"Cannot add {delta} units of {row.sku}: stock may be at most {MAX_STOCK}, "
+                        f"and {row.stock} are in stock.",
+                        argument="delta",
+                    )
                 raise UserInputError(
                     f"Cannot remove {-delta} units of {row.sku}: only {row.stock} in stock.",
                     code="INSUFFICIENT_STOCK",
@@ -244,9 +272,7 @@ class Mutation:
         return Product.from_row(row)
 
 
-schema = strawberry.federation.Schema(
-    query=Query, mutation=Mutation, types=[Product, User], federation_version="2.7"
-)
+schema = SubgraphSchema(service="products", query=Query, mutation=Mutation, types=[Product, User])
 
 
 def print_sdl() -> str:

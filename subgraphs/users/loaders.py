@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from strawberry.dataloader import DataLoader
 
 from subgraphs.common.db import Database
+from subgraphs.common.loaders import Loader
 
 from .models import UserRow
 
@@ -17,7 +17,7 @@ __all__ = ["Loaders"]
 class Loaders:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.user = DataLoader(self._load_users)
+        self.user = Loader(self._load_users)
 
     async def _load_users(self, keys: Sequence[int]) -> list[UserRow | None]:
         async with self.db.session() as session:

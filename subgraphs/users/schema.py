@@ -14,13 +14,15 @@ from subgraphs.common.errors import CONFLICT, NOT_FOUND, UserInputError
 from subgraphs.common.ids import decode_id, encode_id
 from subgraphs.common.node import Node
 from subgraphs.common.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
+from subgraphs.common.schema import SubgraphSchema
+from subgraphs.common.text import check_text
 
 from .models import UserRow
 
 __all__ = ["print_sdl", "schema"]
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+COUNTRY_RE = re.compile(r"[A-Z]{2}")
 
 
 @strawberry.type(description="A postal address.")
@@ -97,21 +99,28 @@ class UpdateUserInput:
 
 
 def _check_name(name: str) -> str:
-    name = name.strip()
+    name = check_text(name, argument="name", label="A name").strip()
     if not name or len(name) > 200:
         raise UserInputError("A name must have 1 to 200 characters.", argument="name")
     return name
 
 
 def _check_email(email: str) -> str:
-    email = email.strip().lower()
+    email = check_text(email, argument="email", label="An email address").strip().lower()
     if not EMAIL_RE.match(email) or len(email) > 320:
         raise UserInputError(f"Invalid email address {email!r}.", argument="email")
     return email
 
 
 def _apply_address(row: UserRow, address: AddressInput) -> None:
-    if not COUNTRY_RE.match(address.country):
+    for name, value, limit in (
+        ("street", address.street, 200),
+        ("city", address.city, 100),
+        ("postalCode", address.postal_code, 20),
+    ):
+        if value is not None:
+            check_text(value, argument=f"address.{name}", max_length=limit)
+    if not COUNTRY_RE.fullmatch(address.country):
         raise UserInputError(
             f"Invalid country {address.country!r}: use an ISO 3166-1 alpha-2 code such as 'DE'.",
             argument="address.country",
@@ -189,7 +198,7 @@ async def _commit(session, row: UserRow) -> User:  # type: ignore[no-untyped-def
     return User.from_row(row)
 
 
-schema = strawberry.federation.Schema(query=Query, mutation=Mutation, types=[User], federation_version="2.7")
+schema = SubgraphSchema(service="users", query=Query, mutation=Mutation, types=[User])
 
 
 def print_sdl() -> str:

@@ -41,7 +41,7 @@ from graphql import (
 
 from gateway.composition import SubgraphSource, compose
 from gateway.composition.supergraph import Supergraph
-from gateway.execution import Executor, HttpxSubgraphClient
+from gateway.execution import ErrorMasking, Executor, HttpxSubgraphClient
 from gateway.planning.plan import (
     ConditionNode,
     FetchNode,
@@ -51,7 +51,7 @@ from gateway.planning.plan import (
     QueryPlan,
     SequenceNode,
 )
-from gateway.server import Gateway, GraphQLRequest, ServerSettings
+from gateway.server import Gateway, GraphQLRequest, Limits, ServerSettings
 
 __all__ = [
     "Case",
@@ -290,8 +290,10 @@ class Federation:
         rng = _FixedRoll(0.0 if enabled_percent else 0.999999)
         gateway = Gateway(
             self.supergraph,
-            executor=Executor(self.supergraph, client),
-            settings=ServerSettings(expose_query_plan=True),
+            # Subgraph errors pass through (as in development): the suites check where they go, not masking.
+            executor=Executor(self.supergraph, client, masking=ErrorMasking(include_all=True)),
+            # Federation semantics, not operation limits: some cases select more aliases than the defaults allow.
+            settings=ServerSettings(expose_query_plan=True, limits=Limits(max_aliases=None, max_root_fields=None)),
             rng=rng,
         )
         return gateway, client

@@ -16,4 +16,8 @@ FEDERATIONS: dict[str, Federation] = {c.federation.name: c.federation for c in C
 @pytest.mark.parametrize("federation", list(FEDERATIONS.values()), ids=list(FEDERATIONS))
 def test_our_composer_accepts_the_subgraph_set(federation: Federation) -> None:
     result = compose(federation.sources())
+    if not getattr(federation, "composes", True):
+        # A hand-edited supergraph of subgraphs composers rightly refuse (see its module).
+        assert not result.ok and {e.code for e in result.errors} == {"SATISFIABILITY_ERROR"}
+        return
     assert result.ok, "; ".join(str(e) for e in result.errors)

@@ -204,13 +204,16 @@ CASES = [
         '{ status product(id: "p1") { name } }',
         {
             "data": {"status": None, "product": {"name": "Lamp"}},
-            "errors": [{"message": "down for maintenance", "extensions": {"serviceName": "pathless"}}],
+            # The fetch's root field, as Hive Gateway does: the error explains that null (GraphQL spec 7.1.2).
+            "errors": [
+                {
+                    "message": "down for maintenance",
+                    "path": ["status"],
+                    "extensions": {"serviceName": "pathless"},
+                }
+            ],
         },
         depth=1,
-        reference=(
-            "Hive Gateway attaches the fetch's root field ['status'] to a subgraph error that has no path; we pass "
-            "it on without a path, as the subgraph sent it (and as Apollo Router does)"
-        ),
     ),
     Case(
         "subgraph-answers-invalid-json",
@@ -220,7 +223,7 @@ CASES = [
             "data": {"garbled": None, "product": {"name": "Lamp"}},
             "errors": [
                 {
-                    "message": 'Subgraph "garbled" returned a body that is not JSON: {"data": {"garbled": "x"',
+                    "message": 'Subgraph "garbled" returned an invalid response',
                     "path": ["garbled"],
                     "extensions": {
                         "code": "SUBGRAPH_REQUEST_FAILED",
@@ -240,7 +243,7 @@ CASES = [
             "data": {"product": {"name": "Lamp", "rating": None}},
             "errors": [
                 {
-                    "message": 'Subgraph "garbled" returned a body that is not JSON: {"data": {"garbled": "x"',
+                    "message": 'Subgraph "garbled" returned an invalid response',
                     "path": ["product", "rating"],
                     "extensions": {
                         "code": "SUBGRAPH_REQUEST_FAILED",
@@ -260,7 +263,7 @@ CASES = [
             "data": {"html": None},
             "errors": [
                 {
-                    "message": 'Subgraph "html" answered HTTP 502: <html><body>Bad gateway</body></html>',
+                    "message": 'Subgraph "html" answered HTTP 502',
                     "path": ["html"],
                     "extensions": {
                         "code": "SUBGRAPH_REQUEST_FAILED",

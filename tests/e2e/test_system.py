@@ -162,12 +162,46 @@ def test_mutation_through_the_gateway_and_a_clean_refusal(system):
     assert error["extensions"]["serviceName"] == "orders"
 
 
-def test_null_propagation_when_an_entity_is_missing(system):
-    # orders answers node(id:) for any User id with a reference; users has no such user, so the non-null
-    # `name` cannot be resolved and the nullable `node` becomes null with an error at its path.
-    body = system.post('{ node(id: "User:987654") { id ... on User { name } } }').json()
-    assert body["data"] == {"node": None}
-    assert body["errors"][0]["path"][0] == "node"
+def test_node_is_null_for_entities_that_do_not_exist(system):
+    # orders answers node(id:) only for users and products their own services know.
+    body = system.post(
+        '{ u: node(id: "User:987654") { id ... on User { name } } p: node(id: "Product:987654") { id } '
+        'o: node(id: "Order:98765432") { id } yes: node(id: "User:5") { id ... on User { name } } }'
+    ).json()
+    assert "errors" not in body, body
+    assert body["data"]["u"] is None and body["data"]["p"] is None and body["data"]["o"] is None
+    assert body["data"]["yes"]["id"] == "User:5" and body["data"]["yes"]["name"]
+
+
+def test_one_fields_failure_never_fails_another(system):
+    response = system.post(
+        '{ a: user(id: "User:1") { orderCount orders(after: "a") { totalCount } } '
+        'b: user(id: "User:1") { orderCount } }'
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert isinstance(body["data"]["b"]["orderCount"], int)
+    assert any(e["extensions"]["code"] == "BAD_USER_INPUT" for e in body["errors"]), body
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ user(id: "User:%s") { id } }' % ("9" * 100_000),
+        '{ user(id: "User:99999999999999999999") { id } }',
+        '{ product(id: "Product:99999999999999999999") { id } }',
+        '{ order(id: "Order:99999999999999999999") { id } }',
+        '{ orders(after: "a") { totalCount } }',
+        "{ users(first: -1) { totalCount } }",
+    ],
+)
+def test_bad_input_reaches_the_client_coded_and_without_internals(system, query):
+    response = system.post(query)
+    body = response.json()
+    text = response.text.lower()
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+    for leak in ("sqlite", "python", "set_int_max_str_digits", "traceback", "select "):
+        assert leak not in text, body
 
 
 def test_ctrl_c_stops_every_process(tmp_path):

@@ -8,11 +8,14 @@ from typing import Any
 
 from graphql import parse
 
-from gateway.execution import Executor, SubgraphFetchError, SubgraphRequest, SubgraphResponse
+from gateway.execution import ErrorMasking, Executor, SubgraphFetchError, SubgraphRequest, SubgraphResponse
 from gateway.execution.batching import EntityOperation, merge_entity_operations, split_entity_response
 from gateway.planning.plan import FetchNode, ParallelNode, SequenceNode
 
 from .support import ScriptedClient, entity_fetch, make_supergraph, plan
+
+# These tests check where subgraph errors go: they pass through as in development (masking: test_masking.py).
+DEVELOPMENT = ErrorMasking(include_all=True)
 
 SUPERGRAPH = make_supergraph()
 
@@ -71,7 +74,9 @@ async def test_parallel_entity_fetches_to_one_subgraph_are_one_request() -> None
             "inventory": lambda r: entities(r, lambda rep, i: {"inStock": rep["upc"] != "2"}),
         }
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(QUERY, two_paths_plan()), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
+        plan(QUERY, two_paths_plan()), {}
+    )
     assert result == EXPECTED
     (sent,) = client.sent_to("inventory")
     assert "_0:_entities(representations:$r0)" in sent.query
@@ -90,7 +95,7 @@ async def test_batching_can_be_turned_off() -> None:
             "inventory": lambda r: entities(r, lambda rep, i: {"inStock": rep["upc"] != "2"}),
         }
     )
-    executor = Executor(SUPERGRAPH, client, batch_entity_fetches=False)
+    executor = Executor(SUPERGRAPH, client, batch_entity_fetches=False, masking=DEVELOPMENT)
     assert await executor.execute(plan(QUERY, two_paths_plan()), {}) == EXPECTED
     assert len(client.sent_to("inventory")) == 2
 
@@ -119,7 +124,7 @@ async def test_fetches_after_a_merged_request_merge_again() -> None:
         }
     )
     query = '{ topProducts { price inStock } product(upc: "3") { price inStock } }'
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {
         "data": {
             "topProducts": [{"price": 1, "inStock": False}, {"price": 2, "inStock": False}],
@@ -141,7 +146,9 @@ async def test_errors_go_to_the_part_and_client_path_they_belong_to() -> None:
         return out
 
     client = ScriptedClient({"products": lambda r: {"data": copy.deepcopy(PRODUCTS)}, "inventory": answer})
-    result = await Executor(SUPERGRAPH, client).execute(plan(QUERY, two_paths_plan()), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
+        plan(QUERY, two_paths_plan()), {}
+    )
     assert result["data"] == {
         "topProducts": [{"name": "Table", "inStock": True}, {"name": "Couch", "inStock": True}],
         "product": {"name": "Chair", "inStock": None},
@@ -161,7 +168,9 @@ async def test_a_failed_merged_request_fails_every_part() -> None:
         return SubgraphFetchError("inventory", "SUBGRAPH_TIMEOUT", 'Subgraph "inventory" did not answer')
 
     client = ScriptedClient({"products": lambda r: {"data": copy.deepcopy(PRODUCTS)}, "inventory": fail})
-    result = await Executor(SUPERGRAPH, client).execute(plan(QUERY, two_paths_plan()), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
+        plan(QUERY, two_paths_plan()), {}
+    )
     assert result["data"] == {
         "topProducts": [{"name": "Table", "inStock": None}, {"name": "Couch", "inStock": None}],
         "product": {"name": "Chair", "inStock": None},
@@ -219,7 +228,7 @@ async def test_a_cancelled_first_fetch_releases_the_fetches_queued_behind_it() -
     from gateway.execution.executor import _Run
 
     client = ScriptedClient({"inventory": lambda r: entities(r, lambda rep, i: {"inStock": True})})
-    executor = Executor(SUPERGRAPH, client)
+    executor = Executor(SUPERGRAPH, client, masking=DEVELOPMENT)
     fetch = entity_fetch("inventory", ("product",), "Product", ("upc",), "inStock").node
     executor._compiled(fetch, ("product",))
     run = _Run({}, None)

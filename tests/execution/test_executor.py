@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from gateway.execution import Executor, HeaderPolicy, SubgraphFetchError, SubgraphRequest
+from gateway.execution import ErrorMasking, Executor, HeaderPolicy, SubgraphFetchError, SubgraphRequest
 from gateway.planning.plan import (
     ConditionNode,
     FetchNode,
@@ -18,6 +18,9 @@ from gateway.planning.plan import (
 )
 
 from .support import ScriptedClient, entity_fetch, make_supergraph, plan
+
+# These tests check where subgraph errors go: they pass through as in development (masking: test_masking.py).
+DEVELOPMENT = ErrorMasking(include_all=True)
 
 SUPERGRAPH = make_supergraph()
 
@@ -48,7 +51,7 @@ async def test_root_and_entity_fetch_merge_and_shape_to_the_client_selection() -
             entity_fetch("inventory", ("topProducts", "@"), "Product", ("upc",), "cost: price"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {
         "data": {"topProducts": [{"name": "Table", "cost": 100}, {"name": "Couch", "cost": 200}]}
     }
@@ -65,7 +68,7 @@ async def test_key_order_follows_the_client_operation_not_the_subgraph() -> None
         {"products": lambda r: {"data": {"product": {"upc": "1", "name": "A", "weight": 3, "price": 9}}}}
     )
     node = FetchNode("products", '{ product(upc: "1") { upc name weight price } }')
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert list(result["data"]["product"]) == ["weight", "name", "upc"]
 
 
@@ -84,7 +87,7 @@ async def test_one_request_with_distinct_representations_for_repeated_keys() -> 
             entity_fetch("inventory", ("topProducts", "@"), "Product", ("upc",), "inStock"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     inventory = client.sent_to("inventory")
     assert len(inventory) == 1
     reps = inventory[0].variables["representations"]  # type: ignore[index]
@@ -137,7 +140,7 @@ async def test_nested_lists_and_compound_keys_build_nested_representations() -> 
             FlattenNode(("me", "reviews", "@", "product"), entity),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {
         "data": {
             "me": {
@@ -177,7 +180,7 @@ async def test_type_conditioned_path_and_typename_filter() -> None:
             entity_fetch("inventory", ("search", "@|[Product]"), "Product", ("upc",), "price"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {
         "data": {
             "search": [
@@ -207,7 +210,7 @@ async def test_objects_matching_no_requires_fragment_send_no_request() -> None:
             entity_fetch("inventory", ("search", "@"), "Product", ("upc",), "price"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert client.sent_to("inventory") == []
     assert result == {"data": {"search": [{"username": "x"}]}}
 
@@ -232,7 +235,7 @@ async def test_entity_fragment_on_an_interface_matches_its_implementations() -> 
             FlattenNode(("search", "@"), entity),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {"data": {"search": [{"name": "n-p1"}]}}
 
 
@@ -257,7 +260,7 @@ async def test_entity_null_leaves_the_object_and_nullable_fields_become_null() -
             entity_fetch("inventory", ("topProducts", "@"), "Product", ("upc",), "weight"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {"data": {"topProducts": [{"upc": "1", "weight": None}, {"upc": "2", "weight": 7}]}}
 
 
@@ -276,7 +279,7 @@ async def test_null_in_non_null_field_bubbles_across_the_fetch_boundary() -> Non
             entity_fetch("inventory", ("product",), "Product", ("upc",), "price"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {
         "data": {"product": None},
         "errors": [
@@ -309,7 +312,7 @@ async def test_null_bubbles_to_the_root_and_data_becomes_null() -> None:
             entity_fetch("inventory", ("topProducts", "@"), "Product", ("upc",), "price"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result["data"] is None
     assert result["errors"] == [
         {
@@ -345,7 +348,7 @@ async def test_bubbling_stops_at_a_nullable_list_item_and_no_duplicate_error_whe
             entity_fetch("reviews", ("product",), "Product", ("upc",), "reviews { body }"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     # reviews: [Review!] - the null Review! makes the (nullable) list null.
     assert result == {
         "data": {"product": {"reviews": None}},
@@ -382,7 +385,7 @@ async def test_entity_error_paths_point_at_every_object_that_shared_the_represen
             entity_fetch("inventory", ("topProducts", "@"), "Product", ("upc",), "weight"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result["data"] == {
         "topProducts": [{"upc": "1", "weight": 1}, {"upc": "2", "weight": None}, {"upc": "1", "weight": 1}]
     }
@@ -409,7 +412,7 @@ async def test_entity_error_paths_point_at_every_object_that_shared_the_represen
             },
         }
     )
-    result = await Executor(SUPERGRAPH, dup_client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, dup_client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert [e["path"] for e in result["errors"]] == [["topProducts", 0], ["topProducts", 1]]
 
 
@@ -429,7 +432,7 @@ async def test_root_fetch_error_paths_are_kept_and_service_name_added() -> None:
     node = ParallelNode(
         [FetchNode("accounts", "{ me { username } }"), FetchNode("products", "{ topProducts { upc } }")]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {
         "data": {"me": None, "topProducts": [{"upc": "1"}]},
         "errors": [
@@ -465,17 +468,17 @@ async def test_failed_entity_fetch_nulls_its_fields_with_errors_and_keeps_other_
             entity_fetch("inventory", ("topProducts", "@"), "Product", ("upc",), "inStock"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result["data"] == {"topProducts": [{"name": "A", "inStock": None}, {"name": "B", "inStock": None}]}
     ext = {"code": "SUBGRAPH_REQUEST_FAILED", "serviceName": "inventory", "reason": "SUBGRAPH_TIMEOUT"}
     assert result["errors"] == [
         {
-            "message": 'Subgraph "inventory" did not answer within 1 s',
+            "message": 'Subgraph "inventory" did not answer in time',
             "extensions": ext,
             "path": ["topProducts", 0, "inStock"],
         },
         {
-            "message": 'Subgraph "inventory" did not answer within 1 s',
+            "message": 'Subgraph "inventory" did not answer in time',
             "extensions": ext,
             "path": ["topProducts", 1, "inStock"],
         },
@@ -498,7 +501,7 @@ async def test_failed_root_fetch_nulls_its_root_fields_and_non_null_ones_bubble(
             FetchNode("products", '{ product(upc: "1") { name } }'),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result["data"] == {"me": None, "product": {"name": "A"}}
     assert [(e["path"], e["extensions"]["code"]) for e in result["errors"]] == [
         (["me"], "SUBGRAPH_REQUEST_FAILED")
@@ -507,13 +510,15 @@ async def test_failed_root_fetch_nulls_its_root_fields_and_non_null_ones_bubble(
     # featured is Product!: its failure makes data null, with the one failure error (no second null error).
     query = "{ featured { name } }"
     client = ScriptedClient(
-        {"products": lambda r: SubgraphFetchError("products", "SUBGRAPH_HTTP_ERROR", "HTTP 502")}
+        {"products": lambda r: SubgraphFetchError("products", "SUBGRAPH_HTTP_ERROR", "HTTP 502", status=502)}
     )
-    result = await Executor(SUPERGRAPH, client).execute(
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
         plan(query, FetchNode("products", "{ featured { name } }")), {}
     )
     assert result["data"] is None
-    assert [(e["path"], e["message"]) for e in result["errors"]] == [(["featured"], "HTTP 502")]
+    assert [(e["path"], e["message"]) for e in result["errors"]] == [
+        (["featured"], 'Subgraph "products" answered HTTP 502')
+    ]
 
 
 async def test_failure_propagates_to_fetches_that_needed_the_failed_fields() -> None:
@@ -533,7 +538,7 @@ async def test_failure_propagates_to_fetches_that_needed_the_failed_fields() -> 
             entity_fetch("accounts", ("topProducts", "@"), "Product", ("upc", "weight"), "shippingEstimate"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert client.sent_to("accounts") == []
     assert result["data"] == {"topProducts": [{"upc": "1", "shippingEstimate": None}]}
     assert [(e["path"], e["extensions"]["serviceName"]) for e in result["errors"]] == [
@@ -546,7 +551,7 @@ async def test_unexpected_client_exception_never_leaks_its_message() -> None:
         raise RuntimeError("secret stack detail")
 
     client = ScriptedClient({"accounts": boom})
-    result = await Executor(SUPERGRAPH, client).execute(
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
         plan("{ me { id } }", FetchNode("accounts", "{ me { id } }")), {}
     )
     assert result["data"] == {"me": None}
@@ -575,7 +580,7 @@ async def test_wrong_number_of_entities_is_a_failure_of_that_fetch() -> None:
             entity_fetch("inventory", ("topProducts", "@"), "Product", ("upc",), "weight"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result["data"] == {"topProducts": [{"upc": "1", "weight": None}, {"upc": "2", "weight": None}]}
     assert {e["extensions"]["reason"] for e in result["errors"]} == {"SUBGRAPH_INVALID_RESPONSE"}
     assert len(result["errors"]) == 2
@@ -614,7 +619,7 @@ async def test_parallel_fetches_run_concurrently_and_sequence_in_order() -> None
             entity_fetch("reviews", ("me",), "User", ("id",), "reviews { id }"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
         plan("{ me { reviews { id } } topProducts { upc } }", node), {}
     )
     assert result == {"data": {"me": {"reviews": []}, "topProducts": []}}
@@ -650,7 +655,7 @@ async def test_aliases_typename_and_fragments_on_abstract_types() -> None:
         "products",
         '{ first: node(id: "p1") { __typename id label: name } second: node(id: "u1") { __typename handle: username } }',
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node, "Q"), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node, "Q"), {})
     assert result == {
         "data": {
             "__typename": "Query",
@@ -663,7 +668,7 @@ async def test_aliases_typename_and_fragments_on_abstract_types() -> None:
 async def test_typename_of_an_object_type_comes_from_the_schema_not_the_data() -> None:
     client = ScriptedClient({"products": lambda r: {"data": {"featured": {"t": "Wrong", "upc": "1"}}}})
     query = "{ featured { t: __typename upc } }"
-    result = await Executor(SUPERGRAPH, client).execute(
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
         plan(query, FetchNode("products", "{ featured { upc } }")), {}
     )
     assert result == {"data": {"featured": {"t": "Product", "upc": "1"}}}
@@ -679,7 +684,7 @@ async def test_skip_and_include_with_variables_and_defaults() -> None:
     client = ScriptedClient({"products": lambda r: {"data": data}})
     node = FetchNode("products", '{ product(upc: "1") { name upc weight } }')
     p = plan(query, node)
-    executor = Executor(SUPERGRAPH, client)
+    executor = Executor(SUPERGRAPH, client, masking=DEVELOPMENT)
     assert await executor.execute(p, {"withName": True}) == {"data": {"product": {"name": "A", "weight": 2}}}
     assert await executor.execute(p, {"withName": False, "skipUpc": False}) == {
         "data": {"product": {"upc": "1"}}
@@ -706,7 +711,7 @@ async def test_condition_node_cuts_fetches_by_variable() -> None:
         ]
     )
     p = plan(query, node)
-    executor = Executor(SUPERGRAPH, client)
+    executor = Executor(SUPERGRAPH, client, masking=DEVELOPMENT)
     assert await executor.execute(p, {"rev": False}) == {"data": {"me": {"id": "u1"}}}
     assert client.sent_to("reviews") == []
     assert await executor.execute(p, {"rev": True}) == {
@@ -735,7 +740,9 @@ async def test_fetches_get_only_the_variables_they_use() -> None:
             entity_fetch("reviews", ("product",), "Product", ("upc",), "reviews { id }"),
         ]
     )
-    await Executor(SUPERGRAPH, client).execute(plan(query, node), {"upc": "1", "first": 3, "unused": 4})
+    await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
+        plan(query, node), {"upc": "1", "first": 3, "unused": 4}
+    )
     assert client.sent_to("products")[0].variables == {"upc": "1", "first": 3}
     assert client.sent_to("reviews")[0].variables == {
         "representations": [{"__typename": "Product", "upc": "1"}]
@@ -747,7 +754,7 @@ async def test_headers_are_forwarded_only_through_the_allow_list() -> None:
     policy = HeaderPolicy(
         allow=["Authorization", "x-request-id", "content-length"], static={"X-Gateway": "fed"}
     )
-    executor = Executor(SUPERGRAPH, client, header_policy=policy)
+    executor = Executor(SUPERGRAPH, client, header_policy=policy, masking=DEVELOPMENT)
     headers = {"authorization": "Bearer t", "X-Request-ID": "42", "cookie": "secret", "Content-Length": "10"}
     await executor.execute(
         plan("{ me { id } }", FetchNode("accounts", "{ me { id } }")), {}, request_headers=headers
@@ -759,7 +766,7 @@ async def test_headers_are_forwarded_only_through_the_allow_list() -> None:
     }
 
     client.requests.clear()
-    await Executor(SUPERGRAPH, client).execute(
+    await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
         plan("{ me { id } }", FetchNode("accounts", "{ me { id } }")), {}, request_headers=headers
     )
     assert client.sent_to("accounts")[0].headers is None
@@ -775,7 +782,7 @@ async def test_introspection_is_answered_by_the_gateway_and_merged_with_planned_
     }
     """
     client = ScriptedClient({"accounts": lambda r: {"data": {"me": {"username": "ada"}}}})
-    result = await Executor(SUPERGRAPH, client).execute(
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
         plan(query, FetchNode("accounts", "{ me { username } }")), {"t": "Dimensions"}
     )
     assert result == {
@@ -795,7 +802,7 @@ async def test_introspection_is_answered_by_the_gateway_and_merged_with_planned_
 async def test_introspection_only_plan_has_no_node() -> None:
     client = ScriptedClient({})
     query = '{ __type(name: "Color") { enumValues { name } } ...F } fragment F on Query { __typename }'
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, None), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, None), {})
     assert result == {
         "data": {"__type": {"enumValues": [{"name": "RED"}, {"name": "GREEN"}]}, "__typename": "Query"}
     }
@@ -811,7 +818,9 @@ async def test_invalid_subgraph_values_become_null_with_errors() -> None:
             }
         }
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, FetchNode("products", query)), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
+        plan(query, FetchNode("products", query)), {}
+    )
     assert result["data"] == {"product": {"color": None, "reviews": None, "dimensions": None}}
     assert [e["path"] for e in result["errors"]] == [
         ["product", "color"],
@@ -840,7 +849,7 @@ async def test_mutation_root_fetches_run_in_sequence() -> None:
             ),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {"data": {"a": {"id": "a"}, "b": {"id": "b"}}}
     assert ["a:" in q for q in order] == [True, False]
 
@@ -849,7 +858,7 @@ async def test_compiled_forms_are_reused_across_executions() -> None:
     client = ScriptedClient({"accounts": lambda r: {"data": {"me": {"id": "1"}}}})
     fetch = FetchNode("accounts", "{ me { id } }")
     p = plan("{ me { id } }", fetch)
-    executor = Executor(SUPERGRAPH, client)
+    executor = Executor(SUPERGRAPH, client, masking=DEVELOPMENT)
     await executor.execute(p, {})
     compiled_plan, compiled_fetch = p.compiled, fetch.compiled
     assert compiled_plan is not None and compiled_fetch is not None
@@ -884,7 +893,7 @@ async def test_key_fields_the_plan_aliased_are_read_from_their_response_key() ->
             FlattenNode(("topProducts", "@"), entity),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {"data": {"topProducts": [{"upc": "Lamp", "weight": 7}]}}
     assert client.sent_to("inventory")[0].variables == {
         "representations": [{"__typename": "Product", "upc": "7"}]
@@ -907,7 +916,7 @@ async def test_null_inside_a_non_null_object_field_bubbles_through_it() -> None:
             FetchNode("accounts", "{ me { id } }"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {
         "data": {"featured": {"upc": "1", "dimensions": None}, "me": {"id": "u"}},
         "errors": [
@@ -920,7 +929,9 @@ async def test_null_inside_a_non_null_object_field_bubbles_through_it() -> None:
     # upc is String! on featured: Product!: the null reaches the root.
     client = ScriptedClient({"products": lambda r: {"data": {"featured": {"upc": None}}}})
     node2 = FetchNode("products", "{ featured { upc } }")
-    result = await Executor(SUPERGRAPH, client).execute(plan("{ featured { upc } }", node2), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
+        plan("{ featured { upc } }", node2), {}
+    )
     assert result == {
         "data": None,
         "errors": [
@@ -952,7 +963,7 @@ async def test_input_rewrites_set_the_representation_typename_for_interface_obje
             FlattenNode(("search", "@"), entity),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert client.sent_to("inventory")[0].variables == {
         "representations": [{"__typename": "Node", "id": "p1"}]
     }
@@ -976,7 +987,7 @@ async def test_an_entity_error_explains_the_nulls_below_it() -> None:
             entity_fetch("inventory", ("topProducts", "@"), "Product", ("upc",), "price"),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {
         "data": None,
         "errors": [
@@ -1006,7 +1017,7 @@ async def test_one_fetch_node_under_two_flattens_uses_each_path() -> None:
             FlattenNode(("featured",), shared),
         ]
     )
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {"data": {"product": {"weight": 1}, "featured": {"weight": 2}}}
 
 
@@ -1027,7 +1038,7 @@ async def test_errors_of_parallel_fetches_come_in_plan_order_whichever_finishes_
     node = ParallelNode(
         [FetchNode("accounts", "{ me { id } }"), FetchNode("products", '{ product(upc: "1") { upc } }')]
     )
-    result = await Executor(SUPERGRAPH, client).execute(
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(
         plan('{ me { id } product(upc: "1") { upc } }', node), {}
     )
     assert [e["message"] for e in result["errors"]] == ["first in plan", "second in plan"]
@@ -1038,7 +1049,7 @@ async def test_interface_value_without_an_object_typename_keeps_the_interface_fi
     query = '{ node(id: "p1") { id ... on Product { name } } }'
     client = ScriptedClient({"products": lambda r: {"data": {"node": {"id": "p1"}}}})
     node = FetchNode("products", '{ node(id: "p1") { id } }')
-    result = await Executor(SUPERGRAPH, client).execute(plan(query, node), {})
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
     assert result == {"data": {"node": {"id": "p1"}}}
 
 
@@ -1084,8 +1095,44 @@ async def test_representation_without_a_complete_key_is_not_sent() -> None:
             entity_fetch("authors", ("books", "@"), "Book", ("isbn",), "author"),
         ]
     )
-    result = await Executor(supergraph, client).execute(plan("{ books { id author } }", node), {})
+    result = await Executor(supergraph, client, masking=DEVELOPMENT).execute(
+        plan("{ books { id author } }", node), {}
+    )
     assert client.sent_to("authors")[0].variables == {
         "representations": [{"__typename": "Book", "isbn": "978-1"}]
     }
     assert result == {"data": {"books": [{"id": "b1", "author": "Ann"}, {"id": "b2", "author": None}]}}
+
+
+async def test_every_error_without_a_path_reaches_the_client_once() -> None:
+    """The first explains the nulls its fetch left (at their paths); the others pass on as the subgraph sent them."""
+    query = '{ me { id } product(upc: "1") { upc inStock } }'
+    client = ScriptedClient(
+        {
+            "accounts": lambda r: {"data": {"me": None}, "errors": [{"message": "a1"}, {"message": "a2"}]},
+            "products": lambda r: {"data": {"product": {"__typename": "Product", "upc": "1"}}},
+            "inventory": lambda r: {
+                "data": {"_entities": [None]},
+                "errors": [{"message": "i1"}, {"message": "i2"}],
+            },
+        }
+    )
+    node = ParallelNode(
+        [
+            FetchNode("accounts", "{ me { id } }"),
+            SequenceNode(
+                [
+                    FetchNode("products", '{ product(upc: "1") { __typename upc } }'),
+                    entity_fetch("inventory", ("product",), "Product", ("upc",), "inStock"),
+                ]
+            ),
+        ]
+    )
+    result = await Executor(SUPERGRAPH, client, masking=DEVELOPMENT).execute(plan(query, node), {})
+    assert result["data"] == {"me": None, "product": {"upc": "1", "inStock": None}}
+    assert sorted((e["message"], tuple(e.get("path", ()))) for e in result["errors"]) == [
+        ("a1", ("me",)),
+        ("a2", ()),
+        ("i1", ("product", "inStock")),
+        ("i2", ()),
+    ]

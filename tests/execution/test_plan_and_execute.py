@@ -10,10 +10,13 @@ from graphql import parse, validate
 
 from gateway.composition.read_supergraph import read_supergraph
 from gateway.composition.supergraph import Supergraph
-from gateway.execution import Executor, HttpxSubgraphClient
+from gateway.execution import ErrorMasking, Executor, HttpxSubgraphClient
 from gateway.planning import plan_operation
 
 from .strawberry_subgraphs import CALLS, SUPERGRAPH_SDL, apps
+
+# These tests check where subgraph errors go: they pass through as in development (masking: test_masking.py).
+DEVELOPMENT = ErrorMasking(include_all=True)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,7 @@ def supergraph() -> Supergraph:
 async def executor(supergraph: Supergraph) -> AsyncIterator[Executor]:
     client = HttpxSubgraphClient(apps(), timeouts=5)
     CALLS.clear()
-    yield Executor(supergraph, client)
+    yield Executor(supergraph, client, masking=DEVELOPMENT)
     await client.aclose()
 
 

@@ -8,6 +8,7 @@ import gateway.execution as execution
 def test_public_names_are_exported_and_importable() -> None:
     assert sorted(execution.__all__) == [
         "AiohttpSubgraphClient",
+        "ErrorMasking",
         "Executor",
         "HeaderPolicy",
         "HttpxSubgraphClient",

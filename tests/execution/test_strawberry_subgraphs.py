@@ -10,7 +10,7 @@ from graphql import parse
 
 from gateway.composition.read_supergraph import read_supergraph
 from gateway.composition.supergraph import Supergraph
-from gateway.execution import Executor, HttpxSubgraphClient
+from gateway.execution import ErrorMasking, Executor, HttpxSubgraphClient
 from gateway.planning.plan import (
     FetchNode,
     FieldSelection,
@@ -22,6 +22,9 @@ from gateway.planning.plan import (
 )
 
 from .strawberry_subgraphs import CALLS, SUPERGRAPH_SDL, apps
+
+# These tests check where subgraph errors go: they pass through as in development (masking: test_masking.py).
+DEVELOPMENT = ErrorMasking(include_all=True)
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +80,7 @@ async def test_three_subgraphs_one_request_each(supergraph: Supergraph, client: 
     }
     """
     plan = QueryPlan(TOP_PRODUCTS_PLAN, parse(query), "Top")
-    result = await Executor(supergraph, client).execute(plan, {"first": 3})
+    result = await Executor(supergraph, client, masking=DEVELOPMENT).execute(plan, {"first": 3})
     assert "errors" not in result
     assert result["data"] == {
         "topProducts": [
@@ -104,7 +107,9 @@ async def test_resolver_error_in_an_entity_fetch_reaches_the_client_path(
             entities("reviews", ("topProducts", "@"), ("upc",), "reviews { body }"),
         ]
     )
-    result = await Executor(supergraph, client).execute(QueryPlan(node, parse(query)), {})
+    result = await Executor(supergraph, client, masking=DEVELOPMENT).execute(
+        QueryPlan(node, parse(query)), {}
+    )
     # reviews is [Review!]! on a Product! list item of a [Product!]! root field: the error nulls everything.
     assert result["data"] is None
     (error,) = result["errors"]
@@ -130,7 +135,9 @@ async def test_a_down_subgraph_nulls_only_its_fields(supergraph: Supergraph) -> 
         ]
     )
     try:
-        result = await Executor(supergraph, client).execute(QueryPlan(node, parse(query)), {})
+        result = await Executor(supergraph, client, masking=DEVELOPMENT).execute(
+            QueryPlan(node, parse(query)), {}
+        )
     finally:
         await client.aclose()
     assert result["data"] == {

@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from gateway.composition.supergraph import Subgraph
 from gateway.server import Gateway, HttpSubgraphProbe, ServerSettings, create_app
+from gateway.server.limits import Limits
 
 from .support import RecordingPlanner, SchemaExecutor, tiny_supergraph
 
@@ -311,7 +312,7 @@ async def test_ready_without_supergraph() -> None:
 
 
 async def test_oversized_bodies_are_refused() -> None:
-    app, _ = make_app(max_body_bytes=64)
+    app, _ = make_app(limits=Limits(http_max_request_bytes=64))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gw") as c:
         big = {"query": "{ hello }", "variables": {"padding": "x" * 100}}
         response = await post(c, big)

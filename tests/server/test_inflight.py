@@ -46,7 +46,8 @@ def make_gateway(executor: GatedExecutor, **settings: Any) -> Gateway:
         tiny_supergraph(),
         executor=executor,
         planner=RecordingPlanner(),
-        settings=ServerSettings(**settings),
+        # Prepared inline: run_together counts event-loop turns until every request reaches the executor.
+        settings=ServerSettings(**{"prepare_in_worker": False, **settings}),
         rng=FixedRoll(0.99),
     )
 
@@ -176,7 +177,11 @@ async def test_failure_reaches_every_waiter_as_the_same_error() -> None:
     expected = {
         "errors": [{"message": "Internal server error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]
     }
-    assert [o.result for o in outcomes] == [expected] * 3
+    # Each caller gets its own request id with the shared error.
+    assert [o.result for o in outcomes] == [
+        {**expected, "extensions": {"requestId": o.request_id}} for o in outcomes
+    ]
+    assert len({o.request_id for o in outcomes}) == 3
     assert len(gateway.inflight) == 0
 
 

@@ -245,7 +245,8 @@ async def test_planning_and_execution_failures_are_values_without_traces() -> No
     response = await gateway.run(GraphQLRequest("{ hello }"))
     assert response.error_kind is ErrorKind.REQUEST
     assert response.result == {
-        "errors": [{"message": "Query planning failed.", "extensions": {"code": "QUERY_PLANNING_FAILED"}}]
+        "errors": [{"message": "Query planning failed.", "extensions": {"code": "QUERY_PLANNING_FAILED"}}],
+        "extensions": {"requestId": response.request_id},
     }
 
     class Broken(RecordingExecutor):
@@ -256,7 +257,8 @@ async def test_planning_and_execution_failures_are_values_without_traces() -> No
     response = await gateway.run(GraphQLRequest("{ hello }"))
     assert response.error_kind is ErrorKind.INTERNAL
     assert response.result == {
-        "errors": [{"message": "Internal server error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]
+        "errors": [{"message": "Internal server error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}],
+        "extensions": {"requestId": response.request_id},
     }
 
 

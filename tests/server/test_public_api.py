@@ -7,11 +7,13 @@ import gateway.server
 
 def test_public_api_is_stable() -> None:
     assert sorted(gateway.server.__all__) == [
+        "CorsPolicy",
         "ErrorKind",
         "Gateway",
         "GatewayResponse",
         "GraphQLRequest",
         "HttpSubgraphProbe",
+        "Limits",
         "OperationExecutor",
         "Planner",
         "PreparedOperation",
