@@ -46,5 +46,5 @@ def plan_operation(
         node=node,
         document=document,
         operation_name=operation_name,
-        response_aliases={k: tuple(sorted(v)) for k, v in sorted(aliases.items())},
+        response_aliases=tuple((k, tuple(sorted(v))) for k, v in sorted(aliases.items())),
     )
