@@ -396,15 +396,15 @@ class Executor:
             return FailureMark(self.masking.transport_error(service, "SUBGRAPH_UNKNOWN", repr(exc)))
 
     async def _root_fetch(self, fetch: FetchNode, run: _Run) -> None:
-        compiled = run.prepared.fetch(fetch)
+        prepared = run.prepared.fetch(fetch)
         outcome = await self._send(fetch, self._request(fetch, run))
         if isinstance(outcome, FailureMark):
-            run.mark_failed(run.data, compiled.root_keys, outcome)
+            run.mark_failed(run.data, prepared.root_keys, outcome)
             return
         service = fetch.service_name
         data = outcome.data or {}
         # The root fields this fetch left null: where an error without a path belongs (GraphQL spec 7.1.2).
-        unresolved = frozenset(k for k in compiled.root_keys if data.get(k) is None)
+        unresolved = frozenset(k for k in prepared.root_keys if data.get(k) is None)
         for error in outcome.errors or ():
             path = error.get("path")
             if isinstance(path, list) and path:
@@ -420,41 +420,41 @@ class Executor:
 
     async def _entity_fetch(self, flatten: FlattenNode, run: _Run) -> None:
         fetch = flatten.node
-        compiled = run.prepared.fetch(fetch, flatten.path)
+        prepared = run.prepared.fetch(fetch, flatten.path)
         batch = EntityBatch()
-        # The segments compiled with the fetch, unless the same FetchNode stands under another Flatten too.
+        # The segments prepared with the fetch, unless the same FetchNode stands under another Flatten too.
         segments = (
-            compiled.segments if compiled.flatten_path == flatten.path else parse_flatten_path(flatten.path)
+            prepared.segments if prepared.flatten_path == flatten.path else parse_flatten_path(flatten.path)
         )
         for obj in find_objects(run.data, segments):
             typename = obj.get("__typename")
-            fragment = compiled.fragment_for(typename)
+            fragment = prepared.fragment_for(typename)
             if fragment is None:
                 continue
-            representation = build_representation(fragment.selections, obj, compiled.matches)
+            representation = build_representation(fragment.selections, obj, prepared.matches)
             if representation is None:
                 # A field the representation needs is missing: if an earlier fetch for it failed, so does this one.
                 entry = run.marks.get(id(obj))
                 if entry is not None and entry[1]:
-                    run.mark_failed(obj, compiled.keys_for(typename), next(iter(entry[1].values())))
+                    run.mark_failed(obj, prepared.keys_for(typename), next(iter(entry[1].values())))
                 continue
-            if compiled.typename_rewrites:
-                rewrite = compiled.typename_rewrites.get(fragment.type_condition)
+            if prepared.typename_rewrites:
+                rewrite = prepared.typename_rewrites.get(fragment.type_condition)
                 if rewrite is not None:
                     representation["__typename"] = rewrite
-            if not compiled.identifies(representation):
+            if not prepared.identifies(representation):
                 # A null key field names no entity (subgraph spec, "_entities"): the fields stay unresolved.
                 continue
             batch.add(representation, obj, ())  # paths only when an error needs them, below
         if not batch.representations:
             return
         request = self._request(fetch, run, {"representations": batch.representations})
-        if self.batch_entity_fetches and compiled.entity_operation is not None:
+        if self.batch_entity_fetches and prepared.entity_operation is not None:
             outcome = await self._send_entities(fetch, request, run)
         else:
             outcome = await self._send(fetch, request)
         if isinstance(outcome, FailureMark):
-            self._fail_batch(batch, compiled, outcome, run)
+            self._fail_batch(batch, prepared, outcome, run)
             return
         service = fetch.service_name
         count = len(batch.representations)
@@ -466,11 +466,11 @@ class Executor:
                 mark = FailureMark(
                     self.masking.transport_error(service, "SUBGRAPH_INVALID_RESPONSE", message)
                 )
-                self._fail_batch(batch, compiled, mark, run)
+                self._fail_batch(batch, prepared, mark, run)
                 return
             entities = [None] * count
         explained = self._place_entity_errors(
-            outcome.errors or (), entities, batch, compiled, segments, run, service
+            outcome.errors or (), entities, batch, prepared, segments, run, service
         )
         for i, (entity, origins) in enumerate(zip(entities, batch.origins, strict=True)):
             if type(entity) is dict:
@@ -479,14 +479,14 @@ class Executor:
             elif i in explained:
                 mark = explained[i]
                 for obj, _ in origins:
-                    run.mark_failed(obj, compiled.keys_for(obj.get("__typename")), mark)
+                    run.mark_failed(obj, prepared.keys_for(obj.get("__typename")), mark)
 
     def _place_entity_errors(
         self,
         errors: Sequence[Mapping[str, Any]],
         entities: list[Any],
         batch: EntityBatch,
-        compiled: _PreparedFetch,
+        prepared: _PreparedFetch,
         segments: tuple[PathSegment, ...],
         run: _Run,
         service: str,
@@ -606,10 +606,10 @@ class Executor:
         return list(split_entity_response(outcome, len(queue)))
 
     @staticmethod
-    def _fail_batch(batch: EntityBatch, compiled: _PreparedFetch, mark: FailureMark, run: _Run) -> None:
+    def _fail_batch(batch: EntityBatch, prepared: _PreparedFetch, mark: FailureMark, run: _Run) -> None:
         for origins in batch.origins:
             for obj, _ in origins:
-                run.mark_failed(obj, compiled.keys_for(obj.get("__typename")), mark)
+                run.mark_failed(obj, prepared.keys_for(obj.get("__typename")), mark)
 
 
 def _flat_key(keys: list[_Key]) -> tuple[str, ...] | None:
