@@ -235,21 +235,7 @@ class _Normaliser:
             fields[ident] = nf
             out.append(nf)
             return
-        merged_fields = {
-            (s.response_key, _directives_text(s.directives)): s
-            for s in existing.selections
-            if isinstance(s, NField)
-        }
-        merged_frags = {
-            (s.type_condition, _directives_text(s.directives)): s
-            for s in existing.selections
-            if isinstance(s, NFragment)
-        }
-        for s in nf.selections:
-            if isinstance(s, NField):
-                self._merge_field(s, existing.selections, merged_fields)
-            else:
-                self._merge_fragment(s, existing.selections, merged_frags)
+        self._merge_selections(nf.selections, existing.selections)
 
     def _merge_fragment(
         self, frag: NFragment, out: list[NSelection], fragments: dict[tuple[str | None, str], NFragment]
@@ -260,21 +246,20 @@ class _Normaliser:
             fragments[ident] = frag
             out.append(frag)
             return
-        fields = {
-            (s.response_key, _directives_text(s.directives)): s
-            for s in existing.selections
-            if isinstance(s, NField)
+        self._merge_selections(frag.selections, existing.selections)
+
+    def _merge_selections(self, selections: list[NSelection], into: list[NSelection]) -> None:
+        """Merge ``selections`` into the selection set ``into`` of an equal field or fragment (GraphQL spec
+        6.3.2 CollectFields: fields of one response key are one field)."""
+        fields = {(s.response_key, _directives_text(s.directives)): s for s in into if isinstance(s, NField)}
+        fragments = {
+            (s.type_condition, _directives_text(s.directives)): s for s in into if isinstance(s, NFragment)
         }
-        frags = {
-            (s.type_condition, _directives_text(s.directives)): s
-            for s in existing.selections
-            if isinstance(s, NFragment)
-        }
-        for s in frag.selections:
+        for s in selections:
             if isinstance(s, NField):
-                self._merge_field(s, existing.selections, fields)
+                self._merge_field(s, into, fields)
             else:
-                self._merge_fragment(s, existing.selections, frags)
+                self._merge_fragment(s, into, fragments)
 
 
 def _copy(selections: list[NSelection]) -> list[NSelection]:

@@ -7,19 +7,12 @@ key (``rescue_jumps``).
 
 from __future__ import annotations
 
+from gateway.planning.members import fragment_types
 from gateway.planning.normalize import NField, NSelection
-from gateway.planning.paths import Jump, candidate_jumps
-from gateway.planning.query_graph import FieldSet, QueryGraph, merge_field_sets
+from gateway.planning.paths import Jump, candidate_jumps, child_provided
+from gateway.planning.query_graph import FieldSet, QueryGraph
 
-__all__ = ["StuckFields", "child_provided"]
-
-
-def child_provided(
-    graph: QueryGraph, type_name: str, subgraph: str, f: NField, provided: dict[str, FieldSet]
-) -> dict[str, FieldSet]:
-    """What comes along below ``f`` in ``subgraph``: the path's ``@provides`` and the field's own."""
-    merged = merge_field_sets(provided.get(f.key, ()), graph.provides(type_name, f.name, subgraph))
-    return graph.narrow(dict(merged), f.type_name) if merged else {}
+__all__ = ["StuckFields"]
 
 
 class StuckFields:
@@ -64,23 +57,12 @@ class StuckFields:
                     return True
                 continue
             condition = s.type_condition
-            if condition is None or condition == type_name:
-                if self.stuck_selections(type_name, subgraph, s.selections, provided):
-                    return True
-            elif graph.is_interface_object(type_name, subgraph):
+            if condition not in (None, type_name) and graph.is_interface_object(type_name, subgraph):
                 continue  # planned at the interface's owner
-            elif not graph.is_abstract(type_name, subgraph):
-                if type_name in graph.supergraph_possible_types(condition) and self.stuck_selections(
-                    type_name, subgraph, s.selections, provided
-                ):
+            for t in fragment_types(graph, type_name, subgraph, condition):
+                inner = provided if t == type_name else graph.narrow(provided, t)
+                if self.stuck_selections(t, subgraph, s.selections, inner):
                     return True
-            else:
-                wanted = set(graph.supergraph_possible_types(condition))
-                for t in graph.possible_types(type_name, subgraph):
-                    if t in wanted and self.stuck_selections(
-                        t, subgraph, s.selections, graph.narrow(provided, t)
-                    ):
-                        return True
         return False
 
     def stuck_field(self, type_name: str, subgraph: str, f: NField, provided: dict[str, FieldSet]) -> bool:

@@ -11,14 +11,13 @@ from dataclasses import replace
 from gateway.planning.budget import spend
 from gateway.planning.entity_moves import best_jump, enter
 from gateway.planning.fetch_step import FetchSteps
-from gateway.planning.members import own_type_name
+from gateway.planning.members import fragment_types, own_type_name
 from gateway.planning.normalize import NField, NFragment, NSelection, conditions_of
-from gateway.planning.paths import Jump, available, candidate_jumps
+from gateway.planning.paths import Jump, available, candidate_jumps, child_provided
 from gateway.planning.position import Position
 from gateway.planning.query_graph import FieldSet
 from gateway.planning.response_keys import client_keys
 from gateway.planning.split import count_fields, split_selections
-from gateway.planning.stuck import child_provided
 
 __all__ = ["walk"]
 
@@ -106,36 +105,24 @@ def _local_field(steps: FetchSteps, at: Position, f: NField) -> None:
 def _walk_fragment(steps: FetchSteps, at: Position, frag: NFragment) -> None:
     graph = steps.graph
     type_name, subgraph = at.type_name, at.subgraph
-    inner_conditions = at.conditions | frozenset(conditions_of(frag.directives))
     condition = frag.type_condition
-    if condition is None or condition == type_name:
-        out = at.out.fragment(None, frag.directives) if frag.directives else at.out
-        walk(steps, at._replace(out=out, conditions=inner_conditions), frag.selections)
-        return
-    if graph.is_interface_object(type_name, subgraph):
+    if condition not in (None, type_name) and graph.is_interface_object(type_name, subgraph):
         # The subgraph cannot tell implementations apart: continue where the interface is real.
         _jump(steps, at, frag)
         return
-    if not graph.is_abstract(type_name, subgraph):
-        # An object type here: the fragment applies only if the object is (or implements) the condition.
-        if type_name in graph.supergraph_possible_types(condition):
+    inner_conditions = at.conditions | frozenset(conditions_of(frag.directives))
+    for t in fragment_types(graph, type_name, subgraph, condition):
+        if t == type_name:
             out = at.out.fragment(None, frag.directives) if frag.directives else at.out
             walk(steps, at._replace(out=out, conditions=inner_conditions), frag.selections)
-        return
-    possible = graph.possible_types(type_name, subgraph)
-    if not graph.is_abstract(condition):
-        targets: tuple[str, ...] = (condition,) if condition in possible else ()
-    else:
-        wanted = set(graph.supergraph_possible_types(condition))
-        targets = tuple(t for t in possible if t in wanted)
-    for t in targets:
-        inner = at._replace(
-            out=at.out.fragment(t, frag.directives),
-            type_name=t,
-            provided=graph.narrow(at.provided, t),
-            conditions=inner_conditions,
-        )
-        walk(steps, inner, frag.selections)
+        else:
+            inner = at._replace(
+                out=at.out.fragment(t, frag.directives),
+                type_name=t,
+                provided=graph.narrow(at.provided, t),
+                conditions=inner_conditions,
+            )
+            walk(steps, inner, frag.selections)
 
 
 def _jump(steps: FetchSteps, at: Position, sel: NSelection, jumps: list[Jump] | None = None) -> None:
