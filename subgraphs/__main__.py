@@ -7,7 +7,7 @@ import importlib
 import sys
 from pathlib import Path
 
-SERVICES = ("users", "products", "orders")
+SERVICES = ("users", "products", "orders", "payments")
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 
 

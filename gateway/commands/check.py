@@ -2,10 +2,12 @@
 
 Reports drift (a subgraph's SDL or the supergraph differs from ``schema/*.graphql``) and classifies every
 change of the client-facing API schema as breaking, dangerous or safe (graphql-core's
-``find_breaking_changes`` / ``find_dangerous_changes``). The baseline is the committed supergraph, or the one
-at a git revision with ``--base-ref`` (e.g. ``origin/main`` in CI).
+``find_breaking_changes`` / ``find_dangerous_changes``). The baseline is the supergraph at a git revision: the one
+given with ``--base-ref``, else where the current branch left the main branch (the merge base with
+``origin/main``, else ``main``), so refreshing and committing the snapshots on a branch does not hide a breaking
+change; outside a git checkout, the committed file.
 Exit status: 0 clean; 1 drift or composition errors; 2 config/SDL errors; 3 breaking changes (unless
-``--allow-breaking``).
+``--allow-breaking``), also when the snapshots have drifted as well.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from gateway.commands.compose import collect_sources, print_errors
 from gateway.composition import compose
 from gateway.config import ConfigError, load_config
 
-__all__ = ["SchemaChange", "add_parser", "classify_changes", "run"]
+__all__ = ["SchemaChange", "add_parser", "classify_changes", "default_base_ref", "run"]
 
 EXIT_DRIFT, EXIT_SOURCE, EXIT_BREAKING = 1, 2, 3
 
@@ -59,7 +61,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default="code",
         help="where SDLs come from",
     )
-    parser.add_argument("--base-ref", help="git revision whose supergraph is the baseline for API changes")
+    parser.add_argument(
+        "--base-ref",
+        help="git revision whose supergraph is the baseline for API changes (default: the merge base with main)",
+    )
     parser.add_argument("--allow-breaking", action="store_true", help="do not fail on breaking changes")
     parser.add_argument(
         "--timeout", type=float, default=10.0, help="seconds per subgraph request (--from url)"
@@ -125,6 +130,22 @@ def _diff(old: str, new: str, name: str, limit: int = 40) -> str:
     return "\n".join("    " + line for line in shown)
 
 
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True)
+    except OSError:  # no git on this machine
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def default_base_ref() -> str | None:
+    """Where the current branch left the main branch (``origin/main``, else ``main``), or None outside git."""
+    for branch in ("origin/main", "main"):
+        if _git("rev-parse", "--verify", "--quiet", f"{branch}^{{commit}}") is not None:
+            return _git("merge-base", "HEAD", branch)
+    return None
+
+
 def _baseline(path: str, base_ref: str | None) -> str | None:
     if base_ref is None:
         p = Path(path)
@@ -170,10 +191,11 @@ def run(args: argparse.Namespace) -> int:
         drift = True
         print(f"drift: {config.supergraph} differs from the composition of the current subgraphs:")
         print(_diff(committed_supergraph, result.supergraph_sdl, config.supergraph))
-    baseline = _baseline(config.supergraph, args.base_ref)
+    base_ref = args.base_ref or default_base_ref()
+    baseline = _baseline(config.supergraph, base_ref)
     breaking = False
     if baseline is None:
-        print(f"no baseline supergraph ({args.base_ref or config.supergraph}); API changes not classified")
+        print(f"no baseline supergraph ({base_ref or config.supergraph}); API changes not classified")
     else:
         assert result.api_schema_sdl is not None
         try:
@@ -182,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: the baseline supergraph cannot be read: {e}", file=sys.stderr)
             return EXIT_DRIFT
         changes = classify_changes(old_api, build_schema(result.api_schema_sdl))
-        against = f"{args.base_ref}:{config.supergraph}" if args.base_ref else config.supergraph
+        against = f"{base_ref}:{config.supergraph}" if base_ref else config.supergraph
         print(f"API schema changes against {against}: {len(changes) or 'none'}")
         for c in changes:
             print(f"  {c.level.upper():<9} {c.kind:<32} {c.description}")
@@ -191,11 +213,12 @@ def run(args: argparse.Namespace) -> int:
         print(
             "snapshots are out of date: run `fedgw compose --from code` and commit schema/", file=sys.stderr
         )
-        return EXIT_DRIFT
     if breaking and not args.allow_breaking:
         print(
             "breaking changes found: fix them, or pass --allow-breaking if they are intended", file=sys.stderr
         )
         return EXIT_BREAKING
+    if drift:
+        return EXIT_DRIFT
     print("ok: snapshots up to date" + (" (breaking changes allowed)" if breaking else ""))
     return 0

@@ -1,7 +1,8 @@
 """``fedgw explain``: print the query plan of an operation as JSON (the shape Apollo's tooling prints).
 
 The operation is the QUERY argument, a file (``@path``) or standard input (``-``). The supergraph comes from
-``--supergraph PATH`` or the gateway config, as for ``serve``. ``--label`` enables progressive-override labels.
+``--supergraph PATH`` or ``--config PATH`` (composed, as for ``serve``); with neither, from the committed
+supergraph file that ``gateway.yaml`` names, so no service needs to be running. ``--label`` enables progressive-override labels.
 Exit status 1 when the operation does not parse, validate or plan (the errors are printed as JSON).
 """
 
@@ -59,6 +60,14 @@ def explain(
     return outcome.to_json(), True
 
 
+def _committed_supergraph() -> str | None:
+    """The supergraph file ``gateway.yaml`` names, when it exists (else None: compose from the config)."""
+    from gateway.config import load_config
+
+    path = Path(load_config("gateway.yaml").supergraph)
+    return str(path) if path.is_file() else None
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         query = _operation_text(args.query)
@@ -66,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot read {args.query[1:]}: {error.strerror}", file=sys.stderr)
         return 1
     try:
+        if not args.supergraph and not args.config:
+            args.supergraph = _committed_supergraph()
         supergraph = resolve_source(args).load()
     except Exception as error:  # SupergraphLoadError, or a config error with its own message
         print(f"error: {error}", file=sys.stderr)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from gateway.composition.directives import FieldSetUsage, check_field_sets
 from gateway.composition.errors import CompositionError
+from gateway.composition.inactive_field_sets import drop_inactive_field_sets
 from gateway.composition.merge import MergedSupergraph, merge_subgraphs
 from gateway.composition.print_supergraph import print_api_schema, print_supergraph
 from gateway.composition.satisfiability import check_satisfiability
@@ -97,6 +98,7 @@ def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
     if errors:
         return CompositionResult(None, errors)
     upgrade_fed1_extensions(schemas)
+    drop_inactive_field_sets(schemas)
     usage: dict[str, FieldSetUsage] = {}
     for schema in schemas:
         usage[schema.name], problems = check_field_sets(schema)
@@ -137,6 +139,7 @@ def merged_model(subgraphs: Sequence[SubgraphSource]) -> MergedSupergraph | None
         return None
     ok = [s for s in schemas if s is not None]
     upgrade_fed1_extensions(ok)
+    drop_inactive_field_sets(ok)
     usage = {s.name: check_field_sets(s)[0] for s in ok}
     merged, problems = merge_subgraphs(ok, usage)
     return None if problems else merged

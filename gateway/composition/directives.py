@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from gateway.composition.errors import CompositionError
 from gateway.composition.field_set import walk_field_set
-from gateway.composition.subgraph import SubgraphSchema
+from gateway.composition.subgraph import SubgraphField, SubgraphSchema
 from gateway.composition.supergraph import TypeKind
 from gateway.composition.types import named
 
@@ -28,10 +28,22 @@ class FieldSetUsage:
     key: set[tuple[str, str]] = field(default_factory=set)
     requires: set[tuple[str, str]] = field(default_factory=set)
     provides: set[tuple[str, str]] = field(default_factory=set)
+    # Implementation fields of the subgraph's interface fields (used "to satisfy an interface").
+    interface: set[tuple[str, str]] = field(default_factory=set)
 
     def uses(self, type_name: str, field_name: str) -> bool:
         pair = (type_name, field_name)
-        return pair in self.key or pair in self.requires or pair in self.provides
+        return pair in self.key or pair in self.requires or pair in self.provides or pair in self.interface
+
+
+def _provided_by_this(f: SubgraphField) -> str:
+    if f.fake_external:
+        return (
+            '"effectively" provided by this subgraph (while it is marked @external, it is a @key field of an '
+            "extension type, which are not internally considered external for historical/backward compatibility "
+            "reasons); remove it from the field set"
+        )
+    return "provided by this subgraph (it is not marked @external); mark it @external or remove it from the field set"
 
 
 def check_field_sets(sub: SubgraphSchema) -> tuple[FieldSetUsage, list[CompositionError]]:
@@ -44,6 +56,10 @@ def check_field_sets(sub: SubgraphSchema) -> tuple[FieldSetUsage, list[Compositi
         errors.append(CompositionError.of(code, f"[{g}] {message}", [g], t, f))
 
     for t in sub.types.values():
+        for i in t.interfaces:
+            it = sub.types.get(i)
+            if it is not None and it.kind is TypeKind.INTERFACE:
+                usage.interface.update((t.name, f) for f in it.fields if f in t.fields)
         for key in t.keys:
             where = f'On type "{t.name}", for @key(fields: "{key.fields}")'
             if t.kind not in (TypeKind.OBJECT, TypeKind.INTERFACE):
@@ -96,7 +112,7 @@ def check_field_sets(sub: SubgraphSchema) -> tuple[FieldSetUsage, list[Compositi
                     if s.depth == 0 and sf is not None and not sf.external:
                         err(
                             "REQUIRES_FIELDS_MISSING_EXTERNAL",
-                            f'{where}: field "{s.type_name}.{s.field_name}" should not be part of a @requires since it is already provided by this subgraph (it is not marked @external); mark it @external or remove it from the field set',
+                            f'{where}: field "{s.type_name}.{s.field_name}" should not be part of a @requires since it is already {_provided_by_this(sf)}',
                             t.name,
                             f.name,
                         )
@@ -126,7 +142,7 @@ def check_field_sets(sub: SubgraphSchema) -> tuple[FieldSetUsage, list[Compositi
                     if s.depth == 0 and sf is not None and not sf.external and sub.fed2:
                         err(
                             "PROVIDES_FIELDS_MISSING_EXTERNAL",
-                            f'{where}: field "{s.type_name}.{s.field_name}" should not be part of a @provides since it is already provided by this subgraph (it is not marked @external); mark it @external or remove it from the field set',
+                            f'{where}: field "{s.type_name}.{s.field_name}" should not be part of a @provides since it is already {_provided_by_this(sf)}',
                             t.name,
                             f.name,
                         )

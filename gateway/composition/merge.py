@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from gateway.composition.demands import merge_demands
 from gateway.composition.directives import FieldSetUsage
 from gateway.composition.errors import CompositionError
 from gateway.composition.subgraph import (
@@ -20,7 +21,7 @@ from gateway.composition.subgraph import (
     SubgraphSchema,
     SubgraphType,
 )
-from gateway.composition.supergraph import TypeKind
+from gateway.composition.supergraph import Demands, TypeKind
 from gateway.composition.types import input_merge, named, output_merge
 
 __all__ = [
@@ -80,6 +81,7 @@ class MergedField:
     progressive: dict[str, str] = field(default_factory=dict)
     via_interface_object: bool = False
     all_types_equal: bool = True
+    demands: Demands = field(default_factory=Demands)
 
     def resolving(self) -> list[str]:
         """Subgraphs that resolve the field themselves (not external, not overridden away)."""
@@ -112,6 +114,7 @@ class MergedType:
     applied: list[str] = field(default_factory=list)
     specified_by: str | None = None
     one_of: bool = False
+    demands: Demands = field(default_factory=Demands)
 
 
 @dataclass
@@ -144,9 +147,17 @@ def graph_enum_names(names: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _first(values: Iterable[str | None]) -> str | None:
-    """The first description in subgraph order (what the reference composition keeps)."""
-    return next((v for v in values if v), None)
+def _description(values: Iterable[str | None]) -> str | None:
+    """The description most subgraphs give, ties to the first in subgraph order; an empty one loses to any
+    other (composition-js ``mergeDescription``)."""
+    counts: dict[str, int] = {}
+    for v in values:
+        if v is not None:
+            counts[v] = counts.get(v, 0) + 1
+    if not counts:
+        return None
+    best = max(counts, key=lambda d: (d != "", counts[d] if d != "" else 0))
+    return best or None
 
 
 def _tags(lists: Iterable[list[str]]) -> list[str]:
@@ -242,12 +253,13 @@ class _Merger:
                 continue
             kind = next(iter(kinds.values()))
             mt = MergedType(name, kind, sources=by_graph)
-            mt.description = _first(t.description for t in by_graph.values())
+            mt.description = _description(t.description for t in by_graph.values())
             mt.inaccessible = any(t.inaccessible for t in by_graph.values())
             mt.tags = _tags(t.tags for t in by_graph.values())
             mt.applied = _applied((t.applied for t in by_graph.values()), self.composed)
             mt.specified_by = next((t.specified_by for t in by_graph.values() if t.specified_by), None)
             mt.one_of = any(t.one_of for t in by_graph.values())
+            mt.demands = merge_demands(t.demands for t in by_graph.values())
             self.types[name] = mt
             if kind in (TypeKind.OBJECT, TypeKind.INTERFACE):
                 self.merge_composite(mt)
@@ -276,12 +288,15 @@ class _Merger:
 
     def merge_field(self, mt: MergedType, mf: MergedField) -> None:
         decls = list(mf.sources.items())
-        mf.description = _first(f.description for _, f in decls)
+        mf.description = _description(f.description for _, f in decls)
         mf.deprecated = next((f.deprecated for _, f in decls if f.deprecated), None)
         mf.inaccessible = any(f.inaccessible for _, f in decls)
         mf.tags = _tags(f.tags for _, f in decls)
         mf.applied = _applied((f.applied for _, f in decls), self.composed)
         resolving = [(g, f) for g, f in decls if not f.external] or decls
+        # Merged directives come from the declarations that resolve the field (composition-js
+        # ``validateAndFilterExternal``).
+        mf.demands = merge_demands(f.demands for g, f in decls if not f.external)
         merged: str | None = resolving[0][1].type
         for _, f in resolving[1:]:
             merged = output_merge(merged, f.type, self.is_subtype) if merged is not None else None
@@ -376,7 +391,7 @@ class _Merger:
             present[0][1].name,
             merged,
             default=default,
-            description=_first(a.description for _, a in present),
+            description=_description(a.description for _, a in present),
             deprecated=next((a.deprecated for _, a in present if a.deprecated), None),
             inaccessible=any(a.inaccessible for _, a in present),
             tags=_tags(a.tags for _, a in present),
@@ -428,6 +443,8 @@ class _Merger:
         for vn in all_values:
             graphs = [g for g, t in mt.sources.items() if vn in t.values]
             missing = [g for g in mt.sources if g not in graphs]
+            if any(mt.sources[g].values[vn].inaccessible for g in graphs):
+                missing = []  # hidden from clients, so no client can send it where a subgraph lacks it
             if missing and as_input and as_output:
                 self.err(
                     "ENUM_VALUE_MISMATCH",
@@ -443,7 +460,7 @@ class _Merger:
             mt.values[vn] = MergedEnumValue(
                 vn,
                 graphs,
-                description=_first(v.description for v in decls),
+                description=_description(v.description for v in decls),
                 deprecated=next((v.deprecated for v in decls if v.deprecated), None),
                 inaccessible=any(v.inaccessible for v in decls),
                 tags=_tags(v.tags for v in decls),
@@ -600,7 +617,14 @@ class _Merger:
         return next(s for s in self.subgraphs if s.name == name)
 
     def check_sharing(self, mt: MergedType, mf: MergedField) -> None:
-        resolving = mf.resolving()
+        # An @external field that a @provides names is resolved on that path (and shareable there), so it
+        # counts as resolving: its owner must share it (composition-js ``validateFieldSharing``).
+        provided = {
+            g
+            for g, f in mf.sources.items()
+            if f.external and (mt.name, mf.name) in self.usage[g].provides and g not in mf.overridden
+        }
+        resolving = [g for g in mf.sources if g in provided or g in mf.resolving()]
         if len(resolving) < 2:
             return
         labelled = {g for g, f in mf.sources.items() if f.override_label is not None}
@@ -609,7 +633,9 @@ class _Merger:
         non_shareable = [
             g
             for g in resolving
-            if not mf.sources[g].shareable and (mt.name, mf.name) not in self.usage[g].key
+            if g not in provided
+            and not mf.sources[g].shareable
+            and (mt.name, mf.name) not in self.usage[g].key
         ]
         if not non_shareable:
             return

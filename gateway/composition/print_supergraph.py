@@ -10,8 +10,9 @@ from graphql import DirectiveDefinitionNode, print_ast
 from graphql.language.block_string import print_block_string
 from graphql.language.print_string import print_string
 
+from gateway.composition.demands import demand_definitions, demand_links, print_demands
 from gateway.composition.merge import MergedArgument, MergedField, MergedSupergraph, MergedType
-from gateway.composition.supergraph import TypeKind
+from gateway.composition.supergraph import Demands, TypeKind
 
 __all__ = ["print_api_schema", "print_supergraph"]
 
@@ -83,6 +84,16 @@ class _Printer:
         out += "".join(" " + a for a in applied)
         return out
 
+    def all_demands(self) -> list[Demands]:
+        out: list[Demands] = []
+        for t in self.model.types.values():
+            out.append(t.demands)
+            out.extend(f.demands for f in t.fields.values())
+        return out
+
+    def demands(self, d: Demands) -> str:
+        return "" if self.api else print_demands(d)
+
     def uses(self) -> tuple[bool, bool]:
         inaccessible = tagged = False
         for t in self.model.types.values():
@@ -106,6 +117,7 @@ class _Printer:
                 parts.append(_INACCESSIBLE_DEF)
             if tagged:
                 parts.append(_TAG_DEF)
+            parts.extend(demand_definitions(self.all_demands()))
         for _, definition in sorted(self.composed().items()):
             parts.append(print_ast(_without(definition, "description")))
         if not self.api:
@@ -154,6 +166,7 @@ class _Printer:
             links.append('@link(url: "https://specs.apollo.dev/tag/v0.3")')
         if inaccessible:
             links.append('@link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)')
+        links.extend(demand_links(self.all_demands()))
         for url, names in sorted(self.composed_links().items()):
             imports = ", ".join(print_string(n) for n in sorted(names))
             links.append(f"@link(url: {print_string(url)}, import: [{imports}])")
@@ -189,7 +202,8 @@ class _Printer:
         for g, st in t.sources.items():
             base = f"graph: {self.enum[g]}"
             extras = ""
-            if st.extension and st.keys:
+            # Federation 1 ``extend type``s are upgraded to definitions; ``@extends`` stays an extension.
+            if st.extension and st.keys and (self.model.subgraph(g).fed2 or st.extends):
                 extras += ", extension: true"
             if st.interface_object:
                 extras += ", isInterfaceObject: true"
@@ -212,7 +226,7 @@ class _Printer:
     def type_definition(self, t: MergedType) -> str:
         head = _description(t.description, "")
         marks = self.marks(t.inaccessible, t.tags, t.applied)
-        joins = self.join_types(t)
+        joins = self.join_types(t) + self.demands(t.demands)
         if t.kind is TypeKind.SCALAR:
             specified = f" @specifiedBy(url: {print_string(t.specified_by)})" if t.specified_by else ""
             return f"{head}scalar {t.name}{specified}{joins}{marks}"
@@ -261,7 +275,8 @@ class _Printer:
             )
         default = f" = {f.default}" if f.default is not None else ""
         joins = "" if self.api else self.join_fields(t, f)
-        return f"{desc}  {f.name}{arg_text}: {f.type}{default}{joins}{_deprecated(f.deprecated)}{self.marks(f.inaccessible, f.tags, f.applied)}"
+        marks = self.marks(f.inaccessible, f.tags, f.applied) + self.demands(f.demands)
+        return f"{desc}  {f.name}{arg_text}: {f.type}{default}{joins}{_deprecated(f.deprecated)}{marks}"
 
     def argument(self, a: MergedArgument) -> str:
         desc = _description(a.description, "    ")

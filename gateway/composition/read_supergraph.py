@@ -51,7 +51,9 @@ from graphql import (
 )
 from graphql.language import Node
 
+from gateway.composition.demands import read_demand
 from gateway.composition.supergraph import (
+    Demands,
     FieldInSubgraph,
     Key,
     Subgraph,
@@ -98,6 +100,14 @@ _KINDS: dict[type[Node], TypeKind] = {
     InputObjectTypeExtensionNode: TypeKind.INPUT_OBJECT,
     ScalarTypeDefinitionNode: TypeKind.SCALAR,
     ScalarTypeExtensionNode: TypeKind.SCALAR,
+}
+
+
+_DEMAND_SPECS = {
+    "authenticated": ("authenticated",),
+    "requiresScopes": ("requiresScopes",),
+    "policy": ("policy",),
+    "cost": ("cost", "listSize"),
 }
 
 
@@ -294,6 +304,13 @@ class _Reader:
         self.d_union_member = self.join.directive("unionMember")
         self.d_enum_value = self.join.directive("enumValue")
         self.graph_enum = self.join.imports.get("Graph", f"{self.join.alias}__Graph")
+        # Local directive name -> canonical name, for the authorization and cost specs the supergraph links.
+        self.demand_names: dict[str, str] = {}
+        for spec, elements in _DEMAND_SPECS.items():
+            link = self.links.get(spec)
+            if link is not None:
+                for element in elements:
+                    self.demand_names[link.directive(element)] = element
         self.types: dict[str, _TypeAst] = {}
         self.subgraphs: dict[str, Subgraph] = {}
         self.by_enum: dict[str, str] = {}
@@ -324,6 +341,14 @@ class _Reader:
         self, directives: Iterable[DirectiveNode], name: str
     ) -> list[tuple[DirectiveNode, dict[str, Any]]]:
         return [(d, _args(d)) for d in directives if d.name.value == name]
+
+    def _demands(self, directives: Iterable[DirectiveNode] | None) -> Demands:
+        demands = Demands()
+        for d in directives or ():
+            canonical = self.demand_names.get(d.name.value)
+            if canonical is not None:
+                read_demand(demands, canonical, _args(d))
+        return demands
 
     def _has(self, directives: Iterable[DirectiveNode] | None, name: str) -> bool:
         return any(d.name.value == name for d in directives or ())
@@ -385,6 +410,7 @@ class _Reader:
     def build_type(self, t: _TypeAst) -> SupergraphType:
         st = SupergraphType(name=t.name, kind=t.kind)
         st.inaccessible = self._has(t.directives, self.inaccessible_name)
+        st.demands = self._demands(t.directives)
         owner: str | None = None
         for node, args in self._apps(t.directives, self.d_owner):
             owner = self._graph(node, args.get("graph"))
@@ -472,6 +498,7 @@ class _Reader:
         type_text = print_ast(f.type)
         sf = SupergraphField(name=f.name.value, type=type_text)
         sf.inaccessible = self._has(f.directives, self.inaccessible_name)
+        sf.demands = self._demands(f.directives)
         apps = self._apps(f.directives or (), self.d_field)
         if not apps:
             graphs = [owner] if owner is not None else type_graphs

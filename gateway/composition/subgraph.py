@@ -51,8 +51,9 @@ from graphql import (
 )
 from graphql.language import Node
 
+from gateway.composition.demands import DEMAND_DIRECTIVES, read_demand
 from gateway.composition.errors import CompositionError
-from gateway.composition.supergraph import Key, TypeKind
+from gateway.composition.supergraph import Demands, Key, TypeKind
 
 __all__ = [
     "FEDERATION_DIRECTIVES",
@@ -173,6 +174,9 @@ class SubgraphField:
     deprecated: str | None = None
     default: str | None = None
     external: bool = False
+    # ``@external`` on a key field of an entity extension: the subgraph resolves it all the same (Apollo's
+    # "fake external"), so it is not external, yet a @requires/@provides may not name it.
+    fake_external: bool = False
     requires: str | None = None
     provides: str | None = None
     shareable: bool = False
@@ -181,6 +185,7 @@ class SubgraphField:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
+    demands: Demands = field(default_factory=Demands)
 
     @property
     def named_type(self) -> str:
@@ -203,7 +208,8 @@ class SubgraphType:
     kind: TypeKind
     description: str | None = None
     keys: list[Key] = field(default_factory=list)
-    extension: bool = False
+    extension: bool = False  # only extended here (``extend type``) or marked ``@extends``
+    extends: bool = False  # marked ``@extends``
     shareable: bool = False
     external: bool = False
     interface_object: bool = False
@@ -216,6 +222,7 @@ class SubgraphType:
     values: dict[str, SubgraphEnumValue] = field(default_factory=dict)
     specified_by: str | None = None
     one_of: bool = False
+    demands: Demands = field(default_factory=Demands)
 
 
 @dataclass
@@ -424,6 +431,7 @@ class _Reader:
             ):
                 self.add_type_node(types, d, d.name.value in {rename.get(n, n) for n in extension_only})
         self.fed1_adjustments(types)
+        self.external_adjustments(types)
         result = SubgraphSchema(
             name=self.name,
             url=self.url,
@@ -476,7 +484,7 @@ class _Reader:
             elif canonical == "external":
                 t.external = True
             elif canonical == "extends":
-                t.extension = True
+                t.extension = t.extends = True
             elif canonical == "interfaceObject":
                 t.interface_object = True
             elif canonical == "inaccessible":
@@ -487,6 +495,8 @@ class _Reader:
                 t.specified_by = str(args.get("url"))
             elif d.name.value == "oneOf":
                 t.one_of = True
+            elif canonical in DEMAND_DIRECTIVES:
+                read_demand(t.demands, canonical, args)
             elif canonical is None:
                 t.applied.append(print_ast(d))
         for i in getattr(node, "interfaces", None) or ():
@@ -551,6 +561,8 @@ class _Reader:
                 f.tags.append(str(args.get("name")))
             elif d.name.value == "deprecated":
                 f.deprecated = str(args.get("reason", "No longer supported"))
+            elif canonical in DEMAND_DIRECTIVES:
+                read_demand(f.demands, canonical, args)
             elif canonical is None:
                 f.applied.append(print_ast(d))
         return f
@@ -602,6 +614,21 @@ class _Reader:
                 for n in key_fields:
                     if n in t.fields:
                         t.fields[n].external = False
+
+    def external_adjustments(self, types: dict[str, SubgraphType]) -> None:
+        """Federation 2: a type-level ``@external`` covers the fields of its extensions too, and the ``@external``
+        key fields of an entity extension are resolved by the subgraph (federation-internals' ExternalTester)."""
+        if not self.fed2:
+            return
+        for t in types.values():
+            if t.external and t.kind is TypeKind.OBJECT:
+                for f in t.fields.values():
+                    f.external = True
+            if t.extension and t.keys:
+                for n in {n for k in t.keys for n in _top_level_names(k.fields)}:
+                    key_field = t.fields.get(n)
+                    if key_field is not None and key_field.external:
+                        key_field.external, key_field.fake_external = False, True
 
     def read_compose_directives(
         self, schema_nodes: list[SchemaDefinitionNode | SchemaExtensionNode], result: SubgraphSchema

@@ -16,8 +16,10 @@ from enum import StrEnum
 from graphql import GraphQLSchema
 
 __all__ = [
+    "Demands",
     "FieldInSubgraph",
     "Key",
+    "ListSize",
     "Subgraph",
     "Supergraph",
     "SupergraphField",
@@ -55,6 +57,32 @@ class Key:
 
     fields: str
     resolvable: bool = True
+
+
+@dataclass(frozen=True)
+class ListSize:
+    """``@listSize`` (cost spec v0.1): how big a list field's result is assumed to be for demand control."""
+
+    assumed_size: int | None = None
+    slicing_arguments: tuple[str, ...] = ()
+    sized_fields: tuple[str, ...] = ()
+    require_one_slicing_argument: bool = True
+
+
+@dataclass
+class Demands:
+    """Authorization and cost facts of a type or field, merged over the subgraphs as composition merges them.
+
+    ``requires_scopes`` and ``policies`` are ``[[...]]`` lists: the outer list is OR, each inner list AND
+    (https://specs.apollo.dev/requiresScopes/v0.1, https://specs.apollo.dev/policy/v0.1). ``cost`` is
+    ``@cost(weight:)`` and ``list_size`` ``@listSize`` (https://specs.apollo.dev/cost/v0.1).
+    """
+
+    authenticated: bool = False
+    requires_scopes: tuple[tuple[str, ...], ...] = ()
+    policies: tuple[tuple[str, ...], ...] = ()
+    cost: int | None = None
+    list_size: ListSize | None = None
 
 
 @dataclass
@@ -98,6 +126,27 @@ class SupergraphField:
     type: str
     subgraphs: dict[str, FieldInSubgraph] = field(default_factory=dict)
     inaccessible: bool = False
+    demands: Demands = field(default_factory=Demands)
+
+    @property
+    def authenticated(self) -> bool:
+        return self.demands.authenticated
+
+    @property
+    def requires_scopes(self) -> tuple[tuple[str, ...], ...]:
+        return self.demands.requires_scopes
+
+    @property
+    def policies(self) -> tuple[tuple[str, ...], ...]:
+        return self.demands.policies
+
+    @property
+    def cost(self) -> int | None:
+        return self.demands.cost
+
+    @property
+    def list_size(self) -> ListSize | None:
+        return self.demands.list_size
 
     def resolvable_in(self) -> list[str]:
         """The subgraphs that resolve this field themselves, wherever it is selected from."""
@@ -122,6 +171,23 @@ class SupergraphType:
     union_members: dict[str, set[str]] = field(default_factory=dict)
     enum_values: dict[str, set[str]] = field(default_factory=dict)
     inaccessible: bool = False
+    demands: Demands = field(default_factory=Demands)
+
+    @property
+    def authenticated(self) -> bool:
+        return self.demands.authenticated
+
+    @property
+    def requires_scopes(self) -> tuple[tuple[str, ...], ...]:
+        return self.demands.requires_scopes
+
+    @property
+    def policies(self) -> tuple[tuple[str, ...], ...]:
+        return self.demands.policies
+
+    @property
+    def cost(self) -> int | None:
+        return self.demands.cost
 
     def keys(self, graph: str) -> list[Key]:
         t = self.subgraphs.get(graph)

@@ -54,7 +54,8 @@ def _pk(value: str, type_name: str) -> int:
     return decode_id(type_name, value)
 
 
-@strawberry.federation.type(keys=["id"], description="A user of the users service, with their orders.")
+# A user of the users service, with their orders. No description here: the owner's shows in the supergraph.
+@strawberry.federation.type(keys=["id"])
 class User(Node):
     id: strawberry.ID
 
@@ -91,7 +92,8 @@ class Guest:
 Customer = Annotated[User | Guest, strawberry.union("Customer", description="Who placed an order.")]
 
 
-@strawberry.federation.type(keys=["id"], description="A product of the products service, as orders see it.")
+# A product of the products service, as orders see it. No description here: the owner's shows in the supergraph.
+@strawberry.federation.type(keys=["id"])
 class Product(Node):
     id: strawberry.ID
     sku: str = strawberry.federation.field(external=True)

@@ -40,8 +40,9 @@ class Category(Enum):
 
 
 @strawberry.federation.type(
+    # No description: the owner's shows in the supergraph. The catalogue records who added a product but
+    # cannot resolve users.
     keys=[Key(fields="id", resolvable=False)],
-    description="A user of the users service; the catalogue records who added a product but cannot resolve users.",
 )
 class User:
     id: strawberry.ID

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .support import Oracle, install_oracle, run_oracle
+from .support import Oracle, install_oracle, run_apollo, run_oracle
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +14,12 @@ def oracle() -> Oracle:
     if reason is not None:
         pytest.skip(reason)
     return run_oracle
+
+
+@pytest.fixture(scope="session")
+def apollo() -> Oracle:
+    """Compose with Apollo's own composition (@apollo/composition); skips where node is unavailable."""
+    reason = install_oracle()
+    if reason is not None:
+        pytest.skip(reason)
+    return run_apollo

@@ -13,6 +13,8 @@ from graphql import GraphQLSchema, build_schema, lexicographic_sort_schema, prin
 
 from gateway.composition import CompositionResult, SubgraphSource, compose
 
+from .join_facts import diff_join_facts
+
 ORACLE_DIR = Path(__file__).parent / "oracle"
 Subgraphs = Sequence[tuple[str, str]]
 Oracle = Callable[[Subgraphs], dict[str, Any]]
@@ -53,6 +55,46 @@ def run_oracle(subgraphs: Subgraphs) -> dict[str, Any]:
     return _node("compose.mjs", json.dumps(payload))
 
 
+def run_apollo(subgraphs: Subgraphs) -> dict[str, Any]:
+    """Apollo's composition (@apollo/composition) of ``subgraphs``: ``{supergraphSdl, publicSdl, errors}``."""
+    payload = [{"name": n, "url": f"http://{n}.local/graphql", "sdl": s} for n, s in subgraphs]
+    return _node("compose_apollo.mjs", json.dumps(payload))
+
+
+def assert_joins_like_apollo(subgraphs: Subgraphs, supergraph_sdl: str) -> None:
+    """Apollo composes ``subgraphs`` too, with the same join facts and the same API schema (descriptions
+    included) as ``supergraph_sdl``."""
+    apollo = run_apollo(subgraphs)
+    assert apollo["errors"] == [], apollo["errors"]
+    diffs = diff_join_facts(supergraph_sdl, apollo["supergraphSdl"])
+    assert diffs == [], "\n".join(diffs)
+    ours_api = printed(build_schema(read_supergraph_api(supergraph_sdl)))
+    assert ours_api == printed(build_schema(apollo["publicSdl"]))
+
+
+def assert_composes_like_apollo(subgraphs: Subgraphs) -> CompositionResult:
+    """Ours and Apollo's composition both succeed, with the same join facts and API schema; ours reads back."""
+    ours = compose_sdls(subgraphs)
+    assert ours.errors == [], [str(e) for e in ours.errors]
+    assert ours.supergraph_sdl is not None
+    assert_joins_like_apollo(subgraphs, ours.supergraph_sdl)
+    return ours
+
+
+def assert_fails_like_apollo(subgraphs: Subgraphs, code: str, *mentions: str) -> CompositionResult:
+    """We report ``code`` (with a message mentioning ``mentions``), and so does Apollo's composition."""
+    apollo = run_apollo(subgraphs)
+    assert apollo["supergraphSdl"] is None
+    assert code in {e["code"] for e in apollo["errors"]}, apollo["errors"]
+    return assert_fails_like_oracle(subgraphs, None, code, *mentions)
+
+
+def read_supergraph_api(supergraph_sdl: str) -> str:
+    from gateway.composition.read_supergraph import read_supergraph
+
+    return print_schema(read_supergraph(supergraph_sdl).api_schema)
+
+
 def apollo_load(supergraph_sdl: str) -> dict[str, Any]:
     """Load a supergraph SDL with Apollo's own loader: ``{ok, error, apiSchema, subgraphs}``."""
     return _node("accept.mjs", supergraph_sdl)
@@ -64,7 +106,8 @@ def install_oracle() -> str | None:
         return (
             "node/npm not installed: the reference composition (@theguild/federation-composition) cannot run"
         )
-    if not (ORACLE_DIR / "node_modules" / "@theguild" / "federation-composition").exists():
+    installed = ORACLE_DIR / "node_modules"
+    if not all((installed / p).exists() for p in ("@theguild/federation-composition", "@apollo/composition")):
         done = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"],
             cwd=ORACLE_DIR,
@@ -78,10 +121,12 @@ def install_oracle() -> str | None:
 
 
 def assert_composes_like_oracle(
-    subgraphs: Subgraphs, oracle: Oracle, *, read_back: bool = True
+    subgraphs: Subgraphs, oracle: Oracle, *, read_back: bool = True, like_apollo: bool = True
 ) -> CompositionResult:
     """Ours and the oracle both succeed with the same API schema; our supergraph loads in Apollo's tooling
-    (subgraphs extracted, same API schema) and in ``read_supergraph`` (same API schema)."""
+    (subgraphs extracted, same API schema) and in ``read_supergraph`` (same API schema); and, unless ``like_apollo``
+    is False (where Apollo's composition refuses the set, said at the call), Apollo's composition writes the same
+    join facts and API schema."""
     ours = compose_sdls(subgraphs)
     assert ours.errors == [], [str(e) for e in ours.errors]
     assert ours.supergraph_sdl is not None and ours.api_schema_sdl is not None
@@ -98,6 +143,8 @@ def assert_composes_like_oracle(
     # Where the references disagree (composed directive definitions: kept by The Guild, dropped by Apollo and
     # by read_supergraph), ``read_back=False`` checks Apollo against our reader instead.
     assert apollo_api == (expected if read_back else printed(ours.supergraph().api_schema))
+    if like_apollo:
+        assert_joins_like_apollo(subgraphs, ours.supergraph_sdl)
     return ours
 
 

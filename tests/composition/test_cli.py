@@ -153,3 +153,40 @@ def test_unreadable_baseline_is_reported(project: dict[str, str], capsys: pytest
     Path("schema/supergraph.graphql").write_text("type Query { broken ")
     assert main(["check"]) == 1
     assert "baseline supergraph cannot be read" in capsys.readouterr().err
+
+
+def _git_repo_on_main() -> list[str]:
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q", "-b", "main"], check=True)
+    subprocess.run(["git", "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "base"], check=True)
+    subprocess.run(["git", "checkout", "-q", "-b", "feature"], check=True)
+    return git
+
+
+def test_a_breaking_change_fails_check_alone_before_the_snapshots_are_refreshed(
+    project: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["compose", "--from", "code"]) == 0
+    _git_repo_on_main()
+    project["users"] = USERS.replace(" name: String", "")
+    capsys.readouterr()
+    # Drift and a breaking change: the breaking change decides the status, so a merge can be gated on it.
+    assert main(["check"]) == 3
+    assert "FIELD_REMOVED" in capsys.readouterr().out
+
+
+def test_a_breaking_change_fails_check_alone_after_the_snapshots_are_refreshed(
+    project: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["compose", "--from", "code"]) == 0
+    git = _git_repo_on_main()
+    project["users"] = USERS.replace(" name: String", "")
+    assert main(["compose", "--from", "code"]) == 0
+    subprocess.run([*git, "commit", "-q", "-am", "refresh"], check=True)
+    capsys.readouterr()
+    # The baseline is where the branch left main, not the refreshed snapshot.
+    assert main(["check"]) == 3
+    out = capsys.readouterr().out
+    assert "FIELD_REMOVED" in out and "User.name" in out
+    assert main(["check", "--allow-breaking"]) == 0

@@ -5,6 +5,10 @@ from __future__ import annotations
 from .support import Oracle, assert_composes_like_oracle, assert_fails_like_oracle, fed2
 
 USERS = fed2("key") + 'type Query { me: User } type User @key(fields: "id") { id: ID! name: String }'
+# A provided field is resolved by the providing subgraph too, so its owner must share it.
+SHARED_USERS = USERS.replace('"@key"', '"@key", "@shareable"').replace(
+    "name: String }", "name: String @shareable }"
+)
 
 
 def test_provides_external_field(oracle: Oracle) -> None:
@@ -12,7 +16,7 @@ def test_provides_external_field(oracle: Oracle) -> None:
         'type Query { latest: [Review] } type Review { body: String author: User @provides(fields: "name") } '
         'type User @key(fields: "id") { id: ID! name: String @external }'
     )
-    result = assert_composes_like_oracle([("users", USERS), ("reviews", reviews)], oracle)
+    result = assert_composes_like_oracle([("users", SHARED_USERS), ("reviews", reviews)], oracle)
     assert 'author: User @join__field(graph: REVIEWS, provides: "name")' in (result.supergraph_sdl or "")
     model = result.supergraph()
     assert model.field("Review", "author").subgraphs["reviews"].provides == "name"

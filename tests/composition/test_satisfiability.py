@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .support import Oracle, assert_composes_like_oracle, assert_fails_like_oracle, fed2
+import pytest
+
+from .support import (
+    Oracle,
+    assert_composes_like_oracle,
+    assert_fails_like_apollo,
+    assert_fails_like_oracle,
+    fed2,
+)
 
 A = fed2("key") + 'type Query { t: T } type T @key(fields: "id") { id: ID! }'
 
@@ -73,13 +81,19 @@ def test_every_path_to_a_type_is_checked(oracle: Oracle) -> None:
     assert 'from subgraph "b": cannot find field "V.y"' in result.errors[0].message
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="our satisfiability lets b, entered with its @external key, take z's requirement x, y from a; "
+    "Apollo's and The Guild's want a key that b resolves itself to go back to a, and refuse",
+)
 def test_external_key_fields_of_an_entered_subgraph(oracle: Oracle) -> None:
-    # b's key fields are @external (type-level), yet entering b through the key gives it those values.
+    # (With a type-level @external, z would be external too, which both refuse: test_apollo_acceptance.)
     a = fed2("key") + 'type Query { t: T } type T @key(fields: "id") { id: ID! x: Int y: Int }'
     b = fed2("key", "external", "requires") + (
-        'type T @key(fields: "id") @external { id: ID! x: Int y: Int } extend type T { z: Int @requires(fields: "x y") }'
+        'type T @key(fields: "id") { id: ID! @external x: Int @external y: Int @external '
+        'z: Int @requires(fields: "x y") }'
     )
-    assert_composes_like_oracle([("a", a), ("b", b)], oracle)
+    assert_fails_like_apollo([("a", a), ("b", b)], "SATISFIABILITY_ERROR", "T.z")
 
 
 def test_a_field_only_reachable_through_provides(oracle: Oracle) -> None:

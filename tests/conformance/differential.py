@@ -8,51 +8,55 @@ path and presence (messages are each gateway's own words).
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Callable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import httpx
-from graphql import (
-    REMOVE,
-    BooleanValueNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
-    NameNode,
-    OperationDefinitionNode,
-    SelectionSetNode,
-    VariableNode,
-    Visitor,
-    parse,
-    print_ast,
-    visit,
-)
+from graphql import GraphQLSchema, is_abstract_type, parse, print_ast
 
 from gateway.composition import SubgraphSource, compose
 from gateway.composition.read_supergraph import read_supergraph
+from gateway.composition.supergraph import Supergraph
+from gateway.server import GraphQLRequest
 from tests.local_system import local_system
 
 from .generator import GeneratedOperation
 from .hive import NO_ANSWER, HiveGateway
+from .normal_form import merge_fields, resolve_conditions, strip_placeholders
+from .response_shape import differing_fields, propagate_nulls
+from .support import Federation
 
 __all__ = [
     "KNOWN_DIFFERENCES",
+    "NO_PERCENT",
     "OURS_EMPTY_SELECTION",
     "REFERENCE_CONDITIONS",
+    "REFERENCE_CONFLICTING_REQUIRES",
+    "REFERENCE_DATA_DROPPED",
+    "REFERENCE_EMPTY_RESPONSE",
+    "REFERENCE_ENUM_ERROR",
+    "REFERENCE_FIELD_MERGING",
+    "REFERENCE_MISSING_FIELDS",
     "REFERENCE_NO_ANSWER",
+    "REFERENCE_NULL_PROPAGATION",
+    "REFERENCE_PLANNING_FAILED",
     "DemoSystem",
     "Difference",
     "compare",
+    "conflicting_requirements",
     "demo_system",
     "explain",
     "explain_with",
-    "resolve_conditions",
+    "reasons",
     "run_operation",
+    "set_differences",
 ]
 
 
@@ -65,17 +69,25 @@ class DemoSystem:
     supergraph_sdl: str
     client: httpx.Client
 
+    @cached_property
+    def supergraph(self) -> Supergraph:
+        return read_supergraph(self.supergraph_sdl)
+
     @property
-    def api_schema(self) -> Any:
-        return read_supergraph(self.supergraph_sdl).api_schema
+    def api_schema(self) -> GraphQLSchema:
+        return self.supergraph.api_schema
 
     def ours(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        response = self.client.post(
-            self.url,
-            json={"query": query, "variables": dict(variables or {})},
-            headers={"accept": "application/graphql-response+json, application/json"},
-        )
-        body: dict[str, Any] = response.json()
+        try:
+            response = self.client.post(
+                self.url,
+                json={"query": query, "variables": dict(variables or {})},
+                headers={"accept": "application/graphql-response+json, application/json"},
+            )
+            body: dict[str, Any] = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            # Unexplained by design: our gateway must always answer, so the run reports it and goes on.
+            return {"errors": [{"message": f"our gateway gave no answer: {type(exc).__name__}: {exc}"}]}
         return body
 
     def reference(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -146,14 +158,44 @@ def run_operation(system: DemoSystem, operation: GeneratedOperation) -> Differen
     )
 
 
-# Documented differences: what explains a difference, and whose bug it is.
+# Documented differences: what explains a difference, and whose bug it is. A difference that needs several
+# (the reference answers like us only with the operation rewritten and then its nulls propagated) is named by
+# their keys joined by " + ".
 OURS_EMPTY_SELECTION = "ours: empty subgraph selection"
 REFERENCE_NO_ANSWER = "reference: no answer"
+REFERENCE_PLANNING_FAILED = "reference: planning failed"
+REFERENCE_EMPTY_RESPONSE = "reference: empty response"
+REFERENCE_DATA_DROPPED = "reference: data dropped"
+REFERENCE_CONFLICTING_REQUIRES = "reference: conflicting @requires arguments"
 REFERENCE_CONDITIONS = "reference: @skip/@include"
+REFERENCE_FIELD_MERGING = "reference: field merging"
+REFERENCE_NULL_PROPAGATION = "reference: null propagation"
+REFERENCE_ENUM_ERROR = "reference: no enum error"
+REFERENCE_MISSING_FIELDS = "reference: fields missing"
 KNOWN_DIFFERENCES = {
     REFERENCE_NO_ANSWER: (
         "Hive Gateway gave no GraphQL response (connection reset or process gone), seen on very wide and deep "
         "operations; nothing to compare."
+    ),
+    REFERENCE_PLANNING_FAILED: (
+        "Hive Router's planner fails on a valid operation ('Failed to plan query: failed to build fetch graph: "
+        "Missing FetchStep ...') and Hive Gateway answers no data."
+    ),
+    REFERENCE_EMPTY_RESPONSE: (
+        "Hive Gateway with the Rust planner answers {} (neither data nor errors) when @skip/@include leaves "
+        "the operation no root field; GraphQL spec 7.1.2 wants data, here {} (ExecuteSelectionSet of nothing)."
+    ),
+    REFERENCE_DATA_DROPPED: (
+        "Hive Gateway with the Rust planner answers execution errors and no data at all when a root fetch "
+        "fails (a subgraph answer that is not GraphQL: HTTP 502, a body that is not JSON; a subgraph's data "
+        "null), dropping the root fields that resolved; GraphQL spec 7.1.2: once execution started, data is "
+        "present, the failed field null (test_errors.py, subgraph-answers-a-body-that-is-not-graphql)."
+    ),
+    REFERENCE_CONFLICTING_REQUIRES: (
+        "Hive Router's planner fetches a field once for two @requires that select it with different arguments "
+        '(costPerKg @requires(weight(unit: "kg")), costPerGram @requires(weight(unit: "g"))) when other '
+        "fields stand between them, so one of the two gets a value computed from the other's argument (only "
+        "those fields differ), or sends the subgraph both under one name (\"Fields 'weight' conflict\")."
     ),
     OURS_EMPTY_SELECTION: (
         "Our planner sends a subgraph a field with an empty selection when literal @skip/@include removes every "
@@ -162,171 +204,270 @@ KNOWN_DIFFERENCES = {
     REFERENCE_CONDITIONS: (
         "Hive Gateway answers differently only because of @skip/@include: with the conditions applied to the "
         "document beforehand (GraphQL spec 6.3.2 CollectFields), it answers like us. Seen: one copy of a field "
-        "excluded drops the other copy, and an excluded key field breaks the entity jump "
-        "(test_variables_directives.py, excluded-key-field-next-to-an-entity-field)."
+        "excluded drops the other copy."
+    ),
+    REFERENCE_FIELD_MERGING: (
+        "Hive Gateway answers differently only because one response key is selected more than once: with the "
+        "fields merged beforehand (GraphQL spec 6.3.2 CollectFields, 6.4.3 MergeSelectionSets), it answers "
+        "like us. Seen with the Rust planner: a list selected twice comes back as the two lists one after the "
+        "other, each item holding one copy's fields."
+    ),
+    REFERENCE_NULL_PROPAGATION: (
+        "Hive Gateway with the Rust planner leaves null in a non-null position (an entity field a subgraph did "
+        "not resolve), without an error, instead of nulling the nearest nullable parent (GraphQL spec 6.4.4 "
+        "Handling Field Errors; graphql-hive/router#1110): with the nulls propagated, its data is ours."
+    ),
+    REFERENCE_ENUM_ERROR: (
+        "Hive Gateway nulls an enum value that is not in the API schema (@inaccessible) without an error; "
+        "GraphQL spec 6.4.3 (enum result coercion) makes it a field error (test_abstract_types.py, "
+        "inaccessible-enum-value-in-a-response-is-a-field-error)."
+    ),
+    REFERENCE_MISSING_FIELDS: (
+        "Hive Gateway with the Rust planner leaves selected fields out of an object: its data is ours with "
+        "keys missing. Seen: the fields of `... on Org` under a field typed as an entity interface that the "
+        "resolving subgraph has as @interfaceObject (sometimes with __typename answered as the interface), "
+        "which test_interface_object.py checks on our side."
     ),
 }
 
 
-class _ConditionResolver(Visitor):
-    """Drops selections that ``@skip``/``@include`` exclude under ``variables``; removes the directives."""
-
-    def __init__(self, variables: Mapping[str, Any]) -> None:
-        super().__init__()
-        self.variables = dict(variables)
-        self.empty_fragments: set[str] = set()
-
-    def _condition(self, node: Any, name: str) -> bool | None:
-        for directive in node.directives or ():
-            if directive.name.value == name:
-                (argument,) = directive.arguments
-                value = argument.value
-                if isinstance(value, VariableNode):
-                    return bool(self.variables[value.name.value])
-                assert isinstance(value, BooleanValueNode)
-                return value.value
-        return None
-
-    def _resolve(self, node: Any) -> Any:
-        skip = self._condition(node, "skip")
-        include = self._condition(node, "include")
-        if skip is True or include is False:
-            return REMOVE
-        if skip is None and include is None:
-            return None
-        kept = tuple(d for d in node.directives or () if d.name.value not in ("skip", "include"))
-        return _replace(node, directives=kept)
-
-    def enter_field(self, node: FieldNode, *_: Any) -> Any:
-        return self._resolve(node)
-
-    def enter_inline_fragment(self, node: InlineFragmentNode, *_: Any) -> Any:
-        return self._resolve(node)
-
-    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> Any:
-        if node.name.value in self.empty_fragments:
-            return REMOVE
-        return self._resolve(node)
-
-    def leave_field(self, node: FieldNode, *_: Any) -> Any:
-        # A field left with no subfields answers {}; a document cannot say so, so it asks for a placeholder
-        # that ``strip_placeholders`` removes from the answer again.
-        if node.selection_set is not None and not node.selection_set.selections:
-            placeholder = FieldNode(alias=NameNode(value=PLACEHOLDER), name=NameNode(value="__typename"))
-            return _replace(node, selection_set=SelectionSetNode(selections=(placeholder,)))
-        return None
-
-    def leave_inline_fragment(self, node: InlineFragmentNode, *_: Any) -> Any:
-        # A fragment left with nothing in it contributes nothing: drop it (a field cannot be dropped so).
-        return REMOVE if not node.selection_set.selections else None
-
-    def leave_fragment_definition(self, node: FragmentDefinitionNode, *_: Any) -> Any:
-        if not node.selection_set.selections:
-            self.empty_fragments.add(node.name.value)
-            return REMOVE
-        return None
-
-
-PLACEHOLDER = "_emptied"
-
-
-def strip_placeholders(value: Any) -> Any:
-    """``value`` without the ``PLACEHOLDER`` keys ``resolve_conditions`` put where a selection became empty."""
-    if isinstance(value, dict):
-        return {k: strip_placeholders(v) for k, v in value.items() if k != PLACEHOLDER}
-    if isinstance(value, list):
-        return [strip_placeholders(v) for v in value]
-    return value
-
-
-def resolve_conditions(query: str, variables: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """The operation with ``@skip``/``@include`` applied, and the variables it still uses.
-
-    A field left without subfields gets a ``PLACEHOLDER`` field (strip it from the answer). None when the
-    operation itself would be left empty.
-    """
-    resolver = _ConditionResolver(variables)
-    document = visit(parse(query), resolver)
-    while True:  # spreads of fragments that turned out empty go too, which may empty more fragments
-        known = set(resolver.empty_fragments)
-        document = visit(document, resolver)
-        if resolver.empty_fragments == known:
-            break
-    empty = False
-    variables_of: dict[str | None, set[str]] = {}
-    spreads_of: dict[str | None, set[str]] = {}
-
-    class Scan(Visitor):
-        def __init__(self, owner: str | None) -> None:
-            super().__init__()
-            self.variables: set[str] = set()
-            self.spreads: set[str] = set()
-            variables_of[owner] = self.variables
-            spreads_of[owner] = self.spreads
-
-        def enter_selection_set(self, node: SelectionSetNode, *_: Any) -> None:
-            nonlocal empty
-            empty = empty or not node.selections
-
-        def enter_variable(self, node: VariableNode, *_: Any) -> None:
-            self.variables.add(node.name.value)
-
-        def enter_fragment_spread(self, node: FragmentSpreadNode, *_: Any) -> None:
-            self.spreads.add(node.name.value)
-
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
-            visit(definition.selection_set, Scan(None))
-        elif isinstance(definition, FragmentDefinitionNode):
-            visit(definition.selection_set, Scan(definition.name.value))
-    if empty:
-        return None
-    # Fragments still spread (transitively) from the operation, and the variables they and it use.
-    reached: set[str | None] = {None}
-    pending: list[str | None] = [None]
-    while pending:
-        for name in spreads_of.get(pending.pop(), ()):
-            if name not in reached:
-                reached.add(name)
-                pending.append(name)
-    used = set().union(*(variables_of.get(name, set()) for name in reached))
-    definitions = []
-    for definition in document.definitions:
-        if isinstance(definition, FragmentDefinitionNode) and definition.name.value not in reached:
-            continue
-        if isinstance(definition, OperationDefinitionNode):
-            kept = tuple(v for v in definition.variable_definitions or () if v.variable.name.value in used)
-            definition = _replace(definition, variable_definitions=kept)
-        definitions.append(definition)
-    document = _replace(document, definitions=tuple(definitions))
-    return print_ast(document), {k: v for k, v in variables.items() if k in used}
-
-
-def _replace(node: Any, **changes: Any) -> Any:
-    """A copy of a (frozen) AST node with some attributes changed."""
-    return node.__class__(**{**{k: getattr(node, k) for k in node.keys}, **changes})
+def reasons(why: str) -> list[str]:
+    """The keys of ``KNOWN_DIFFERENCES`` an explanation joins."""
+    return why.split(" + ")
 
 
 def explain(system: DemoSystem, difference: Difference) -> str | None:
-    """Which documented difference explains ``difference`` (a key of ``KNOWN_DIFFERENCES``), or None."""
-    return explain_with(system.reference, difference)
+    """Which documented differences explain ``difference`` (keys of ``KNOWN_DIFFERENCES``), or None."""
+    return explain_with(system.reference, system.supergraph, difference)
+
+
+def _error_free(response: Mapping[str, Any], drop: Callable[[Mapping[str, Any]], bool]) -> dict[str, Any]:
+    return {**response, "errors": [e for e in response.get("errors") or [] if not drop(e)]}
+
+
+def _non_null_error(error: Mapping[str, Any]) -> bool:
+    return str(error.get("message", "")).startswith("Cannot return null for non-nullable field")
+
+
+def _enum_error(error: Mapping[str, Any]) -> bool:
+    code = (error.get("extensions") or {}).get("code")
+    return code == "INVALID_SUBGRAPH_DATA" and "enum" in str(error.get("message", ""))
+
+
+def _under_null(data: Any, path: list[Any]) -> bool:
+    """Whether ``path`` in ``data`` passes through a null before its last step."""
+    for step in path[:-1]:
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
+            data = data[step]
+        else:
+            return False
+        if data is None:
+            return True
+    return False
+
+
+def _null_at(data: Any, path: list[Any]) -> None:
+    """Put null at ``path`` in ``data`` where the object there lacks the key (or has null already)."""
+    for step in path[:-1]:
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
+            data = data[step]
+        else:
+            return
+    if isinstance(data, dict) and data.get(path[-1]) is None:
+        data[path[-1]] = None
+
+
+def _contained(theirs: Any, ours: Any, schema: GraphQLSchema) -> bool:
+    """Whether ``theirs`` is ``ours`` with object keys left out (and ``__typename`` answered as an interface)."""
+    if isinstance(theirs, dict) and isinstance(ours, dict):
+        if [k for k in ours if k in theirs] != list(theirs):
+            return False
+        for key, value in theirs.items():
+            if key == "__typename" and value != ours[key] and is_abstract_type(schema.get_type(str(value))):
+                continue
+            if not _contained(value, ours[key], schema):
+                return False
+        return True
+    if isinstance(theirs, list) and isinstance(ours, list):
+        return len(theirs) == len(ours) and all(
+            _contained(a, b, schema) for a, b in zip(theirs, ours, strict=True)
+        )
+    return bool(theirs == ours)
+
+
+def conflicting_requirements(supergraph: Supergraph, *, required: bool = False) -> set[tuple[str, str]]:
+    """The (type, field) of every ``@requires`` whose field set selects a field with arguments that another
+    ``@requires`` of the same type selects with other arguments (``required``: of the fields they select)."""
+    by_field: dict[tuple[str, str], dict[str, set[str]]] = {}
+    for type_ in supergraph.types.values():
+        for field in type_.fields.values():
+            for in_subgraph in field.subgraphs.values():
+                for name, arguments in re.findall(r"(\w+)\s*\(([^)]*)\)", in_subgraph.requires or ""):
+                    by_arguments = by_field.setdefault((type_.name, name), {})
+                    by_arguments.setdefault(" ".join(arguments.split()), set()).add(field.name)
+    if required:
+        return {key for key, by_arguments in by_field.items() if len(by_arguments) > 1}
+    return {
+        (type_name, requiring)
+        for (type_name, _), by_arguments in by_field.items()
+        if len(by_arguments) > 1
+        for requiring in set().union(*by_arguments.values())
+    }
 
 
 def explain_with(
-    reference_gateway: Callable[[str, dict[str, Any]], dict[str, Any]], difference: Difference
+    reference_gateway: Callable[[str, dict[str, Any]], dict[str, Any]],
+    supergraph: Supergraph,
+    difference: Difference,
+    *,
+    errors_by_path: bool = True,
 ) -> str | None:
-    """``explain``, asking ``reference_gateway(query, variables)`` where it must ask the reference again."""
-    for error in difference.reference.get("errors") or []:
+    """``explain``, asking ``reference_gateway(query, variables)`` where it must ask the reference again.
+
+    First the reference's defects seen in one answer (no answer, planning failed, an empty or data-less
+    response, conflicting requirements). Then the reference's answer, and its answers to equivalent rewrites
+    of the operation (conditions applied, then fields merged), each tried as is and adjusted for its known
+    defects (nulls propagated, enum errors missing, fields missing). The first that agrees with ours names
+    what explains the difference. ``errors_by_path=False`` takes answers with errors anywhere as agreeing.
+    """
+    schema = supergraph.api_schema
+    operation = difference.operation
+    ours, reference = difference.ours, difference.reference
+    for error in reference.get("errors") or []:
         if str(error.get("message", "")).startswith(NO_ANSWER):
             return REFERENCE_NO_ANSWER
-    for error in difference.ours.get("errors") or []:
+        if reference.get("data") is None and str(error.get("message", "")).startswith("Failed to plan query"):
+            return REFERENCE_PLANNING_FAILED
+    for error in ours.get("errors") or []:
         if "must have a selection of subfields" in str(error.get("message")):
             return OURS_EMPTY_SELECTION
-    resolved = resolve_conditions(difference.operation.query, difference.operation.variables)
-    if resolved is not None and resolved[0] != print_ast(parse(difference.operation.query)):
-        query, variables = resolved
-        reference = reference_gateway(query, variables)
-        reference["data"] = strip_placeholders(reference.get("data"))
-        if compare(difference.operation, difference.ours, reference) is None:
-            return REFERENCE_CONDITIONS
+    if not reference and ours.get("data") == {}:
+        return REFERENCE_EMPTY_RESPONSE
+    # Errors with a path come from execution (request errors have none), and once execution started a response
+    # has data (GraphQL spec 7.1.2): a reference answer with such errors and no data dropped it.
+    errors = reference.get("errors") or []
+    if (
+        "data" not in reference
+        and errors
+        and all(e.get("path") for e in errors)
+        and ours.get("data") is not None
+    ):
+        return REFERENCE_DATA_DROPPED
+    conflicting = conflicting_requirements(supergraph)
+    conflicting_arguments = {name for _, name in conflicting_requirements(supergraph, required=True)}
+    for error in reference.get("errors") or []:
+        # The reference sent a subgraph both requirements' fields under one name (GraphQL spec 5.3.2 refuses it).
+        found = re.match(
+            r"Fields '(\w+)' conflict because they have differing arguments", str(error.get("message"))
+        )
+        if found and found.group(1) in conflicting_arguments:
+            return REFERENCE_CONFLICTING_REQUIRES
+
+    def same(mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> bool:
+        if errors_by_path:
+            return compare(operation, dict(mine), dict(theirs)) is None
+        return json.dumps(mine.get("data")) == json.dumps(theirs.get("data")) and bool(
+            mine.get("errors")
+        ) == bool(theirs.get("errors"))
+
+    def agrees(query: str, answer: dict[str, Any], rewrite: str | None) -> str | None:
+        # Where our non-null error stands, the reference may have null or (as Hive Router does for a field it
+        # could not resolve) no key at all: a missing selected field is null too (GraphQL spec 6.3.2).
+        data = copy.deepcopy(answer.get("data"))
+        for error in ours.get("errors") or []:
+            if _non_null_error(error) and error.get("path"):
+                _null_at(data, error["path"])
+        propagated_data = propagate_nulls(schema, query, data)
+        # The reference went on fetching below what propagation nulls; errors of those fetches go with it.
+        paths = set(_error_paths(ours))
+        propagated = {
+            **answer,
+            "data": propagated_data,
+            "errors": [
+                e
+                for e in answer.get("errors") or []
+                if json.dumps(e.get("path")) in paths or not _under_null(propagated_data, e.get("path") or [])
+            ],
+        }
+        for adjustments in (
+            [],
+            [REFERENCE_NULL_PROPAGATION],
+            [REFERENCE_ENUM_ERROR],
+            [REFERENCE_NULL_PROPAGATION, REFERENCE_ENUM_ERROR],
+        ):
+            mine, theirs = ours, answer
+            if REFERENCE_NULL_PROPAGATION in adjustments:
+                mine, theirs = _error_free(mine, _non_null_error), _error_free(propagated, _non_null_error)
+            if REFERENCE_ENUM_ERROR in adjustments:
+                mine = _error_free(mine, _enum_error)
+            theirs = {**theirs, "data": strip_placeholders(theirs.get("data"))}
+            used = [*([rewrite] if rewrite else []), *adjustments]
+            if (rewrite or adjustments) and same(mine, theirs):  # (neither: that is the difference itself)
+                return " + ".join(used)
+            if same(mine, {**theirs, "data": mine.get("data")}):
+                fields = differing_fields(schema, query, mine.get("data"), theirs.get("data"))
+                if fields and fields <= conflicting:
+                    return " + ".join([*used, REFERENCE_CONFLICTING_REQUIRES])
+            if _contained(theirs.get("data"), mine.get("data"), schema) and same(
+                mine, {**theirs, "data": mine.get("data")}
+            ):
+                return " + ".join([*used, REFERENCE_MISSING_FIELDS])
+        return None
+
+    why = agrees(operation.query, reference, None)
+    if why is not None:
+        return why
+    resolved = resolve_conditions(operation.query, operation.variables)
+    if resolved is None:
+        return None
+    query, variables = resolved
+    rewrites: list[tuple[str, str]] = []
+    if query != print_ast(parse(operation.query)):
+        rewrites.append((REFERENCE_CONDITIONS, query))
+    merged = merge_fields(schema, query)
+    if merged != query:
+        rewrites.append((REFERENCE_FIELD_MERGING, merged))
+    # Each rewrite includes the ones before it (fields merge only once conditions are applied); the one that
+    # made the reference agree names the difference.
+    for reason, rewritten in rewrites:
+        why = agrees(rewritten, reference_gateway(rewritten, variables), reason)
+        if why is not None:
+            return why
     return None
+
+
+# The conformance sets' data is not complete for every random path (a subgraph may answer null for a non-null
+# field); where it is not, gateways place the error differently, so only data and the presence of errors must
+# agree there.
+NO_PERCENT = {"x-override-rng": "0.999999"}  # as our gateway in the sets: percent(N) labels never roll
+
+
+async def set_differences(
+    federation: Federation, hive: HiveGateway, operations: Sequence[GeneratedOperation]
+) -> list[tuple[Difference, str | None]]:
+    """Each operation through our gateway (in process) and the reference over one conformance set; every
+    difference beyond error placement, with its explanation (None where none fits)."""
+    gateway, client = federation.gateway()
+    found: list[tuple[Difference, str | None]] = []
+
+    def reference(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return hive.post(federation.name, query, variables, NO_PERCENT)
+
+    try:
+        for operation in operations:
+            ours = await gateway.execute(GraphQLRequest(operation.query, operation.variables))
+            difference = compare(operation, ours, reference(operation.query, operation.variables))
+            if difference is None or (
+                difference.kind == "errors"
+                and bool(ours.get("errors")) == bool(difference.reference.get("errors"))
+            ):
+                continue
+            why = explain_with(reference, federation.supergraph, difference, errors_by_path=False)
+            found.append((difference, why))
+    finally:
+        await client.aclose()
+    return found

@@ -2,7 +2,9 @@
 
 ``serve_asgi`` runs an ASGI app with uvicorn on a free port in a thread; ``SubgraphServer`` serves many
 ``Subgraph``s at ``/<federation>/<subgraph>/graphql``; ``HiveGateway`` runs ``reference/serve.mjs`` (one Hive
-Gateway runtime per supergraph, at ``/<name>/graphql``).
+Gateway runtime per supergraph, at ``/<name>/graphql``) with Hive Router's Rust query planner, or with Hive
+Gateway's JavaScript planner as a second opinion (``planner="js"``, or ``REFERENCE_PLANNER=js`` in the
+environment).
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ import uvicorn
 from .support import Federation
 
 __all__ = [
+    "PLANNERS",
     "REFERENCE_DIR",
     "HiveGateway",
     "SubgraphServer",
+    "default_planner",
     "ensure_reference_installed",
     "free_port",
     "serve_asgi",
@@ -37,6 +41,16 @@ __all__ = [
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 # The message of the error ``HiveGateway.post`` answers with when the reference gives no GraphQL response.
 NO_ANSWER = "reference gateway gave no answer"
+# The query planners ``serve.mjs`` can run: Hive Router's (Rust, the reference) and Hive Gateway's (JavaScript).
+PLANNERS = ("rust", "js")
+
+
+def default_planner() -> str:
+    """``REFERENCE_PLANNER`` from the environment, else the Rust planner."""
+    planner = os.environ.get("REFERENCE_PLANNER", "rust")
+    if planner not in PLANNERS:
+        raise ValueError(f"REFERENCE_PLANNER must be one of {', '.join(PLANNERS)}, not {planner!r}")
+    return planner
 
 
 def free_port() -> int:
@@ -49,7 +63,8 @@ def ensure_reference_installed() -> str | None:
     """Install the pinned reference gateway (``npm ci``) if needed; the reason it cannot run, or None."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         return "node/npm are not installed"
-    if not (REFERENCE_DIR / "node_modules" / "@graphql-hive" / "gateway-runtime").is_dir():
+    modules = REFERENCE_DIR / "node_modules" / "@graphql-hive"
+    if not all((modules / name).is_dir() for name in ("gateway-runtime", "router-runtime")):
         done = subprocess.run(
             ["npm", "ci", "--no-audit", "--no-fund"], cwd=REFERENCE_DIR, capture_output=True, timeout=600
         )
@@ -103,7 +118,10 @@ class SubgraphServer:
 class HiveGateway:
     """``reference/serve.mjs`` over the given supergraph SDLs; ``post`` sends one GraphQL request."""
 
-    def __init__(self, supergraphs: Mapping[str, str], workdir: Path) -> None:
+    def __init__(self, supergraphs: Mapping[str, str], workdir: Path, *, planner: str | None = None) -> None:
+        self.planner = planner or default_planner()
+        if self.planner not in PLANNERS:
+            raise ValueError(f"planner must be one of {', '.join(PLANNERS)}, not {self.planner!r}")
         workdir.mkdir(parents=True, exist_ok=True)
         manifest: dict[str, str] = {}
         for name, sdl in supergraphs.items():
@@ -115,7 +133,14 @@ class HiveGateway:
         self.log = workdir / "hive.log"
         self._log_file = self.log.open("wb")
         self.process = subprocess.Popen(
-            ["node", str(REFERENCE_DIR / "serve.mjs"), str(workdir / "manifest.json"), str(self.port)],
+            [
+                "node",
+                str(REFERENCE_DIR / "serve.mjs"),
+                str(workdir / "manifest.json"),
+                str(self.port),
+                "--planner",
+                self.planner,
+            ],
             cwd=REFERENCE_DIR,
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
@@ -153,8 +178,8 @@ class HiveGateway:
             self.client.close()
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
+            try:  # the runtime's graceful shutdown waits for nothing a test needs: do not wait long
+                self.process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
         self._log_file.close()

@@ -165,8 +165,9 @@ CASES = [
         },
         depth=1,
         reference=(
-            "Hive Gateway nulls the @inaccessible enum value without an error; GraphQL spec 6.4.3 (CompleteValue, "
-            "enum result coercion) makes it a field error at the field's path"
+            "Hive Gateway (with the Rust planner as with the JavaScript one) nulls the @inaccessible enum value "
+            "without an error; GraphQL spec 6.4.3 (CompleteValue, enum result coercion) makes it a field error at "
+            "the field's path"
         ),
     ),
     Case(
@@ -323,6 +324,11 @@ CASES += [
         },
         depth=1,
         fetches=1,
+        reference=(
+            "Hive Gateway with the Rust planner answers an operation whose first root field is __type or __schema "
+            "from its own schema alone (router-runtime's isIntrospection), so topReviews is null and data null; "
+            "GraphQL spec 6.3 executes every root field, the federated ones through the subgraphs"
+        ),
     ),
 ]
 

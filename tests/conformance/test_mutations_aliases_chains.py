@@ -306,9 +306,9 @@ CASES += [
         depth=2,
         fetches=2,
         reference=(
-            "Hive Gateway adds the key field under the client's alias name and sends the subgraph an invalid "
-            "operation (\"Fields 'X' conflict\"); GraphQL spec 5.3.2 forbids that selection, so the gateway must "
-            "alias its own field"
+            "Hive Gateway (with the Rust planner as with the JavaScript one) adds the key field under the "
+            "client's alias name and sends the subgraph an invalid operation (\"Fields 'upc' conflict\"); GraphQL "
+            "spec 5.3.2 forbids that selection, so the gateway must alias its own field"
         ),
     ),
     Case(
@@ -327,9 +327,9 @@ CASES += [
         depth=2,
         fetches=2,
         reference=(
-            "Hive Gateway adds the key field under the client's alias name and sends the subgraph an invalid "
-            "operation (\"Fields 'X' conflict\"); GraphQL spec 5.3.2 forbids that selection, so the gateway must "
-            "alias its own field"
+            "Hive Gateway with the Rust planner builds the posts representation from the client's field aliased "
+            "id (name), sending {__typename: 'User', id: 'Bob'}, and posts fails on it; the key is the entity's "
+            "id (Federation spec, _entities representations), whatever the client's aliases"
         ),
     ),
     Case(

@@ -28,7 +28,7 @@ products = Subgraph(
     "products",
     """
     type Query { products: [Product!]! }
-    type Product @key(fields: "id") { id: ID! name: String! price: Int! }
+    type Product @key(fields: "id") { id: ID! name: String! @shareable price: Int! }
     """,
     {"Query": {"products": PRODUCTS}, "entities": {"Product": PRODUCTS}},
 )
@@ -36,7 +36,7 @@ products = Subgraph(
 users = Subgraph(
     "users",
     """
-    type User @key(fields: "id") { id: ID! name: String! address: Address! }
+    type User @key(fields: "id") { id: ID! name: String! @shareable address: Address! @shareable }
     type Address @shareable { street: String! city: String! }
     """,
     {"entities": {"User": USERS}},
@@ -46,8 +46,8 @@ catalog = Subgraph(
     "catalog",
     """
     interface Media { id: ID! title: String! }
-    type Book implements Media @key(fields: "id") { id: ID! title: String! pages: Int! }
-    type Movie implements Media @key(fields: "id") { id: ID! title: String! minutes: Int! }
+    type Book implements Media @key(fields: "id") { id: ID! title: String! @shareable pages: Int! }
+    type Movie implements Media @key(fields: "id") { id: ID! title: String! @shareable minutes: Int! }
     """,
     {"entities": {"Book": [m for m in MEDIA if m["__typename"] == "Book"], "Movie": MEDIA[1:]}},
 )

@@ -266,11 +266,6 @@ CASES += [
         {"data": {"order": {"id": "o1", "total": 2 * 40 + 3 * 8}}},
         depth=3,
         fetches=3,
-        reference=(
-            "Hive Gateway answers SATISFIABILITY_ERROR ('cannot move to subschema billing using key fields { id } "
-            "of Order') for a @requires that reaches through items into Product.price; The Guild's composer "
-            "prints the same supergraph as ours, and the requirement is valid (Federation 2 @requires)"
-        ),
     ),
     Case(
         "requirement-through-a-list-next-to-the-client-selection",
@@ -289,11 +284,6 @@ CASES += [
         },
         depth=3,
         fetches=3,
-        reference=(
-            "Hive Gateway answers SATISFIABILITY_ERROR ('cannot move to subschema billing using key fields { id } "
-            "of Order') for a @requires that reaches through items into Product.price; The Guild's composer "
-            "prints the same supergraph as ours, and the requirement is valid (Federation 2 @requires)"
-        ),
     ),
 ]
 

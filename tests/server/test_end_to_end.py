@@ -9,15 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway import execution
 from gateway.server import Gateway, ServerSettings, create_app
 
 from . import federated
 from .support import tiny_supergraph
-
-planning = pytest.importorskip("gateway.planning")
-execution = pytest.importorskip("gateway.execution")
-if not hasattr(planning, "plan_operation"):
-    pytest.skip("gateway.planning.plan_operation is not available yet", allow_module_level=True)
 
 GRJ = "application/graphql-response+json"
 

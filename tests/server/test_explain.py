@@ -23,12 +23,6 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[
     return code, (json.loads(out) if out else {}), err
 
 
-def real_planner_or_skip() -> None:
-    planning = pytest.importorskip("gateway.planning")
-    if not hasattr(planning, "plan_operation"):
-        pytest.skip("gateway.planning.plan_operation is not available yet")
-
-
 def test_explain_function_with_injected_planner() -> None:
     planner = RecordingPlanner()
     plan, ok = explain.explain(tiny_supergraph(), "query Q { hello }", "Q", frozenset({"x"}), planner=planner)
@@ -40,7 +34,6 @@ def test_explain_function_with_injected_planner() -> None:
 
 
 def test_explain_from_supergraph_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    real_planner_or_skip()
     path = tmp_path / "supergraph.graphql"
     path.write_text(SUPERGRAPH_SDL)
     query = tmp_path / "op.graphql"
@@ -66,8 +59,6 @@ def test_explain_reports_invalid_operations(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_explain_composes_from_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    real_planner_or_skip()
-    pytest.importorskip("gateway.config")
     config = tmp_path / "gateway.yaml"
     config.write_text(
         "subgraphs:\n"
@@ -82,3 +73,20 @@ def test_explain_composes_from_config(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 0, err
     assert plan["node"]["serviceName"] == "products"  # type: ignore[index]
     assert "name" in plan["node"]["operation"]  # type: ignore[index]
+
+
+def test_explain_defaults_to_the_committed_supergraph(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With neither --supergraph nor --config, the config's committed supergraph file is planned against: no
+    # running service is needed (the subgraph URLs point nowhere).
+    (tmp_path / "schema").mkdir()
+    (tmp_path / "schema" / "supergraph.graphql").write_text(SUPERGRAPH_SDL)
+    (tmp_path / "gateway.yaml").write_text(
+        "supergraph: schema/supergraph.graphql\n"
+        "subgraphs:\n  - name: products\n    url: http://127.0.0.1:9/graphql\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, plan, err = run(["query Stock { topProducts { id stock } }"], capsys)
+    assert code == 0, err
+    assert plan["node"]["serviceName"] == "products"  # type: ignore[index]

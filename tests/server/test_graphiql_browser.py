@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright import async_api
 
 from gateway.server import Gateway, ServerSettings, create_app
 
@@ -48,7 +49,6 @@ def chromium() -> str:
 
 
 async def test_graphiql_runs_a_query_and_shows_its_plan(gateway_url: str, chromium: str) -> None:
-    async_api = pytest.importorskip("playwright.async_api", reason="pip install playwright")
     async with async_api.async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:

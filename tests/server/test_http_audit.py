@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from gateway import execution
 from gateway.server import Gateway, create_app
 
 from .live import serve_in_thread
@@ -64,10 +65,6 @@ def test_audit_with_in_process_executor(audit_tool: Path) -> None:
 
 
 def test_audit_with_real_planner_and_executor(audit_tool: Path) -> None:
-    planning = pytest.importorskip("gateway.planning")
-    execution = pytest.importorskip("gateway.execution")
-    if not hasattr(planning, "plan_operation"):
-        pytest.skip("gateway.planning.plan_operation is not available yet")
     from .federated import apps
 
     supergraph = tiny_supergraph()
