@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     GraphQLSyntaxError,
     OperationDefinitionNode,
     OperationType,
     VariableNode,
     parse,
+    print_ast,
 )
 
 from .client import SubgraphResponse
@@ -33,6 +35,8 @@ __all__ = [
 ]
 
 REPRESENTATIONS = "representations"
+# How the planner writes the ``_entities`` argument (nowhere else can its text hold this).
+_ENTITIES_ARGUMENT = "(representations:$representations)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +53,19 @@ class EntityOperation:
     selection: str
 
     @staticmethod
-    def of(operation: str) -> EntityOperation | None:
+    def of(operation: str, document: DocumentNode | None = None) -> EntityOperation | None:
         """Split an entity fetch operation, or ``None`` when it is not one plain ``_entities`` query.
 
         Only ``query ($representations: ..., ...) { _entities(representations: $representations) {...} }``
-        qualifies: no fragment definitions, no directives, no alias, no other root field.
+        qualifies: no fragment definitions, no directives, no alias, no other root field. ``document`` is the
+        operation already parsed (the plan's ``FetchNode.document``, without locations); without it, or when
+        comments in the text could hide where the selection starts, the text is parsed.
         """
-        try:
-            document = parse(operation)
-        except GraphQLSyntaxError:
-            return None
+        if document is None or _ENTITIES_ARGUMENT not in operation or "#" in operation:
+            try:
+                document = parse(operation)
+            except GraphQLSyntaxError:
+                return None
         if len(document.definitions) != 1:
             return None
         op = document.definitions[0]
@@ -89,7 +96,9 @@ class EntityOperation:
         body = operation
 
         def text(node: Any) -> str:
-            return body[node.loc.start : node.loc.end]
+            if node.loc is not None:
+                return body[node.loc.start : node.loc.end]
+            return print_ast(node)  # a type: printed as compactly as it is written
 
         rep_type: str | None = None
         variables: list[tuple[str, str]] = []
@@ -103,9 +112,14 @@ class EntityOperation:
                 variables.append((name, text(definition.type)))
         if rep_type is None:
             return None
-        return EntityOperation(
-            op.name.value if op.name else None, rep_type, tuple(variables), text(field.selection_set)
-        )
+        if field.selection_set.loc is not None:
+            selection = text(field.selection_set)
+        else:
+            # The planner's compact text: ``_entities`` is the only field (checked above), written
+            # ``_entities(representations:$representations){...}`` and followed only by the closing brace.
+            start = body.index(_ENTITIES_ARGUMENT) + len(_ENTITIES_ARGUMENT)
+            selection = body[start : body.rstrip().rindex("}")].rstrip()
+        return EntityOperation(op.name.value if op.name else None, rep_type, tuple(variables), selection)
 
 
 def alias(index: int) -> str:

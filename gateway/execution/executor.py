@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,25 +19,27 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLInterfaceType,
     GraphQLObjectType,
+    GraphQLSchema,
     GraphQLUnionType,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     execute_sync,
-    parse,
 )
 
 from ..composition.supergraph import Supergraph
 from ..planning.plan import (
     ConditionNode,
     FetchNode,
+    FieldSelection,
     FlattenNode,
+    InlineFragmentSelection,
     ParallelNode,
     PlanNode,
     QueryPlan,
+    RequiresSelection,
     SequenceNode,
 )
-from ..planning.query_graph import FieldSet, entry_name, fragment_condition, parse_field_set
 from .batching import (
     EntityOperation,
     merge_entity_operations,
@@ -63,11 +66,17 @@ logger = logging.getLogger(__name__)
 ResponsePath = tuple[str | int, ...]
 
 
-class _CompiledFetch:
-    """What the executor needs from a ``FetchNode``, computed once per plan (kept in ``FetchNode.compiled``)."""
+# A resolvable @key of the fetch's subgraph as a representation selection (``EntityKey.selections``).
+_Key = tuple[RequiresSelection, ...]
+
+
+class _PreparedFetch:
+    """What the executor derives from a ``FetchNode``, once per plan (kept in the executor's ``_PreparedPlan``)."""
 
     __slots__ = (
+        "_flat_keys",
         "_fragment_by_type",
+        "_keys",
         "_keys_by_type",
         "entity_keys",
         "entity_operation",
@@ -88,7 +97,7 @@ class _CompiledFetch:
         self.typename_rewrites: dict[str, str] = {
             r.type_condition: r.set_typename_to for r in fetch.input_rewrites
         }
-        document = parse(fetch.operation, no_location=True)
+        document = fetch.document
         operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         # Response keys the fetch provides: at the root for a root fetch, per type condition under _entities.
@@ -105,7 +114,31 @@ class _CompiledFetch:
         self._fragment_by_type: dict[Any, Any] = {}
         self._keys_by_type: dict[Any, frozenset[str]] = {}
         # The operation's parts for merging with other entity fetches to the same subgraph (None: send alone).
-        self.entity_operation = EntityOperation.of(fetch.operation) if fetch.requires is not None else None
+        self.entity_operation = (
+            EntityOperation.of(fetch.operation, document) if fetch.requires is not None else None
+        )
+        # The keys a representation must hold, by __typename; and the field names of a type's only key when it
+        # is flat (the common case), for a faster check.
+        self._keys: dict[str, list[_Key]] = {}
+        for key in fetch.entity_keys:
+            self._keys.setdefault(key.type_name, []).append(key.selections)
+        self._flat_keys: dict[str, tuple[str, ...] | None] = {
+            t: _flat_key(ks) for t, ks in self._keys.items()
+        }
+
+    def identifies(self, representation: dict[str, Any]) -> bool:
+        """Whether ``representation`` holds one of the target's resolvable ``@key``s without a null in it."""
+        typename = representation.get("__typename")
+        keys = self._keys.get(typename) if isinstance(typename, str) else None
+        if keys is None:
+            return True  # the plan names no key for the type: the subgraph decides
+        flat = self._flat_keys[typename]  # type: ignore[index]
+        if flat is not None:
+            for name in flat:
+                if representation.get(name) is None:
+                    return False
+            return True
+        return any(_complete(key, representation) for key in keys)
 
     def matches(self, type_condition: str, typename: Any) -> bool:
         """Whether an object of runtime type ``typename`` falls under ``type_condition``."""
@@ -171,12 +204,40 @@ def _response_keys(
                 _response_keys(fragment.selection_set, fragment.type_condition.name.value, fragments, out)
 
 
+class _PreparedPlan:
+    """What the executor derives from a ``QueryPlan`` (the plan itself stays as the planner made it).
+
+    Holds the plan, so the identities its fetches are looked up by stay theirs while it is kept.
+    """
+
+    __slots__ = ("_fetches", "operation", "plan", "schema")
+
+    def __init__(self, plan: QueryPlan, api_schema: GraphQLSchema, schema: Any) -> None:
+        self.plan = plan
+        self.schema = schema
+        self.operation = (
+            CompiledOperation(api_schema, plan.document, plan.operation_name, dict(plan.response_aliases))
+            if plan.document is not None
+            else None
+        )
+        self._fetches: dict[int, _PreparedFetch] = {}
+
+    def fetch(self, fetch: FetchNode, flatten_path: tuple[str, ...] | None = None) -> _PreparedFetch:
+        prepared = self._fetches.get(id(fetch))
+        if prepared is None:
+            prepared = self._fetches[id(fetch)] = _PreparedFetch(fetch, self.schema, flatten_path)
+        return prepared
+
+
 class _Run:
     """The state of one execution: merged data, errors, objects whose fetch failed."""
 
-    __slots__ = ("data", "defaults", "errors", "headers", "marks", "queues", "variables")
+    __slots__ = ("data", "defaults", "errors", "headers", "marks", "prepared", "queues", "variables")
 
-    def __init__(self, variables: Mapping[str, Any], headers: dict[str, str] | None) -> None:
+    def __init__(
+        self, prepared: _PreparedPlan, variables: Mapping[str, Any], headers: dict[str, str] | None
+    ) -> None:
+        self.prepared = prepared
         self.defaults: Mapping[str, Any] = {}
         self.data: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
@@ -191,7 +252,7 @@ class _Run:
         child = _Run.__new__(_Run)
         child.data, child.defaults, child.marks = self.data, self.defaults, self.marks
         child.variables, child.headers, child.errors = self.variables, self.headers, []
-        child.queues = self.queues
+        child.queues, child.prepared = self.queues, self.prepared
         return child
 
     def mark_failed(self, obj: dict[str, Any], keys: frozenset[str], mark: FailureMark) -> None:
@@ -209,6 +270,8 @@ _EXPLAINED = FailureMark(None)
 _QueuedFetch = tuple[FetchNode, SubgraphRequest, "asyncio.Future[SubgraphResponse | FailureMark] | None"]
 
 _MERGED_CACHE_SIZE = 4096
+# Plans prepared for execution kept at once (least recently run dropped first); the plan cache keeps fewer.
+_PREPARED_CACHE_SIZE = 4096
 
 
 class Executor:
@@ -237,9 +300,8 @@ class Executor:
         # Merged operation text by the identities of the fetches merged (kept alive so ids stay theirs).
         self._merged: dict[tuple[int, ...], tuple[tuple[FetchNode, ...], tuple[str, str] | None]] = {}
         self._type_schema = supergraph.schema if supergraph.schema is not None else supergraph.api_schema
-        self._keys: dict[tuple[str, Any], tuple[FieldSet, ...]] = {}
-        # The field names of a target's only @key when it is flat (the common case): a faster _identifies.
-        self._flat_key: dict[tuple[str, Any], tuple[str, ...] | None] = {}
+        # Plans prepared for execution, by identity (each entry holds its plan, so the id stays the plan's).
+        self._prepared: OrderedDict[int, _PreparedPlan] = OrderedDict()
 
     async def execute(
         self,
@@ -250,17 +312,13 @@ class Executor:
     ) -> dict[str, Any]:
         """Run ``plan`` and return ``{"data": ..., "errors": [...]}`` ("errors" only when there are some)."""
         variables = variables or {}
-        run = _Run(variables, self.header_policy.apply(request_headers) or None)
-        compiled = plan.compiled
-        if compiled is None and plan.document is not None:
-            compiled = CompiledOperation(
-                self.supergraph.api_schema, plan.document, plan.operation_name, plan.response_aliases
-            )
-            plan.compiled = compiled
+        prepared = self._prepare(plan)
+        run = _Run(prepared, variables, self.header_policy.apply(request_headers) or None)
+        operation = prepared.operation
         shape = None
-        if compiled is not None:
-            shape = compiled.shape(variables)
-            run.defaults = compiled.defaults
+        if operation is not None:
+            shape = operation.shape(variables)
+            run.defaults = operation.defaults
         if plan.node is not None:
             await self._node(plan.node, run)
         if shape is None:
@@ -306,12 +364,17 @@ class Executor:
         else:
             raise TypeError(f"Unknown plan node {type(node).__name__}")
 
-    def _compiled(self, fetch: FetchNode, flatten_path: tuple[str, ...] | None) -> _CompiledFetch:
-        compiled = fetch.compiled
-        if not isinstance(compiled, _CompiledFetch):
-            compiled = _CompiledFetch(fetch, self._type_schema, flatten_path)
-            fetch.compiled = compiled
-        return compiled
+    def _prepare(self, plan: QueryPlan) -> _PreparedPlan:
+        """The executor's own derived form of ``plan``, built on its first run and kept for the next ones."""
+        prepared = self._prepared.get(id(plan))
+        if prepared is not None and prepared.plan is plan:
+            self._prepared.move_to_end(id(plan))
+            return prepared
+        prepared = _PreparedPlan(plan, self.supergraph.api_schema, self._type_schema)
+        self._prepared[id(plan)] = prepared
+        if len(self._prepared) > _PREPARED_CACHE_SIZE:
+            self._prepared.popitem(last=False)
+        return prepared
 
     def _request(self, fetch: FetchNode, run: _Run, extra: dict[str, Any] | None = None) -> SubgraphRequest:
         variables = dict(extra) if extra else {}
@@ -333,15 +396,15 @@ class Executor:
             return FailureMark(self.masking.transport_error(service, "SUBGRAPH_UNKNOWN", repr(exc)))
 
     async def _root_fetch(self, fetch: FetchNode, run: _Run) -> None:
-        compiled = self._compiled(fetch, None)
+        prepared = run.prepared.fetch(fetch)
         outcome = await self._send(fetch, self._request(fetch, run))
         if isinstance(outcome, FailureMark):
-            run.mark_failed(run.data, compiled.root_keys, outcome)
+            run.mark_failed(run.data, prepared.root_keys, outcome)
             return
         service = fetch.service_name
         data = outcome.data or {}
         # The root fields this fetch left null: where an error without a path belongs (GraphQL spec 7.1.2).
-        unresolved = frozenset(k for k in compiled.root_keys if data.get(k) is None)
+        unresolved = frozenset(k for k in prepared.root_keys if data.get(k) is None)
         for error in outcome.errors or ():
             path = error.get("path")
             if isinstance(path, list) and path:
@@ -357,41 +420,41 @@ class Executor:
 
     async def _entity_fetch(self, flatten: FlattenNode, run: _Run) -> None:
         fetch = flatten.node
-        compiled = self._compiled(fetch, flatten.path)
+        prepared = run.prepared.fetch(fetch, flatten.path)
         batch = EntityBatch()
-        # The segments compiled with the fetch, unless the same FetchNode stands under another Flatten too.
+        # The segments prepared with the fetch, unless the same FetchNode stands under another Flatten too.
         segments = (
-            compiled.segments if compiled.flatten_path == flatten.path else parse_flatten_path(flatten.path)
+            prepared.segments if prepared.flatten_path == flatten.path else parse_flatten_path(flatten.path)
         )
         for obj in find_objects(run.data, segments):
             typename = obj.get("__typename")
-            fragment = compiled.fragment_for(typename)
+            fragment = prepared.fragment_for(typename)
             if fragment is None:
                 continue
-            representation = build_representation(fragment.selections, obj, compiled.matches)
+            representation = build_representation(fragment.selections, obj, prepared.matches)
             if representation is None:
                 # A field the representation needs is missing: if an earlier fetch for it failed, so does this one.
                 entry = run.marks.get(id(obj))
                 if entry is not None and entry[1]:
-                    run.mark_failed(obj, compiled.keys_for(typename), next(iter(entry[1].values())))
+                    run.mark_failed(obj, prepared.keys_for(typename), next(iter(entry[1].values())))
                 continue
-            if compiled.typename_rewrites:
-                rewrite = compiled.typename_rewrites.get(fragment.type_condition)
+            if prepared.typename_rewrites:
+                rewrite = prepared.typename_rewrites.get(fragment.type_condition)
                 if rewrite is not None:
                     representation["__typename"] = rewrite
-            if not self._identifies(fetch.service_name, representation):
+            if not prepared.identifies(representation):
                 # A null key field names no entity (subgraph spec, "_entities"): the fields stay unresolved.
                 continue
             batch.add(representation, obj, ())  # paths only when an error needs them, below
         if not batch.representations:
             return
         request = self._request(fetch, run, {"representations": batch.representations})
-        if self.batch_entity_fetches and compiled.entity_operation is not None:
+        if self.batch_entity_fetches and prepared.entity_operation is not None:
             outcome = await self._send_entities(fetch, request, run)
         else:
             outcome = await self._send(fetch, request)
         if isinstance(outcome, FailureMark):
-            self._fail_batch(batch, compiled, outcome, run)
+            self._fail_batch(batch, prepared, outcome, run)
             return
         service = fetch.service_name
         count = len(batch.representations)
@@ -403,11 +466,11 @@ class Executor:
                 mark = FailureMark(
                     self.masking.transport_error(service, "SUBGRAPH_INVALID_RESPONSE", message)
                 )
-                self._fail_batch(batch, compiled, mark, run)
+                self._fail_batch(batch, prepared, mark, run)
                 return
             entities = [None] * count
         explained = self._place_entity_errors(
-            outcome.errors or (), entities, batch, compiled, segments, run, service
+            outcome.errors or (), entities, batch, prepared, segments, run, service
         )
         for i, (entity, origins) in enumerate(zip(entities, batch.origins, strict=True)):
             if type(entity) is dict:
@@ -416,14 +479,14 @@ class Executor:
             elif i in explained:
                 mark = explained[i]
                 for obj, _ in origins:
-                    run.mark_failed(obj, compiled.keys_for(obj.get("__typename")), mark)
+                    run.mark_failed(obj, prepared.keys_for(obj.get("__typename")), mark)
 
     def _place_entity_errors(
         self,
         errors: Sequence[Mapping[str, Any]],
         entities: list[Any],
         batch: EntityBatch,
-        compiled: _CompiledFetch,
+        prepared: _PreparedFetch,
         segments: tuple[PathSegment, ...],
         run: _Run,
         service: str,
@@ -501,7 +564,7 @@ class Executor:
             return await self._send(fetch, request)
         followers = [waiter for _, _, waiter in queue[1:] if waiter is not None]
         try:
-            outcomes = await self._send_merged(queue)
+            outcomes = await self._send_merged(queue, run.prepared)
         except BaseException:
             for waiter in followers:
                 if not waiter.done():
@@ -512,12 +575,14 @@ class Executor:
                 waiter.set_result(outcome)
         return outcomes[0]
 
-    async def _send_merged(self, queue: list[_QueuedFetch]) -> list[SubgraphResponse | FailureMark]:
+    async def _send_merged(
+        self, queue: list[_QueuedFetch], prepared: _PreparedPlan
+    ) -> list[SubgraphResponse | FailureMark]:
         fetches = tuple(f for f, _, _ in queue)
         key = tuple(id(f) for f in fetches)
         cached = self._merged.get(key)
         if cached is None or any(a is not b for a, b in zip(cached[0], fetches, strict=True)):
-            parts = [f.compiled.entity_operation for f in fetches if isinstance(f.compiled, _CompiledFetch)]
+            parts = [prepared.fetch(f).entity_operation for f in fetches]
             operations = [p for p in parts if p is not None]
             merged_operation = (
                 merge_entity_operations(operations) if len(operations) == len(fetches) else None
@@ -540,61 +605,35 @@ class Executor:
             return [outcome] * len(queue)
         return list(split_entity_response(outcome, len(queue)))
 
-    def _identifies(self, service: str, representation: dict[str, Any]) -> bool:
-        """Whether ``representation`` holds one of the target's resolvable ``@key``s without a null in it."""
-        typename = representation.get("__typename")
-        cache_key = (service, typename)
-        keys = self._keys.get(cache_key)
-        if keys is None:
-            keys = _target_keys(self.supergraph, service, typename)
-            self._keys[cache_key] = keys
-            self._flat_key[cache_key] = _flat_key(keys)
-        flat = self._flat_key[cache_key]
-        if flat is not None:
-            for name in flat:
-                if representation.get(name) is None:
-                    return False
-            return True
-        return not keys or any(_complete(key, representation) for key in keys)
-
     @staticmethod
-    def _fail_batch(batch: EntityBatch, compiled: _CompiledFetch, mark: FailureMark, run: _Run) -> None:
+    def _fail_batch(batch: EntityBatch, prepared: _PreparedFetch, mark: FailureMark, run: _Run) -> None:
         for origins in batch.origins:
             for obj, _ in origins:
-                run.mark_failed(obj, compiled.keys_for(obj.get("__typename")), mark)
+                run.mark_failed(obj, prepared.keys_for(obj.get("__typename")), mark)
 
 
-def _target_keys(supergraph: Supergraph, service: str, typename: Any) -> tuple[FieldSet, ...]:
-    """The resolvable ``@key`` field sets of ``typename`` in subgraph ``service`` (none when unknown)."""
-    t = supergraph.types.get(typename) if isinstance(typename, str) else None
-    tis = t.subgraphs.get(service) if t is not None else None
-    if tis is None:
-        return ()
-    return tuple(parse_field_set(k.fields) for k in tis.keys if k.resolvable)
-
-
-def _flat_key(keys: tuple[FieldSet, ...]) -> tuple[str, ...] | None:
+def _flat_key(keys: list[_Key]) -> tuple[str, ...] | None:
     """The field names of the only key in ``keys`` when none has a sub-selection or a type condition."""
     if len(keys) != 1:
         return None
     names: list[str] = []
-    for entry, sub in keys[0]:
-        if sub or fragment_condition(entry) is not None:
+    for selection in keys[0]:
+        if not isinstance(selection, FieldSelection) or selection.selections:
             return None
-        names.append(entry_name(entry))
+        names.append(selection.name)
     return tuple(names)
 
 
-def _complete(key: FieldSet, value: Any) -> bool:
+def _complete(key: _Key, value: Any) -> bool:
     """Whether ``value`` has every field of ``key``, none of them null (lists: every element)."""
     if type(value) is list:
         return all(_complete(key, item) for item in value)
     if type(value) is not dict:
         return False
-    for entry, sub in key:
-        if fragment_condition(entry) is not None:
+    for selection in key:
+        if isinstance(selection, InlineFragmentSelection):
             continue  # a key on an abstract field: its fragments apply to some types only
-        field = value.get(entry_name(entry))
-        if field is None or (sub and not _complete(sub, field)):
+        field = value.get(selection.name)
+        if field is None or (selection.selections and not _complete(selection.selections, field)):
             return False
     return True

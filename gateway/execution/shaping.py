@@ -31,6 +31,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     VariableNode,
+    get_operation_ast,
     value_from_ast_untyped,
 )
 
@@ -155,7 +156,10 @@ class CompiledOperation:
         self.schema = schema
         # Response key -> the aliases fetches used for it where the subgraph's type differs (planning.plan).
         self.aliases: Mapping[str, tuple[str, ...]] = aliases or {}
-        operation = _select_operation(document, operation_name)
+        # GraphQL spec 6.1 GetOperation; the server has already refused documents without such an operation.
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            raise ValueError(f"no operation {operation_name!r} to run in the document")
         self.operation = operation
         self.fragments: dict[str, FragmentDefinitionNode] = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -200,18 +204,6 @@ def compile_operation(
 ) -> CompiledOperation:
     """Prepare ``document``'s operation for shaping responses against ``schema`` (the API schema)."""
     return CompiledOperation(schema, document, operation_name, aliases)
-
-
-def _select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
-    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None:
-        if len(ops) != 1:
-            raise ValueError("Must provide operation name if query contains multiple operations")
-        return ops[0]
-    for op in ops:
-        if op.name is not None and op.name.value == operation_name:
-            return op
-    raise ValueError(f'Unknown operation named "{operation_name}"')
 
 
 def _condition_variables(document: DocumentNode) -> set[str]:

@@ -9,11 +9,25 @@ is wrapped in a ``ConditionNode``.
 
 from __future__ import annotations
 
-from graphql import VariableDefinitionNode, print_ast
+from graphql import (
+    ArgumentNode,
+    DocumentNode,
+    FieldNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    VariableDefinitionNode,
+    VariableNode,
+    print_ast,
+)
 
-from gateway.planning.fetch_steps import Conditions, FetchStep, RepTree
+from gateway.planning.fetch_step import FetchStep
 from gateway.planning.plan import (
     ConditionNode,
+    EntityKey,
     FetchNode,
     FieldSelection,
     FlattenNode,
@@ -24,13 +38,55 @@ from gateway.planning.plan import (
     RequiresSelection,
     SequenceNode,
 )
-from gateway.planning.query_graph import fragment_condition
-from gateway.planning.selection import variables_in
+from gateway.planning.query_graph import FieldSet, QueryGraph, entry_name, fragment_condition
+from gateway.planning.representation import Conditions, Representation
+from gateway.planning.selection import OutSelectionSet, name_node, variables_in, without_location
 
 __all__ = ["build_plan_node"]
 
 
-def _rep_selections(rep: RepTree) -> tuple[RequiresSelection, ...]:
+# ``$representations: [_Any!]!`` and ``_entities(representations: $representations)`` (federation spec).
+_REPRESENTATIONS = VariableNode(name=name_node("representations"))
+_REPRESENTATIONS_DEFINITION = VariableDefinitionNode(
+    variable=_REPRESENTATIONS,
+    type=NonNullTypeNode(type=ListTypeNode(type=NonNullTypeNode(type=NamedTypeNode(name=name_node("_Any"))))),
+)
+_ENTITIES_ARGUMENTS = (ArgumentNode(name=name_node("representations"), value=_REPRESENTATIONS),)
+
+
+def _operation_document(
+    kind: str,
+    name: str | None,
+    definitions: list[VariableDefinitionNode],
+    selections: OutSelectionSet,
+    entities: bool,
+) -> DocumentNode:
+    """The fetch's operation as a graphql-core AST: what parsing its text gives (``no_location``)."""
+    selection_set = selections.node()
+    if entities:
+        entities_field = FieldNode(
+            name=name_node("_entities"), arguments=_ENTITIES_ARGUMENTS, selection_set=selection_set
+        )
+        selection_set = SelectionSetNode(selections=(entities_field,))
+    operation = OperationDefinitionNode(
+        operation=OperationType(kind),
+        name=name_node(name) if name else None,
+        variable_definitions=tuple(definitions) or None,
+        selection_set=selection_set,
+    )
+    return DocumentNode(definitions=(operation,))
+
+
+def _variable_definition(definition: VariableDefinitionNode) -> VariableDefinitionNode:
+    default = definition.default_value
+    return VariableDefinitionNode(
+        variable=without_location(definition.variable),
+        type=without_location(definition.type),
+        default_value=without_location(default) if default is not None else None,
+    )
+
+
+def _rep_selections(rep: Representation) -> tuple[RequiresSelection, ...]:
     out: list[RequiresSelection] = []
     for name, (key, sub) in rep.items():
         condition = fragment_condition(name)
@@ -42,12 +98,43 @@ def _rep_selections(rep: RepTree) -> tuple[RequiresSelection, ...]:
     return tuple(out)
 
 
+def _key_selections(key: FieldSet) -> tuple[RequiresSelection, ...]:
+    out: list[RequiresSelection] = []
+    for entry, sub in key:
+        condition = fragment_condition(entry)
+        if condition is not None:
+            out.append(InlineFragmentSelection(condition, _key_selections(sub)))
+        else:
+            out.append(FieldSelection(entry_name(entry), _key_selections(sub)))
+    return tuple(out)
+
+
+def _entity_keys(graph: QueryGraph, step: FetchStep) -> tuple[EntityKey, ...]:
+    """The target's resolvable keys of every type a representation of ``step`` may name."""
+    types: dict[str, None] = {}
+    for type_name in step.requires:
+        types[type_name] = None
+        types.update(dict.fromkeys(graph.supergraph_possible_types(type_name)))
+    types.update(dict.fromkeys(step.rewrites.values()))
+    return tuple(
+        EntityKey(type_name, _key_selections(edge.key))
+        for type_name in types
+        for edge in graph.keys(type_name)
+        if edge.target == step.subgraph
+    )
+
+
 def _fetch_node(
-    step: FetchStep, variables: dict[str, VariableDefinitionNode], operation_name: str | None, index: int
+    graph: QueryGraph,
+    step: FetchStep,
+    variables: dict[str, VariableDefinitionNode],
+    operation_name: str | None,
+    index: int,
 ) -> FetchNode:
     used: dict[str, None] = {}
     variables_in(step.selections, used)
     declared = []
+    definitions = [_variable_definition(variables[name]) for name in used]
     for name in used:
         definition = variables[name]
         text = f"${name}:{print_ast(definition.type)}"
@@ -60,6 +147,7 @@ def _fetch_node(
     op_name = f"{operation_name}__{step.subgraph}__{index}" if operation_name else None
     if step.is_entity:
         declared.insert(0, "$representations:[_Any!]!")
+        definitions.insert(0, _REPRESENTATIONS_DEFINITION)
         head = "query" + (f" {op_name}" if op_name else "")
         operation = f"{head}({','.join(declared)}){{_entities(representations:$representations){body}}}"
         requires = tuple(InlineFragmentSelection(t, _rep_selections(rep)) for t, rep in step.requires.items())
@@ -69,9 +157,11 @@ def _fetch_node(
             operation=operation,
             variable_usages=tuple(used),
             requires=requires,
+            document=_operation_document("query", op_name, definitions, step.selections, True),
             operation_kind="query",
             operation_name=op_name,
             input_rewrites=rewrites,
+            entity_keys=_entity_keys(graph, step),
         )
     if declared or op_name or step.operation_kind != "query":
         head = step.operation_kind + (f" {op_name}" if op_name else "")
@@ -84,6 +174,7 @@ def _fetch_node(
         service_name=step.subgraph,
         operation=operation,
         variable_usages=tuple(used),
+        document=_operation_document(step.operation_kind, op_name, definitions, step.selections, False),
         operation_kind=step.operation_kind,
         operation_name=op_name,
     )
@@ -101,25 +192,28 @@ def _sequence(nodes: list[PlanNode]) -> PlanNode:
     flat: list[PlanNode] = []
     for n in nodes:
         flat.extend(n.nodes if isinstance(n, SequenceNode) else [n])
-    return flat[0] if len(flat) == 1 else SequenceNode(flat)
+    return flat[0] if len(flat) == 1 else SequenceNode(tuple(flat))
 
 
 def _parallel(nodes: list[PlanNode]) -> PlanNode:
     flat: list[PlanNode] = []
     for n in nodes:
         flat.extend(n.nodes if isinstance(n, ParallelNode) else [n])
-    return flat[0] if len(flat) == 1 else ParallelNode(flat)
+    return flat[0] if len(flat) == 1 else ParallelNode(tuple(flat))
 
 
 def build_plan_node(
-    steps: list[FetchStep], variables: dict[str, VariableDefinitionNode], operation_name: str | None
+    graph: QueryGraph,
+    steps: list[FetchStep],
+    variables: dict[str, VariableDefinitionNode],
+    operation_name: str | None,
 ) -> PlanNode | None:
     if not steps:
         return None
     by_id = {s.id: s for s in steps}
     fetches: dict[int, PlanNode] = {}
     for index, step in enumerate(steps):
-        fetch = _fetch_node(step, variables, operation_name, index)
+        fetch = _fetch_node(graph, step, variables, operation_name, index)
         fetches[step.id] = FlattenNode(step.path, fetch) if step.is_entity else fetch
 
     ancestors: dict[int, set[int]] = {}

@@ -17,7 +17,21 @@ from dataclasses import replace
 from gateway.planning.normalize import NField, NFragment, NSelection
 from gateway.planning.query_graph import QueryGraph
 
-__all__ = ["own_type_name", "without_impossible_members"]
+__all__ = ["fragment_types", "own_type_name", "without_impossible_members"]
+
+
+def fragment_types(
+    graph: QueryGraph, type_name: str, subgraph: str, condition: str | None
+) -> tuple[str, ...]:
+    """The types a fragment on ``condition`` is planned at, at a ``type_name`` position in ``subgraph`` (GraphQL
+    spec 6.3.2 DoesFragmentTypeApply): the position's own type when it satisfies the condition, or under an
+    abstract type, each object type the subgraph may return there that does."""
+    if condition is None or condition == type_name:
+        return (type_name,)
+    if not graph.is_abstract(type_name, subgraph):
+        return (type_name,) if type_name in graph.supergraph_possible_types(condition) else ()
+    wanted = set(graph.supergraph_possible_types(condition))
+    return tuple(t for t in graph.possible_types(type_name, subgraph) if t in wanted)
 
 
 def own_type_name(graph: QueryGraph, type_name: str, field_name: str, subgraph: str) -> str:

@@ -32,11 +32,11 @@ from graphql import (
     GraphQLType,
     GraphQLUnionType,
     InlineFragmentNode,
-    OperationDefinitionNode,
     SelectionNode,
     VariableDefinitionNode,
     VariableNode,
     get_named_type,
+    get_operation_ast,
     print_ast,
 )
 
@@ -235,21 +235,7 @@ class _Normaliser:
             fields[ident] = nf
             out.append(nf)
             return
-        merged_fields = {
-            (s.response_key, _directives_text(s.directives)): s
-            for s in existing.selections
-            if isinstance(s, NField)
-        }
-        merged_frags = {
-            (s.type_condition, _directives_text(s.directives)): s
-            for s in existing.selections
-            if isinstance(s, NFragment)
-        }
-        for s in nf.selections:
-            if isinstance(s, NField):
-                self._merge_field(s, existing.selections, merged_fields)
-            else:
-                self._merge_fragment(s, existing.selections, merged_frags)
+        self._merge_selections(nf.selections, existing.selections)
 
     def _merge_fragment(
         self, frag: NFragment, out: list[NSelection], fragments: dict[tuple[str | None, str], NFragment]
@@ -260,21 +246,20 @@ class _Normaliser:
             fragments[ident] = frag
             out.append(frag)
             return
-        fields = {
-            (s.response_key, _directives_text(s.directives)): s
-            for s in existing.selections
-            if isinstance(s, NField)
+        self._merge_selections(frag.selections, existing.selections)
+
+    def _merge_selections(self, selections: list[NSelection], into: list[NSelection]) -> None:
+        """Merge ``selections`` into the selection set ``into`` of an equal field or fragment (GraphQL spec
+        6.3.2 CollectFields: fields of one response key are one field)."""
+        fields = {(s.response_key, _directives_text(s.directives)): s for s in into if isinstance(s, NField)}
+        fragments = {
+            (s.type_condition, _directives_text(s.directives)): s for s in into if isinstance(s, NFragment)
         }
-        frags = {
-            (s.type_condition, _directives_text(s.directives)): s
-            for s in existing.selections
-            if isinstance(s, NFragment)
-        }
-        for s in frag.selections:
+        for s in selections:
             if isinstance(s, NField):
-                self._merge_field(s, existing.selections, fields)
+                self._merge_field(s, into, fields)
             else:
-                self._merge_fragment(s, existing.selections, frags)
+                self._merge_fragment(s, into, fragments)
 
 
 def _copy(selections: list[NSelection]) -> list[NSelection]:
@@ -307,16 +292,11 @@ def normalize_operation(
     schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
 ) -> NOperation:
     """Pick the operation (GraphQL spec 6.1 "GetOperation") and normalise its selection set."""
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is None:
-        if len(operations) != 1:
+    op = get_operation_ast(document, operation_name)
+    if op is None:
+        if operation_name is None:
             raise PlanningError("UNKNOWN_OPERATION", "the document must have exactly one operation or a name")
-        op = operations[0]
-    else:
-        found = [o for o in operations if o.name is not None and o.name.value == operation_name]
-        if not found:
-            raise PlanningError("UNKNOWN_OPERATION", f"no operation named {operation_name!r}")
-        op = found[0]
+        raise PlanningError("UNKNOWN_OPERATION", f"no operation named {operation_name!r}")
     kind = op.operation.value
     root = {
         "query": schema.query_type,

@@ -8,7 +8,8 @@ joins a later fetch to the same subgraph and path that runs after everything it 
 
 from __future__ import annotations
 
-from gateway.planning.fetch_steps import FetchStep, _merge_rep, can_share
+from gateway.planning.fetch_step import FetchStep
+from gateway.planning.representation import can_share, merge_representation
 
 __all__ = ["drop_empty_steps", "merge_into_later_steps", "merge_sibling_steps", "optimize"]
 
@@ -47,7 +48,7 @@ def _compatible(into: FetchStep, step: FetchStep) -> bool:
 def _absorb(into: FetchStep, step: FetchStep) -> None:
     into.selections.merge(step.selections)
     for type_name, rep in step.requires.items():
-        _merge_rep(into.requires.setdefault(type_name, {}), rep)
+        merge_representation(into.requires.setdefault(type_name, {}), rep)
     into.rewrites.update(step.rewrites)
     into.entries.extend(step.entries)
 

@@ -21,7 +21,7 @@ from gateway.planning.query_graph import (
     merge_field_sets,
 )
 
-__all__ = ["Jump", "available", "candidate_jumps", "local_misses"]
+__all__ = ["Jump", "available", "candidate_jumps", "child_provided", "local_misses"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,14 @@ def available(
     return True
 
 
+def child_provided(
+    graph: QueryGraph, type_name: str, subgraph: str, f: NField, provided: dict[str, FieldSet]
+) -> dict[str, FieldSet]:
+    """What comes along below ``f`` in ``subgraph``: the path's ``@provides`` and the field's own."""
+    merged = merge_field_sets(provided.get(f.key, ()), graph.provides(type_name, f.name, subgraph))
+    return graph.narrow(dict(merged), f.type_name) if merged else {}
+
+
 def local_misses(
     graph: QueryGraph,
     type_name: str,
@@ -79,17 +87,8 @@ def local_misses(
                 misses += 1
                 continue
             if s.selections and depth > 0:
-                sub_provided = merge_field_sets(
-                    provided.get(s.key, ()), graph.provides(type_name, s.name, subgraph)
-                )
-                misses += local_misses(
-                    graph,
-                    s.type_name,
-                    subgraph,
-                    s.selections,
-                    graph.narrow(dict(sub_provided), s.type_name),
-                    depth - 1,
-                )
+                below = child_provided(graph, type_name, subgraph, s, provided)
+                misses += local_misses(graph, s.type_name, subgraph, s.selections, below, depth - 1)
         else:
             condition = s.type_condition or type_name
             if graph.has_type(condition, subgraph):

@@ -1,5 +1,8 @@
 """Query plan nodes: the planner's output and the executor's input.
 
+A plan is a value: frozen, shared by every request that runs it (the plan cache), never changed by running it.
+The executor keeps what it derives from a plan in its own caches.
+
 The tree and its JSON form follow the shape Apollo's tooling prints (``QueryPlan``, ``Sequence``, ``Parallel``,
 ``Fetch``, ``Flatten``), so plans can be compared with other gateways' and snapshot-tested as JSON.
 
@@ -38,8 +41,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphql import DocumentNode, parse
+
 __all__ = [
     "ConditionNode",
+    "EntityKey",
     "FetchNode",
     "FieldSelection",
     "FlattenNode",
@@ -105,7 +111,20 @@ class InputRewrite:
         }
 
 
-@dataclass
+@dataclass(frozen=True)
+class EntityKey:
+    """A resolvable ``@key`` of ``type_name`` in the fetch's subgraph, as a representation selection.
+
+    An ``_entities`` fetch sends a representation only when it holds one of its type's keys without a null in
+    it (Apollo Federation spec, ``@key``): an object whose key is null cannot be resolved, it stays null.
+    Not part of the plan's JSON (Apollo's plans leave it to the subgraph).
+    """
+
+    type_name: str
+    selections: tuple[RequiresSelection, ...]
+
+
+@dataclass(frozen=True)
 class FetchNode:
     """One request to one subgraph."""
 
@@ -116,8 +135,11 @@ class FetchNode:
     operation_kind: str = "query"
     operation_name: str | None = None
     input_rewrites: tuple[InputRewrite, ...] = ()
-    # Free for the executor: a compiled form of ``operation`` (e.g. parsed document), filled lazily.
-    compiled: Any = field(default=None, compare=False, repr=False)
+    # For an entity fetch: the keys representations must hold, by type (types not listed are sent as they are).
+    entity_keys: tuple[EntityKey, ...] = ()
+    # ``operation`` parsed (graphql-core AST without locations): the planner builds it with the text; a fetch
+    # written by hand gets it parsed from the text.
+    document: DocumentNode = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -135,8 +157,12 @@ class FetchNode:
             out["inputRewrites"] = [r.to_json() for r in self.input_rewrites]
         return out
 
+    def __post_init__(self) -> None:
+        if self.document is None:
+            object.__setattr__(self, "document", parse(self.operation, no_location=True))
 
-@dataclass
+
+@dataclass(frozen=True)
 class FlattenNode:
     path: tuple[str, ...]
     node: FetchNode
@@ -145,23 +171,29 @@ class FlattenNode:
         return {"kind": "Flatten", "path": list(self.path), "node": self.node.to_json()}
 
 
-@dataclass
+@dataclass(frozen=True)
 class SequenceNode:
-    nodes: list[PlanNode]
+    nodes: tuple[PlanNode, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nodes", tuple(self.nodes))  # a list given by hand becomes a tuple
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": "Sequence", "nodes": [n.to_json() for n in self.nodes]}
 
 
-@dataclass
+@dataclass(frozen=True)
 class ParallelNode:
-    nodes: list[PlanNode]
+    nodes: tuple[PlanNode, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "nodes", tuple(self.nodes))  # a list given by hand becomes a tuple
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": "Parallel", "nodes": [n.to_json() for n in self.nodes]}
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConditionNode:
     """Run ``if_clause`` when the boolean variable ``condition`` is true, else ``else_clause``.
 
@@ -184,19 +216,17 @@ class ConditionNode:
 PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
 
 
-@dataclass
+@dataclass(frozen=True)
 class QueryPlan:
     """The plan for one operation. ``node`` is None when the gateway answers alone (introspection only)."""
 
     node: PlanNode | None
-    # The client operation (graphql-core DocumentNode + operation name), kept for response shaping.
-    document: Any = field(default=None, compare=False, repr=False)
+    # The client's document and the operation's name in it (None: its only operation), for response shaping.
+    document: DocumentNode | None = field(default=None, compare=False, repr=False)
     operation_name: str | None = None
-    # Client response key -> the aliases fetches gave that field where its subgraph type differs from the
-    # supergraph's (``id__alias_0``): merged data may hold the value under one of them instead.
-    response_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # Free for the executor: a compiled form of ``document`` for response shaping, filled lazily.
-    compiled: Any = field(default=None, compare=False, repr=False)
+    # (client response key, the aliases fetches gave that field where its subgraph type differs from the
+    # supergraph's, ``id__alias_0``): merged data may hold the value under one of them instead.
+    response_aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "QueryPlan"}

@@ -1,7 +1,8 @@
 """The query planner: operation + supergraph -> query plan, a pure function (no I/O, deterministic).
 
 Stages (after Hive Router's planner): normalise the operation (normalize.py) -> query graph of the supergraph
-(query_graph.py, cached) -> best entity moves (paths.py) while building fetch steps (fetch_steps.py) ->
+(query_graph.py, cached) -> best entity moves (paths.py) while building fetch steps
+(root_fields.py, walk.py, entity_moves.py) ->
 optimisation passes (optimize.py) -> plan nodes (build_plan.py).
 """
 
@@ -11,11 +12,11 @@ from graphql import DocumentNode
 
 from gateway.composition.supergraph import Supergraph
 from gateway.planning.build_plan import build_plan_node
-from gateway.planning.fetch_steps import build_fetch_steps
 from gateway.planning.normalize import normalize_operation
 from gateway.planning.optimize import optimize
 from gateway.planning.plan import QueryPlan
 from gateway.planning.query_graph import query_graph
+from gateway.planning.root_fields import build_fetch_steps
 
 __all__ = ["plan_operation"]
 
@@ -36,7 +37,7 @@ def plan_operation(
     operation = normalize_operation(supergraph.api_schema, document, operation_name)
     graph = query_graph(supergraph, override_labels)
     steps = optimize(build_fetch_steps(graph, operation))
-    node = build_plan_node(steps, operation.variables, operation.name)
+    node = build_plan_node(graph, steps, operation.variables, operation.name)
     aliases: dict[str, set[str]] = {}
     for step in steps:
         for alias, key in step.aliases.items():
@@ -45,5 +46,5 @@ def plan_operation(
         node=node,
         document=document,
         operation_name=operation_name,
-        response_aliases={k: tuple(sorted(v)) for k, v in sorted(aliases.items())},
+        response_aliases=tuple((k, tuple(sorted(v))) for k, v in sorted(aliases.items())),
     )

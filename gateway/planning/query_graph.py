@@ -19,8 +19,9 @@ import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graphql import ArgumentNode, FieldNode, InlineFragmentNode, SelectionSetNode, parse, print_ast
+from graphql import ArgumentNode, FieldNode, InlineFragmentNode, SelectionSetNode, print_ast
 
+from gateway.composition.field_set import parse_field_set as parse_selection_set
 from gateway.composition.supergraph import Supergraph, SupergraphField, TypeKind
 
 __all__ = [
@@ -66,13 +67,12 @@ def fragment_condition(entry: str) -> str | None:
     return entry[len(FRAGMENT_PREFIX) :] if entry.startswith(FRAGMENT_PREFIX) else None
 
 
-@lru_cache(maxsize=4096)
 def entry_arguments(entry: str) -> tuple[ArgumentNode, ...]:
     """The argument nodes of a field set entry (none for a plain field name)."""
     if "(" not in entry:
         return ()
-    doc = parse("{" + entry + "}", no_location=True)
-    node = doc.definitions[0].selection_set.selections[0]  # type: ignore[attr-defined]
+    node = parse_selection_set(entry).selections[0]
+    assert isinstance(node, FieldNode)
     return tuple(node.arguments or ())
 
 
@@ -114,9 +114,7 @@ def merge_field_sets(a: FieldSet, b: FieldSet) -> FieldSet:
 @lru_cache(maxsize=4096)
 def parse_field_set(text: str) -> FieldSet:
     """Parse a federation field set (``"id organization { id }"``) into a tree."""
-    doc = parse("{" + text + "}", no_location=True)
-    op = doc.definitions[0]
-    return _to_tree(op.selection_set)  # type: ignore[attr-defined]
+    return _to_tree(parse_selection_set(text))
 
 
 @dataclass(frozen=True)
@@ -152,8 +150,8 @@ class QueryGraph:
         t = self.supergraph.types.get(type_name)
         if t is None:
             return False
-        tis = t.subgraphs.get(subgraph)
-        return tis is not None and tis.is_interface_object
+        in_subgraph = t.subgraphs.get(subgraph)
+        return in_subgraph is not None and in_subgraph.is_interface_object
 
     def is_abstract(self, type_name: str, subgraph: str | None = None) -> bool:
         """Interfaces and unions, except an interface that ``subgraph`` sees as an object (@interfaceObject)."""
@@ -180,8 +178,8 @@ class QueryGraph:
         """The field's type as ``subgraph`` declares it (``@join__field(type:)``; it may differ from the
         supergraph's in nullability, or name a smaller union or one of its members)."""
         sf = self.supergraph.field(type_name, field_name)
-        fis = sf.subgraphs.get(subgraph)
-        return fis.type if fis is not None and fis.type else sf.type
+        in_subgraph = sf.subgraphs.get(subgraph)
+        return in_subgraph.type if in_subgraph is not None and in_subgraph.type else sf.type
 
     # -- field edges -----------------------------------------------------------------------------------------
 
@@ -244,13 +242,15 @@ class QueryGraph:
             return True
         t = self.supergraph.types.get(type_name)
         sf = t.fields.get(field_name) if t is not None else None
-        fis = sf.subgraphs.get(subgraph) if sf is not None else None
-        return fis is not None and fis.used_overridden and not fis.external
+        in_subgraph = sf.subgraphs.get(subgraph) if sf is not None else None
+        return in_subgraph is not None and in_subgraph.used_overridden and not in_subgraph.external
 
     def provides(self, type_name: str, field_name: str, subgraph: str) -> FieldSet:
         """The ``@provides`` of the field in that subgraph (fields that come along without a jump)."""
-        fis = self.supergraph.field(type_name, field_name).subgraphs.get(subgraph)
-        return parse_field_set(fis.provides) if fis is not None and fis.provides else ()
+        in_subgraph = self.supergraph.field(type_name, field_name).subgraphs.get(subgraph)
+        return (
+            parse_field_set(in_subgraph.provides) if in_subgraph is not None and in_subgraph.provides else ()
+        )
 
     def narrow(self, provided: dict[str, FieldSet], type_name: str) -> dict[str, FieldSet]:
         """``provided`` at a position now known to hold ``type_name``: the entries of inline fragments whose
@@ -275,10 +275,10 @@ class QueryGraph:
     def requires(self, type_name: str, field_name: str, subgraph: str) -> tuple[FieldSet, str] | None:
         t = self.supergraph.types.get(type_name)
         sf = t.fields.get(field_name) if t is not None else None
-        fis = sf.subgraphs.get(subgraph) if sf is not None else None
-        if fis is None or not fis.requires:
+        in_subgraph = sf.subgraphs.get(subgraph) if sf is not None else None
+        if in_subgraph is None or not in_subgraph.requires:
             return None
-        return parse_field_set(fis.requires), fis.requires
+        return parse_field_set(in_subgraph.requires), in_subgraph.requires
 
     # -- key edges ------------------------------------------------------------------------------------------
 

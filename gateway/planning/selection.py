@@ -7,11 +7,28 @@ Fields are keyed by response key plus directives, so a client field and a field 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, TypeVar
 
-from graphql import ArgumentNode, DirectiveNode, VariableNode, print_ast, visit
+from graphql import (
+    ArgumentNode,
+    DirectiveNode,
+    FieldNode,
+    InlineFragmentNode,
+    NamedTypeNode,
+    NameNode,
+    Node,
+    SelectionNode,
+    SelectionSetNode,
+    VariableNode,
+    print_ast,
+    visit,
+)
 from graphql.language import Visitor
 
-__all__ = ["OutField", "OutFragment", "OutSelectionSet", "variables_in"]
+__all__ = ["OutField", "OutFragment", "OutSelectionSet", "name_node", "variables_in", "without_location"]
+
+N = TypeVar("N", bound=Node)
 
 
 @dataclass
@@ -36,6 +53,15 @@ class OutField:
         if self.selections is not None:
             self.selections.text(out)
 
+    def node(self) -> FieldNode:
+        return FieldNode(
+            alias=name_node(self.response_key) if self.response_key != self.name else None,
+            name=name_node(self.name),
+            arguments=tuple(without_location(a) for a in self.arguments) or None,
+            directives=tuple(without_location(d) for d in self.directives) or None,
+            selection_set=self.selections.node() if self.selections is not None else None,
+        )
+
 
 @dataclass
 class OutFragment:
@@ -51,6 +77,14 @@ class OutFragment:
         for d in self.directives:
             out.append(_directive_text(d))
         self.selections.text(out)
+
+    def node(self) -> InlineFragmentNode:
+        condition = self.type_condition
+        return InlineFragmentNode(
+            type_condition=NamedTypeNode(name=name_node(condition)) if condition is not None else None,
+            directives=tuple(without_location(d) for d in self.directives) or None,
+            selection_set=self.selections.node(),
+        )
 
 
 def _directive_text(d: DirectiveNode) -> str:
@@ -117,6 +151,12 @@ class OutSelectionSet:
             frag.text(out)
         out.append("}")
 
+    def node(self) -> SelectionSetNode:
+        """The selection set as a graphql-core AST, equal to what parsing ``text`` gives (``no_location``)."""
+        selections: list[SelectionNode] = [f.node() for f in self.fields.values()]
+        selections.extend(frag.node() for frag in self.fragments.values() if not frag.selections.is_empty())
+        return SelectionSetNode(selections=tuple(selections))
+
     def merge(self, other: OutSelectionSet) -> None:
         """Add ``other``'s selections (used when two fetches to the same place are merged)."""
         for ident, f in other.fields.items():
@@ -134,6 +174,29 @@ class OutSelectionSet:
                 self.fragments[frag_ident] = frag
             else:
                 existing.selections.merge(frag.selections)
+
+
+@lru_cache(maxsize=4096)
+def name_node(value: str) -> NameNode:
+    """A name node; shared, as AST nodes are never changed once built."""
+    return NameNode(value=value)
+
+
+def without_location(node: N) -> N:
+    """``node`` without source locations (the client's argument nodes carry the client document's)."""
+    if node.loc is None:
+        return node
+    values: dict[str, Any] = {}
+    for key in node.keys:
+        if key == "loc":
+            continue
+        value = getattr(node, key)
+        if isinstance(value, Node):
+            value = without_location(value)
+        elif isinstance(value, tuple | list):
+            value = tuple(without_location(v) if isinstance(v, Node) else v for v in value)
+        values[key] = value
+    return type(node)(**values)
 
 
 class _VariableCollector(Visitor):

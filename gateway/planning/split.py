@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from gateway.planning.normalize import NField, NFragment, NSelection
-from gateway.planning.query_graph import FieldSet, QueryGraph, merge_field_sets
+from gateway.planning.paths import child_provided
+from gateway.planning.query_graph import FieldSet, QueryGraph
 
 __all__ = ["Stuck", "count_fields", "split_selections"]
 
@@ -56,10 +57,8 @@ def split_selections(
         if not (local and s.selections):
             rest.append(s)
             continue
-        child = dict(merge_field_sets(provided.get(s.key, ()), graph.provides(type_name, s.name, subgraph)))
-        m, r = split_selections(
-            graph, stuck, s.type_name, subgraph, s.selections, graph.narrow(child, s.type_name)
-        )
+        below = child_provided(graph, type_name, subgraph, s, provided)
+        m, r = split_selections(graph, stuck, s.type_name, subgraph, s.selections, below)
         if any(count_fields([x]) for x in m):
             mine.append(replace(s, selections=m))
             if r:

@@ -364,9 +364,6 @@ class Gateway:
             return RequestFailure(
                 (error_dict("Query planning failed.", QUERY_PLANNING_FAILED),), ErrorKind.REQUEST
             )
-        if plan.document is None:
-            plan.document = document
-            plan.operation_name = selected_name
         return PreparedOperation(document, operation, plan, estimate_entry_bytes(query, scan.tokens))
 
     async def execute(

@@ -12,6 +12,7 @@ from graphql import build_schema, parse
 from gateway.composition.supergraph import Subgraph, Supergraph
 from gateway.execution import SubgraphFetchError, SubgraphRequest, SubgraphResponse
 from gateway.planning.plan import (
+    EntityKey,
     FetchNode,
     FieldSelection,
     FlattenNode,
@@ -122,7 +123,7 @@ def entity_fetch(
     variable_usages: tuple[str, ...] = (),
     variable_defs: str = "",
 ) -> FlattenNode:
-    """A ``Flatten`` over an ``_entities`` fetch for one type keyed by flat fields."""
+    """A ``Flatten`` over an ``_entities`` fetch for one type keyed by flat fields (the target's only key)."""
     operation = (
         f"query($representations: [_Any!]!{variable_defs}) {{ _entities(representations: $representations) "
         f"{{ ... on {type_name} {{ {selection} }} }} }}"
@@ -134,5 +135,11 @@ def entity_fetch(
     )
     return FlattenNode(
         path=path,
-        node=FetchNode(service, operation, variable_usages=variable_usages, requires=requires),
+        node=FetchNode(
+            service,
+            operation,
+            variable_usages=variable_usages,
+            requires=requires,
+            entity_keys=(EntityKey(type_name, tuple(FieldSelection(k) for k in key_fields)),),
+        ),
     )

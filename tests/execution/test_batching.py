@@ -10,7 +10,7 @@ from graphql import parse
 
 from gateway.execution import ErrorMasking, Executor, SubgraphFetchError, SubgraphRequest, SubgraphResponse
 from gateway.execution.batching import EntityOperation, merge_entity_operations, split_entity_response
-from gateway.planning.plan import FetchNode, ParallelNode, SequenceNode
+from gateway.planning.plan import FetchNode, FlattenNode, ParallelNode, QueryPlan, SequenceNode
 
 from .support import ScriptedClient, entity_fetch, make_supergraph, plan
 
@@ -230,8 +230,7 @@ async def test_a_cancelled_first_fetch_releases_the_fetches_queued_behind_it() -
     client = ScriptedClient({"inventory": lambda r: entities(r, lambda rep, i: {"inStock": True})})
     executor = Executor(SUPERGRAPH, client, masking=DEVELOPMENT)
     fetch = entity_fetch("inventory", ("product",), "Product", ("upc",), "inStock").node
-    executor._compiled(fetch, ("product",))
-    run = _Run({}, None)
+    run = _Run(executor._prepare(QueryPlan(FlattenNode(("product",), fetch))), {}, None)
     request = SubgraphRequest(fetch.operation, {"representations": [{"__typename": "Product", "upc": "1"}]})
     first = asyncio.ensure_future(executor._send_entities(fetch, request, run))
     second = asyncio.ensure_future(executor._send_entities(fetch, request, run))

@@ -854,16 +854,15 @@ async def test_mutation_root_fetches_run_in_sequence() -> None:
     assert ["a:" in q for q in order] == [True, False]
 
 
-async def test_compiled_forms_are_reused_across_executions() -> None:
+async def test_prepared_forms_are_reused_across_executions() -> None:
     client = ScriptedClient({"accounts": lambda r: {"data": {"me": {"id": "1"}}}})
     fetch = FetchNode("accounts", "{ me { id } }")
     p = plan("{ me { id } }", fetch)
     executor = Executor(SUPERGRAPH, client, masking=DEVELOPMENT)
     await executor.execute(p, {})
-    compiled_plan, compiled_fetch = p.compiled, fetch.compiled
-    assert compiled_plan is not None and compiled_fetch is not None
+    prepared = executor._prepare(p)
     assert await executor.execute(p, {}) == {"data": {"me": {"id": "1"}}}
-    assert p.compiled is compiled_plan and fetch.compiled is compiled_fetch
+    assert executor._prepare(p) is prepared and prepared.fetch(fetch) is prepared.fetch(fetch)
 
 
 async def test_key_fields_the_plan_aliased_are_read_from_their_response_key() -> None:

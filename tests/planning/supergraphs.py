@@ -70,7 +70,9 @@ def plan_text(
     document = parse(query)
     errors = validate(sg.api_schema, document)
     assert not errors, errors
-    return render(plan_operation(sg, document, operation_name, override_labels=labels).to_json())
+    plan = plan_operation(sg, document, operation_name, override_labels=labels)
+    assert_documents_match(plan.node)
+    return render(plan.to_json())
 
 
 def plan_json(
@@ -83,7 +85,27 @@ def plan_json(
     document = parse(query)
     errors = validate(sg.api_schema, document)
     assert not errors, errors
-    return plan_operation(sg, document, operation_name, override_labels=labels).to_json()
+    plan = plan_operation(sg, document, operation_name, override_labels=labels)
+    assert_documents_match(plan.node)
+    return plan.to_json()
+
+
+def assert_documents_match(node: object) -> None:
+    """Every fetch carries the operation it sends already parsed: the very AST its text parses to."""
+    from graphql import parse
+
+    from gateway.planning.plan import ConditionNode, FetchNode, FlattenNode, ParallelNode, SequenceNode
+
+    if isinstance(node, FetchNode):
+        assert node.document == parse(node.operation, no_location=True), node.operation
+    elif isinstance(node, FlattenNode):
+        assert_documents_match(node.node)
+    elif isinstance(node, SequenceNode | ParallelNode):
+        for child in node.nodes:
+            assert_documents_match(child)
+    elif isinstance(node, ConditionNode):
+        assert_documents_match(node.if_clause)
+        assert_documents_match(node.else_clause)
 
 
 def assert_plan(

@@ -53,7 +53,7 @@ def test_field_whose_subgraph_type_differs_is_aliased_under_a_union() -> None:
         fetches=1,
     )
     plan = plan_operation(TYPES, parse("{ results { ... on Book { id } ... on Movie { id } } }"), None)
-    assert plan.response_aliases == {"id": ("id__alias_0",)}
+    assert plan.response_aliases == (("id", ("id__alias_0",)),)
 
 
 def test_paths_below_an_alias_name_the_alias_and_keys_stay_unaliased() -> None:
@@ -73,7 +73,7 @@ def test_paths_below_an_alias_name_the_alias_and_keys_stay_unaliased() -> None:
 
 def test_no_alias_outside_abstract_positions() -> None:
     plan = plan_operation(TYPES, parse("{ item { name } }"), None)
-    assert plan.response_aliases == {}
+    assert plan.response_aliases == ()
 
 
 def test_shared_root_field_of_a_keyless_type_is_split_between_root_fetches() -> None:

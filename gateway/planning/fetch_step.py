@@ -1,0 +1,76 @@
+"""Fetch steps: the plan's future ``Fetch`` nodes while they are being planned, and the set of them for one plan.
+
+Each step is one request to one subgraph: a root fetch, or an ``_entities`` fetch at a response path (Apollo
+Federation spec, "Query planning" and ``_entities``). The optimiser (optimize.py) merges and drops steps; the
+plan builder (build_plan.py) turns them into plan nodes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.planning.normalize import NOperation
+from gateway.planning.query_graph import QueryGraph
+from gateway.planning.representation import Conditions, Representation
+from gateway.planning.response_keys import ResponseKeys
+from gateway.planning.selection import OutSelectionSet
+from gateway.planning.stuck import StuckFields
+
+__all__ = ["EntityStepKey", "FetchStep", "FetchSteps"]
+
+
+@dataclass
+class FetchStep:
+    """One request to one subgraph, as it is being planned."""
+
+    id: int
+    subgraph: str
+    operation_kind: str
+    path: tuple[str, ...]
+    is_entity: bool
+    selections: OutSelectionSet = field(default_factory=OutSelectionSet)
+    # Entity type -> the representation the step needs for it.
+    requires: dict[str, Representation] = field(default_factory=dict)
+    # Entity type -> the ``__typename`` its representations carry instead (Apollo's inputRewrites).
+    rewrites: dict[str, str] = field(default_factory=dict)
+    depends_on: set[int] = field(default_factory=set)
+    # Each way the step is entered brings the variable conditions on its path; it runs under their intersection.
+    entries: list[Conditions] = field(default_factory=list)
+    group: int = 0
+    # Aliases this step gives client fields whose subgraph type differs (alias -> the client's response key).
+    aliases: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def conditions(self) -> Conditions:
+        if not self.entries:
+            return frozenset()
+        common = set(self.entries[0])
+        for e in self.entries[1:]:
+            common &= e
+        return frozenset(common)
+
+
+# (subgraph, path, steps it waits for, mutation group, variant): entering an entity step with the same key
+# again merges into it. A new variant opens only when representations conflict (the same required field read
+# from two response keys, e.g. ``weight(unit: "kg")`` and ``weight(unit: "g")``).
+EntityStepKey = tuple[str, tuple[str, ...], frozenset[int], int, int]
+
+
+class FetchSteps:
+    """The fetch steps of one plan as they are built, with what later entries need to join them."""
+
+    def __init__(self, graph: QueryGraph, operation: NOperation) -> None:
+        self.graph = graph
+        self.operation = operation
+        self.steps: list[FetchStep] = []
+        self.entity_steps: dict[EntityStepKey, FetchStep] = {}
+        self.stuck = StuckFields(graph)
+        self.response_keys = ResponseKeys(graph)
+
+    def new_step(
+        self, subgraph: str, path: tuple[str, ...], is_entity: bool, deps: set[int], group: int = 0
+    ) -> FetchStep:
+        kind = "query" if is_entity else self.operation.kind
+        step = FetchStep(len(self.steps), subgraph, kind, path, is_entity, depends_on=set(deps), group=group)
+        self.steps.append(step)
+        return step

@@ -1,0 +1,84 @@
+"""A plan is shared by every request that runs it (the plan cache): running it never changes it, and requests
+running one plan at the same time get their own results."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from graphql import parse
+
+from gateway.composition.read_supergraph import read_supergraph
+from gateway.composition.supergraph import Supergraph
+from gateway.execution import ErrorMasking, Executor, HttpxSubgraphClient
+from gateway.planning import plan_operation
+from gateway.planning.plan import FetchNode, FlattenNode, PlanNode, QueryPlan, SequenceNode
+
+from .strawberry_subgraphs import CALLS, SUPERGRAPH_SDL, apps
+
+QUERY = "query($n: Int!) { topProducts(first: $n) { name reviews { body } inStock shippingEstimate } }"
+
+
+@pytest.fixture(scope="module")
+def supergraph() -> Supergraph:
+    return read_supergraph(SUPERGRAPH_SDL)
+
+
+@pytest.fixture
+async def executor(supergraph: Supergraph) -> AsyncIterator[Executor]:
+    client = HttpxSubgraphClient(apps(), timeouts=5)
+    CALLS.clear()
+    yield Executor(supergraph, client, masking=ErrorMasking(include_all=True))
+    await client.aclose()
+
+
+def _plan(supergraph: Supergraph) -> QueryPlan:
+    return plan_operation(supergraph, parse(QUERY), None)
+
+
+def _fetches(node: PlanNode | None) -> list[FetchNode]:
+    if isinstance(node, FetchNode):
+        return [node]
+    if isinstance(node, FlattenNode):
+        return [node.node]
+    return [f for child in getattr(node, "nodes", ()) for f in _fetches(child)]
+
+
+def _names(result: dict[str, Any]) -> list[str]:
+    return [p["name"] for p in result["data"]["topProducts"]]
+
+
+async def test_running_a_plan_leaves_it_as_planned(executor: Executor) -> None:
+    plan = _plan(executor.supergraph)
+    before = copy.deepcopy(plan)
+    first = await executor.execute(plan, {"n": 3})
+    second = await executor.execute(plan, {"n": 3})
+    assert "errors" not in first and first == second
+    assert plan == before and plan.to_json() == before.to_json()
+    # Fields left out of equality (the parsed documents) are untouched too.
+    assert plan.document == before.document
+    assert [f.document for f in _fetches(plan.node)] == [f.document for f in _fetches(before.node)]
+
+
+def test_plan_nodes_refuse_assignment(supergraph: Supergraph) -> None:
+    plan = _plan(supergraph)
+    assert isinstance(plan.node, SequenceNode) and isinstance(plan.node.nodes, tuple)
+    fetch = _fetches(plan.node)[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.node = None  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fetch.operation = "{ __typename }"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.node.nodes = ()  # type: ignore[misc]
+
+
+async def test_concurrent_requests_sharing_a_plan_get_their_own_results(executor: Executor) -> None:
+    plan = _plan(executor.supergraph)
+    alone = {n: await executor.execute(plan, {"n": n}) for n in (1, 2, 3)}
+    together = await asyncio.gather(*(executor.execute(plan, {"n": n}) for n in (3, 1, 2, 1, 3)))
+    assert [len(_names(r)) for r in together] == [3, 1, 2, 1, 3]
+    assert together == [alone[3], alone[1], alone[2], alone[1], alone[3]]
