@@ -17,7 +17,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -156,8 +156,11 @@ def build_app(
     reload_source: Callable[[], Supergraph] | None = None,
     traffic: Any = None,
     masking: Any = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Any:
-    """The production app: real planner, aiohttp subgraph clients, an executor per supergraph.
+    """The production app: real planner, aiohttp subgraph clients, an executor per supergraph, behind the
+    operation controls ``environ`` (default ``os.environ``) asks for (``operation_control_from_env``: JWT
+    authentication, rate limits, persisted queries).
 
     ``traffic`` (a ``TrafficShaping``; default: from ``GATEWAY_SUBGRAPH_*``) sets subgraph timeouts, circuit
     breakers and retries; ``subgraph_timeout``, when given, overrides every request timeout. ``masking``
@@ -165,9 +168,18 @@ def build_app(
     from gateway.config import parse_traffic_shaping
     from gateway.execution import AiohttpSubgraphClient, Executor, HeaderPolicy
     from gateway.server import Gateway, create_app
+    from gateway.server.auth import AuthSettings
+    from gateway.server.operation_control import operation_control_from_env
 
+    env = os.environ if environ is None else environ
+    auth = AuthSettings.from_env(env)
+    allow = list(forward_headers or [])
+    if auth is not None:
+        # Only the gateway writes this header (operation_control drops a client's own), so it may travel.
+        allow.append(auth.claims_header)
+        settings = replace(settings, claims_header=auth.claims_header)
     clients = _Clients()
-    header_policy = HeaderPolicy(allow=forward_headers or [])
+    header_policy = HeaderPolicy(allow=allow)
     traffic = traffic if traffic is not None else parse_traffic_shaping(None)
     # In-flight requests of a replaced client may run for the longest request timeout.
     longest = max(t.request_timeout for t in (traffic.all, *traffic.subgraphs.values()))
@@ -201,7 +213,19 @@ def build_app(
         except (NotImplementedError, RuntimeError):  # not on this platform / not the main thread
             pass
 
-    return create_app(gateway, settings, on_startup=[watch_sighup], on_shutdown=[clients.aclose])
+    controls: list[Any] = []
+
+    async def close_controls() -> None:
+        for control in controls:
+            await control.aclose()
+
+    app = create_app(
+        gateway, settings, on_startup=[watch_sighup], on_shutdown=[clients.aclose, close_controls]
+    )
+    served = operation_control_from_env(app, env)
+    if served is not app:
+        controls.append(served)
+    return served
 
 
 async def _reload(gateway: Any, load: Callable[[], Supergraph], clients: _Clients, grace: float) -> None:

@@ -51,7 +51,9 @@ class ServerSettings:
     documents on a worker thread (``gateway.server.workers``), so the event loop keeps answering.
     ``deduplicate_inflight`` runs identical concurrent queries (same document, operation name, variables and
     auth context) once and gives every caller that answer (``gateway.server.inflight``). ``cors`` answers
-    cross-origin requests (``gateway.server.cors``; None: no CORS headers at all).
+    cross-origin requests (``gateway.server.cors``; None: no CORS headers at all). ``claims_header`` names
+    the header carrying the claims the gateway verified (set only when authentication is on: without it no
+    request is authenticated, whatever headers it sends).
     """
 
     expose_query_plan: bool = False
@@ -67,6 +69,7 @@ class ServerSettings:
     prepare_in_worker: bool = True
     deduplicate_inflight: bool = True
     cors: CorsPolicy | None = None
+    claims_header: str | None = None
 
     @property
     def max_body_bytes(self) -> int:
