@@ -53,7 +53,9 @@ class ServerSettings:
     auth context) once and gives every caller that answer (``gateway.server.inflight``). ``cors`` answers
     cross-origin requests (``gateway.server.cors``; None: no CORS headers at all). ``claims_header`` names
     the header carrying the claims the gateway verified (set only when authentication is on: without it no
-    request is authenticated, whatever headers it sends).
+    request is authenticated, whatever headers it sends). ``authorization_policy`` (``module:callable``)
+    decides ``@policy``; ``reject_unauthorized`` refuses a whole request (403) that selects anything it may not
+    see, instead of answering those selections null (``gateway.server.authorization``).
     """
 
     expose_query_plan: bool = False
@@ -70,6 +72,8 @@ class ServerSettings:
     deduplicate_inflight: bool = True
     cors: CorsPolicy | None = None
     claims_header: str | None = None
+    authorization_policy: str | None = None
+    reject_unauthorized: bool = False
 
     @property
     def max_body_bytes(self) -> int:
@@ -93,6 +97,10 @@ class ServerSettings:
             )
         if "GATEWAY_DEDUPLICATE_INFLIGHT" in env:
             out = replace(out, deduplicate_inflight=env["GATEWAY_DEDUPLICATE_INFLIGHT"].lower() in _TRUE)
+        if "GATEWAY_AUTHORIZATION_POLICY" in env:
+            out = replace(out, authorization_policy=env["GATEWAY_AUTHORIZATION_POLICY"] or None)
+        if "GATEWAY_REJECT_UNAUTHORIZED" in env:
+            out = replace(out, reject_unauthorized=env["GATEWAY_REJECT_UNAUTHORIZED"].lower() in _TRUE)
         if "GATEWAY_READY_TIMEOUT" in env:
             out = replace(out, ready_timeout=float(env["GATEWAY_READY_TIMEOUT"]))
         out = replace(out, limits=limits_from_env(out.limits, env))
