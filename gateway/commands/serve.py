@@ -56,6 +56,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-graphiql", action="store_true", help="do not serve GraphiQL")
     parser.add_argument(
+        "--introspection",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="answer __schema/__type queries (default: on, GATEWAY_INTROSPECTION; off with --production)",
+    )
+    parser.add_argument(
+        "--production",
+        action="store_true",
+        default=None,
+        help="no introspection, GraphiQL or query plans, every operation limit on (GATEWAY_PRODUCTION)",
+    )
+    parser.add_argument(
         "--subgraph-timeout",
         type=float,
         default=None,
@@ -260,6 +272,10 @@ def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = No
         settings = replace(settings, expose_query_plan=args.expose_query_plan)
     if args.no_graphiql:
         settings = replace(settings, graphiql=False)
+    if getattr(args, "introspection", None) is not None:
+        settings = replace(settings, introspection=args.introspection)
+    if getattr(args, "production", None):
+        settings = settings.production()  # last: no other flag turns its switches back on
     if getattr(args, "cors_origin", None):
         from gateway.server.cors import CorsPolicy
 

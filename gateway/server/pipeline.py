@@ -66,6 +66,7 @@ from gateway.server.errors import (
     graphql_error_dict,
 )
 from gateway.server.inflight import InflightOperations, operation_key
+from gateway.server.introspection import INTROSPECTION_DISABLED, selects_introspection
 from gateway.server.limits import LimitExceeded, check_document, scan_text
 from gateway.server.memory import release_memory
 from gateway.server.overrides import OverrideLabels, OverridePolicy, override_labels_of
@@ -487,6 +488,11 @@ class Gateway:
             message = f"Only query operations may be sent with GET; send this {kind} with POST."
             return GatewayResponse(
                 {"errors": [error_dict(message, METHOD_NOT_ALLOWED)]}, ErrorKind.METHOD_NOT_ALLOWED, hit
+            )
+        if not self.settings.introspection and selects_introspection(entry.document, entry.operation):
+            message = "Introspection is disabled on this gateway."
+            return GatewayResponse(
+                {"errors": [error_dict(message, INTROSPECTION_DISABLED)]}, ErrorKind.REQUEST, hit
             )
         coerced = get_variable_values(
             self._supergraph.api_schema,
