@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -44,6 +45,9 @@ class StatementLog:
         event.listen(db.engine.sync_engine, "before_cursor_execute", before)
 
 
+STAFF = {"sub": "User:staff", "scope": "orders:manage products:manage users:manage"}
+
+
 @dataclass
 class Service:
     name: str
@@ -52,8 +56,14 @@ class Service:
     sql: StatementLog
     client: httpx.AsyncClient
 
-    async def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}})
+    async def query(
+        self, query: str, variables: dict[str, Any] | None = None, *, claims: dict[str, Any] | None = STAFF
+    ) -> dict[str, Any]:
+        # Services check ownership from the gateway's claims header; these tests speak as staff by default.
+        headers = {"x-claims": json.dumps(claims)} if claims is not None else {}
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         return response.json()
 

@@ -17,7 +17,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -55,6 +55,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "expose_query_plan, else GATEWAY_EXPOSE_QUERY_PLAN, else on only when serving on a loopback address",
     )
     parser.add_argument("--no-graphiql", action="store_true", help="do not serve GraphiQL")
+    parser.add_argument(
+        "--introspection",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="answer __schema/__type queries (default: on, GATEWAY_INTROSPECTION; off with --production)",
+    )
+    parser.add_argument(
+        "--production",
+        action="store_true",
+        default=None,
+        help="no introspection, GraphiQL or query plans, every operation limit on (GATEWAY_PRODUCTION)",
+    )
     parser.add_argument(
         "--subgraph-timeout",
         type=float,
@@ -156,8 +168,11 @@ def build_app(
     reload_source: Callable[[], Supergraph] | None = None,
     traffic: Any = None,
     masking: Any = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Any:
-    """The production app: real planner, aiohttp subgraph clients, an executor per supergraph.
+    """The production app: real planner, aiohttp subgraph clients, an executor per supergraph, behind the
+    operation controls ``environ`` (default ``os.environ``) asks for (``operation_control_from_env``: JWT
+    authentication, rate limits, persisted queries).
 
     ``traffic`` (a ``TrafficShaping``; default: from ``GATEWAY_SUBGRAPH_*``) sets subgraph timeouts, circuit
     breakers and retries; ``subgraph_timeout``, when given, overrides every request timeout. ``masking``
@@ -165,9 +180,18 @@ def build_app(
     from gateway.config import parse_traffic_shaping
     from gateway.execution import AiohttpSubgraphClient, Executor, HeaderPolicy
     from gateway.server import Gateway, create_app
+    from gateway.server.auth import AuthSettings
+    from gateway.server.operation_control import operation_control_from_env
 
+    env = os.environ if environ is None else environ
+    auth = AuthSettings.from_env(env)
+    allow = list(forward_headers or [])
+    if auth is not None:
+        # Only the gateway writes this header (operation_control drops a client's own), so it may travel.
+        allow.append(auth.claims_header)
+        settings = replace(settings, claims_header=auth.claims_header)
     clients = _Clients()
-    header_policy = HeaderPolicy(allow=forward_headers or [])
+    header_policy = HeaderPolicy(allow=allow)
     traffic = traffic if traffic is not None else parse_traffic_shaping(None)
     # In-flight requests of a replaced client may run for the longest request timeout.
     longest = max(t.request_timeout for t in (traffic.all, *traffic.subgraphs.values()))
@@ -201,7 +225,19 @@ def build_app(
         except (NotImplementedError, RuntimeError):  # not on this platform / not the main thread
             pass
 
-    return create_app(gateway, settings, on_startup=[watch_sighup], on_shutdown=[clients.aclose])
+    controls: list[Any] = []
+
+    async def close_controls() -> None:
+        for control in controls:
+            await control.aclose()
+
+    app = create_app(
+        gateway, settings, on_startup=[watch_sighup], on_shutdown=[clients.aclose, close_controls]
+    )
+    served = operation_control_from_env(app, env)
+    if served is not app:
+        controls.append(served)
+    return served
 
 
 async def _reload(gateway: Any, load: Callable[[], Supergraph], clients: _Clients, grace: float) -> None:
@@ -236,6 +272,10 @@ def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = No
         settings = replace(settings, expose_query_plan=args.expose_query_plan)
     if args.no_graphiql:
         settings = replace(settings, graphiql=False)
+    if getattr(args, "introspection", None) is not None:
+        settings = replace(settings, introspection=args.introspection)
+    if getattr(args, "production", None):
+        settings = settings.production()  # last: no other flag turns its switches back on
     if getattr(args, "cors_origin", None):
         from gateway.server.cors import CorsPolicy
 

@@ -58,6 +58,8 @@ def _status(kind: ErrorKind | None, media: str) -> int:
         return 400 if media == GRAPHQL_RESPONSE_JSON else 200
     if kind is ErrorKind.METHOD_NOT_ALLOWED:
         return 405
+    if kind is ErrorKind.FORBIDDEN:
+        return 403
     return 500
 
 

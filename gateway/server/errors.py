@@ -44,6 +44,7 @@ class ErrorKind(StrEnum):
     REQUEST = "request"
     LIMIT = "limit"  # an operation limit or the planning budget: 400 whatever the media type (Apollo Router)
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    FORBIDDEN = "forbidden"  # authorization directives refused the request (reject_unauthorized): 403
     INTERNAL = "internal"
 
 

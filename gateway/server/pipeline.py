@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast
 
+import orjson
 from graphql import (
     DocumentNode,
     GraphQLError,
@@ -41,6 +42,17 @@ from gateway.execution.masking import (
 )
 from gateway.planning.budget import BUDGET_EXCEEDED, CANCELLED, PlanningBudget, planning_budget
 from gateway.planning.plan import QueryPlan
+from gateway.server.authorization import (
+    AuthorizationGuard,
+    Filtering,
+    Principal,
+    authorization_guards,
+    failing_guards,
+    filter_operation,
+    load_policy_function,
+    restore_unauthorized,
+    unauthorized_errors,
+)
 from gateway.server.errors import (
     BAD_USER_INPUT,
     GRAPHQL_PARSE_FAILED,
@@ -54,6 +66,7 @@ from gateway.server.errors import (
     graphql_error_dict,
 )
 from gateway.server.inflight import InflightOperations, operation_key
+from gateway.server.introspection import INTROSPECTION_DISABLED, selects_introspection
 from gateway.server.limits import LimitExceeded, check_document, scan_text
 from gateway.server.memory import release_memory
 from gateway.server.overrides import OverrideLabels, OverridePolicy, override_labels_of
@@ -113,6 +126,10 @@ class PreparedOperation:
     plan: QueryPlan
     # What keeping this entry costs in memory, estimated (gateway.server.plan_cache.estimate_entry_bytes).
     size: int = 0
+    # The selections that authorization directives guard (gateway.server.authorization); empty: none.
+    guards: tuple[AuthorizationGuard, ...] = ()
+    # Set on the plan of a document filtered for a request that may not see some selections.
+    filtering: Filtering | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,12 @@ def _select_operation(document: DocumentNode, operation_name: str | None) -> Ope
     return f"Unknown operation named '{operation_name}'."
 
 
+def _copied(result: dict[str, Any]) -> dict[str, Any]:
+    """A response map whose data may be changed in place (deduplicated callers share theirs)."""
+    data = result.get("data")
+    return {**result, "data": orjson.loads(orjson.dumps(data))} if data is not None else dict(result)
+
+
 def _unlink_tokens(document: DocumentNode) -> None:
     """Cut the tokens' back links: a parsed document is then free of reference cycles, so one that is not kept
     is freed at once by reference counting, not at the collector's next full pass (which the serving thresholds
@@ -210,6 +233,8 @@ class Gateway:
         self._preparing: dict[PlanCacheKey, asyncio.Future[PreparedOperation | RequestFailure]] = {}
         self._supergraph: Supergraph | None = None
         self._overrides = OverridePolicy(OverrideLabels(), header=None)
+        policy = self.settings.authorization_policy
+        self._policy = load_policy_function(policy) if policy else None
         self.inflight = InflightOperations()
         if supergraph is not None:
             self.reload(supergraph)
@@ -364,7 +389,49 @@ class Gateway:
             return RequestFailure(
                 (error_dict("Query planning failed.", QUERY_PLANNING_FAILED),), ErrorKind.REQUEST
             )
-        return PreparedOperation(document, operation, plan, estimate_entry_bytes(query, scan.tokens))
+        guards = authorization_guards(supergraph, document, operation)
+        return PreparedOperation(document, operation, plan, estimate_entry_bytes(query, scan.tokens), guards)
+
+    def _principal(self, headers: Mapping[str, str] | None) -> Principal:
+        # The claims header is trusted only when authentication is on: operation_control then writes it.
+        name = self.settings.claims_header
+        value = _header(headers, name) if name else None
+        try:
+            return Principal.from_claims_header(value, self._policy)
+        except ValueError:  # not JSON: the gateway did not write it
+            return Principal(policy=self._policy)
+
+    def _filtered(
+        self,
+        request: GraphQLRequest,
+        labels: frozenset[str],
+        entry: PreparedOperation,
+        failing: frozenset[tuple[int, ...]],
+    ) -> PreparedOperation | RequestFailure:
+        """``entry`` planned without the ``failing`` selections; cached by that set, never by the token."""
+        facts = labels | {"unauthorized:" + ".".join(map(str, s)) for s in failing}
+        key = plan_cache_key(request.query, request.operation_name, facts)
+        cached = self.plan_cache.get(key)
+        if cached is not None:
+            return cached
+        supergraph = self._supergraph
+        assert supergraph is not None
+        filtering = filter_operation(supergraph, entry.document, entry.operation, entry.guards, failing)
+        if filtering.document is None:
+            return replace(entry, filtering=filtering)  # nothing left to plan or run
+        operation = cast(OperationDefinitionNode, filtering.document.definitions[0])
+        name = operation.name.value if operation.name else None
+        if self._planner is None:
+            self._planner = _default_planner()
+        try:
+            with planning_budget(self._new_budget()):
+                plan = self._planner(supergraph, filtering.document, name, override_labels=labels)
+        except Exception as exc:
+            logger.warning("query planning of a filtered operation failed: %s", exc)
+            return RequestFailure((error_dict("Query planning failed.", QUERY_PLANNING_FAILED),))
+        filtered = PreparedOperation(filtering.document, operation, plan, entry.size, filtering=filtering)
+        self._remember(key, request.query, filtered)
+        return filtered
 
     async def execute(
         self,
@@ -416,6 +483,11 @@ class Gateway:
             return GatewayResponse(
                 {"errors": [error_dict(message, METHOD_NOT_ALLOWED)]}, ErrorKind.METHOD_NOT_ALLOWED, hit
             )
+        if not self.settings.introspection and selects_introspection(entry.document, entry.operation):
+            message = "Introspection is disabled on this gateway."
+            return GatewayResponse(
+                {"errors": [error_dict(message, INTROSPECTION_DISABLED)]}, ErrorKind.REQUEST, hit
+            )
         coerced = get_variable_values(
             self._supergraph.api_schema,
             entry.operation.variable_definitions or (),
@@ -427,6 +499,18 @@ class Gateway:
                 {"errors": [graphql_error_dict(e, BAD_USER_INPUT) for e in coerced]}, ErrorKind.REQUEST, hit
             )
         variables = coerced.coerced
+        if entry.guards:
+            failing = failing_guards(entry.guards, self._principal(headers))
+            if failing and self.settings.reject_unauthorized:
+                errors = unauthorized_errors(entry.guards, failing)
+                return GatewayResponse({"errors": errors}, ErrorKind.FORBIDDEN, hit)
+            if failing:
+                filtered = self._filtered(request, labels, entry, failing)
+                if isinstance(filtered, RequestFailure):
+                    return GatewayResponse({"errors": list(filtered.errors)}, filtered.kind, hit)
+                entry = filtered
+        if entry.filtering is not None and entry.filtering.document is None:
+            return GatewayResponse(restore_unauthorized({}, entry.filtering), None, hit)
         executor = self._executor
         try:
             key = None
@@ -448,6 +532,8 @@ class Gateway:
                 result = dict(shared)
                 if isinstance(shared.get("extensions"), dict):
                     result["extensions"] = dict(shared["extensions"])
+            if entry.filtering is not None:
+                result = restore_unauthorized(_copied(result), entry.filtering)
         except Exception:
             logger.exception("execution crashed [request_id=%s]", current_request_id())
             return GatewayResponse(

@@ -41,6 +41,9 @@ def limits_from_env(limits: Limits, environ: Mapping[str, str]) -> Limits:
 class ServerSettings:
     """What the pipeline and the HTTP layer may do.
 
+    ``introspection`` answers ``__schema``/``__type``; ``production()`` turns introspection, GraphiQL and
+    plan exposure off and every limit on (``fedgw serve --production``, ``GATEWAY_PRODUCTION=true``).
+
     ``expose_query_plan`` lets a request ask for its plan (header ``query_plan_header: true``); the plan then
     comes back in ``extensions.queryPlan``. ``override_labels_header`` names the request header that enables
     custom progressive-override labels (comma-separated; ``None`` disables it). ``ready_timeout`` bounds each
@@ -51,13 +54,18 @@ class ServerSettings:
     documents on a worker thread (``gateway.server.workers``), so the event loop keeps answering.
     ``deduplicate_inflight`` runs identical concurrent queries (same document, operation name, variables and
     auth context) once and gives every caller that answer (``gateway.server.inflight``). ``cors`` answers
-    cross-origin requests (``gateway.server.cors``; None: no CORS headers at all).
+    cross-origin requests (``gateway.server.cors``; None: no CORS headers at all). ``claims_header`` names
+    the header carrying the claims the gateway verified (set only when authentication is on: without it no
+    request is authenticated, whatever headers it sends). ``authorization_policy`` (``module:callable``)
+    decides ``@policy``; ``reject_unauthorized`` refuses a whole request (403) that selects anything it may not
+    see, instead of answering those selections null (``gateway.server.authorization``).
     """
 
     expose_query_plan: bool = False
     query_plan_header: str = "x-query-plan"
     override_labels_header: str | None = "x-override-labels"
     graphiql: bool = True
+    introspection: bool = True
     plan_cache_size: int = 1024
     plan_cache_bytes: int = 32 * 1024 * 1024
     plan_cache_max_document_bytes: int = 256 * 1024
@@ -67,6 +75,17 @@ class ServerSettings:
     prepare_in_worker: bool = True
     deduplicate_inflight: bool = True
     cors: CorsPolicy | None = None
+    claims_header: str | None = None
+    authorization_policy: str | None = None
+    reject_unauthorized: bool = False
+
+    def production(self) -> ServerSettings:
+        """No introspection, no GraphiQL, no query plans to clients, and every operation limit on (a limit
+        lifted with ``none`` gets its default back)."""
+        defaults = Limits()
+        lifted = {n: getattr(defaults, n) for n in Limits.names() if getattr(self.limits, n) is None}
+        limits = replace(self.limits, **lifted) if lifted else self.limits
+        return replace(self, introspection=False, graphiql=False, expose_query_plan=False, limits=limits)
 
     @property
     def max_body_bytes(self) -> int:
@@ -80,6 +99,8 @@ class ServerSettings:
             out = replace(out, expose_query_plan=env["GATEWAY_EXPOSE_QUERY_PLAN"].lower() in _TRUE)
         if "GATEWAY_GRAPHIQL" in env:
             out = replace(out, graphiql=env["GATEWAY_GRAPHIQL"].lower() in _TRUE)
+        if "GATEWAY_INTROSPECTION" in env:
+            out = replace(out, introspection=env["GATEWAY_INTROSPECTION"].lower() in _TRUE)
         if "GATEWAY_PLAN_CACHE_SIZE" in env:
             out = replace(out, plan_cache_size=int(env["GATEWAY_PLAN_CACHE_SIZE"]))
         if "GATEWAY_PLAN_CACHE_BYTES" in env:
@@ -90,6 +111,10 @@ class ServerSettings:
             )
         if "GATEWAY_DEDUPLICATE_INFLIGHT" in env:
             out = replace(out, deduplicate_inflight=env["GATEWAY_DEDUPLICATE_INFLIGHT"].lower() in _TRUE)
+        if "GATEWAY_AUTHORIZATION_POLICY" in env:
+            out = replace(out, authorization_policy=env["GATEWAY_AUTHORIZATION_POLICY"] or None)
+        if "GATEWAY_REJECT_UNAUTHORIZED" in env:
+            out = replace(out, reject_unauthorized=env["GATEWAY_REJECT_UNAUTHORIZED"].lower() in _TRUE)
         if "GATEWAY_READY_TIMEOUT" in env:
             out = replace(out, ready_timeout=float(env["GATEWAY_READY_TIMEOUT"]))
         out = replace(out, limits=limits_from_env(out.limits, env))
@@ -99,4 +124,6 @@ class ServerSettings:
         if "GATEWAY_CORS_ALLOW_CREDENTIALS" in env and out.cors is not None:
             allow = env["GATEWAY_CORS_ALLOW_CREDENTIALS"].lower() in _TRUE
             out = replace(out, cors=replace(out.cors, allow_credentials=allow))
+        if env.get("GATEWAY_PRODUCTION", "").lower() in _TRUE:
+            out = out.production()  # last: no other variable turns its switches back on
         return out

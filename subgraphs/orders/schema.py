@@ -10,6 +10,7 @@ import strawberry
 from sqlalchemy import and_, func, select, update
 from strawberry.types import Info
 
+from subgraphs.common.claims import ORDERS_MANAGE, readable_order, require_owner_or, require_scope
 from subgraphs.common.errors import NOT_FOUND, UserInputError
 from subgraphs.common.events import OrderCancelled
 from subgraphs.common.ids import decode_id, encode_id, parse_any_id
@@ -54,13 +55,14 @@ class User(Node):
         _pk(id, "User")
         return cls(id=id)
 
-    @strawberry.field(description="The user's orders, newest first.")
+    @strawberry.federation.field(authenticated=True, description="The user's orders, newest first.")
     async def orders(
         self, info: Info, first: int = 10, after: str | None = None, status: OrderStatus | None = None
     ) -> OrderConnection:
         key = OrderPageKey(
             _pk(self.id, "User"), decode_cursor(after), page_size(first), status.value if status else None
         )
+        require_owner_or(info, self.id, ORDERS_MANAGE, f"the orders of {self.id}")
         page = await info.context["loaders"].user_orders.load(key)
         return _connection(page.rows, key.offset, page.total)
 
@@ -282,11 +284,13 @@ class PlaceOrderInput:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="One order by ID; null when there is none.")
+    @strawberry.federation.field(authenticated=True, description="One order by ID; null when there is none.")
     async def order(self, info: Info, id: strawberry.ID) -> Order | None:
-        return await Order.resolve_reference(info, id)
+        return readable_order(info, await Order.resolve_reference(info, id))
 
-    @strawberry.field(description="A page of orders, newest first, optionally by status or user.")
+    @strawberry.federation.field(
+        authenticated=True, description="A page of orders, newest first, optionally by status or user."
+    )
     async def orders(
         self,
         info: Info,
@@ -295,6 +299,7 @@ class Query:
         status: OrderStatus | None = None,
         user_id: strawberry.ID | None = None,
     ) -> OrderConnection:
+        require_owner_or(info, user_id, ORDERS_MANAGE, "the orders of other customers")
         limit, offset = page_size(first), decode_cursor(after)
         where = and_(
             True,
@@ -332,6 +337,8 @@ class Mutation:
         if (input.user_id is None) == (input.guest_email is None):
             raise UserInputError("Pass exactly one of 'userId' and 'guestEmail'.", argument="input")
         user_pk = decode_id("User", input.user_id, argument="input.userId") if input.user_id else None
+        if input.user_id is not None:
+            require_owner_or(info, input.user_id, ORDERS_MANAGE, f"ordering for {input.user_id}")
         if not input.items:
             raise UserInputError("An order needs at least one item.", argument="input.items")
         if len(input.items) > MAX_ITEMS:
@@ -390,8 +397,12 @@ class Mutation:
             )
         return Order.from_row(row)
 
-    @strawberry.mutation(description="Move an order to a new status; only allowed transitions are accepted.")
+    @strawberry.federation.mutation(
+        requires_scopes=[[ORDERS_MANAGE]],
+        description="Move an order to a new status; only allowed transitions are accepted.",
+    )
     async def update_order_status(self, info: Info, id: strawberry.ID, status: OrderStatus) -> Order:
+        require_scope(info, ORDERS_MANAGE)
         pk = _pk(id, "Order")
         async with info.context["db"].session() as s:
             row = await s.get(OrderRow, pk)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from strawberry.federation.schema_directives import Key
 from strawberry.types import Info
 
+from subgraphs.common.claims import PRODUCTS_MANAGE, require_scope
 from subgraphs.common.errors import CONFLICT, NOT_FOUND, UserInputError
 from subgraphs.common.ids import decode_id, encode_id
 from subgraphs.common.money import CENT, Currency, Money, money
@@ -198,8 +199,12 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Add a product to the catalogue; the SKU must be new.")
+    @strawberry.federation.mutation(
+        requires_scopes=[[PRODUCTS_MANAGE]],
+        description="Add a product to the catalogue; the SKU must be new.",
+    )
     async def create_product(self, info: Info, input: CreateProductInput) -> Product:
+        require_scope(info, PRODUCTS_MANAGE)
         check_text(input.sku, argument="input.sku", max_length=40)
         check_text(input.name, argument="input.name", max_length=200)
         check_text(input.description, argument="input.description", max_length=10_000)
@@ -233,8 +238,12 @@ class Mutation:
                 ) from None
         return Product.from_row(row)
 
-    @strawberry.mutation(description="Add (positive delta) or remove (negative delta) units of stock.")
+    @strawberry.federation.mutation(
+        requires_scopes=[[PRODUCTS_MANAGE]],
+        description="Add (positive delta) or remove (negative delta) units of stock.",
+    )
     async def adjust_stock(self, info: Info, id: strawberry.ID, delta: int) -> Product:
+        require_scope(info, PRODUCTS_MANAGE)
         pk = decode_id("Product", id)
         if abs(delta) > MAX_STOCK:
             raise UserInputError(

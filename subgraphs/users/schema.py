@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from strawberry.types import Info
 
+from subgraphs.common.claims import ORDERS_MANAGE, USERS_MANAGE, require_owner_or
 from subgraphs.common.errors import CONFLICT, NOT_FOUND, UserInputError
 from subgraphs.common.ids import decode_id, encode_id
 from subgraphs.common.node import Node
@@ -37,21 +38,33 @@ class Address:
 class User(Node):
     id: strawberry.ID
     name: str
-    email: str
+    contact_email: strawberry.Private[str]
     created_at: datetime
-    address: Address
+    postal_address: strawberry.Private[Address]
     last_order_at: datetime | None = strawberry.field(
         description="When the user last placed an order (served by the orders service).",
     )
+
+    # Contact details: signed-in callers only (the gateway filters the rest), and of those only the user
+    # themself or staff who ship orders (checked here, from the forwarded claims).
+    @strawberry.federation.field(authenticated=True, description="Visible to the user and to staff.")
+    def email(self, info: Info) -> str:
+        require_owner_or(info, self.id, ORDERS_MANAGE, f"the email of {self.id}")
+        return self.contact_email
+
+    @strawberry.federation.field(authenticated=True, description="Visible to the user and to staff.")
+    def address(self, info: Info) -> Address:
+        require_owner_or(info, self.id, ORDERS_MANAGE, f"the address of {self.id}")
+        return self.postal_address
 
     @classmethod
     def from_row(cls, row: UserRow) -> User:
         return cls(
             id=strawberry.ID(encode_id("User", row.id)),
             name=row.name,
-            email=row.email,
+            contact_email=row.email,
             created_at=row.created_at,
-            address=Address(
+            postal_address=Address(
                 street=row.street, city=row.city, postal_code=row.postal_code, country=row.country
             ),
             last_order_at=row.last_order_at,
@@ -161,9 +174,10 @@ class Mutation:
         _apply_address(row, input.address)
         return await _save(info, row)
 
-    @strawberry.mutation(description="Change a user's name, email or address.")
+    @strawberry.federation.mutation(authenticated=True, description="Change your own name, email or address.")
     async def update_user(self, info: Info, id: strawberry.ID, input: UpdateUserInput) -> User:
         pk = decode_id("User", id)
+        require_owner_or(info, encode_id("User", pk), USERS_MANAGE, f"the account {id!r}")
         async with info.context["db"].session() as session:
             row = await session.get(UserRow, pk)
             if row is None:
