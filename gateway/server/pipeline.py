@@ -41,6 +41,7 @@ from gateway.execution.masking import (
 )
 from gateway.planning.budget import BUDGET_EXCEEDED, CANCELLED, PlanningBudget, planning_budget
 from gateway.planning.plan import QueryPlan
+from gateway.server.demand_control import CostEstimator
 from gateway.server.errors import (
     BAD_USER_INPUT,
     GRAPHQL_PARSE_FAILED,
@@ -209,6 +210,7 @@ class Gateway:
         self.workers = WorkerPool()
         self._preparing: dict[PlanCacheKey, asyncio.Future[PreparedOperation | RequestFailure]] = {}
         self._supergraph: Supergraph | None = None
+        self._costs: CostEstimator | None = None
         self._overrides = OverridePolicy(OverrideLabels(), header=None)
         self.inflight = InflightOperations()
         if supergraph is not None:
@@ -230,6 +232,7 @@ class Gateway:
             override_labels_of(supergraph), header=self.settings.override_labels_header, rng=self._rng
         )
         self._supergraph = supergraph
+        self._costs = CostEstimator(supergraph, self.settings.demand_control)
         self._executor = new_executor
         if len(self.plan_cache):
             self.plan_cache.clear()
@@ -430,6 +433,12 @@ class Gateway:
                 {"errors": [graphql_error_dict(e, BAD_USER_INPUT) for e in coerced]}, ErrorKind.REQUEST, hit
             )
         variables = coerced.coerced
+        cost = None
+        if self._costs is not None:
+            # Demand control (gateway.server.demand_control): refused before any subgraph is called.
+            cost, refusal = self._costs.check(entry.document, entry.operation, variables)
+            if refusal is not None:
+                return GatewayResponse({"errors": [refusal.to_error()]}, ErrorKind.LIMIT, hit)
         executor = self._executor
         try:
             key = None
@@ -463,6 +472,11 @@ class Gateway:
             if asked is not None and asked.lower() in _TRUE:
                 extensions = result.setdefault("extensions", {})
                 extensions["queryPlan"] = entry.plan.to_json()
+        demand = self.settings.demand_control
+        if cost is not None and (
+            demand.include_in_extensions or (_header(headers, demand.header) or "").lower() in _TRUE
+        ):
+            result.setdefault("extensions", {})["cost"] = {"estimated": cost, "max": demand.max}
         return GatewayResponse(result, None if "data" in result else ErrorKind.INTERNAL, hit)
 
     def plan(
