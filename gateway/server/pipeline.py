@@ -434,7 +434,9 @@ class Gateway:
             )
         variables = coerced.coerced
         cost = None
-        if self._costs is not None:
+        demand = self.settings.demand_control
+        show_cost = demand.include_in_extensions or (_header(headers, demand.header) or "").lower() in _TRUE
+        if self._costs is not None and (demand.max is not None or show_cost):
             # Demand control (gateway.server.demand_control): refused before any subgraph is called.
             cost, refusal = self._costs.check(entry.document, entry.operation, variables)
             if refusal is not None:
@@ -472,10 +474,7 @@ class Gateway:
             if asked is not None and asked.lower() in _TRUE:
                 extensions = result.setdefault("extensions", {})
                 extensions["queryPlan"] = entry.plan.to_json()
-        demand = self.settings.demand_control
-        if cost is not None and (
-            demand.include_in_extensions or (_header(headers, demand.header) or "").lower() in _TRUE
-        ):
+        if cost is not None and show_cost:
             result.setdefault("extensions", {})["cost"] = {"estimated": cost, "max": demand.max}
         return GatewayResponse(result, None if "data" in result else ErrorKind.INTERNAL, hit)
 
