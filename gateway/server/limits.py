@@ -1,8 +1,8 @@
 """Operation limits: what a document may ask of the gateway, checked before validation and planning.
 
 The semantics are Apollo Router's ``limits`` (``max_depth``, ``max_height``, ``max_aliases``,
-``max_root_fields``, ``parser_max_tokens``, ``parser_max_recursion``, ``http_max_request_bytes``), plus two of
-our own (``max_fragment_spreads``, ``max_directives``). Every count expands fragment spreads (a fragment spread
+``max_root_fields``, ``parser_max_tokens``, ``parser_max_recursion``, ``http_max_request_bytes``), plus three of
+our own (``max_fragment_spreads``, ``max_directives``, ``max_operations``). Every count expands fragment spreads (a fragment spread
 twice counts twice) but measures each fragment definition once, so measuring is linear in the document's size
 even where expanding it is exponential:
 
@@ -13,6 +13,7 @@ even where expanding it is exponential:
 - root fields: the fields of the operation's root selection set, including those in fragments there.
 - fragment spreads: every spread visited when fragments are expanded.
 - directives: the most directives on one selection (field, fragment spread or inline fragment).
+- operations: the operation definitions in the document (counted before anything is measured).
 - tokens and recursion: lexical tokens (comments included) and the deepest nesting of brackets, counted by a
   scan of the text that builds nothing, before the parser runs (the scan also counts the aliases written, so
   a document of many aliases is refused before it is parsed).
@@ -57,6 +58,7 @@ LIMIT_CODES: dict[str, str] = {
     "max_root_fields": "MAX_ROOT_FIELDS_LIMIT",
     "max_fragment_spreads": "MAX_FRAGMENT_SPREADS_LIMIT",
     "max_directives": "MAX_DIRECTIVES_LIMIT",
+    "max_operations": "MAX_OPERATIONS_LIMIT",
     "max_tokens": "MAX_TOKENS_LIMIT",
     "max_recursion": "MAX_RECURSION_LIMIT",
 }
@@ -68,6 +70,7 @@ _DESCRIPTIONS = {
     "max_root_fields": "root fields",
     "max_fragment_spreads": "fragment spreads",
     "max_directives": "directives on one selection",
+    "max_operations": "operations",
     "max_tokens": "tokens",
     "max_recursion": "nesting",
 }
@@ -85,6 +88,8 @@ class Limits:
     max_root_fields: int | None = 20
     max_fragment_spreads: int | None = 500
     max_directives: int | None = 10
+    # Operations in one document: graphql-core validates them all, at a cost growing faster than their number.
+    max_operations: int | None = 100
     max_tokens: int | None = 15_000
     max_recursion: int | None = 500
     http_max_request_bytes: int = 2_000_000
@@ -304,6 +309,10 @@ _MEASURED_BY_LIMIT = {
 
 def check_document(document: DocumentNode, limits: Limits) -> LimitExceeded | None:
     """The first operation limit ``document`` exceeds, if any."""
+    if limits.max_operations is not None:
+        operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+        if operations > limits.max_operations:
+            return LimitExceeded("max_operations", operations, limits.max_operations)
     measured = measure_document(document)
     for limit, attribute in _MEASURED_BY_LIMIT.items():
         maximum = getattr(limits, limit)

@@ -210,3 +210,23 @@ async def test_planning_budget_refuses_with_a_coded_400() -> None:
     async with make_client(Limits(), plan_operation) as client:
         response = await client.post("/graphql", json={"query": "{ topProducts { id name rating } }"})
         assert response.status_code == 200
+
+
+async def test_many_operations_in_one_document_are_refused_before_validation() -> None:
+    # graphql-core validates every operation of a document, at a cost that grows faster than their number.
+    query = " ".join(f"query Q{i} {{ hello }}" for i in range(101))
+    planner = RecordingPlanner()
+    async with make_client(Limits(), planner) as client:
+        response = await client.post("/graphql", json={"query": query, "operationName": "Q1"})
+        assert response.status_code == 400
+        [error] = response.json()["errors"]
+        assert error["extensions"] == {
+            "code": "MAX_OPERATIONS_LIMIT",
+            "limit": "max_operations",
+            "measured": 101,
+            "maximum": 100,
+        }
+        response = await client.post(
+            "/graphql", json={"query": query.rsplit(" query", 1)[0], "operationName": "Q1"}
+        )
+        assert response.status_code == 200, response.json()
