@@ -446,7 +446,7 @@ def main() -> int:
     if args.url:
         return asyncio.run(attack(args.url, args, {}))
     os.environ.setdefault("GATEWAY_SUBGRAPH_TIMEOUT", SUBGRAPH_TIMEOUT)
-    os.environ.setdefault("GATEWAY_DEMAND_CONTROL_MAX", "5000")
+    os.environ.setdefault("GATEWAY_DEMAND_CONTROL_MAX", "1000")
     with tempfile.TemporaryDirectory(prefix="abuse-") as workdir, local_system(Path(workdir)) as system:
         print(f"system up: {system.url}", flush=True)
         return asyncio.run(attack(system.url, args, system.pids()))
