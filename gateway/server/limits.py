@@ -155,17 +155,18 @@ class TextScan:
 
 
 def scan_text(text: str, limits: Limits) -> TextScan:
-    """Count tokens, bracket nesting and written aliases of a document's text without parsing it; stops at
-    the first limit exceeded. Aliases written in selection sets are a lower bound of the aliases counted with
+    """Count tokens, bracket nesting, written aliases and fragment spreads of a document's text without parsing
+    it; stops at the first limit exceeded. Aliases and spreads written are lower bounds of those counted with
     fragments expanded, so refusing here agrees with ``check_document`` and spares the parser the work."""
     max_tokens = limits.max_tokens
     max_recursion = limits.max_recursion
     max_aliases = limits.max_aliases
-    tokens = depth = aliases = 0
+    max_spreads = limits.max_fragment_spreads
+    tokens = depth = aliases = spreads = 0
     # Open brackets; a name followed by ':' is an alias when the innermost is '{' outside any '(' or '['.
     stack: list[str] = []
     in_values = 0
-    name_before = False
+    name_before = spread_before = False
     for match in _LEXEME.finditer(text):
         kind = match.lastgroup
         if kind == "space":
@@ -189,6 +190,11 @@ def scan_text(text: str, limits: Limits) -> TextScan:
             if max_aliases is not None and aliases > max_aliases:
                 return TextScan(tokens, LimitExceeded("max_aliases", aliases, max_aliases))
         name_before = kind == "other" and (match.group()[0].isalpha() or match.group()[0] == "_")
+        if spread_before and name_before and match.group() != "on":  # '...Name', not '... on Type'
+            spreads += 1
+            if max_spreads is not None and spreads > max_spreads:
+                return TextScan(tokens, LimitExceeded("max_fragment_spreads", spreads, max_spreads))
+        spread_before = kind == "other" and match.group() == "..."
     return TextScan(tokens)
 
 

@@ -11,7 +11,14 @@ import pytest
 from graphql import parse
 
 from gateway.server import Gateway, create_app
-from gateway.server.limits import LIMIT_CODES, Limits, check_document, measure_document, scan_text
+from gateway.server.limits import (
+    LIMIT_CODES,
+    LimitExceeded,
+    Limits,
+    check_document,
+    measure_document,
+    scan_text,
+)
 from gateway.server.settings import ServerSettings, limits_from_env
 
 from .support import RecordingPlanner, SchemaExecutor, tiny_supergraph
@@ -230,3 +237,10 @@ async def test_many_operations_in_one_document_are_refused_before_validation() -
             "/graphql", json={"query": query.rsplit(" query", 1)[0], "operationName": "Q1"}
         )
         assert response.status_code == 200, response.json()
+
+
+def test_written_fragment_spreads_are_refused_by_the_text_scan() -> None:
+    # Spreads written are a lower bound of the spreads expanded: 2,000 of them need no parser to refuse.
+    text = "{ " + "...F " * 501 + "... on Query { hello } } fragment F on Query { hello }"
+    assert scan_text(text, Limits()).exceeded == LimitExceeded("max_fragment_spreads", 501, 500)
+    assert scan_text("{ " + "...F " * 500 + "}", Limits()).exceeded is None
