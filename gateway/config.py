@@ -23,6 +23,11 @@ cors:                                     # optional: browser origins allowed to
   allow_credentials: true
 plan_cache:                               # optional: size (plans), bytes, max_document_bytes, failures
   size: 1024
+demand_control:                           # optional: static cost estimate (gateway.server.demand_control)
+  max: 5000                               # null: no maximum
+  list_size: 10                           # a list field without @listSize is assumed this long
+  mode: enforce                           # or measure: estimate, never refuse
+  include_in_extensions: false            # true: every response carries extensions.cost
 ```
 
 ``SUBGRAPH_<NAME>_URL`` environment variables override the urls (containers), ``GATEWAY_LIMITS_<NAME>`` the
@@ -59,7 +64,7 @@ __all__ = [
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _SUBGRAPH_KEYS = {"name", "url", "schema", "module", "include_subgraph_errors"}
-_TOP_KEYS = {"supergraph", "subgraphs", "traffic_shaping", "limits", "cors", "plan_cache"}
+_TOP_KEYS = {"supergraph", "subgraphs", "traffic_shaping", "limits", "cors", "plan_cache", "demand_control"}
 _CORS_KEYS = {"origins", "allow_credentials", "allow_methods", "allow_headers", "expose_headers", "max_age"}
 _PLAN_CACHE_KEYS = {"size", "bytes", "max_document_bytes", "failures"}
 
@@ -96,6 +101,8 @@ class GatewayConfig:
     limits: dict[str, int | None] = field(default_factory=dict)
     cors: dict[str, Any] | None = None
     plan_cache: dict[str, int] = field(default_factory=dict)
+    # gateway.server.demand_control.DemandControl's fields, as given.
+    demand_control: dict[str, Any] = field(default_factory=dict)
 
     def subgraph(self, name: str) -> SubgraphConfig:
         for s in self.subgraphs:
@@ -153,6 +160,26 @@ def _limits(data: Mapping[str, Any], source: str) -> dict[str, int | None]:
         name: _integer(value, f"{source}: limits.{name}", nullable=name != "http_max_request_bytes")
         for name, value in section.items()
     }
+
+
+def _demand_control(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    from gateway.server.demand_control import DemandControl
+
+    section = _section(data, "demand_control", DemandControl.names(), source)
+    out: dict[str, Any] = {}
+    for name, value in section.items():
+        where = f"{source}: demand_control.{name}"
+        if name == "mode":
+            if value not in ("enforce", "measure"):
+                raise ConfigError(f"{where}: expected 'enforce' or 'measure', got {value!r}")
+            out[name] = value
+        elif name == "include_in_extensions":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: expected true or false, got {value!r}")
+            out[name] = value
+        else:
+            out[name] = _integer(value, where, nullable=name == "max")
+    return out
 
 
 def _cors(data: Mapping[str, Any], source: str) -> dict[str, Any] | None:
@@ -254,6 +281,7 @@ def parse_config(
         cors=_cors(data, source),
         plan_cache=plan_cache,
         traffic=traffic,
+        demand_control=_demand_control(data, source),
     )
 
 

@@ -301,7 +301,7 @@ _PLAN_CACHE_SETTINGS = {
 
 
 def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
-    """gateway.yaml's ``limits``, ``cors`` and ``plan_cache`` sections over the defaults."""
+    """gateway.yaml's ``limits``, ``cors``, ``plan_cache`` and ``demand_control`` sections over the defaults."""
     from gateway.server.cors import CorsPolicy
 
     limits = getattr(config, "limits", None) or {}
@@ -310,6 +310,9 @@ def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
     cors = getattr(config, "cors", None)
     if cors is not None:
         settings = replace(settings, cors=CorsPolicy.from_mapping(cors))
+    demand = getattr(config, "demand_control", None) or {}
+    if demand:
+        settings = replace(settings, demand_control=replace(settings.demand_control, **demand))
     plan_cache = getattr(config, "plan_cache", None) or {}
     changes = {_PLAN_CACHE_SETTINGS[key]: value for key, value in plan_cache.items()}
     return replace(settings, **changes) if changes else settings

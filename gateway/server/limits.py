@@ -1,8 +1,8 @@
 """Operation limits: what a document may ask of the gateway, checked before validation and planning.
 
 The semantics are Apollo Router's ``limits`` (``max_depth``, ``max_height``, ``max_aliases``,
-``max_root_fields``, ``parser_max_tokens``, ``parser_max_recursion``, ``http_max_request_bytes``), plus two of
-our own (``max_fragment_spreads``, ``max_directives``). Every count expands fragment spreads (a fragment spread
+``max_root_fields``, ``parser_max_tokens``, ``parser_max_recursion``, ``http_max_request_bytes``), plus three of
+our own (``max_fragment_spreads``, ``max_directives``, ``max_operations``). Every count expands fragment spreads (a fragment spread
 twice counts twice) but measures each fragment definition once, so measuring is linear in the document's size
 even where expanding it is exponential:
 
@@ -13,6 +13,7 @@ even where expanding it is exponential:
 - root fields: the fields of the operation's root selection set, including those in fragments there.
 - fragment spreads: every spread visited when fragments are expanded.
 - directives: the most directives on one selection (field, fragment spread or inline fragment).
+- operations: the operation definitions in the document (counted before anything is measured).
 - tokens and recursion: lexical tokens (comments included) and the deepest nesting of brackets, counted by a
   scan of the text that builds nothing, before the parser runs (the scan also counts the aliases written, so
   a document of many aliases is refused before it is parsed).
@@ -57,6 +58,7 @@ LIMIT_CODES: dict[str, str] = {
     "max_root_fields": "MAX_ROOT_FIELDS_LIMIT",
     "max_fragment_spreads": "MAX_FRAGMENT_SPREADS_LIMIT",
     "max_directives": "MAX_DIRECTIVES_LIMIT",
+    "max_operations": "MAX_OPERATIONS_LIMIT",
     "max_tokens": "MAX_TOKENS_LIMIT",
     "max_recursion": "MAX_RECURSION_LIMIT",
 }
@@ -68,6 +70,7 @@ _DESCRIPTIONS = {
     "max_root_fields": "root fields",
     "max_fragment_spreads": "fragment spreads",
     "max_directives": "directives on one selection",
+    "max_operations": "operations",
     "max_tokens": "tokens",
     "max_recursion": "nesting",
 }
@@ -85,6 +88,8 @@ class Limits:
     max_root_fields: int | None = 20
     max_fragment_spreads: int | None = 500
     max_directives: int | None = 10
+    # Operations in one document: graphql-core validates them all, at a cost growing faster than their number.
+    max_operations: int | None = 100
     max_tokens: int | None = 15_000
     max_recursion: int | None = 500
     http_max_request_bytes: int = 2_000_000
@@ -150,17 +155,18 @@ class TextScan:
 
 
 def scan_text(text: str, limits: Limits) -> TextScan:
-    """Count tokens, bracket nesting and written aliases of a document's text without parsing it; stops at
-    the first limit exceeded. Aliases written in selection sets are a lower bound of the aliases counted with
+    """Count tokens, bracket nesting, written aliases and fragment spreads of a document's text without parsing
+    it; stops at the first limit exceeded. Aliases and spreads written are lower bounds of those counted with
     fragments expanded, so refusing here agrees with ``check_document`` and spares the parser the work."""
     max_tokens = limits.max_tokens
     max_recursion = limits.max_recursion
     max_aliases = limits.max_aliases
-    tokens = depth = aliases = 0
+    max_spreads = limits.max_fragment_spreads
+    tokens = depth = aliases = spreads = 0
     # Open brackets; a name followed by ':' is an alias when the innermost is '{' outside any '(' or '['.
     stack: list[str] = []
     in_values = 0
-    name_before = False
+    name_before = spread_before = False
     for match in _LEXEME.finditer(text):
         kind = match.lastgroup
         if kind == "space":
@@ -184,6 +190,11 @@ def scan_text(text: str, limits: Limits) -> TextScan:
             if max_aliases is not None and aliases > max_aliases:
                 return TextScan(tokens, LimitExceeded("max_aliases", aliases, max_aliases))
         name_before = kind == "other" and (match.group()[0].isalpha() or match.group()[0] == "_")
+        if spread_before and name_before and match.group() != "on":  # '...Name', not '... on Type'
+            spreads += 1
+            if max_spreads is not None and spreads > max_spreads:
+                return TextScan(tokens, LimitExceeded("max_fragment_spreads", spreads, max_spreads))
+        spread_before = kind == "other" and match.group() == "..."
     return TextScan(tokens)
 
 
@@ -304,6 +315,10 @@ _MEASURED_BY_LIMIT = {
 
 def check_document(document: DocumentNode, limits: Limits) -> LimitExceeded | None:
     """The first operation limit ``document`` exceeds, if any."""
+    if limits.max_operations is not None:
+        operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+        if operations > limits.max_operations:
+            return LimitExceeded("max_operations", operations, limits.max_operations)
     measured = measure_document(document)
     for limit, attribute in _MEASURED_BY_LIMIT.items():
         maximum = getattr(limits, limit)

@@ -53,6 +53,7 @@ from gateway.server.authorization import (
     restore_unauthorized,
     unauthorized_errors,
 )
+from gateway.server.demand_control import CostEstimator
 from gateway.server.errors import (
     BAD_USER_INPUT,
     GRAPHQL_PARSE_FAILED,
@@ -232,6 +233,7 @@ class Gateway:
         self.workers = WorkerPool()
         self._preparing: dict[PlanCacheKey, asyncio.Future[PreparedOperation | RequestFailure]] = {}
         self._supergraph: Supergraph | None = None
+        self._costs: CostEstimator | None = None
         self._overrides = OverridePolicy(OverrideLabels(), header=None)
         policy = self.settings.authorization_policy
         self._policy = load_policy_function(policy) if policy else None
@@ -255,6 +257,7 @@ class Gateway:
             override_labels_of(supergraph), header=self.settings.override_labels_header, rng=self._rng
         )
         self._supergraph = supergraph
+        self._costs = CostEstimator(supergraph, self.settings.demand_control)
         self._executor = new_executor
         if len(self.plan_cache):
             self.plan_cache.clear()
@@ -511,6 +514,14 @@ class Gateway:
                 entry = filtered
         if entry.filtering is not None and entry.filtering.document is None:
             return GatewayResponse(restore_unauthorized({}, entry.filtering), None, hit)
+        cost = None
+        demand = self.settings.demand_control
+        show_cost = demand.include_in_extensions or (_header(headers, demand.header) or "").lower() in _TRUE
+        if self._costs is not None and (demand.max is not None or show_cost):
+            # Demand control (gateway.server.demand_control): refused before any subgraph is called.
+            cost, refusal = self._costs.check(entry.document, entry.operation, variables)
+            if refusal is not None:
+                return GatewayResponse({"errors": [refusal.to_error()]}, ErrorKind.LIMIT, hit)
         executor = self._executor
         try:
             key = None
@@ -546,6 +557,8 @@ class Gateway:
             if asked is not None and asked.lower() in _TRUE:
                 extensions = result.setdefault("extensions", {})
                 extensions["queryPlan"] = entry.plan.to_json()
+        if cost is not None and show_cost:
+            result.setdefault("extensions", {})["cost"] = {"estimated": cost, "max": demand.max}
         return GatewayResponse(result, None if "data" in result else ErrorKind.INTERNAL, hit)
 
     def plan(

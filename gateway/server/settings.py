@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from gateway.server.cors import CorsPolicy
+from gateway.server.demand_control import DemandControl
 from gateway.server.limits import Limits
 
-__all__ = ["ServerSettings", "limits_from_env"]
+__all__ = ["ServerSettings", "demand_control_from_env", "limits_from_env"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _UNLIMITED = {"", "none", "off", "unlimited"}
@@ -37,6 +38,37 @@ def limits_from_env(limits: Limits, environ: Mapping[str, str]) -> Limits:
     return replace(limits, **changes) if changes else limits  # type: ignore[arg-type]
 
 
+def _count(variable: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{variable} must be an integer, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{variable} must not be negative, got {value}")
+    return value
+
+
+def demand_control_from_env(demand: DemandControl, environ: Mapping[str, str]) -> DemandControl:
+    """``GATEWAY_DEMAND_CONTROL_MAX`` (``none`` lifts it), ``_LIST_SIZE``, ``_MODE`` (``enforce``/``measure``) and
+    ``_INCLUDE_IN_EXTENSIONS`` over ``demand``."""
+    prefix = "GATEWAY_DEMAND_CONTROL_"
+    if prefix + "MAX" in environ:
+        raw = environ[prefix + "MAX"]
+        maximum = None if raw.strip().lower() in _UNLIMITED else _count(prefix + "MAX", raw)
+        demand = replace(demand, max=maximum)
+    if prefix + "LIST_SIZE" in environ:
+        demand = replace(demand, list_size=_count(prefix + "LIST_SIZE", environ[prefix + "LIST_SIZE"]))
+    if prefix + "MODE" in environ:
+        mode = environ[prefix + "MODE"].strip().lower()
+        if mode not in ("enforce", "measure"):
+            raise ValueError(f"{prefix}MODE must be 'enforce' or 'measure', got {mode!r}")
+        demand = replace(demand, mode=mode)  # type: ignore[arg-type]
+    if prefix + "INCLUDE_IN_EXTENSIONS" in environ:
+        include = environ[prefix + "INCLUDE_IN_EXTENSIONS"].lower() in _TRUE
+        demand = replace(demand, include_in_extensions=include)
+    return demand
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """What the pipeline and the HTTP layer may do.
@@ -58,7 +90,8 @@ class ServerSettings:
     the header carrying the claims the gateway verified (set only when authentication is on: without it no
     request is authenticated, whatever headers it sends). ``authorization_policy`` (``module:callable``)
     decides ``@policy``; ``reject_unauthorized`` refuses a whole request (403) that selects anything it may not
-    see, instead of answering those selections null (``gateway.server.authorization``).
+    see, instead of answering those selections null (``gateway.server.authorization``). ``demand_control`` is the
+    static cost estimate and its maximum (``gateway.server.demand_control``).
     """
 
     expose_query_plan: bool = False
@@ -75,6 +108,7 @@ class ServerSettings:
     prepare_in_worker: bool = True
     deduplicate_inflight: bool = True
     cors: CorsPolicy | None = None
+    demand_control: DemandControl = field(default_factory=DemandControl)
     claims_header: str | None = None
     authorization_policy: str | None = None
     reject_unauthorized: bool = False
@@ -118,6 +152,7 @@ class ServerSettings:
         if "GATEWAY_READY_TIMEOUT" in env:
             out = replace(out, ready_timeout=float(env["GATEWAY_READY_TIMEOUT"]))
         out = replace(out, limits=limits_from_env(out.limits, env))
+        out = replace(out, demand_control=demand_control_from_env(out.demand_control, env))
         if "GATEWAY_CORS_ORIGINS" in env:
             base = out.cors or CorsPolicy()
             out = replace(out, cors=base.with_origins(env["GATEWAY_CORS_ORIGINS"]))

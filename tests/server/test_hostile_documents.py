@@ -42,7 +42,7 @@ HOSTILE: dict[str, tuple[str, str | None]] = {
         + " ".join(f"...G{i}" for i in range(2000))
         + "} "
         + " ".join(f"fragment G{i} on Query {{ hello }}" for i in range(2000)),
-        "MAX_TOKENS_LIMIT",
+        "MAX_FRAGMENT_SPREADS_LIMIT",  # by the text scan, before the tokens run out
     ),
     "10,000 nested brackets": ("{ hello(x: " + "[" * 10_000 + "]" * 10_000 + ") }", "MAX_RECURSION_LIMIT"),
     "7,000 identical fields": ("{" + " __typename" * 7_000 + "}", None),

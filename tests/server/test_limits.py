@@ -11,7 +11,14 @@ import pytest
 from graphql import parse
 
 from gateway.server import Gateway, create_app
-from gateway.server.limits import LIMIT_CODES, Limits, check_document, measure_document, scan_text
+from gateway.server.limits import (
+    LIMIT_CODES,
+    LimitExceeded,
+    Limits,
+    check_document,
+    measure_document,
+    scan_text,
+)
 from gateway.server.settings import ServerSettings, limits_from_env
 
 from .support import RecordingPlanner, SchemaExecutor, tiny_supergraph
@@ -210,3 +217,30 @@ async def test_planning_budget_refuses_with_a_coded_400() -> None:
     async with make_client(Limits(), plan_operation) as client:
         response = await client.post("/graphql", json={"query": "{ topProducts { id name rating } }"})
         assert response.status_code == 200
+
+
+async def test_many_operations_in_one_document_are_refused_before_validation() -> None:
+    # graphql-core validates every operation of a document, at a cost that grows faster than their number.
+    query = " ".join(f"query Q{i} {{ hello }}" for i in range(101))
+    planner = RecordingPlanner()
+    async with make_client(Limits(), planner) as client:
+        response = await client.post("/graphql", json={"query": query, "operationName": "Q1"})
+        assert response.status_code == 400
+        [error] = response.json()["errors"]
+        assert error["extensions"] == {
+            "code": "MAX_OPERATIONS_LIMIT",
+            "limit": "max_operations",
+            "measured": 101,
+            "maximum": 100,
+        }
+        response = await client.post(
+            "/graphql", json={"query": query.rsplit(" query", 1)[0], "operationName": "Q1"}
+        )
+        assert response.status_code == 200, response.json()
+
+
+def test_written_fragment_spreads_are_refused_by_the_text_scan() -> None:
+    # Spreads written are a lower bound of the spreads expanded: 2,000 of them need no parser to refuse.
+    text = "{ " + "...F " * 501 + "... on Query { hello } } fragment F on Query { hello }"
+    assert scan_text(text, Limits()).exceeded == LimitExceeded("max_fragment_spreads", 501, 500)
+    assert scan_text("{ " + "...F " * 500 + "}", Limits()).exceeded is None
