@@ -10,7 +10,13 @@ import strawberry
 from sqlalchemy import and_, func, select, update
 from strawberry.types import Info
 
-from subgraphs.common.claims import ORDERS_MANAGE, readable_order, require_owner_or, require_scope
+from subgraphs.common.claims import (
+    ORDERS_MANAGE,
+    readable_order,
+    require_owner_or,
+    require_scope,
+    require_signed_in,
+)
 from subgraphs.common.errors import NOT_FOUND, UserInputError
 from subgraphs.common.events import OrderCancelled
 from subgraphs.common.ids import decode_id, encode_id, parse_any_id
@@ -369,10 +375,13 @@ class Mutation:
         )
         return Order.from_row(row)
 
-    @strawberry.mutation(
-        description="Cancel a confirmed order: its stock goes back on sale and its payment is refunded."
+    @strawberry.federation.mutation(
+        authenticated=True,
+        description="Cancel a confirmed order: its stock goes back on sale and its payment is refunded. Only the "
+        "customer who placed it, or staff, may.",
     )
     async def cancel_order(self, info: Info, id: strawberry.ID, reason: str | None = None) -> Order:
+        require_signed_in(info)
         pk = _pk(id, "Order")
         if reason is not None:
             check_text(reason, argument="reason", max_length=200, label="A reason")
@@ -381,6 +390,7 @@ class Mutation:
             row = (await s.scalars(select(OrderRow).where(OrderRow.id == pk).with_for_update())).one_or_none()
             if row is None:
                 raise UserInputError(f"No order with ID {id!r}.", code=NOT_FOUND, argument="id")
+            readable_order(info, row)  # the customer who placed it, or staff; guest orders staff's alone
             if row.status != states.OrderStatus.CONFIRMED.value or row.payment_token is None:
                 raise UserInputError(
                     f"Only a confirmed order can be cancelled; this one is {row.status}.",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -31,6 +32,7 @@ from subgraphs.products.app import create_app as products_app
 from subgraphs.products.models import Base as ProductsBase
 from subgraphs.products.models import ProductRow
 from subgraphs.products.worker import run_worker as products_worker
+from tests.conftest import STAFF
 
 __all__ = ["DECLINED_CARD", "OK_CARD", "SagaSystem", "saga_system"]
 
@@ -72,8 +74,14 @@ class SagaSystem:
                 )
             )
 
-    async def query(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables})
+    async def query(
+        self, query: str, variables: dict[str, Any], *, claims: dict[str, Any] | None = STAFF
+    ) -> dict[str, Any]:
+        # The claims the gateway would forward (x-claims): staff by default, None speaks as an anonymous client.
+        headers = {"x-claims": json.dumps(claims)} if claims is not None else {}
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
         body: dict[str, Any] = response.json()
         return body
 

@@ -12,6 +12,7 @@ import nats
 import pytest
 
 from subgraphs.common import events as ev
+from tests.conftest import STAFF
 
 from .saga_system import DECLINED_CARD, SagaSystem, saga_system
 
@@ -89,7 +90,7 @@ async def test_cancelling_a_confirmed_order_restocks_and_refunds(system):
     await _until(lambda: system.payment_state(order["id"]), "CAPTURED")
     from .saga_system import CANCEL
 
-    body = await system.query(CANCEL, {"id": order["id"]})
+    body = await system.query(CANCEL, {"id": order["id"]}, claims=STAFF)
     assert body["data"]["cancelOrder"] == {
         "id": order["id"],
         "status": "CANCELLED",
@@ -97,8 +98,21 @@ async def test_cancelling_a_confirmed_order_restocks_and_refunds(system):
     }
     await _until(lambda: system.payment_state(order["id"]), "REFUNDED")
     await _until(lambda: system.stock(1), (5, 0))
-    again = await system.query(CANCEL, {"id": order["id"]})
+    again = await system.query(CANCEL, {"id": order["id"]}, claims=STAFF)
     assert again["errors"][0]["extensions"]["code"] == "INVALID_TRANSITION"
+
+
+async def test_only_the_customer_or_staff_may_cancel_an_order(system):
+    await system.add_product(1, stock=5)
+    order = await system.place(1, 1)
+    assert (await system.settled(order["id"]))["status"] == "CONFIRMED"
+    from .saga_system import CANCEL
+
+    anonymous = await system.query(CANCEL, {"id": order["id"]}, claims=None)
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    stranger = await system.query(CANCEL, {"id": order["id"]}, claims={"sub": "User:2", "scope": ""})
+    assert stranger["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert (await system.settled(order["id"]))["status"] == "CONFIRMED"  # nothing was cancelled
 
 
 async def test_a_pending_order_cannot_be_cancelled(system):
@@ -108,7 +122,7 @@ async def test_a_pending_order_cannot_be_cancelled(system):
     order = await system.place(1, 1)
     from .saga_system import CANCEL
 
-    body = await system.query(CANCEL, {"id": order["id"]})
+    body = await system.query(CANCEL, {"id": order["id"]}, claims=STAFF)
     assert body["errors"][0]["extensions"]["code"] == "INVALID_TRANSITION"
     assert "PENDING" in body["errors"][0]["message"]
 
