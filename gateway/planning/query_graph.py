@@ -362,7 +362,9 @@ def query_graph(supergraph: Supergraph, override_labels: frozenset[str] = frozen
     entry = _CACHE.get(id(supergraph))
     if entry is None or entry[0]() is not supergraph:
         key = id(supergraph)
-        entry = (weakref.ref(supergraph, lambda _ref: _CACHE.pop(key, None)), {})
+        # pop bound now: at interpreter exit the module global may already be None when the callback runs.
+        pop = _CACHE.pop
+        entry = (weakref.ref(supergraph, lambda _ref: pop(key, None)), {})
         _CACHE[key] = entry
     graphs = entry[1]
     graph = graphs.get(override_labels)
