@@ -25,6 +25,7 @@ from gateway.composition import SubgraphSource, compose
 from gateway.composition.read_supergraph import read_supergraph
 from gateway.composition.supergraph import Supergraph
 from gateway.server import GraphQLRequest
+from gateway.server.auth.dev_key import ensure_dev_key
 from tests.local_system import local_system
 
 from .generator import GeneratedOperation
@@ -74,6 +75,10 @@ class DemoSystem:
     hive: HiveGateway
     supergraph_sdl: str
     client: httpx.Client
+    # Both gateways speak as staff, so the services' ownership checks pass the same way on both: ours verifies
+    # a development token and forwards its claims; the reference, which has no JWT set-up here, is given the
+    # claims header itself and propagates it to the subgraphs (reference/serve.mjs).
+    token: str = ""
 
     @cached_property
     def supergraph(self) -> Supergraph:
@@ -88,7 +93,10 @@ class DemoSystem:
             response = self.client.post(
                 self.url,
                 json={"query": query, "variables": dict(variables or {})},
-                headers={"accept": "application/graphql-response+json, application/json"},
+                headers={
+                    "accept": "application/graphql-response+json, application/json",
+                    "authorization": f"Bearer {self.token}",
+                },
             )
             body: dict[str, Any] = response.json()
         except (httpx.HTTPError, ValueError) as exc:
@@ -97,7 +105,10 @@ class DemoSystem:
         return body
 
     def reference(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        return self.hive.post("demo", query, variables)
+        return self.hive.post("demo", query, variables, headers={"x-claims": json.dumps(STAFF_CLAIMS)})
+
+
+STAFF_CLAIMS: dict[str, Any] = {"sub": "User:staff", "scope": "orders:manage products:manage users:manage"}
 
 
 @contextmanager
@@ -116,7 +127,10 @@ def demo_system(workdir: Path, *, timeout: float = 180) -> Iterator[DemoSystem]:
         hive = HiveGateway({"demo": composed.supergraph_sdl}, workdir / "hive")
         try:
             with httpx.Client(timeout=120) as client:
-                yield DemoSystem(local.url, hive, composed.supergraph_sdl, client)
+                token = ensure_dev_key(workdir / "data").sign(
+                    str(STAFF_CLAIMS["sub"]), str(STAFF_CLAIMS["scope"]).split(), 3600
+                )
+                yield DemoSystem(local.url, hive, composed.supergraph_sdl, client, token)
         finally:
             hive.close()
 

@@ -47,6 +47,14 @@ for (const [name, file] of Object.entries(manifest)) {
       maskedErrors: false,
       landingPage: false,
       ...(planner === "rust" ? { unifiedGraphHandler } : {}),
+      // The claims header reaches the subgraphs as our gateway forwards verified claims (the services check
+      // ownership from it); nothing else of the client's headers does.
+      propagateHeaders: {
+        fromClientToSubgraphs({ request }) {
+          const claims = request.headers.get("x-claims");
+          return claims ? { "x-claims": claims } : {};
+        },
+      },
       progressiveOverride(label, context) {
         const header = context?.request?.headers?.get("x-override-labels") ?? "";
         return header.split(",").map((s) => s.trim()).includes(label);
