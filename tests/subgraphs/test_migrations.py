@@ -167,3 +167,22 @@ async def test_a_service_migrates_when_it_starts(database, service, monkeypatch)
         ) as client:
             assert (await client.get("/ready")).json()["status"] == "ok"
     assert (await migrations_of(service).state(database)).is_current
+
+
+def test_fedgw_migrate_upgrades_and_reports(tmp_path, capsys, monkeypatch):
+    from gateway.cli import main
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    data = str(tmp_path / "data")
+    assert main(["migrate", "--status", "--data-dir", data, "payments"]) == 1  # behind: a gate for a deploy
+    assert "payments   empty    behind (code: 0002)" in capsys.readouterr().out
+    assert main(["migrate", "--data-dir", data, "--revision", "0001", "payments"]) == 0
+    assert main(["migrate", "--data-dir", data]) == 0  # every service of gateway.yaml
+    out = capsys.readouterr().out
+    for line in ("users      0001     current", "payments   0002     current"):
+        assert line in out
+    assert main(["migrate", "--status", "--data-dir", data]) == 0
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'one.db'}")
+    assert main(["migrate", "--data-dir", data]) == 2  # one URL, several services: refused
+    assert "name one service" in capsys.readouterr().err
+    assert main(["migrate", "nosuch"]) == 2
