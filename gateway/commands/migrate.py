@@ -31,7 +31,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--status", action="store_true", help="only show each database's revision; change nothing")
 
 
-def _migrations(service: str) -> Any | None:
+def _migrations(service: str) -> Any:
     try:
         module = importlib.import_module(f"subgraphs.{service}.migrations")
     except ModuleNotFoundError:
