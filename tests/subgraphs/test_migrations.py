@@ -186,3 +186,29 @@ def test_fedgw_migrate_upgrades_and_reports(tmp_path, capsys, monkeypatch):
     assert main(["migrate", "--data-dir", data]) == 2  # one URL, several services: refused
     assert "name one service" in capsys.readouterr().err
     assert main(["migrate", "nosuch"]) == 2
+
+
+async def test_ready_is_red_when_the_database_is_unreachable(tmp_path, monkeypatch):
+    from subgraphs.users.app import create_app
+    from subgraphs.users.models import Base
+
+    monkeypatch.setenv("MIGRATE_ON_START", "false")
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'users.db'}", Base)
+    app = create_app(db, seed_data=False)
+    async with app.router.lifespan_context(app):
+        # The file goes away under the service (as a database server would): not ready, and why, without details.
+        db.url = "sqlite+aiosqlite:////nonexistent/dir/users.db"
+        await db.engine.dispose()
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        db.engine = create_async_engine(db.url)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://users"
+        ) as client:
+            response = await client.get("/ready")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status": "unavailable",
+        "service": "users",
+        "reason": "database not reachable",
+    }
