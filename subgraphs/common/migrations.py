@@ -28,8 +28,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, inspect, text
+from sqlalchemy import MetaData, event, inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from .db import Database
@@ -139,8 +141,9 @@ class Migrations:
         return MigrationState(self.service, tuple(sorted(current)), self.heads)
 
     async def upgrade(self, db: Database, revision: str = "head") -> MigrationState:
-        """Bring ``db`` to ``revision`` (the code's by default) under the migration lock; the state after."""
-        async with _lock(db), db.engine.begin() as conn:
+        """Bring ``db`` to ``revision`` (the code's by default) under the migration lock, in one transaction
+        (all of it or nothing, on SQLite too); the state after."""
+        async with _lock(db), _transactional(db) as engine, engine.begin() as conn:
             if db.url.startswith("postgresql"):
                 # Held to the end of this transaction: a replica starting beside us waits, then finds it done.
                 key = int.from_bytes(
@@ -167,7 +170,7 @@ class Migrations:
         command.upgrade(config, revision)
 
     async def downgrade(self, db: Database, revision: str) -> MigrationState:
-        async with _lock(db), db.engine.begin() as conn:
+        async with _lock(db), _transactional(db) as engine, engine.begin() as conn:
             await conn.run_sync(lambda c: command.downgrade(self.config(c), revision))
         return await self.state(db)
 
@@ -182,6 +185,30 @@ class Migrations:
 
         async with db.engine.connect() as conn:
             return await conn.run_sync(compare)
+
+
+@contextlib.asynccontextmanager
+async def _transactional(db: Database) -> AsyncIterator[AsyncEngine]:
+    """An engine whose transactions take DDL in: PostgreSQL's do; SQLite's driver commits each CREATE or
+    ALTER at once unless the transaction is begun by hand (SQLAlchemy's pysqlite recipe), so a migration that
+    fails half-way (or a process killed during it) would leave half a schema behind."""
+    if not db.is_sqlite:
+        yield db.engine
+        return
+    engine = create_async_engine(db.url, poolclass=NullPool)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _driver_leaves_transactions_to_us(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin_taking_the_write_lock(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
 
 
 def _sqlite_file(db: Database) -> Path | None:

@@ -212,3 +212,50 @@ async def test_ready_is_red_when_the_database_is_unreachable(tmp_path, monkeypat
         "service": "users",
         "reason": "database not reachable",
     }
+
+
+FAILING_REVISION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("half", sa.Column("id", sa.Integer, primary_key=True))
+    op.create_index("ix_half_id", "half", ["id"])
+    raise RuntimeError("the second half of this migration fails")
+
+
+def downgrade():
+    op.drop_table("half")
+"""
+
+
+async def test_a_migration_that_fails_half_way_leaves_nothing_behind(backend, tmp_path):
+    # DDL is in the migration's transaction on both databases: a crash or an error mid-way leaves the
+    # database as it was, not with half a schema that no revision describes.
+    from sqlalchemy import MetaData
+
+    scripts = tmp_path / "migrations"
+    (scripts / "versions").mkdir(parents=True)
+    (scripts / "env.py").write_text(
+        "from sqlalchemy import MetaData\nfrom subgraphs.common.migrations import run_env\nrun_env(MetaData())\n"
+    )
+    (scripts / "script.py.mako").write_text("")
+    (scripts / "versions" / "0001_half.py").write_text(FAILING_REVISION)
+    migrations = Migrations("half", scripts, MetaData())
+    async with fresh_database(backend, tmp_path, "half") as url:
+        db = Database(url, base_of("users"))
+        try:
+            with pytest.raises(RuntimeError, match="second half"):
+                await migrations.upgrade(db)
+            async with db.engine.connect() as conn:
+                tables = await conn.run_sync(lambda c: inspect(c).get_table_names())
+            assert "half" not in tables and "alembic_version" not in tables
+            assert (await migrations.state(db)).current == ()
+        finally:
+            await db.dispose()
