@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
-from .db import Database
+from .db import Database, sqlite_pragmas
 
 __all__ = ["MigrationState", "Migrations", "migrate_on_start", "run_env"]
 
@@ -198,7 +198,10 @@ async def _transactional(db: Database) -> AsyncIterator[AsyncEngine]:
     engine = create_async_engine(db.url, poolclass=NullPool)
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _driver_leaves_transactions_to_us(dbapi_connection: Any, _record: Any) -> None:
+    def _driver_leaves_transactions_to_us(dbapi_connection: Any, record: Any) -> None:
+        # The service's own pragmas first (WAL above all: a journal mode differing from the service's engines
+        # would have to be switched back under their feet, which SQLite refuses while anyone writes).
+        sqlite_pragmas(dbapi_connection, record)
         dbapi_connection.isolation_level = None
 
     @event.listens_for(engine.sync_engine, "begin")
