@@ -144,7 +144,23 @@ def _section(model: type[BaseModel], path: str, out: list[str]) -> None:
             below.append((nested[0], f"{path + '.' if path else ''}{key}{nested[1]}"))
     out.append("")
     for sub, sub_path in below:
+        if sub_path.endswith(".<name>") and (twin := _twin(below, sub, sub_path)):
+            # Per-name entries take the keys of their 'all' twin; only the precedence differs.
+            out += [
+                f"## `{sub_path}`",
+                "",
+                f"The keys of `{twin}`, for one subgraph: each one given here wins over `{twin}` and over the"
+                " environment; a key left out is taken from them. (`--subgraph-timeout` still sets every"
+                " request timeout.)",
+                "",
+            ]
+            continue
         _section(sub, sub_path, out)
+
+
+def _twin(below: list[tuple[type[BaseModel], str]], model: type[BaseModel], path: str) -> str | None:
+    """The section of the same model documented in full beside ``path`` (``all`` beside ``subgraphs.<name>``)."""
+    return next((p for m, p in below if m is model and p != path and not p.endswith(".<name>")), None)
 
 
 def render_reference() -> str:
