@@ -315,7 +315,8 @@ _PLAN_CACHE_SETTINGS = {
 
 
 def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
-    """gateway.yaml's ``limits``, ``cors``, ``plan_cache`` and ``demand_control`` sections over the defaults."""
+    """gateway.yaml's ``limits``, ``cors``, ``plan_cache``, ``demand_control`` and ``subscriptions`` sections over
+    the defaults."""
     from gateway.server.cors import CorsPolicy
 
     limits = getattr(config, "limits", None) or {}
@@ -327,6 +328,9 @@ def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
     demand = getattr(config, "demand_control", None) or {}
     if demand:
         settings = replace(settings, demand_control=replace(settings.demand_control, **demand))
+    subscriptions = getattr(config, "subscriptions", None) or {}
+    if subscriptions:
+        settings = replace(settings, subscriptions=replace(settings.subscriptions, **subscriptions))
     plan_cache = getattr(config, "plan_cache", None) or {}
     changes = {_PLAN_CACHE_SETTINGS[key]: value for key, value in plan_cache.items()}
     return replace(settings, **changes) if changes else settings
