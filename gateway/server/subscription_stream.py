@@ -119,15 +119,20 @@ class SubscriptionStream:
 
     async def _events(self) -> AsyncIterator[dict[str, Any]]:
         executor = self.executor
+        # The request id is bound around each step, never across a yield: the consumer may resume this
+        # generator from another task (another context).
         try:
+            failure: dict[str, Any] | None = None
             with request_id_scope(self.request_id):
                 try:
                     events = aiter(
                         executor.event_stream(self.plan, self.variables, request_headers=self.headers)
                     )
                 except Exception as exc:
-                    yield self._tagged(executor.stream_error(self.plan, exc))
-                    return
+                    failure = self._tagged(executor.stream_error(self.plan, exc))
+            if failure is not None:
+                yield failure
+                return
             upcoming: asyncio.Future[Any] | None = None
             try:
                 while True:
@@ -137,15 +142,21 @@ class SubscriptionStream:
                         yield self._end.result()
                         return
                     done, upcoming = upcoming, None
+                    result: dict[str, Any] | None = None
                     with request_id_scope(self.request_id):
                         try:
                             event = done.result()
                         except StopAsyncIteration:
                             return
                         except Exception as exc:
-                            yield self._tagged(self.executor.stream_error(self.plan, exc))
-                            return
-                        yield self._tagged(await self._run(event))
+                            failure = self._tagged(self.executor.stream_error(self.plan, exc))
+                        else:
+                            result = self._tagged(await self._run(event))
+                    if failure is not None:
+                        yield failure
+                        return
+                    assert result is not None
+                    yield result
             finally:
                 # A pending read holds the upstream generator: cancel it first, so closing it can run.
                 if upcoming is not None and not upcoming.done():
