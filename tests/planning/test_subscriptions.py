@@ -120,3 +120,30 @@ def test_plans_are_deterministic_values(supergraph: Supergraph) -> None:
     first = plan_operation(supergraph, parse(query), None)
     assert first == plan_operation(supergraph, parse(query), None)
     assert first.to_json() == plan(supergraph, query)
+
+
+def test_fedgw_explain_prints_the_subscription_plan(
+    supergraph: Supergraph, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from gateway.cli import main
+    from gateway.composition.compose import SubgraphSource, compose
+
+    result = compose(
+        [
+            SubgraphSource("orders", "http://orders/graphql", ORDERS),
+            SubgraphSource("users", "http://users/graphql", USERS),
+            SubgraphSource("products", "http://products/graphql", PRODUCTS),
+            SubgraphSource("events", "", EVENTS),
+        ]
+    )
+    assert result.supergraph_sdl is not None
+    path = tmp_path / "supergraph.graphql"
+    path.write_text(result.supergraph_sdl)
+    query = 'subscription { stockLow(sku: "B") { name } }'
+    assert main(["explain", "--supergraph", str(path), query]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["node"]["kind"] == "Subscription"
+    assert out["node"]["primary"]["kind"] == "EventSource"
+    assert out["node"]["rest"]["node"]["serviceName"] == "products"

@@ -215,3 +215,23 @@ async def test_multipart_subscriptions(subgraphs: LiveSubgraphs, gateway_url: st
     parts = [p.split("\r\n\r\n", 1)[1] for p in text.split("\r\n--graphql")[1:-1] if "\r\n\r\n" in p]
     assert "{}" in parts  # a heartbeat
     assert any('"status":"CONFIRMED"' in p and p.startswith('{"payload":') for p in parts)
+
+
+async def test_operation_limits_and_demand_control_refuse_a_subscribe(subgraphs: LiveSubgraphs) -> None:
+    from gateway.server.demand_control import DemandControl
+    from gateway.server.limits import Limits
+
+    strict = replace(SETTINGS, limits=replace(Limits(), max_depth=3), demand_control=DemandControl(max=1))
+    with serve_in_thread(build_app(subgraphs.supergraph(), strict, environ={})) as url:
+        client = await WsClient.open(ws_url(url))
+        await client.subscribe("deep", ORDER_SUBSCRIPTION, {"id": "o-deep"})  # items.product.name: depth 4
+        refusal = await client.receive()
+        assert refusal["type"] == "error"
+        assert refusal["payload"][0]["extensions"]["code"] == "MAX_DEPTH_LIMIT"
+        costly = 'subscription { orderStatusChanged(orderId: "1") { customer { id } } }'  # cost 2
+        await client.subscribe("costly", costly)
+        refusal = await client.receive()
+        assert refusal["type"] == "error"
+        assert refusal["payload"][0]["extensions"]["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
+        assert subgraphs.board.open_for("o-deep") == subgraphs.board.open_for("1") == 0
+        await client.close()
