@@ -235,3 +235,17 @@ async def test_operation_limits_and_demand_control_refuse_a_subscribe(subgraphs:
         assert refusal["payload"][0]["extensions"]["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
         assert subgraphs.board.open_for("o-deep") == subgraphs.board.open_for("1") == 0
         await client.close()
+
+
+async def test_an_sse_client_that_leaves_closes_the_upstream(
+    subgraphs: LiveSubgraphs, gateway_url: str
+) -> None:
+    body = {"query": ORDER_SUBSCRIPTION, "variables": {"id": "o-sse-leave"}}
+    async with httpx.AsyncClient(timeout=10) as client:
+        async with client.stream(
+            "POST", gateway_url + "/graphql", json=body, headers={"accept": "text/event-stream"}
+        ) as response:
+            assert response.status_code == 200
+            await wait_until(lambda: subgraphs.board.open_for("o-sse-leave") == 1)
+    # The connection is closed: within a heartbeat or two the gateway notices and leaves upstream.
+    await wait_until(lambda: subgraphs.board.open_for("o-sse-leave") == 0)
