@@ -70,6 +70,9 @@ async def test_an_invalid_message_closes_with_4400(gateway_url: str) -> None:
     client = await WsClient.open(ws_url(gateway_url))
     await client.send({"type": "subscribe", "payload": {"query": "{ __typename }"}})  # no id
     assert (await closed_with(client))[0] == 4400
+    client = await WsClient.open(ws_url(gateway_url))
+    await client.connection.send(b'{"type": "ping"}')  # a binary frame
+    assert (await closed_with(client))[0] == 4400
 
 
 async def test_a_subscribe_with_an_id_in_use_closes_with_4409(
