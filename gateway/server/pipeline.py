@@ -641,6 +641,9 @@ class Gateway:
                 else:
                     assert self._executor is not None
                     stream = SubscriptionStream(self, request, admitted, headers, self._executor, request_id)
+                    if self.settings.expose_query_plan:
+                        asked = _header(headers, self.settings.query_plan_header)
+                        stream.show_plan = asked is not None and asked.lower() in _TRUE
                     self.subscriptions.add(stream)
                     return stream
             outcome = await self._run(request, headers, http_method, admitted)

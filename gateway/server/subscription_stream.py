@@ -60,6 +60,8 @@ class SubscriptionStream:
         self._end: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._iterator: AsyncIterator[dict[str, Any]] | None = None
         self.closed = False
+        # The first result carries ``extensions.queryPlan`` (asked with the query-plan header, when allowed).
+        self.show_plan = False
 
     def _urls_of(self, supergraph: Any) -> str | None:
         """The URL of the subgraph the upstream stream reads (event-driven fields: the broker's, unchanged)."""
@@ -168,6 +170,9 @@ class SubscriptionStream:
         return result
 
     def _tagged(self, result: dict[str, Any]) -> dict[str, Any]:
+        if self.show_plan:
+            self.show_plan = False
+            result["extensions"] = {**(result.get("extensions") or {}), "queryPlan": self.plan.to_json()}
         if result.get("errors"):
             result["extensions"] = {**(result.get("extensions") or {}), "requestId": self.request_id}
         return result
