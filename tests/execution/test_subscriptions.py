@@ -223,3 +223,15 @@ async def test_an_upstream_error_without_data_is_masked_at_the_root() -> None:
     await stream.aclose()  # type: ignore[attr-defined]
     await settle()
     assert upstream.queues == []
+
+
+def test_event_subjects_are_filled_from_arguments_that_cannot_widen_them() -> None:
+    from gateway.execution.nats_events import render_subject
+
+    assert render_subject("stock.{{ args.sku }}.{{args.n}}", {"sku": "A-1", "n": 3}) == "stock.A-1.3"
+    assert render_subject("flag.{{ args.on }}", {"on": True}) == "flag.true"
+    for bad in ("a.b", "*", ">", "a b", ""):
+        with pytest.raises(ValueError, match="cannot be used in a subject"):
+            render_subject("stock.{{ args.sku }}", {"sku": bad})
+    with pytest.raises(ValueError, match="needs argument 'sku'"):
+        render_subject("stock.{{ args.sku }}", {})
