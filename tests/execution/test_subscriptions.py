@@ -235,3 +235,30 @@ def test_event_subjects_are_filled_from_arguments_that_cannot_widen_them() -> No
             render_subject("stock.{{ args.sku }}", {"sku": bad})
     with pytest.raises(ValueError, match="needs argument 'sku'"):
         render_subject("stock.{{ args.sku }}", {})
+
+
+async def test_a_subscriber_that_falls_behind_gets_a_coded_error() -> None:
+    sg = supergraph()
+    upstream = Upstream()
+    executor = Executor(sg, ScriptedClient({}), subscriptions=SubscriptionSources(upstream, max_pending=1))
+    plan = plan_operation(sg, parse('subscription { orderStatusChanged(orderId: "1") { status } }'), None)
+    stream = aiter(executor.subscribe(plan, {}))
+    pending = asyncio.ensure_future(anext(stream))
+    await settle()
+    for status in ("A", "B", "C"):
+        upstream.push(SubgraphResponse({"orderStatusChanged": {"status": status}}))
+        await settle()
+    assert (await pending)["data"] == {"orderStatusChanged": {"status": "A"}}
+    assert (await anext(stream))["data"] == {"orderStatusChanged": {"status": "B"}}
+    last = await anext(stream)  # C found B still waiting: this subscriber is one event too far behind
+    assert last == {
+        "data": None,
+        "errors": [
+            {
+                "message": "This subscription fell too far behind its events and was ended; subscribe again.",
+                "extensions": {"code": "SUBSCRIPTION_OVERFLOW"},
+            }
+        ],
+    }
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)
