@@ -18,8 +18,9 @@ def test_environment_overrides() -> None:
         "GATEWAY_SUBSCRIPTIONS_CONNECTION_INIT_TIMEOUT": "2.5",
         "GATEWAY_SUBSCRIPTIONS_KEEP_ALIVE": "0",
         "GATEWAY_SUBSCRIPTIONS_SHARE_UPSTREAM": "false",
+        "GATEWAY_SUBSCRIPTIONS_MAX_PENDING": "50",
     }
-    assert ServerSettings().with_env(env).subscriptions == SubscriptionSettings(7, None, 2.5, 0.0, False)
+    assert ServerSettings().with_env(env).subscriptions == SubscriptionSettings(7, None, 2.5, 0.0, False, 50)
     with pytest.raises(ValueError, match="GATEWAY_SUBSCRIPTIONS_MAX_TOTAL must be an integer"):
         ServerSettings().with_env({"GATEWAY_SUBSCRIPTIONS_MAX_TOTAL": "lots"})
 
