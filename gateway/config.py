@@ -9,6 +9,9 @@ subgraphs:
     schema: schema/users.graphql          # the committed SDL snapshot
     module: subgraphs.users.schema:print_sdl   # callable returning the SDL from code
     include_subgraph_errors: false        # true: its errors reach clients unmasked (development only)
+  - name: inventory-events                # an event-driven subgraph: no url, its fields read NATS subjects
+    events: nats
+    schema: schema/inventory-events.graphql
 traffic_shaping:                          # optional: how the gateway talks to subgraphs (gateway.execution.traffic)
   all:
     timeout: 30s                          # per request (a number is seconds; also "500ms", "1m")
@@ -24,6 +27,10 @@ cors:                                     # optional: browser origins allowed to
   allow_credentials: true
 plan_cache:                               # optional: size (plans), bytes, max_document_bytes, failures
   size: 1024
+subscriptions:                            # optional: gateway.server.settings.SubscriptionSettings
+  max_per_connection: 100                 # null lifts a limit
+  max_total: 10000
+  keep_alive: 12s                         # heartbeats (WebSocket ping, SSE comment, multipart {})
 demand_control:                           # optional: static cost estimate (gateway.server.demand_control)
   max: 5000                               # null: no maximum
   list_size: 10                           # a list field without @listSize is assumed this long
@@ -101,6 +108,9 @@ class SubgraphConfig:
     schema: str | None = None
     module: str | None = None
     include_subgraph_errors: bool = False
+    # "nats": an event-driven subgraph (``@edfs__natsSubscribe`` fields, gateway.composition.events); it has no
+    # URL, the gateway reads its events from the broker and its SDL from ``schema`` or ``module``.
+    events: str | None = None
 
     @property
     def env_var(self) -> str:
@@ -122,6 +132,8 @@ class GatewayConfig:
     plan_cache: dict[str, int] = field(default_factory=dict)
     # gateway.server.demand_control.DemandControl's fields, as given.
     demand_control: dict[str, Any] = field(default_factory=dict)
+    # gateway.server.settings.SubscriptionSettings' fields, as given.
+    subscriptions: dict[str, Any] = field(default_factory=dict)
     # The server switches the file sets (expose_query_plan, graphiql, ...: ServerSettings' fields), as given.
     server: dict[str, Any] = field(default_factory=dict)
 
@@ -176,12 +188,17 @@ def parse_config(
     subgraphs: list[SubgraphConfig] = []
     for entry in file.subgraphs:
         sub = SubgraphConfig(
-            entry.name, entry.url, path(entry.schema_), entry.module, entry.include_subgraph_errors
+            entry.name,
+            entry.url or "",
+            path(entry.schema_),
+            entry.module,
+            entry.include_subgraph_errors,
+            entry.events,
         )
         override = env.get(sub.env_var)
         if override:
             sub = replace(sub, url=override)
-        if not re.match(r"^https?://", sub.url):
+        if not (sub.events is not None and not sub.url) and not re.match(r"^https?://", sub.url):
             origin = f" (from {sub.env_var})" if override else ""
             raise ConfigError(
                 f"{source}: subgraph '{sub.name}': 'url' must be an http(s) URL, got {sub.url!r}{origin}"
@@ -195,6 +212,7 @@ def parse_config(
         plan_cache=file.plan_cache.given() if file.plan_cache is not None else {},
         traffic=_traffic_shaping(file.traffic_shaping, source, env),
         demand_control=file.demand_control.given() if file.demand_control is not None else {},
+        subscriptions=file.subscriptions.given() if file.subscriptions is not None else {},
         server={key: getattr(file, key) for key in SERVER_KEYS if key in file.model_fields_set},
     )
 

@@ -30,6 +30,7 @@ __all__ = [
     "OptionalCount",
     "PlanCacheSection",
     "SubgraphEntry",
+    "SubscriptionsSection",
     "TrafficEntry",
     "TrafficShapingSection",
     "describe_errors",
@@ -37,6 +38,7 @@ __all__ = [
     "setting",
 ]
 
+EVENT_PROVIDERS = frozenset({"nats"})
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
@@ -152,8 +154,10 @@ class SubgraphEntry(Section):
     """One subgraph the gateway composes and calls."""
 
     name: Text = setting(..., "Its name in the supergraph: a letter, then letters, digits, '_' or '-'.")
-    url: Text = setting(
-        ..., "The URL the gateway sends its GraphQL requests to (http or https).", env="SUBGRAPH_<NAME>_URL"
+    url: Text | None = setting(
+        None,
+        "The URL the gateway sends its GraphQL requests to (http or https); required unless 'events' is set.",
+        env="SUBGRAPH_<NAME>_URL",
     )
     schema_: Text | None = setting(
         None, "Its committed SDL snapshot file (relative to gateway.yaml).", alias="schema"
@@ -164,6 +168,11 @@ class SubgraphEntry(Section):
         "Let its errors reach clients unmasked (development only).",
         env="GATEWAY_INCLUDE_SUBGRAPH_ERRORS",
     )
+    events: Text | None = setting(
+        None,
+        "An event-driven subgraph: its fields read the broker named here (nats), it has no url, and its SDL "
+        "comes from 'schema' or 'module'.",
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -173,6 +182,14 @@ class SubgraphEntry(Section):
             raise ValueError("a name starts with a letter and has only letters, digits, '_' and '-'")
         if self.module is not None and not _MODULE.match(self.module):
             raise ValueError(f"'module' must look like 'package.module:callable', got {self.module!r}")
+        if self.events is not None and self.events not in EVENT_PROVIDERS:
+            raise ValueError(
+                f"'events' must be one of {', '.join(sorted(EVENT_PROVIDERS))}, got {self.events!r}"
+            )
+        if self.events is not None and self.schema_ is None and self.module is None:
+            raise ValueError("an event-driven subgraph needs 'schema' or 'module' for its SDL")
+        if self.events is None and self.url is None:
+            raise ValueError("missing 'url'")
         return self
 
 
@@ -325,6 +342,39 @@ class DemandControlSection(Section):
     )
 
 
+class SubscriptionsSection(Section):
+    """Subscriptions over WebSocket, SSE and multipart: how many, and their pace."""
+
+    max_per_connection: OptionalCount = setting(
+        100,
+        "Subscriptions on one WebSocket (null: no limit).",
+        env="GATEWAY_SUBSCRIPTIONS_MAX_PER_CONNECTION",
+    )
+    max_total: OptionalCount = setting(
+        10_000, "Subscriptions in the process (null: no limit).", env="GATEWAY_SUBSCRIPTIONS_MAX_TOTAL"
+    )
+    connection_init_timeout: Duration = setting(
+        10.0,
+        "Time a WebSocket client has to send connection_init (then close 4408).",
+        env="GATEWAY_SUBSCRIPTIONS_CONNECTION_INIT_TIMEOUT",
+    )
+    keep_alive: Duration = setting(
+        12.0,
+        "Between heartbeats (WebSocket ping, SSE comment, multipart {}); 0 turns them off.",
+        env="GATEWAY_SUBSCRIPTIONS_KEEP_ALIVE",
+    )
+    share_upstream: Flag = setting(
+        True,
+        "Identical subscriptions share one upstream subscription.",
+        env="GATEWAY_SUBSCRIPTIONS_SHARE_UPSTREAM",
+    )
+    max_pending: Count = setting(
+        1000,
+        "Events a subscriber may fall behind before it ends with SUBSCRIPTION_OVERFLOW.",
+        env="GATEWAY_SUBSCRIPTIONS_MAX_PENDING",
+    )
+
+
 class GatewayFile(Section):
     """``gateway.yaml``: the subgraphs, where the supergraph snapshot lives, and how the gateway serves."""
 
@@ -375,6 +425,7 @@ class GatewayFile(Section):
     cors: CorsSection | None = setting(None, CorsSection.__doc__ or "")
     plan_cache: PlanCacheSection | None = setting(None, PlanCacheSection.__doc__ or "")
     demand_control: DemandControlSection | None = setting(None, DemandControlSection.__doc__ or "")
+    subscriptions: SubscriptionsSection | None = setting(None, SubscriptionsSection.__doc__ or "")
 
     @model_validator(mode="before")
     @classmethod

@@ -20,7 +20,14 @@ from gateway.server.cors import CorsPolicy
 from gateway.server.demand_control import DemandControl
 from gateway.server.limits import Limits
 
-__all__ = ["ServerSettings", "demand_control_from_env", "limits_from_env", "production_from_env"]
+__all__ = [
+    "ServerSettings",
+    "SubscriptionSettings",
+    "demand_control_from_env",
+    "limits_from_env",
+    "production_from_env",
+    "subscriptions_from_env",
+]
 
 Count = Annotated[int, Field(ge=0)]
 
@@ -58,6 +65,41 @@ def demand_control_from_env(demand: DemandControl, environ: Mapping[str, str]) -
     return replace(demand, **changes) if changes else demand
 
 
+@dataclass(frozen=True)
+class SubscriptionSettings:
+    """Subscriptions over WebSocket, SSE and multipart (``gateway.server.websocket``, ``gateway.server.sse``).
+
+    ``max_per_connection`` subscriptions on one WebSocket and ``max_total`` in the process (None: no limit)
+    are refused beyond with ``TOO_MANY_SUBSCRIPTIONS``; ``connection_init_timeout`` seconds for a WebSocket
+    client's ``connection_init`` (then close 4408); ``keep_alive`` seconds between heartbeats (WebSocket
+    ``ping`` messages, SSE comments, multipart ``{}`` parts; 0 turns them off). ``share_upstream`` lets
+    identical subscriptions share one upstream subscription (``gateway.execution.sharing``); a subscriber more
+    than ``max_pending`` events behind its upstream ends with ``SUBSCRIPTION_OVERFLOW``.
+    """
+
+    max_per_connection: Annotated[int, Field(ge=0)] | None = 100
+    max_total: Annotated[int, Field(ge=0)] | None = 10_000
+    connection_init_timeout: Annotated[float, Field(gt=0)] = 10.0
+    keep_alive: Annotated[float, Field(ge=0)] = 12.0
+    share_upstream: bool = True
+    max_pending: Annotated[int, Field(ge=1)] = 1000
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(cls.__dataclass_fields__)
+
+
+def subscriptions_from_env(
+    settings: SubscriptionSettings, environ: Mapping[str, str]
+) -> SubscriptionSettings:
+    """``GATEWAY_SUBSCRIPTIONS_MAX_PER_CONNECTION``, ``_MAX_TOTAL`` (``none`` lifts them),
+    ``_CONNECTION_INIT_TIMEOUT``, ``_KEEP_ALIVE``, ``_SHARE_UPSTREAM`` and ``_MAX_PENDING`` over ``settings``."""
+    from gateway.config_schema import SubscriptionsSection, read_env
+
+    changes = read_env(SubscriptionsSection, environ)
+    return replace(settings, **changes) if changes else settings
+
+
 def production_from_env(environ: Mapping[str, str]) -> bool:
     """``GATEWAY_PRODUCTION``: true turns the production switches on (``ServerSettings.production``)."""
     from gateway.config_schema import GatewayFile, read_env
@@ -87,7 +129,8 @@ class ServerSettings:
     request is authenticated, whatever headers it sends). ``authorization_policy`` (``module:callable``)
     decides ``@policy``; ``reject_unauthorized`` refuses a whole request (403) that selects anything it may not
     see, instead of answering those selections null (``gateway.server.authorization``). ``demand_control`` is the
-    static cost estimate and its maximum (``gateway.server.demand_control``).
+    static cost estimate and its maximum (``gateway.server.demand_control``). ``subscriptions`` limits and
+    paces subscriptions (``SubscriptionSettings``).
     """
 
     expose_query_plan: bool = False
@@ -108,6 +151,7 @@ class ServerSettings:
     claims_header: str | None = None
     authorization_policy: str | None = None
     reject_unauthorized: bool = False
+    subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
 
     def production(self) -> ServerSettings:
         """No introspection, no GraphiQL, no query plans to clients, and every operation limit on (a limit
@@ -143,6 +187,7 @@ class ServerSettings:
             out,
             limits=limits_from_env(out.limits, env),
             demand_control=demand_control_from_env(out.demand_control, env),
+            subscriptions=subscriptions_from_env(out.subscriptions, env),
         )
         cors = read_env(CorsSection, env)
         if "origins" in cors:

@@ -23,6 +23,7 @@ from gateway.config_schema import (
     LimitsSection,
     PlanCacheSection,
     RetryEntry,
+    SubscriptionsSection,
     TrafficEntry,
 )
 from gateway.execution.breaker import BreakerSettings
@@ -31,7 +32,7 @@ from gateway.execution.traffic import SubgraphTraffic
 from gateway.server.cors import CorsPolicy
 from gateway.server.demand_control import DemandControl
 from gateway.server.limits import Limits
-from gateway.server.settings import ServerSettings
+from gateway.server.settings import ServerSettings, SubscriptionSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBGRAPHS = "subgraphs: [{name: a, url: 'http://a.test/graphql'}]\n"
@@ -75,6 +76,8 @@ def test_the_model_defaults_are_the_running_code_defaults() -> None:
     for name, value in _defaults(CorsSection).items():
         if name != "origins":
             assert getattr(CorsPolicy(), name) == (tuple(value) if isinstance(value, list) else value), name
+    for name, value in _defaults(SubscriptionsSection).items():
+        assert getattr(SubscriptionSettings(), name) == value, name
     for name in ("graphiql", "introspection", "ready_timeout", "deduplicate_inflight", "reject_unauthorized"):
         assert getattr(settings, name) == _defaults(GatewayFile)[name], name
 
