@@ -8,6 +8,7 @@ import asyncio
 import importlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -177,13 +178,14 @@ def test_fedgw_migrate_upgrades_and_reports(tmp_path, capsys, monkeypatch):
     assert main(["migrate", "--status", "--data-dir", data, "payments"]) == 1  # behind: a gate for a deploy
     assert "payments   empty    behind (code: 0002)" in capsys.readouterr().out
     assert main(["migrate", "--data-dir", data, "--revision", "0001", "payments"]) == 0
-    assert main(["migrate", "--data-dir", data]) == 0  # every service of gateway.yaml
+    config = str(Path(__file__).resolve().parents[2] / "gateway.yaml")
+    assert main(["migrate", "--config", config, "--data-dir", data]) == 0  # every service of gateway.yaml
     out = capsys.readouterr().out
     for line in ("users      0001     current", "payments   0002     current"):
         assert line in out
-    assert main(["migrate", "--status", "--data-dir", data]) == 0
+    assert main(["migrate", "--config", config, "--status", "--data-dir", data]) == 0
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'one.db'}")
-    assert main(["migrate", "--data-dir", data]) == 2  # one URL, several services: refused
+    assert main(["migrate", "--config", config, "--data-dir", data]) == 2  # one URL, several services: refused
     assert "name one service" in capsys.readouterr().err
     assert main(["migrate", "nosuch"]) == 2
 
