@@ -149,7 +149,9 @@ def main() -> None:
     print(summary)
     for label, value in (("wall", min(ours)), ("CPU", median(ours_cpu))):
         verdict = "met" if value < 1 else "BELOW TARGET"
-        print(f"target ours < 1 s ({label}, {'best' if label == 'wall' else 'median'}): {value:.3f} s, {verdict}")
+        print(
+            f"target ours < 1 s ({label}, {'best' if label == 'wall' else 'median'}): {value:.3f} s, {verdict}"
+        )
 
 
 if __name__ == "__main__":
