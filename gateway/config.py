@@ -28,6 +28,10 @@ demand_control:                           # optional: static cost estimate (gate
   list_size: 10                           # a list field without @listSize is assumed this long
   mode: enforce                           # or measure: estimate, never refuse
   include_in_extensions: false            # true: every response carries extensions.cost
+registry:                                 # optional: follow the services' registry instead of 'subgraphs'
+  bucket: fedgw_registry                  # NATS KV bucket (gateway.registry); nats_url: default NATS_URL
+  breaking_policy: refuse_breaking        # or refuse_dangerous, allow
+  ttl: 15                                 # seconds an entry lives without a heartbeat; also debounce, health_*
 ```
 
 ``SUBGRAPH_<NAME>_URL`` environment variables override the urls (containers), ``GATEWAY_LIMITS_<NAME>`` the
@@ -64,7 +68,16 @@ __all__ = [
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _SUBGRAPH_KEYS = {"name", "url", "schema", "module", "include_subgraph_errors"}
-_TOP_KEYS = {"supergraph", "subgraphs", "traffic_shaping", "limits", "cors", "plan_cache", "demand_control"}
+_TOP_KEYS = {
+    "supergraph",
+    "subgraphs",
+    "traffic_shaping",
+    "limits",
+    "cors",
+    "plan_cache",
+    "demand_control",
+    "registry",
+}
 _CORS_KEYS = {"origins", "allow_credentials", "allow_methods", "allow_headers", "expose_headers", "max_age"}
 _PLAN_CACHE_KEYS = {"size", "bytes", "max_document_bytes", "failures"}
 
@@ -103,6 +116,8 @@ class GatewayConfig:
     plan_cache: dict[str, int] = field(default_factory=dict)
     # gateway.server.demand_control.DemandControl's fields, as given.
     demand_control: dict[str, Any] = field(default_factory=dict)
+    # gateway.registry.RegistrySettings' fields, as given; None: no registry (the static 'subgraphs').
+    registry: dict[str, Any] | None = None
 
     def subgraph(self, name: str) -> SubgraphConfig:
         for s in self.subgraphs:
@@ -219,7 +234,9 @@ def parse_config(
             f"{source}: unknown key(s) {', '.join(sorted(unknown))}; expected {', '.join(sorted(_TOP_KEYS))}"
         )
     entries = data.get("subgraphs")
-    if not isinstance(entries, list) or not entries:
+    if entries is None and data.get("registry") is not None:
+        entries = []  # the registry says which subgraphs exist
+    elif not isinstance(entries, list) or not entries:
         raise ConfigError(f"{source}: 'subgraphs' must be a non-empty list of {{name, url, schema, module}}")
     env = os.environ if environ is None else environ
 
@@ -282,7 +299,21 @@ def parse_config(
         plan_cache=plan_cache,
         traffic=traffic,
         demand_control=_demand_control(data, source),
+        registry=_registry(data, source),
     )
+
+
+def _registry(data: Mapping[str, Any], source: str) -> dict[str, Any] | None:
+    if data.get("registry") is None:
+        return None
+    from gateway.registry.store import RegistrySettings
+
+    section = _section(data, "registry", RegistrySettings.names(), source)
+    try:
+        RegistrySettings(**section)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{source}: registry: {error}") from None
+    return dict(section)
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
