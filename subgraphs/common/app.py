@@ -1,4 +1,8 @@
-"""The FastAPI app every service is: ``/graphql`` (Strawberry federation subgraph) and ``/health``."""
+"""The FastAPI app every service is: ``/graphql`` (Strawberry federation subgraph) and ``/health``.
+
+With ``REGISTRY_BUCKET`` set, the app registers itself in the registry once its tables are ready and
+deregisters when it stops (``subgraphs.common.registration``).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from .db import Database
 from .literals import decode_request_json
+from .registration import Registration, registration_from_env
 from .request_id import RequestIdMiddleware
 
 __all__ = ["create_subgraph_app"]
@@ -36,16 +41,30 @@ def create_subgraph_app(
     database: Database,
     context: Callable[[Database], dict[str, Any]],
     seed: Callable[[Database], Awaitable[None]] | None = None,
+    registration: Registration | None = None,
 ) -> FastAPI:
-    """A service app; tables are created (and seed data loaded when empty) at start-up."""
+    """A service app; tables are created (and seed data loaded when empty) at start-up, then the service
+    registers (``registration``, default: as the environment asks, see ``registration_from_env``)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await database.create_tables()
         if seed is not None:
             await seed(database)
-        yield
-        await database.dispose()
+        registered = registration
+        if registered is None:
+            from strawberry.printer import print_schema
+
+            registered = registration_from_env(name, print_schema(schema))
+        if registered is not None:
+            await registered.start()
+        _app.state.registration = registered
+        try:
+            yield
+        finally:
+            if registered is not None:
+                await registered.stop()
+            await database.dispose()
 
     async def get_context() -> dict[str, Any]:
         return context(database)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import socket
 from collections.abc import Callable
 
 import uvicorn
@@ -21,6 +22,9 @@ def run_service(name: str, factory: Callable[[], FastAPI], default_port: int) ->
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", default_port)))
     parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "info"))
     args = parser.parse_args()
+    # The URL this replica registers under (subgraphs.common.registration), unless the platform gives one.
+    advertised = args.host if args.host not in ("0.0.0.0", "::", "") else socket.gethostname()
+    os.environ.setdefault("SERVICE_URL", f"http://{advertised}:{args.port}/graphql")
     # The services' own log (errors of requests, one line each; tracebacks for unexpected ones) on stderr.
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
