@@ -5,7 +5,8 @@ has one per subgraph). Every replica is an endpoint with its own circuit breaker
 requests in flight and its health as the active health check sees it (:class:`ReplicaHealthCheck`: a
 ``{ __typename }`` POST every ``interval`` seconds). A request goes to the **least loaded** replica (fewest
 requests in flight; ties in round-robin order) among those that are *routed* (serve the SDL the current
-supergraph was composed from, see ``gateway.registry.rollout``), healthy and whose circuit is closed.
+supergraph was composed from, see ``gateway.registry.rollout``), healthy and whose circuit is closed; when no
+routed replica is, among the other replicas that are (the last old replica of a rolling deploy stopping).
 
 A replica is **ejected** while its circuit is open or after ``unhealthy_after`` failed health checks in a row;
 it is **taken back** after ``healthy_after`` passed checks, which also close its circuit. With other replicas
@@ -178,15 +179,19 @@ class ReplicaSet:
             return None
         excluded = set(map(id, tried))
         fresh = [e for e in endpoints if id(e) not in excluded] or endpoints
-        routed = [e for e in fresh if e.routed] or fresh
-        healthy = [e for e in routed if e.healthy] or routed
-        closed = [e for e in healthy if e.breaker.state is CircuitState.CLOSED]
-        if closed:
-            candidates = closed
-        elif len(endpoints) == 1 or not any(e.healthy for e in endpoints):
-            candidates = healthy  # nothing better: the breakers decide (half-open probe or fail fast)
-        else:
-            candidates = [e for e in healthy if e.breaker.state is CircuitState.HALF_OPEN] or healthy
+        # In rotation: healthy with a closed circuit; the routed ones first, then any (rule 3 of the rollout).
+        for group in ([e for e in fresh if e.routed], fresh):
+            candidates = [e for e in group if e.healthy and e.breaker.state is CircuitState.CLOSED]
+            if candidates:
+                return self._least_loaded(candidates)
+        healthy = [e for e in fresh if e.healthy] or fresh
+        if len(endpoints) > 1 and any(e.healthy for e in endpoints):
+            half_open = [e for e in healthy if e.breaker.state is CircuitState.HALF_OPEN]
+            healthy = half_open or healthy
+        # Nothing in rotation: the breakers decide (a half-open probe, or fail fast).
+        return self._least_loaded(healthy)
+
+    def _least_loaded(self, candidates: list[ReplicaEndpoint]) -> ReplicaEndpoint:
         if len(candidates) == 1:
             return candidates[0]
         least = min(e.in_flight for e in candidates)

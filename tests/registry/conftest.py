@@ -214,3 +214,62 @@ def wait_until(check: Callable[[], Any], timeout: float = 20.0, interval: float 
 
 
 __all__ = ["HEARTBEAT", "NATS_URL", "TTL", "Gateway", "System", "Toy", "asyncio", "wait_until"]
+
+
+@dataclass
+class Outcome:
+    started: float
+    ended: float
+    ok: bool
+    detail: str = ""
+    replica: str | None = None
+
+
+class Load:
+    """Steady load on a gateway from a few threads, each sending one request after another."""
+
+    def __init__(self, url: str, query: str, *, threads: int = 4, check: Callable[[dict[str, Any]], bool]) -> None:
+        import threading
+
+        self.url = url
+        self.query = query
+        self.check = check
+        self.outcomes: list[Outcome] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=10) as client:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                try:
+                    response = client.post(self.url, json={"query": self.query})
+                    body = response.json()
+                    ok = response.status_code == 200 and self.check(body)
+                    detail = "" if ok else response.text[:300]
+                except Exception as exc:
+                    body, ok, detail = {}, False, f"{type(exc).__name__}: {exc}"
+                self.outcomes.append(Outcome(started, time.monotonic(), ok, detail, _replica_of(body)))
+
+    def __enter__(self) -> Load:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(15)
+
+    def failures(self, since: float = 0.0) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok and o.started >= since]
+
+    def count(self, since: float = 0.0) -> int:
+        return sum(1 for o in self.outcomes if o.started >= since)
+
+
+def _replica_of(body: Any) -> str | None:
+    try:
+        return str(body["data"]["toys"][0]["replica"])
+    except (KeyError, IndexError, TypeError):
+        return None
