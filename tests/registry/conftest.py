@@ -158,7 +158,11 @@ class System:
         )
         cmd = [sys.executable, "-m", "tests.registry.toy_service", "--name", name, "--variant", variant]
         process = subprocess.Popen(
-            [*cmd, "--port", str(port)], env=env, cwd=self.workdir, stdout=log.open("wb"), stderr=subprocess.STDOUT
+            [*cmd, "--port", str(port)],
+            env=env,
+            cwd=self.workdir,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
         )
         toy = Toy(name, variant, replica, port, process, log)
         self.toys.append(toy)
@@ -170,7 +174,9 @@ class System:
         log = self.workdir / f"gateway-{port}.log"
         env = self.env(**GATEWAY_ENV, **extra_env)
         cmd = [sys.executable, "-m", "gateway", "serve", "--registry", self.bucket, "--port", str(port)]
-        process = subprocess.Popen(cmd, env=env, cwd=self.workdir, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            cmd, env=env, cwd=self.workdir, stdout=log.open("wb"), stderr=subprocess.STDOUT
+        )
         gateway = Gateway(port, process, log)
         self.gateways.append(gateway)
         _wait_http(f"http://127.0.0.1:{port}/health", process, 30, log)
@@ -228,7 +234,9 @@ class Outcome:
 class Load:
     """Steady load on a gateway from a few threads, each sending one request after another."""
 
-    def __init__(self, url: str, query: str, *, threads: int = 4, check: Callable[[dict[str, Any]], bool]) -> None:
+    def __init__(
+        self, url: str, query: str, *, threads: int = 4, check: Callable[[dict[str, Any]], bool]
+    ) -> None:
         import threading
 
         self.url = url

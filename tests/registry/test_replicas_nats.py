@@ -22,7 +22,9 @@ def _ok(body: dict) -> bool:
 def _replicas_in_rotation(gateway, service: str = "toys") -> set[str]:
     replicas = gateway.ready()["registry"]["services"][service]["replicas"]
     return {
-        r["replica"] for r in replicas if r.get("routed") and r.get("healthy") and r.get("circuit") == "closed"
+        r["replica"]
+        for r in replicas
+        if r.get("routed") and r.get("healthy") and r.get("circuit") == "closed"
     }
 
 
@@ -51,7 +53,9 @@ def test_a_replica_killed_under_load_is_ejected_and_then_no_request_fails(system
         f"before, 0 of {len(late)} after"
     )
     status = next(
-        r for r in gateway.ready()["registry"]["services"]["toys"]["replicas"] if r["replica"] == victim.replica
+        r
+        for r in gateway.ready()["registry"]["services"]["toys"]["replicas"]
+        if r["replica"] == victim.replica
     )
     assert status["healthy"] is False or status["circuit"] != "closed"
 
@@ -69,7 +73,9 @@ def test_an_ejected_replica_is_taken_back_when_healthy(system: System) -> None:
     assert seen == {"toys-a", "toys-b"}
 
 
-def test_rolling_deploy_keeps_the_old_supergraph_until_every_replica_serves_the_new_sdl(system: System) -> None:
+def test_rolling_deploy_keeps_the_old_supergraph_until_every_replica_serves_the_new_sdl(
+    system: System,
+) -> None:
     old = [system.toy("v1", replica=f"old-{i}") for i in range(2)]
     gateway = system.gateway()
     wait_until(lambda: _replicas_in_rotation(gateway) == {"old-0", "old-1"})
@@ -77,7 +83,11 @@ def test_rolling_deploy_keeps_the_old_supergraph_until_every_replica_serves_the_
     with Load(gateway.url, QUERY, threads=3, check=_ok) as load:
         new0 = system.toy("v2", replica="new-0")
         # Replicas disagree: the old SDL stays composed and only its replicas take traffic.
-        wait_until(lambda: "new-0" in {r["replica"] for r in gateway.ready()["registry"]["services"]["toys"]["replicas"]})
+        wait_until(
+            lambda: (
+                "new-0" in {r["replica"] for r in gateway.ready()["registry"]["services"]["toys"]["replicas"]}
+            )
+        )
         time.sleep(1.0)
         assert gateway.ready()["generation"] == generation
         assert _replicas_in_rotation(gateway) == {"old-0", "old-1"}

@@ -15,7 +15,6 @@ the real services do (``REGISTRY_BUCKET``, ``SERVICE_URL``, ``REPLICA_ID`` from 
 ``Toy.replica`` answers the replica id, so a test sees which replica served a query.
 """
 
-
 import argparse
 import os
 from typing import Any
