@@ -34,6 +34,10 @@ class _Base(DeclarativeBase):
     pass
 
 
+def _numbered(i: int) -> Any:
+    return lambda root: f"{root.toy_id}-{i}"
+
+
 def _toy_fields(variant: str) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "id": strawberry.field(resolver=lambda root: strawberry.ID(root.toy_id)),
@@ -45,7 +49,7 @@ def _toy_fields(variant: str) -> dict[str, Any]:
         fields["color"] = strawberry.field(resolver=lambda root: "red")
     if variant == "fields":
         for i in range(1, 41):
-            fields[f"f{i}"] = strawberry.field(resolver=lambda root, i=i: f"{root.toy_id}-{i}")
+            fields[f"f{i}"] = strawberry.field(resolver=_numbered(i))
     return fields
 
 
