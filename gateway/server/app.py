@@ -75,8 +75,8 @@ def create_app(
     """Build the app around ``gateway``; ``settings`` (default: the gateway's) rule GraphiQL, body size and
     ``/ready``. ``probe`` checks one subgraph for ``/ready`` (HTTP ``{ __typename }`` by default);
     ``on_startup`` callbacks run in the server's event loop before it serves, ``on_shutdown`` ones after the
-    last request (close subgraph clients there). ``details`` adds a ``registry`` section to ``/ready`` (the
-    registry watcher's status, ``gateway.registry.watcher``)."""
+    last request (close subgraph clients there). ``details`` adds the supergraph ``generation`` and a ``registry``
+    section to ``/ready`` (the registry watcher's status, ``gateway.registry.watcher``)."""
     settings = settings or gateway.settings
     http_probe: HttpSubgraphProbe | None = None
     subgraph_probe: SubgraphProbe
@@ -156,8 +156,8 @@ def create_app(
             gateway.supergraph, subgraph_probe, settings.ready_timeout, circuit_states(gateway.executor)
         )
         body = readiness.to_json()
-        body["generation"] = gateway.generation
         if details is not None:
+            body["generation"] = gateway.generation
             try:
                 body["registry"] = details()
             except Exception:  # the details must never take /ready down
