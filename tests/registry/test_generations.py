@@ -22,11 +22,13 @@ class Executor:
         self.name = name
         self.release = release
         self.plans: list[QueryPlan] = []
+        self.started = asyncio.Event()
 
     async def execute(
         self, plan: QueryPlan, variables: dict[str, Any], *, request_headers: Mapping[str, str] | None = None
     ) -> dict[str, Any]:
         self.plans.append(plan)
+        self.started.set()
         if self.release is not None:
             await self.release.wait()
         return {"data": {"hello": self.name}}
@@ -41,7 +43,12 @@ class BlockingPlanner:
         self.supergraphs: list[Supergraph] = []
 
     def __call__(
-        self, supergraph: Supergraph, document: DocumentNode, operation_name: str | None, *, override_labels: Any
+        self,
+        supergraph: Supergraph,
+        document: DocumentNode,
+        operation_name: str | None,
+        *,
+        override_labels: Any,
     ) -> QueryPlan:
         self.supergraphs.append(supergraph)
         if len(self.supergraphs) == 1:
@@ -73,8 +80,7 @@ async def test_a_request_executing_across_a_reload_finishes_on_its_executor() ->
     gateway = Gateway(first, executor_factory=lambda s: executors[id(s)], planner=BlockingPlanner())
     gateway._planner.go.set()  # type: ignore[union-attr]
     slow = asyncio.create_task(gateway.execute(GraphQLRequest("{ hello }")))
-    while not executors[id(first)].plans:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(executors[id(first)].started.wait(), 10)
     generation = gateway.generation
     gateway.reload(second)
     assert gateway.generation == generation + 1

@@ -13,6 +13,11 @@ from .conftest import Load, System, wait_until
 pytestmark = [pytest.mark.nats, pytest.mark.e2e]
 
 QUERY = "{ toys { name replica } }"
+MUTATION = "mutation { bump }"
+
+
+def _bumped(body: dict) -> bool:
+    return not body.get("errors") and isinstance(body.get("data", {}).get("bump"), int)
 
 
 def _ok(body: dict) -> bool:
@@ -33,7 +38,10 @@ def test_a_replica_killed_under_load_is_ejected_and_then_no_request_fails(system
     gateway = system.gateway()
     names = {r.replica for r in replicas}
     wait_until(lambda: _replicas_in_rotation(gateway) == names)
-    with Load(gateway.url, QUERY, threads=4, check=_ok) as load:
+    with (
+        Load(gateway.url, QUERY, threads=4, check=_ok) as load,
+        Load(gateway.url, MUTATION, threads=1, check=_bumped) as mutations,
+    ):
         wait_until(lambda: load.count() > 60)
         served = Counter(o.replica for o in load.outcomes)
         assert set(served) == names, served  # balanced across all three
@@ -44,8 +52,9 @@ def test_a_replica_killed_under_load_is_ejected_and_then_no_request_fails(system
         ejected_at = time.monotonic()
         window_end = time.monotonic()
         wait_until(lambda: load.count(since=window_end) > 150, timeout=60)
-    after = load.failures(since=window_end)
+    after = load.failures(since=window_end) + mutations.failures(since=window_end)
     assert not after, after[:3]
+    assert mutations.count(since=window_end) > 10
     late = [o for o in load.outcomes if o.started >= window_end]
     assert {o.replica for o in late} == names - {victim.replica}
     print(
@@ -80,7 +89,10 @@ def test_rolling_deploy_keeps_the_old_supergraph_until_every_replica_serves_the_
     gateway = system.gateway()
     wait_until(lambda: _replicas_in_rotation(gateway) == {"old-0", "old-1"})
     generation = gateway.ready()["generation"]
-    with Load(gateway.url, QUERY, threads=3, check=_ok) as load:
+    with (
+        Load(gateway.url, QUERY, threads=3, check=_ok) as load,
+        Load(gateway.url, MUTATION, threads=1, check=_bumped) as mutations,
+    ):
         new0 = system.toy("v2", replica="new-0")
         # Replicas disagree: the old SDL stays composed and only its replicas take traffic.
         wait_until(
@@ -107,6 +119,9 @@ def test_rolling_deploy_keeps_the_old_supergraph_until_every_replica_serves_the_
         wait_until(lambda: load.count(since=swapped) > 30)
     during = [o for o in load.outcomes if o.started < mixed_end]
     assert {o.replica for o in during if o.ok} <= {"old-0", "old-1"}  # nothing planned on v1 went to v2
-    assert not load.failures(), [(o.started - mixed_end, o.detail) for o in load.failures()[:3]]
+    # Old replicas deregister and drain before they stop listening: not even a mutation fails.
+    failed = load.failures() + mutations.failures()
+    assert not failed, [(o.started - mixed_end, o.detail) for o in failed[:3]]
+    assert mutations.count() > 10
     assert {o.replica for o in load.outcomes if o.started >= swapped} == {"new-0", "new-1"}
     del new0

@@ -30,8 +30,8 @@ async def always_healthy(url: str, time_limit: float) -> str | None:
     return None
 
 
-async def until(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
+async def until(check, within: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + within
     while not check():
         assert time.monotonic() < deadline, "not true in time"
         await asyncio.sleep(0.05)
@@ -48,7 +48,9 @@ async def test_a_burst_of_registrations_composes_once_and_silent_replicas_expire
     try:
         assert gateway.generation == 0 and gateway.supergraph is None
         sdl = print_schema(toy_schema("v1"))
-        entries = [ServiceEntry("toys", f"r{i}", f"http://127.0.0.1:{9000 + i}/graphql", sdl) for i in range(5)]
+        entries = [
+            ServiceEntry("toys", f"r{i}", f"http://127.0.0.1:{9000 + i}/graphql", sdl) for i in range(5)
+        ]
         for entry in entries:  # a deploy's burst, 50 ms apart: within the debounce
             await kv.put(entry.key, entry.encode())
             await asyncio.sleep(0.05)
@@ -67,7 +69,7 @@ async def test_a_burst_of_registrations_composes_once_and_silent_replicas_expire
         assert "r4" not in str(watcher.status()["services"]["toys"])
 
         await kv.delete(entries[0].key)  # a clean shutdown: gone at once
-        await until(lambda: [s.id for s in pool.statuses()["toys"]] == ["r1", "r2", "r3"], timeout=3)
+        await until(lambda: [s.id for s in pool.statuses()["toys"]] == ["r1", "r2", "r3"], within=3)
     finally:
         await watcher.stop()
         await nc.close()

@@ -20,11 +20,11 @@ import os
 from typing import Any
 
 import strawberry
-import uvicorn
 from sqlalchemy.orm import DeclarativeBase
 
 from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.db import Database
+from subgraphs.common.runner import serve
 
 REPLICA = os.environ.get("REPLICA_ID", "local")
 COUNTER = {"bumps": 0}
@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     os.environ.setdefault("SERVICE_URL", f"http://127.0.0.1:{args.port}/graphql")
-    uvicorn.run(create_app(args.name, args.variant), host="127.0.0.1", port=args.port, log_level="warning")
+    serve(create_app(args.name, args.variant), "127.0.0.1", args.port, "warning")
 
 
 if __name__ == "__main__":
