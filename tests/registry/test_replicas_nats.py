@@ -61,12 +61,10 @@ def test_a_replica_killed_under_load_is_ejected_and_then_no_request_fails(system
         f"ejected {ejected_at - killed_at:.2f}s after the kill; {len(load.failures(since=killed_at))} failures "
         f"before, 0 of {len(late)} after"
     )
-    status = next(
-        r
-        for r in gateway.ready()["registry"]["services"]["toys"]["replicas"]
-        if r["replica"] == victim.replica
-    )
-    assert status["healthy"] is False or status["circuit"] != "closed"
+    # Still listed and out of rotation, or already expired by its TTL (the registry's own way out).
+    listed = gateway.ready()["registry"]["services"]["toys"]["replicas"]
+    status = next((r for r in listed if r["replica"] == victim.replica), None)
+    assert status is None or status["healthy"] is False or status["circuit"] != "closed"
 
 
 def test_an_ejected_replica_is_taken_back_when_healthy(system: System) -> None:

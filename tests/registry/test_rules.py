@@ -179,3 +179,45 @@ def test_an_update_keeps_the_state_of_replicas_that_stay() -> None:
     assert replicas.endpoints[0] is a and not a.healthy
     replicas.update([Replica("a", "http://a:2/graphql")])  # same id, another URL: a new process
     assert replicas.endpoints[0] is not a and replicas.endpoints[0].healthy
+
+
+def test_the_config_registry_section_is_checked_and_the_environment_and_flags_override_it() -> None:
+    import argparse
+
+    from gateway.commands.serve import registry_settings_for
+    from gateway.config import ConfigError, parse_config
+
+    config = parse_config("registry:\n  bucket: fleet\n  ttl: 10\n  breaking_policy: refuse_dangerous\n")
+    assert config.subgraphs == [] and config.registry == {
+        "bucket": "fleet",
+        "ttl": 10,
+        "breaking_policy": "refuse_dangerous",
+    }
+    with pytest.raises(ConfigError, match="breaking_policy must be one of"):
+        parse_config("registry:\n  breaking_policy: sometimes\n")
+    with pytest.raises(ConfigError, match="unknown key"):
+        parse_config("registry:\n  buckets: x\n")
+    args = argparse.Namespace(registry=None, nats_url=None)
+    settings = registry_settings_for(args, config, {"GATEWAY_REGISTRY_TTL": "4", "NATS_URL": "nats://n:4222"})
+    assert (settings.bucket, settings.ttl, settings.nats_url) == ("fleet", 4.0, "nats://n:4222")
+    assert settings.breaking_policy == "refuse_dangerous"
+    flagged = registry_settings_for(argparse.Namespace(registry="other", nats_url="nats://m:1"), config, {})
+    assert (flagged.bucket, flagged.nats_url) == ("other", "nats://m:1")
+    static = parse_config("subgraphs:\n  - {name: a, url: 'http://a/graphql'}\n")
+    assert registry_settings_for(args, static, {}) is None
+    assert registry_settings_for(args, static, {"GATEWAY_REGISTRY_BUCKET": "b"}).bucket == "b"
+
+
+def test_the_refusal_policy_is_the_one_of_fedgw_check() -> None:
+    from gateway.commands.check import SchemaChange, refused_changes
+
+    changes = [
+        SchemaChange("breaking", "FIELD_REMOVED", "Toy.name was removed."),
+        SchemaChange("dangerous", "ARG_DEFAULT_VALUE_CHANGE", "Query.toys(first:) default changed."),
+        SchemaChange("safe", "FIELD_ADDED", "Toy.color was added."),
+    ]
+    assert [c.level for c in refused_changes(changes)] == ["breaking"]
+    assert [c.level for c in refused_changes(changes, "refuse_dangerous")] == ["breaking", "dangerous"]
+    assert refused_changes(changes, "allow") == []
+    with pytest.raises(ValueError, match="unknown breaking-change policy"):
+        refused_changes(changes, "never")
