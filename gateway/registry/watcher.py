@@ -40,7 +40,7 @@ from .live import LiveRegistry
 from .rollout import ServiceChoice, choices, routed_replicas
 from .store import RegistrySettings, connect, open_bucket
 
-__all__ = ["Decision", "RegistryWatcher", "http_health_probe"]
+__all__ = ["Decision", "HttpHealthProbe", "RegistryWatcher", "http_health_probe"]
 
 logger = logging.getLogger("gateway.registry")
 
@@ -78,11 +78,28 @@ def _digest(sdl: str) -> str:
     return hashlib.sha256(sdl.encode()).hexdigest()[:12]
 
 
-async def http_health_probe(url: str, time_limit: float) -> str | None:
-    """``{ __typename }`` POSTed to a replica: None when it answered with a GraphQL response."""
+class HttpHealthProbe:
+    """``{ __typename }`` POSTed to a replica: None when it answered with a GraphQL response. One client
+    (and connection pool) for every check."""
+
+    def __init__(self) -> None:
+        self._client: httpx.AsyncClient | None = None
+
+    async def __call__(self, url: str, time_limit: float) -> str | None:
+        if self._client is None:
+            self._client = httpx.AsyncClient()
+        return await http_health_probe(url, time_limit, self._client)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+async def http_health_probe(url: str, time_limit: float, client: httpx.AsyncClient) -> str | None:
+    """``{ __typename }`` POSTed to ``url`` with ``client``: None when it answered with HTTP 200."""
     try:
-        async with httpx.AsyncClient(timeout=time_limit) as client:
-            response = await client.post(url, json={"query": "{ __typename }"})
+        response = await client.post(url, json={"query": "{ __typename }"}, timeout=time_limit)
     except httpx.TimeoutException:
         return f"no answer within {time_limit:g}s"
     except httpx.HTTPError as error:
@@ -103,7 +120,7 @@ class RegistryWatcher:
         settings: RegistrySettings,
         *,
         swap: Swap | None = None,
-        health_probe: Callable[[str, float], Awaitable[str | None]] = http_health_probe,
+        health_probe: Callable[[str, float], Awaitable[str | None]] | None = None,
     ) -> None:
         self.gateway = gateway
         self.pool = pool
@@ -115,6 +132,9 @@ class RegistryWatcher:
         self.listeners: list[Callable[[Decision], None]] = []
         self.last_decision: Decision | None = None
         self.last_refusal: Decision | None = None
+        self._http_probe: HttpHealthProbe | None = None
+        if health_probe is None:
+            health_probe = self._http_probe = HttpHealthProbe()
         self.health = ReplicaHealthCheck(
             pool,
             health_probe,
@@ -164,6 +184,8 @@ class RegistryWatcher:
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await self._nc.close()
+        if self._http_probe is not None:
+            await self._http_probe.aclose()
 
     # -- following the bucket -------------------------------------------------------------------------
 
