@@ -8,6 +8,7 @@ heartbeat within it is removed by the server (and expired by the gateway's own c
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -25,7 +26,8 @@ __all__ = ["DEFAULT_BUCKET", "DEFAULT_NATS_URL", "RegistrySettings", "connect", 
 
 DEFAULT_BUCKET = "fedgw_registry"
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
-BREAKING_POLICIES = ("refuse_breaking", "refuse_dangerous", "allow")
+
+logger = logging.getLogger("gateway.registry")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class RegistrySettings:
     healthy_after: int = 1
 
     def __post_init__(self) -> None:
+        from gateway.commands.check import BREAKING_POLICIES
+
         if self.breaking_policy not in BREAKING_POLICIES:
             raise ValueError(f"breaking_policy must be one of {', '.join(BREAKING_POLICIES)}")
         if self.ttl <= 0 or self.debounce < 0 or self.max_delay < self.debounce:
@@ -74,11 +78,17 @@ class RegistrySettings:
         return replace(self, **changes) if changes else self
 
 
+async def _log_nats_error(error: Exception) -> None:
+    # One line, no traceback: while NATS is away this repeats on every attempt.
+    logger.warning("nats: %s: %s", type(error).__name__, error)
+
+
 async def connect(url: str, *, name: str = "fedgw") -> NATS:
-    """A connection that reconnects for ever: NATS being away is an outage to wait out."""
+    """A connection that reconnects for ever (the first one too): NATS being away is an outage to wait out."""
     return await nats.connect(
         servers=[url],
         name=name,
+        error_cb=_log_nats_error,
         allow_reconnect=True,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,

@@ -157,12 +157,10 @@ class RegistryWatcher:
     # -- lifecycle ------------------------------------------------------------------------------------
 
     async def start(self, *, wait: float | None = 10.0) -> None:
-        """Connect, start watching, and wait (up to ``wait`` seconds) for the initial listing's composition."""
-        self._nc = await connect(self.settings.nats_url, name="fedgw-gateway")
-        kv = await open_bucket(self._nc, self.settings.bucket, self.settings.ttl)
-        self._watcher = await kv.watch(f"{KEY_PREFIX}.>")
+        """Start following, and wait (up to ``wait`` seconds) for the initial listing's composition. NATS
+        being away is waited out in the background (``/ready`` says so meanwhile)."""
         self._tasks = [
-            asyncio.create_task(self._follow(), name="registry-follow"),
+            asyncio.create_task(self._connect_and_follow(), name="registry-follow"),
             asyncio.create_task(self._compose_loop(), name="registry-compose"),
             asyncio.create_task(self._expire_loop(), name="registry-expire"),
             asyncio.create_task(self.health.run(), name="registry-health"),
@@ -188,6 +186,25 @@ class RegistryWatcher:
             await self._http_probe.aclose()
 
     # -- following the bucket -------------------------------------------------------------------------
+
+    async def _connect_and_follow(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                if self._nc is None:
+                    self.error = f"cannot follow the registry: connecting to NATS at {self.settings.nats_url}"
+                    self._nc = await connect(self.settings.nats_url, name="fedgw-gateway")
+                kv = await open_bucket(self._nc, self.settings.bucket, self.settings.ttl)
+                self._watcher = await kv.watch(f"{KEY_PREFIX}.>")
+                self.error, delay = None, 0.5
+                await self._follow()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.error = f"cannot follow the registry: {type(error).__name__}: {error}"
+                logger.warning("%s; retrying in %gs", self.error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     async def _follow(self) -> None:
         initial = True

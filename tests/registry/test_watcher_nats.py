@@ -73,3 +73,20 @@ async def test_a_burst_of_registrations_composes_once_and_silent_replicas_expire
     finally:
         await watcher.stop()
         await nc.close()
+
+
+async def test_nats_away_is_reported_and_waited_out() -> None:
+    from tests.local_system import free_port
+
+    settings = RegistrySettings(bucket="never_made", nats_url=f"nats://127.0.0.1:{free_port()}")
+    gateway = Gateway(None, executor_factory=lambda s: Executor())
+    watcher = RegistryWatcher(gateway, ReplicaPool(), settings, health_probe=always_healthy)
+    started = time.monotonic()
+    await watcher.start(wait=1.0)
+    try:
+        assert time.monotonic() - started < 5
+        await until(lambda: watcher.status().get("error"), within=10)
+        assert watcher.status()["error"].startswith("cannot follow the registry:")
+        assert gateway.supergraph is None
+    finally:
+        await watcher.stop()
