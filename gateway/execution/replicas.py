@@ -175,8 +175,8 @@ class ReplicaSet:
     def choose(self, tried: Iterable[ReplicaEndpoint] = ()) -> ReplicaEndpoint | None:
         """The replica for the next attempt (not one of ``tried`` while another remains), or None if empty."""
         endpoints = self.endpoints
-        if not endpoints:
-            return None
+        if len(endpoints) < 2:  # the hot path of a static config: its breaker decides
+            return endpoints[0] if endpoints else None
         excluded = set(map(id, tried))
         fresh = [e for e in endpoints if id(e) not in excluded] or endpoints
         # In rotation: healthy with a closed circuit; the routed ones first, then any (rule 3 of the rollout).
