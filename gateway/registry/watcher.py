@@ -11,7 +11,9 @@ On every change of a replica's URL or SDL (a registration, a deregistration, an 
    finishes on the generation it started on, and the previous subgraph client closes after a grace period);
    refused: keeps serving the previous supergraph and says why: a log line, ``counters`` (``applied``,
    ``refused``, ``unchanged``) and ``listeners`` for metrics, and ``status()`` in ``/ready``;
-4. tells the replica pool (``gateway.execution.replicas``) which replicas exist and which take traffic.
+4. tells the replica pool (``gateway.execution.replicas``) which replicas exist and which take traffic; this
+   also happens at once on every change, before the debounce, so a replica that deregistered or expired
+   gets no request from that moment.
 
 A refused set of SDLs is not composed again until something changes. The gateway starts serving once the
 initial listing is composed; with an empty registry it serves nothing (``/ready`` says so) until a service
@@ -231,6 +233,9 @@ class RegistryWatcher:
                 initial = False
                 changed = True
             if changed and not initial:
+                # Routing follows at once (a replica that left gets no request from now on, one that came
+                # serving the SDL served takes its share); the composition follows after the debounce.
+                self._route(self.live.services())
                 self._changed.set()
 
     async def _expire_loop(self) -> None:
@@ -245,6 +250,7 @@ class RegistryWatcher:
                     self.settings.ttl,
                 )
             if gone:
+                self._route(self.live.services())
                 self._changed.set()
 
     async def _compose_loop(self) -> None:
@@ -293,7 +299,7 @@ class RegistryWatcher:
         digests = {name: _digest(sdl) for name, sdl in inputs.items()}
         generation = self.gateway.generation
         if not inputs:
-            self._route(services)
+            self._route(self.live.services())
             return Decision(
                 "refused" if self.served else "unchanged",
                 generation,
@@ -301,10 +307,10 @@ class RegistryWatcher:
                 "no service is registered; keeping the supergraph served" if self.served else None,
             )
         if inputs == served_sdls and self.gateway.supergraph is not None:
-            self._route(services)
+            self._route(self.live.services())
             return Decision("unchanged", generation, digests)
         if inputs == self._refused_inputs and self.last_refusal is not None:
-            self._route(services)
+            self._route(self.live.services())
             refusal = self.last_refusal
             return Decision("refused", generation, digests, refusal.reason, refusal.changes)
         from gateway.commands.check import judge_composition
@@ -316,7 +322,7 @@ class RegistryWatcher:
         changes = tuple(f"{c.level} {c.kind}: {c.description}" for c in verdict.changes)
         if not verdict.accepted or verdict.supergraph_sdl is None:
             self._refused_inputs = inputs
-            self._route(services)
+            self._route(self.live.services())
             logger.error(
                 "registry change refused, still serving generation %d: %s", generation, verdict.reason
             )
@@ -327,7 +333,9 @@ class RegistryWatcher:
         self._refused_inputs = None
         previous = self.served
         self.served = dict(chosen)
-        self._route(services)  # replicas of the new SDLs take traffic as the new supergraph does
+        # Replicas of the new SDLs take traffic as the new supergraph does (the live ones now: some may have
+        # left while this composed).
+        self._route(self.live.services())
         try:
             if self._swap is not None:
                 await self._swap(supergraph)
@@ -335,7 +343,7 @@ class RegistryWatcher:
                 self.gateway.reload(supergraph)
         except Exception:
             self.served = previous
-            self._route(services)
+            self._route(self.live.services())
             raise
         logger.info(
             "supergraph generation %d from the registry: %s",
