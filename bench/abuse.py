@@ -79,6 +79,21 @@ def shapes() -> list[Shape]:
             {"json": {"query": "{ products(first: " + "9" * 100_000 + ") { totalCount } }"}},
         ),
         Shape("deep nesting (160 levels)", {"json": {"query": deep}}),
+        Shape(
+            "7,000 identical __typename selections", {"json": {"query": "{" + " __typename" * 7_000 + " }"}}
+        ),
+        Shape(
+            "100 copies of one 10-field selection",
+            {
+                "json": {
+                    "query": "{ "
+                    + "products(first: 1) { edges { node { id name sku price { amount currency } stock } } } "
+                    * 100
+                    + "}"
+                }
+            },
+        ),
+        Shape("a 1.9 MB comment", {"json": {"query": "#" + "x" * 1_900_000 + "\n{ __typename }"}}),
         Shape("3,000 nested brackets", {"json": {"query": brackets}}),
         Shape(
             "2,000 operations in one document",
@@ -299,23 +314,35 @@ async def hostile(client: httpx.AsyncClient, tally: Tally, watch: HealthWatch) -
 
 
 async def large_documents(
-    client: httpx.AsyncClient, tally: Tally, watch: HealthWatch, count: int, size: int
+    client: httpx.AsyncClient, tally: Tally, watch: HealthWatch, count: int, size: int, *, refuse: bool
 ) -> None:
+    """``count`` distinct documents of ``size`` characters, four at a time: over the document size limit they
+    must be refused (fast); under it they are parsed, planned and run (and the plan cache must stay bounded)."""
     query = "{ products(first: 5) { edges { node { id name } } } }"
     worst = 0.0
+    statuses: Counter[int] = Counter()
 
     async def one(i: int) -> None:
         nonlocal worst
         padding = f"# {i:06d} " + "x" * (size - len(query) - 12)
-        _, elapsed = await send(
-            client, tally, f"large document {i}", {"json": {"query": padding + "\n" + query}}
-        )
+        name = f"a {size / 1e6:.2f} MB document"
+        response, elapsed = await send(client, tally, name, {"json": {"query": padding + "\n" + query}})
+        status = response.status_code if response is not None else 0
+        statuses[status] += 1
         worst = max(worst, elapsed)
+        if refuse:
+            if not 400 <= status < 500:
+                tally.unrefused.append(f"{name}: {status}")
+            if elapsed * 1000 >= REFUSE_MS:
+                tally.slow_refusals.append(f"{name}: {elapsed * 1000:.1f} ms")
+            if elapsed > tally.worst_refusal[0]:
+                tally.worst_refusal = (elapsed, name)
 
     for start in range(0, count, 4):
         await asyncio.gather(*(one(i) for i in range(start, min(start + 4, count))))
     print(
-        f"  {count} distinct {size / 1e6:.1f} MB documents: worst {worst * 1000:.1f} ms   /health {watch.phase():6.1f} ms"
+        f"  {count} distinct {size / 1e6:.2f} MB documents: {dict(sorted(statuses.items()))}, "
+        f"worst {worst * 1000:.1f} ms   /health {watch.phase():6.1f} ms"
     )
 
 
@@ -405,7 +432,8 @@ async def attack(url: str, args: argparse.Namespace, pids: dict[str, int]) -> in
         try:
             print("hostile shapes (status, worst of a cold and a warm request):", flush=True)
             await hostile(client, tally, watch)
-            await large_documents(client, tally, watch, args.large, 1_900_000)
+            await large_documents(client, tally, watch, args.large, 1_900_000, refuse=True)
+            await large_documents(client, tally, watch, args.large, 250_000, refuse=False)
             await hung_subgraph(client, tally, pids.get("payments"))
             print(f"fuzzing with {args.concurrency} clients...", flush=True)
             started = time.perf_counter()
@@ -463,7 +491,12 @@ def main() -> int:
     parser.add_argument("--url", help="a running gateway's /graphql URL (default: start the system)")
     parser.add_argument("--pid", type=int, help="the running gateway's process id, for its RSS")
     parser.add_argument("--fuzz", type=int, default=10_000, help="fuzzed requests (default 10,000)")
-    parser.add_argument("--large", type=int, default=180, help="distinct 1.9 MB documents (default 180)")
+    parser.add_argument(
+        "--large",
+        type=int,
+        default=180,
+        help="distinct 1.9 MB documents (refused) and as many of 0.25 MB (run) (default 180)",
+    )
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
     if args.url:
