@@ -296,24 +296,35 @@ class Gateway:
             entry = self._prepare_uncached(query, operation_name, override_labels, self._new_budget())
             self._remember(key, query, entry)
             return entry, False
-        # Identical cold documents arriving together are prepared once.
+        entry = await self._on_worker(
+            key, query, lambda budget: self._prepare_uncached(query, operation_name, override_labels, budget)
+        )
+        return entry, False
+
+    async def _on_worker(
+        self,
+        key: PlanCacheKey,
+        query: str,
+        prepare: Callable[[PlanningBudget], PreparedOperation | RequestFailure],
+    ) -> PreparedOperation | RequestFailure:
+        """``prepare`` on a worker thread, remembered under ``key``; identical cold keys arriving together are
+        prepared once, and the work stops when every request waiting for it is cancelled."""
         preparing = self._preparing.get(key)
         if preparing is None:
-            preparing = asyncio.ensure_future(
-                self._prepare_on_worker(key, query, operation_name, override_labels)
-            )
+            preparing = asyncio.ensure_future(self._run_on_worker(key, query, prepare))
             self._preparing[key] = preparing
             preparing.add_done_callback(lambda _: self._preparing.pop(key, None))
-        return await asyncio.shield(preparing), False
+        return await asyncio.shield(preparing)
 
-    async def _prepare_on_worker(
-        self, key: PlanCacheKey, query: str, operation_name: str | None, override_labels: frozenset[str]
+    async def _run_on_worker(
+        self,
+        key: PlanCacheKey,
+        query: str,
+        prepare: Callable[[PlanningBudget], PreparedOperation | RequestFailure],
     ) -> PreparedOperation | RequestFailure:
         budget = self._new_budget()
         try:
-            entry = await self.workers.run(
-                lambda: self._prepare_uncached(query, operation_name, override_labels, budget)
-            )
+            entry = await self.workers.run(lambda: prepare(budget))
         except asyncio.CancelledError:
             budget.cancel()  # the worker's planning stops at its next step
             raise
@@ -404,19 +415,38 @@ class Gateway:
         except ValueError:  # not JSON: the gateway did not write it
             return Principal(policy=self._policy)
 
-    def _filtered(
+    async def _filtered(
         self,
         request: GraphQLRequest,
         labels: frozenset[str],
         entry: PreparedOperation,
         failing: frozenset[tuple[int, ...]],
     ) -> PreparedOperation | RequestFailure:
-        """``entry`` planned without the ``failing`` selections; cached by that set, never by the token."""
+        """``entry`` planned without the ``failing`` selections; cached by that set, never by the token.
+        Planned on a worker thread like any cold document: planning the filtered form of a large document
+        costs what planning the document does."""
         facts = labels | {"unauthorized:" + ".".join(map(str, s)) for s in failing}
         key = plan_cache_key(request.query, request.operation_name, facts)
         cached = self.plan_cache.get(key)
         if cached is not None:
             return cached
+
+        def prepare(budget: PlanningBudget) -> PreparedOperation | RequestFailure:
+            return self._filter_and_plan(labels, entry, failing, budget)
+
+        if not self.settings.prepare_in_worker:
+            filtered = prepare(self._new_budget())
+            self._remember(key, request.query, filtered)
+            return filtered
+        return await self._on_worker(key, request.query, prepare)
+
+    def _filter_and_plan(
+        self,
+        labels: frozenset[str],
+        entry: PreparedOperation,
+        failing: frozenset[tuple[int, ...]],
+        budget: PlanningBudget,
+    ) -> PreparedOperation | RequestFailure:
         supergraph = self._supergraph
         assert supergraph is not None
         filtering = filter_operation(supergraph, entry.document, entry.operation, entry.guards, failing)
@@ -427,14 +457,16 @@ class Gateway:
         if self._planner is None:
             self._planner = _default_planner()
         try:
-            with planning_budget(self._new_budget()):
+            with planning_budget(budget):
                 plan = self._planner(supergraph, filtering.document, name, override_labels=labels)
         except Exception as exc:
+            code = getattr(exc, "code", None)
+            if code in (BUDGET_EXCEEDED, CANCELLED):
+                message = f"Query planning stopped: {getattr(exc, 'message', exc)}."
+                return RequestFailure((error_dict(message, str(code)),), ErrorKind.LIMIT)
             logger.warning("query planning of a filtered operation failed: %s", exc)
             return RequestFailure((error_dict("Query planning failed.", QUERY_PLANNING_FAILED),))
-        filtered = PreparedOperation(filtering.document, operation, plan, entry.size, filtering=filtering)
-        self._remember(key, request.query, filtered)
-        return filtered
+        return PreparedOperation(filtering.document, operation, plan, entry.size, filtering=filtering)
 
     async def execute(
         self,
@@ -508,7 +540,7 @@ class Gateway:
                 errors = unauthorized_errors(entry.guards, failing)
                 return GatewayResponse({"errors": errors}, ErrorKind.FORBIDDEN, hit)
             if failing:
-                filtered = self._filtered(request, labels, entry, failing)
+                filtered = await self._filtered(request, labels, entry, failing)
                 if isinstance(filtered, RequestFailure):
                     return GatewayResponse({"errors": list(filtered.errors)}, filtered.kind, hit)
                 entry = filtered
