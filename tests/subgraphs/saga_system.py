@@ -11,8 +11,9 @@ import contextlib
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,8 @@ class SagaSystem:
     prefix: str
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Starts one service's worker ("orders", "products", "payments") that saga_system did not start.
+    start_worker: Callable[[str], None] = lambda name: None
 
     async def add_product(self, pk: int, stock: int, price_cents: int = 1_000) -> None:
         async with self.products_db.session() as s, s.begin():
@@ -157,9 +160,18 @@ async def _admin(sql: str) -> None:
 
 @contextlib.asynccontextmanager
 async def saga_system(
-    backend: str, tmp_path: Path, nats_url: str, stream: str, prefix: str, dead_prefix: str
+    backend: str,
+    tmp_path: Path,
+    nats_url: str,
+    stream: str,
+    prefix: str,
+    dead_prefix: str,
+    *,
+    workers: tuple[str, ...] = ("orders", "products", "payments"),
+    deadline: timedelta | None = None,
 ) -> AsyncIterator[SagaSystem]:
-    """The three services' databases and workers on ``stream``; torn down (databases dropped) after."""
+    """The three services' databases and ``workers`` on ``stream`` (the others start with ``start_worker``);
+    orders' deadline sweep every half second when ``deadline`` is given. Torn down (databases dropped) after."""
     names: list[str] = []
     dbs: list[Database] = []
     for service, base in (("orders", OrdersBase), ("products", ProductsBase), ("payments", PaymentsBase)):
@@ -192,11 +204,15 @@ async def saga_system(
         "subject_prefix": prefix,
         "dead_letter_prefix": dead_prefix,
     }
-    system.tasks = [
-        asyncio.create_task(orders_worker(orders_db, system.stop, **common)),  # type: ignore[arg-type]
-        asyncio.create_task(products_worker(products_db, system.stop, **common)),  # type: ignore[arg-type]
-        asyncio.create_task(payments_worker(payments_db, provider, system.stop, **common)),  # type: ignore[arg-type]
-    ]
+    sweep: dict[str, Any] = {} if deadline is None else {"deadline": deadline, "sweep_interval": 0.5}
+    starters = {
+        "orders": lambda: orders_worker(orders_db, system.stop, **common, **sweep),
+        "products": lambda: products_worker(products_db, system.stop, **common),
+        "payments": lambda: payments_worker(payments_db, provider, system.stop, **common),
+    }
+    system.start_worker = lambda name: system.tasks.append(asyncio.create_task(starters[name]()))
+    for name in workers:
+        system.start_worker(name)
     try:
         yield system
     finally:

@@ -1,8 +1,10 @@
 """Products' stock handlers in any order events may come in (redeliveries reorder them): all lines or none,
-a release before the order was seen, a cancellation handled before the confirmation."""
+a release before the order was seen, a cancellation handled before the confirmation; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,10 +14,25 @@ from subgraphs.common.db import Database
 from subgraphs.products.models import Base, ProductRow, StockReservationRow
 from subgraphs.products.saga import StockKeeper
 
+from .saga_system import POSTGRES_ADMIN_URL, _admin
 
-@pytest.fixture
-async def db(tmp_path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'products.db'}", Base)
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db(request, tmp_path) -> AsyncIterator[Database]:
+    name = None
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'products.db'}"
+    else:
+        try:
+            await _admin("SELECT 1")
+        except Exception as exc:
+            if os.environ.get("CI"):
+                raise
+            pytest.skip(f"PostgreSQL is not reachable: {exc}")
+        name = f"fed_stock_{uuid.uuid4().hex[:8]}"
+        await _admin(f'CREATE DATABASE "{name}"')
+        url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    database = Database(url, Base)
     await database.create_tables()
     async with database.session() as s, s.begin():
         for pk, stock in ((1, 5), (2, 1)):
@@ -31,8 +48,12 @@ async def db(tmp_path) -> AsyncIterator[Database]:
                     weight_grams=1,
                 )
             )
-    yield database
-    await database.dispose()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        if name is not None:
+            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def handle(db: Database, event: ev.Event) -> None:
