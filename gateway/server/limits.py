@@ -50,6 +50,7 @@ __all__ = [
     "Measurements",
     "TextScan",
     "check_document",
+    "document_size_exceeded",
     "measure_document",
     "scan_text",
 ]
@@ -179,6 +180,16 @@ def _utf8_length(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
+def document_size_exceeded(text: str, limits: Limits) -> LimitExceeded | None:
+    """``max_document_bytes`` exceeded by ``text``, decided without hashing or copying it (so a request can be
+    refused before its document is hashed for the plan cache)."""
+    max_bytes = limits.max_document_bytes
+    if max_bytes is None or len(text) <= max_bytes // 4:  # at most four UTF-8 bytes per character
+        return None
+    size = _utf8_length(text)
+    return LimitExceeded("max_document_bytes", size, max_bytes) if size > max_bytes else None
+
+
 def scan_text(text: str, limits: Limits) -> TextScan:
     """Measure a document's text without parsing it; stops at the first limit exceeded.
 
@@ -190,11 +201,9 @@ def scan_text(text: str, limits: Limits) -> TextScan:
     of the same response key around it, inline fragments without a type condition merge with their parent,
     and each operation and fragment definition is a position of its own.
     """
-    max_bytes = limits.max_document_bytes
-    if max_bytes is not None and len(text) > max_bytes // 4:  # at most four UTF-8 bytes per character
-        size = _utf8_length(text)
-        if size > max_bytes:
-            return TextScan(0, LimitExceeded("max_document_bytes", size, max_bytes))
+    oversized = document_size_exceeded(text, limits)
+    if oversized is not None:
+        return TextScan(0, oversized)
     max_tokens = limits.max_tokens
     max_recursion = limits.max_recursion
     max_aliases = limits.max_aliases

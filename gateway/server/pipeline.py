@@ -68,7 +68,7 @@ from gateway.server.errors import (
 )
 from gateway.server.inflight import InflightOperations, operation_key
 from gateway.server.introspection import INTROSPECTION_DISABLED, selects_introspection
-from gateway.server.limits import LimitExceeded, check_document, scan_text
+from gateway.server.limits import LimitExceeded, check_document, document_size_exceeded, scan_text
 from gateway.server.memory import release_memory
 from gateway.server.overrides import OverrideLabels, OverridePolicy, override_labels_of
 from gateway.server.plan_cache import PlanCache, PlanCacheKey, estimate_entry_bytes, plan_cache_key
@@ -275,6 +275,9 @@ class Gateway:
         self, query: str, operation_name: str | None, override_labels: frozenset[str] = frozenset()
     ) -> tuple[PreparedOperation | RequestFailure, bool]:
         """Parse, validate, select the operation and plan, through the cache. Returns (entry, cache hit)."""
+        oversized = document_size_exceeded(query, self.settings.limits)
+        if oversized is not None:
+            return RequestFailure((oversized.to_error(),), ErrorKind.LIMIT), False
         key = plan_cache_key(query, operation_name, override_labels)
         cached = self.plan_cache.get(key)
         if cached is not None:
@@ -288,6 +291,10 @@ class Gateway:
     ) -> tuple[PreparedOperation | RequestFailure, bool]:
         """``prepare`` for a request: a cold document is prepared on a worker thread, and its planning stops
         when the request is cancelled."""
+        # Refused before its text is hashed for the cache key (or handed to a worker): no cost per byte.
+        oversized = document_size_exceeded(query, self.settings.limits)
+        if oversized is not None:
+            return RequestFailure((oversized.to_error(),), ErrorKind.LIMIT), False
         key = plan_cache_key(query, operation_name, override_labels)
         cached = self.plan_cache.get(key)
         if cached is not None:

@@ -316,3 +316,25 @@ def test_repeated_selections_of_one_response_field_are_counted_where_they_merge(
     assert repeated("{ n { ... on A { id } ... on B { id } ... on A { name } } }") == 1
     # Each operation and fragment is counted apart (fragments are compared by graphql-core pairwise, cached).
     assert repeated("query A { a } query B { a } fragment F on Q { a } fragment G on Q { a }") == 1
+
+
+async def test_an_oversized_document_is_refused_before_it_is_hashed_or_handed_to_a_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gateway.server import pipeline
+
+    supergraph = tiny_supergraph()
+    gateway = Gateway(
+        supergraph,
+        executor=SchemaExecutor(supergraph),
+        planner=RecordingPlanner(),
+        settings=ServerSettings(limits=Limits(max_document_bytes=1000)),
+    )
+    hashed: list[str] = []
+    real_key = pipeline.plan_cache_key
+    monkeypatch.setattr(pipeline, "plan_cache_key", lambda q, *a: hashed.append(q) or real_key(q, *a))
+    entry, hit = await gateway.prepare_async("#" + "x" * 2000 + "\n{ hello }", None)
+    assert not hit and entry.errors[0]["extensions"]["code"] == "MAX_DOCUMENT_BYTES_LIMIT"  # type: ignore[union-attr]
+    assert hashed == [] and gateway.workers._started == [] and len(gateway.plan_cache) == 0
+    await gateway.prepare_async("{ hello }", None)
+    assert hashed == ["{ hello }"]
