@@ -334,7 +334,8 @@ def run(args: argparse.Namespace) -> int:
     except Exception as error:  # SupergraphLoadError, or a config error with its own message
         print(f"error: {error}", file=sys.stderr)
         return 1
-    settings = settings_for(args, source.config)
+    # Serving: cached plans kept out of the collector's full passes (gateway.server.runtime).
+    settings = replace(settings_for(args, source.config), freeze_cached_plans=True)
     app = build_app(
         supergraph,
         settings,

@@ -73,6 +73,7 @@ from gateway.server.memory import release_memory
 from gateway.server.overrides import OverrideLabels, OverridePolicy, override_labels_of
 from gateway.server.plan_cache import PlanCache, PlanCacheKey, estimate_entry_bytes, plan_cache_key
 from gateway.server.request import GraphQLRequest
+from gateway.server.runtime import PermanentGeneration
 from gateway.server.settings import ServerSettings
 from gateway.server.workers import WorkerPool
 
@@ -231,6 +232,7 @@ class Gateway:
             failure_capacity=self.settings.plan_cache_failures,
         )
         self.workers = WorkerPool()
+        self.permanent = PermanentGeneration(enabled=self.settings.freeze_cached_plans)
         self._preparing: dict[PlanCacheKey, asyncio.Future[PreparedOperation | RequestFailure]] = {}
         self._supergraph: Supergraph | None = None
         self._costs: CostEstimator | None = None
@@ -261,6 +263,7 @@ class Gateway:
         self._executor = new_executor
         if len(self.plan_cache):
             self.plan_cache.clear()
+            self.permanent.release()
             release_memory()  # what the old plans held goes back to the system, not only to the allocator
 
     @property
@@ -353,6 +356,7 @@ class Gateway:
             self.plan_cache.put(key, entry, failure=True)
         else:
             self.plan_cache.put(key, entry, size=entry.size)
+            self.permanent.after_caching()
 
     def _prepare_uncached(
         self,

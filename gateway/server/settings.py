@@ -112,6 +112,8 @@ class ServerSettings:
     claims_header: str | None = None
     authorization_policy: str | None = None
     reject_unauthorized: bool = False
+    # Cached plans moved to the collector's permanent generation (gateway.server.runtime); set when serving.
+    freeze_cached_plans: bool = False
 
     def production(self) -> ServerSettings:
         """No introspection, no GraphiQL, no query plans to clients, and every operation limit on (a limit

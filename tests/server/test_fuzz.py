@@ -117,8 +117,16 @@ names = st.sampled_from(["orders", "products", "users", "node", "order", "produc
 
 @st.composite
 def hostile_documents(draw: st.DrawFn) -> dict[str, Any]:
-    shape = draw(st.sampled_from(["deep", "aliases", "fragments", "number", "operations", "variables", "id"]))
+    shapes = ["deep", "aliases", "fragments", "number", "operations", "variables", "repeated", "copies"]
+    shape = draw(st.sampled_from([*shapes, "comment", "id"]))
     n = draw(st.integers(1, 3000))
+    if shape == "repeated":  # one response field selected n times: graphql-core compares every pair
+        return {"query": "{" + " __typename" * n + " }"}
+    if shape == "copies":
+        copy = "products(first: 1) { edges { node { id name price { amount } } } } "
+        return {"query": "{ " + copy * (n // 20 + 1) + "}"}
+    if shape == "comment":  # up to 1.9 MB of it, which graphql-core's lexer reads a character at a time
+        return {"query": "#" + "x" * (n * 630) + "\n{ __typename }"}
     if shape == "deep":
         return {"query": "{ " + "a { " * n + "b" + " }" * n + " }"}
     if shape == "aliases":
