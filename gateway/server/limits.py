@@ -196,10 +196,10 @@ def scan_text(text: str, limits: Limits) -> TextScan:
     Counts the bytes, tokens, bracket nesting, operations, number lengths, written aliases and fragment spreads
     and the selections merged into one response field. Aliases and spreads written are lower bounds of those
     counted with fragments expanded, so refusing here agrees with ``check_document`` and spares the parser the
-    work. Repeated selections are counted where graphql-core's validation merges them (``OverlappingFields
-    CanBeMerged``, which compares every pair): a field's selections merge with the selections of the fields
-    of the same response key around it, inline fragments without a type condition merge with their parent,
-    and each operation and fragment definition is a position of its own.
+    work. Repeated selections are counted where graphql-core's validation merges them (its
+    ``OverlappingFieldsCanBeMergedRule`` compares every pair): a field's selections merge with the selections
+    of the fields of the same response key beside it, inline fragments without a type condition merge with
+    their parent, and each operation and fragment definition is a position of its own.
     """
     oversized = document_size_exceeded(text, limits)
     if oversized is not None:
