@@ -42,7 +42,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "serve",
         help="run the gateway",
-        description="run the gateway: GraphQL over HTTP, GraphiQL, /health and /ready",
+        description="run the gateway: GraphQL over HTTP, GraphiQL, /health and /ready. Every setting: "
+        "flags > GATEWAY_* environment variables > gateway.yaml > defaults (docs/config.md).",
     )
     add_source_arguments(parser)
     parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
@@ -51,28 +52,31 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--expose-query-plan",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="let requests ask for their plan (header X-Query-Plan: true); default: the config's "
-        "expose_query_plan, else GATEWAY_EXPOSE_QUERY_PLAN, else on only when serving on a loopback address",
+        help="let requests ask for their plan (header X-Query-Plan: true; GraphiQL's plan panel); default: "
+        "GATEWAY_EXPOSE_QUERY_PLAN, else gateway.yaml's expose_query_plan, else on only when serving on a "
+        "loopback address",
     )
     parser.add_argument("--no-graphiql", action="store_true", help="do not serve GraphiQL")
     parser.add_argument(
         "--introspection",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="answer __schema/__type queries (default: on, GATEWAY_INTROSPECTION; off with --production)",
+        help="answer __schema/__type queries (default: GATEWAY_INTROSPECTION, else gateway.yaml's "
+        "introspection, else on; off with --production)",
     )
     parser.add_argument(
         "--production",
         action="store_true",
         default=None,
-        help="no introspection, GraphiQL or query plans, every operation limit on (GATEWAY_PRODUCTION)",
+        help="no introspection, GraphiQL or query plans, every operation limit on, whatever else says "
+        "(also GATEWAY_PRODUCTION or gateway.yaml's production)",
     )
     parser.add_argument(
         "--subgraph-timeout",
         type=float,
         default=None,
-        help="seconds per subgraph request (default: the config's traffic_shaping, else "
-        "GATEWAY_SUBGRAPH_TIMEOUT, else 30)",
+        help="seconds per subgraph request, for every subgraph (default: GATEWAY_SUBGRAPH_TIMEOUT, else "
+        "gateway.yaml's traffic_shaping, else 30)",
     )
     parser.add_argument(
         "--forward-header",
@@ -88,7 +92,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=[],
         metavar="ORIGIN",
         help="browser origin allowed to call the gateway (repeatable; '*' for any); "
-        "default: the config's cors.origins, else GATEWAY_CORS_ORIGINS, else none",
+        "default: GATEWAY_CORS_ORIGINS, else gateway.yaml's cors.origins, else none",
     )
     parser.add_argument("--log-level", default=os.environ.get("GATEWAY_LOG_LEVEL", "info"))
     return parser
@@ -176,9 +180,13 @@ def build_app(
 
     ``traffic`` (a ``TrafficShaping``; default: from ``GATEWAY_SUBGRAPH_*``) sets subgraph timeouts, circuit
     breakers and retries; ``subgraph_timeout``, when given, overrides every request timeout. ``masking``
-    (``gateway.execution.ErrorMasking``, default: mask every subgraph) decides what clients see of errors."""
+    (``gateway.execution.ErrorMasking``, default: mask every subgraph) decides what clients see of errors.
+    Subscriptions read subgraphs over graphql-transport-ws and event-driven fields from NATS
+    (``GATEWAY_NATS_URL``, else ``NATS_URL``, else the local server) for the ``default`` provider."""
     from gateway.config import parse_traffic_shaping
     from gateway.execution import AiohttpSubgraphClient, Executor, HeaderPolicy
+    from gateway.execution.nats_events import NatsEventSource
+    from gateway.execution.subscriptions import SubscriptionSources
     from gateway.server import Gateway, create_app
     from gateway.server.auth import AuthSettings
     from gateway.server.operation_control import operation_control_from_env
@@ -197,15 +205,24 @@ def build_app(
     longest = max(t.request_timeout for t in (traffic.all, *traffic.subgraphs.values()))
     grace = (subgraph_timeout if subgraph_timeout is not None else longest) + 1.0
 
+    # Subscription transports outlive supergraph reloads: a subscription that still plans the same keeps its
+    # upstream stream (gateway.server.subscription_stream).
+    nats_url = env.get("GATEWAY_NATS_URL") or env.get("NATS_URL") or "nats://127.0.0.1:4222"
+    sources = SubscriptionSources(
+        events=NatsEventSource({"default": nats_url}),
+        share=settings.subscriptions.share_upstream,
+        max_pending=settings.subscriptions.max_pending,
+    )
+
     def executor_for(new: Supergraph) -> Any:
         client = AiohttpSubgraphClient(
-            {s.name: s.url for s in new.subgraphs.values()},
+            {s.name: s.url for s in new.subgraphs.values() if s.url},
             traffic=traffic,
             timeouts=subgraph_timeout,
             deduplicate_inflight=settings.deduplicate_inflight,
         )
         clients.open.append(client)
-        return Executor(new, client, header_policy=header_policy, masking=masking)
+        return Executor(new, client, header_policy=header_policy, masking=masking, subscriptions=sources)
 
     gateway = Gateway(supergraph, executor_factory=executor_for, settings=settings)
 
@@ -232,7 +249,10 @@ def build_app(
             await control.aclose()
 
     app = create_app(
-        gateway, settings, on_startup=[watch_sighup], on_shutdown=[clients.aclose, close_controls]
+        gateway,
+        settings,
+        on_startup=[watch_sighup],
+        on_shutdown=[clients.aclose, close_controls, sources.aclose],
     )
     served = operation_control_from_env(app, env)
     if served is not app:
@@ -260,26 +280,29 @@ def _is_loopback(host: str) -> bool:
 
 
 def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = None) -> ServerSettings:
-    """Server settings from, in increasing precedence: defaults, the config, ``GATEWAY_*`` env, flags."""
+    """Server settings from, in increasing precedence: defaults, the config, ``GATEWAY_*`` env, flags; then
+    ``production`` from any of them, last, so nothing turns its switches back on."""
+    from gateway.server.settings import production_from_env
+
+    env = os.environ if environ is None else environ
     # Plans are a development aid: exposed by default only to a gateway on this machine alone.
     settings = ServerSettings(expose_query_plan=_is_loopback(args.host))
-    if config is not None and getattr(config, "expose_query_plan", None) is not None:
-        settings = replace(settings, expose_query_plan=bool(config.expose_query_plan))
+    server = (getattr(config, "server", None) or {}) if config is not None else {}
     if config is not None:
-        settings = _from_config(settings, config)
-    settings = settings.with_env(environ)
+        settings = _from_config(settings, config).with_file(server)
+    settings = settings.with_env(env)
     if args.expose_query_plan is not None:
         settings = replace(settings, expose_query_plan=args.expose_query_plan)
     if args.no_graphiql:
         settings = replace(settings, graphiql=False)
     if getattr(args, "introspection", None) is not None:
         settings = replace(settings, introspection=args.introspection)
-    if getattr(args, "production", None):
-        settings = settings.production()  # last: no other flag turns its switches back on
     if getattr(args, "cors_origin", None):
         from gateway.server.cors import CorsPolicy
 
         settings = replace(settings, cors=(settings.cors or CorsPolicy()).with_origins(args.cors_origin))
+    if getattr(args, "production", None) or server.get("production") or production_from_env(env):
+        settings = settings.production()  # last: no flag, variable or key turns its switches back on
     return settings
 
 
@@ -301,7 +324,8 @@ _PLAN_CACHE_SETTINGS = {
 
 
 def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
-    """gateway.yaml's ``limits``, ``cors``, ``plan_cache`` and ``demand_control`` sections over the defaults."""
+    """gateway.yaml's ``limits``, ``cors``, ``plan_cache``, ``demand_control`` and ``subscriptions`` sections over
+    the defaults."""
     from gateway.server.cors import CorsPolicy
 
     limits = getattr(config, "limits", None) or {}
@@ -313,6 +337,9 @@ def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
     demand = getattr(config, "demand_control", None) or {}
     if demand:
         settings = replace(settings, demand_control=replace(settings.demand_control, **demand))
+    subscriptions = getattr(config, "subscriptions", None) or {}
+    if subscriptions:
+        settings = replace(settings, subscriptions=replace(settings.subscriptions, **subscriptions))
     plan_cache = getattr(config, "plan_cache", None) or {}
     changes = {_PLAN_CACHE_SETTINGS[key]: value for key, value in plan_cache.items()}
     return replace(settings, **changes) if changes else settings
@@ -334,8 +361,12 @@ def run(args: argparse.Namespace) -> int:
     except Exception as error:  # SupergraphLoadError, or a config error with its own message
         print(f"error: {error}", file=sys.stderr)
         return 1
-    # Serving: cached plans kept out of the collector's full passes (gateway.server.runtime).
-    settings = replace(settings_for(args, source.config), freeze_cached_plans=True)
+    try:
+        # Serving: cached plans kept out of the collector's full passes (gateway.server.runtime).
+        settings = replace(settings_for(args, source.config), freeze_cached_plans=True)
+    except ValueError as error:  # a GATEWAY_* variable with a bad value: its name and what it expects
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     app = build_app(
         supergraph,
         settings,

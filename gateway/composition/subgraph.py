@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -53,7 +54,11 @@ from graphql.language import Node
 
 from gateway.composition.demands import DEMAND_DIRECTIVES, read_demand
 from gateway.composition.errors import CompositionError
-from gateway.composition.supergraph import Demands, Key, TypeKind
+from gateway.composition.events import EDFS_PREFIX, NATS_SUBSCRIBE, event_source_from_args
+from gateway.composition.parse_sdl import parse_sdl
+from gateway.composition.sdl_validity import sdl_surely_valid
+from gateway.composition.supergraph import Demands, EventSource, Key, TypeKind
+from gateway.composition.types import type_text, value_text
 
 __all__ = [
     "FEDERATION_DIRECTIVES",
@@ -187,6 +192,8 @@ class SubgraphField:
     tags: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
     demands: Demands = field(default_factory=Demands)
+    # ``@edfs__natsSubscribe``: the field's events come from NATS (gateway.composition.events).
+    event_source: EventSource | None = None
 
     @property
     def named_type(self) -> str:
@@ -334,7 +341,7 @@ class _Reader:
 
     def read(self) -> SubgraphSchema | None:
         try:
-            document = parse(self.sdl, no_location=True)
+            document = parse_sdl(self.sdl)
         except GraphQLError as e:
             self.error(
                 "INVALID_GRAPHQL", f'Subgraph "{self.name}" is not valid GraphQL: {e.message} ({_where(e)}).'
@@ -412,7 +419,7 @@ class _Reader:
         if rename:
             normalised = _rename_types(normalised, rename)
         try:
-            schema = build_ast_schema(normalised)
+            schema = build_ast_schema(normalised, assume_valid_sdl=sdl_surely_valid(normalised))
         except (TypeError, GraphQLError) as e:
             for message in str(e).split("\n\n"):
                 self.error("INVALID_GRAPHQL", f"[{self.name}] {self.explain(message)}")
@@ -429,6 +436,7 @@ class _Reader:
             if (
                 isinstance(d, TypeDefinitionNode | TypeExtensionNode)
                 and d.name.value not in _FEDERATION_TYPES
+                and not d.name.value.startswith(EDFS_PREFIX)
             ):
                 self.add_type_node(types, d, d.name.value in {rename.get(n, n) for n in extension_only})
         self.fed1_adjustments(types)
@@ -444,7 +452,9 @@ class _Reader:
             directive_definitions={
                 n: d
                 for n, d in directive_defs.items()
-                if n not in self.canonical and n not in ("link", "composeDirective")
+                if n not in self.canonical
+                and n not in ("link", "composeDirective")
+                and not n.startswith(EDFS_PREFIX)
             },
         )
         self.read_compose_directives(schema_nodes, result)
@@ -539,7 +549,7 @@ class _Reader:
                 )
 
     def field(self, node: FieldDefinitionNode) -> SubgraphField:
-        f = SubgraphField(node.name.value, print_ast(node.type))
+        f = SubgraphField(node.name.value, type_text(node.type))
         f.description = node.description.value if node.description else None
         f.args = {a.name.value: self.argument(a) for a in node.arguments or ()}
         for d in node.directives or ():
@@ -565,14 +575,23 @@ class _Reader:
                 f.deprecated = str(args.get("reason", "No longer supported"))
             elif canonical in DEMAND_DIRECTIVES:
                 read_demand(f.demands, canonical, args)
+            elif d.name.value == NATS_SUBSCRIBE:
+                source = event_source_from_args(self.name, args)
+                if isinstance(source, str):
+                    self.error(
+                        "INVALID_EVENT_DIRECTIVE",
+                        f'[{self.name}] @{NATS_SUBSCRIBE} on field "{node.name.value}": {source}.',
+                    )
+                else:
+                    f.event_source = source
             elif canonical is None:
                 f.applied.append(print_ast(d))
         return f
 
     def argument(self, node: InputValueDefinitionNode) -> SubgraphArgument:
-        a = SubgraphArgument(node.name.value, print_ast(node.type))
+        a = SubgraphArgument(node.name.value, type_text(node.type))
         a.description = node.description.value if node.description else None
-        a.default = print_ast(node.default_value) if node.default_value is not None else None
+        a.default = value_text(node.default_value) if node.default_value is not None else None
         for d in node.directives or ():
             canonical = self.canonical.get(d.name.value)
             if canonical == "inaccessible":
@@ -738,13 +757,14 @@ def _rename_types(document: DocumentNode, rename: dict[str, str]) -> DocumentNod
     return DocumentNode(definitions=tuple(definitions))
 
 
-def _top_level_names(field_set: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _top_level_names(field_set: str) -> tuple[str, ...]:
     try:
         doc = parse("{" + field_set + "}", no_location=True)
     except GraphQLError:
-        return []
+        return ()
     op = doc.definitions[0]
-    return [s.name.value for s in op.selection_set.selections if hasattr(s, "name")]  # type: ignore[attr-defined]
+    return tuple(s.name.value for s in op.selection_set.selections if hasattr(s, "name"))  # type: ignore[attr-defined]
 
 
 def upgrade_fed1_extensions(subgraphs: list[SubgraphSchema]) -> None:

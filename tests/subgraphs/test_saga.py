@@ -14,7 +14,7 @@ import nats
 import pytest
 
 from subgraphs.common import events as ev
-from tests.conftest import STAFF
+from tests.conftest import BACKENDS, STAFF, require_postgres
 
 from .saga_system import DECLINED_CARD, SagaSystem, saga_system
 
@@ -23,13 +23,13 @@ pytestmark = pytest.mark.nats
 NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 async def system(request, tmp_path) -> AsyncIterator[SagaSystem]:
     async with _system(request, tmp_path) as s:
         yield s
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 async def system_without_payments(request, tmp_path) -> AsyncIterator[SagaSystem]:
     """Payments' worker not started (a participant that never answers), orders' deadline two seconds."""
     async with _system(request, tmp_path, workers=("orders", "products"), deadline=timedelta(seconds=2)) as s:
@@ -38,15 +38,8 @@ async def system_without_payments(request, tmp_path) -> AsyncIterator[SagaSystem
 
 @contextlib.asynccontextmanager
 async def _system(request, tmp_path, **options) -> AsyncIterator[SagaSystem]:
-    from .saga_system import _admin
-
     if request.param == "postgres":
-        try:
-            await _admin("SELECT 1")
-        except Exception as exc:
-            if os.environ.get("CI"):
-                raise
-            pytest.skip(f"PostgreSQL is not reachable: {exc}")
+        await require_postgres()
     try:
         nc = await nats.connect(NATS_URL, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
     except Exception as exc:

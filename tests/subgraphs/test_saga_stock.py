@@ -3,37 +3,33 @@ a release before the order was seen, a cancellation handled before the confirmat
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
 from subgraphs.common import events as ev
 from subgraphs.common.db import Database
+from subgraphs.products.migrations import MIGRATIONS
 from subgraphs.products.models import Base, ProductRow, StockReservationRow
 from subgraphs.products.saga import StockKeeper
+from tests.conftest import BACKENDS, fresh_database, require_postgres
 
-from .saga_system import POSTGRES_ADMIN_URL, _admin
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 async def db(request, tmp_path) -> AsyncIterator[Database]:
-    name = None
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'products.db'}"
-    else:
+    if request.param == "postgres":
+        await require_postgres()
+    async with fresh_database(request.param, tmp_path, "stock") as url:
+        database = Database(url, Base)
+        await MIGRATIONS.upgrade(database)
         try:
-            await _admin("SELECT 1")
-        except Exception as exc:
-            if os.environ.get("CI"):
-                raise
-            pytest.skip(f"PostgreSQL is not reachable: {exc}")
-        name = f"fed_stock_{uuid.uuid4().hex[:8]}"
-        await _admin(f'CREATE DATABASE "{name}"')
-        url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    database = Database(url, Base)
-    await database.create_tables()
+            await _seed(database)
+            yield database
+        finally:
+            await database.dispose()
+
+
+async def _seed(database: Database) -> None:
     async with database.session() as s, s.begin():
         for pk, stock in ((1, 5), (2, 1)):
             s.add(
@@ -48,12 +44,6 @@ async def db(request, tmp_path) -> AsyncIterator[Database]:
                     weight_grams=1,
                 )
             )
-    try:
-        yield database
-    finally:
-        await database.dispose()
-        if name is not None:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def handle(db: Database, event: ev.Event) -> None:
