@@ -15,6 +15,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from .db import Database
 from .literals import decode_request_json
+from .live import LiveEvents
 from .request_id import RequestIdMiddleware
 
 __all__ = ["create_subgraph_app"]
@@ -36,8 +37,13 @@ def create_subgraph_app(
     database: Database,
     context: Callable[[Database], dict[str, Any]],
     seed: Callable[[Database], Awaitable[None]] | None = None,
+    live: LiveEvents | None = None,
 ) -> FastAPI:
-    """A service app; tables are created (and seed data loaded when empty) at start-up."""
+    """A service app; tables are created (and seed data loaded when empty) at start-up.
+
+    ``live`` feeds the service's subscriptions (served over graphql-transport-ws on ``/graphql``); ``/health``
+    then also says how many subscriptions this process has open.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -45,6 +51,8 @@ def create_subgraph_app(
         if seed is not None:
             await seed(database)
         yield
+        if live is not None:
+            await live.close()
         await database.dispose()
 
     async def get_context() -> dict[str, Any]:
@@ -53,6 +61,7 @@ def create_subgraph_app(
     app = FastAPI(title=f"{name} subgraph", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.database = database
     app.state.schema = schema
+    app.state.live = live
     app.add_middleware(RequestIdMiddleware)
     app.include_router(
         SubgraphRouter(schema, context_getter=get_context, graphql_ide=None), prefix="/graphql"
@@ -66,6 +75,9 @@ def create_subgraph_app(
         except Exception as exc:  # the database is down: say so, don't crash
             log.warning("health check failed: %s", exc)
             return JSONResponse({"status": "unavailable", "service": name}, status_code=503)
-        return JSONResponse({"status": "ok", "service": name})
+        body: dict[str, Any] = {"status": "ok", "service": name}
+        if live is not None:
+            body["subscriptions"] = live.open
+        return JSONResponse(body)
 
     return app

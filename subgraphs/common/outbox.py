@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 import nats
@@ -95,12 +95,18 @@ def record(
     return env
 
 
-async def connect(servers: str | Sequence[str] = DEFAULT_NATS_URL, *, name: str | None = None) -> NATS:
+async def connect(
+    servers: str | Sequence[str] = DEFAULT_NATS_URL,
+    *,
+    name: str | None = None,
+    reconnected_cb: Callable[[], Awaitable[None]] | None = None,
+) -> NATS:
     """A connection that reconnects for ever: a NATS restart is an outage to wait out, not a crash."""
     return await nats.connect(
         servers=[servers] if isinstance(servers, str) else list(servers),
         name=name,
         error_cb=_log_nats_error,
+        reconnected_cb=reconnected_cb,
         allow_reconnect=True,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,

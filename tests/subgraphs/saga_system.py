@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from subgraphs.common.db import Database
@@ -34,7 +37,7 @@ from subgraphs.products.models import ProductRow
 from subgraphs.products.worker import run_worker as products_worker
 from tests.conftest import STAFF
 
-__all__ = ["DECLINED_CARD", "OK_CARD", "SagaSystem", "saga_system"]
+__all__ = ["DECLINED_CARD", "OK_CARD", "SagaSystem", "saga_system", "serving"]
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 OK_CARD = "4242424242424242"
@@ -56,8 +59,19 @@ class SagaSystem:
     client: httpx.AsyncClient
     stream: str
     prefix: str
+    nats_url: str = ""
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def orders_replica(self) -> FastAPI:
+        """Another orders process on the same database and events (its own live-events connection)."""
+        return orders_app(
+            self.orders_db,
+            seed_data=False,
+            products_transport=httpx.ASGITransport(app=products_app(self.products_db, seed_data=False)),
+            event_subject_prefix=self.prefix,
+            nats_url=self.nats_url,
+        )
 
     async def add_product(self, pk: int, stock: int, price_cents: int = 1_000) -> None:
         async with self.products_db.session() as s, s.begin():
@@ -183,9 +197,10 @@ async def saga_system(
         products_transport=httpx.ASGITransport(app=p_app),
         users_transport=httpx.ASGITransport(app=p_app),  # guest orders only: users is never asked
         event_subject_prefix=prefix,
+        nats_url=nats_url,
     )
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=o_app), base_url="http://orders", timeout=30)
-    system = SagaSystem(orders_db, products_db, payments_db, client, stream, prefix)
+    system = SagaSystem(orders_db, products_db, payments_db, client, stream, prefix, nats_url)
     common = {
         "servers": nats_url,
         "stream": stream,
@@ -207,3 +222,26 @@ async def saga_system(
             await db.dispose()
         for name in names:
             await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """``app`` on a free port of this event loop (its databases are this loop's); the base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # No lifespan: the test owns the databases; the app's live events are closed here instead.
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+        await app.state.live.close()
