@@ -2,7 +2,7 @@
 
 Settings from the environment: ``DATABASE_URL`` (as the service), ``NATS_URL`` (default
 ``nats://127.0.0.1:4222``), ``EVENTS_STREAM``, ``EVENTS_SUBJECT_PREFIX`` and ``EVENTS_DEAD_PREFIX`` (default ``EVENTS``, ``events``,
-``dead``). It runs beside the HTTP service and can be restarted at any time: unsent events
+``dead``); ``LOW_STOCK_LEVEL`` and ``STOCK_LOW_SUBJECT`` (``stock_low``). It runs beside the HTTP service and can be restarted at any time: unsent events
 stay in the outbox, unacknowledged ones in the stream.
 """
 
@@ -19,6 +19,7 @@ from subgraphs.common.outbox import DEFAULT_NATS_URL, DEFAULT_STREAM, DEFAULT_SU
 
 from .models import Base, InboxRow, OutboxRow
 from .saga import CONSUMER_NAME, StockKeeper
+from .stock_low import StockLow
 
 __all__ = ["run_worker"]
 
@@ -31,6 +32,7 @@ async def run_worker(
     stream: str = DEFAULT_STREAM,
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX,
     dead_letter_prefix: str = "dead",
+    stock_low: StockLow | None = None,
 ) -> None:
     """Relay products' outbox and consume the order events until ``stop`` is set."""
     relay = OutboxRelay(db, OutboxRow, servers=servers, stream=stream, subject_prefix=subject_prefix)
@@ -38,7 +40,7 @@ async def run_worker(
         db,
         InboxRow,
         name=CONSUMER_NAME,
-        handlers=StockKeeper(subject_prefix=subject_prefix).handlers(),
+        handlers=StockKeeper(subject_prefix=subject_prefix, stock_low=stock_low).handlers(),
         servers=servers,
         stream=stream,
         subject_prefix=subject_prefix,
@@ -66,6 +68,7 @@ async def _main() -> None:
             stream=os.environ.get("EVENTS_STREAM", DEFAULT_STREAM),
             subject_prefix=os.environ.get("EVENTS_SUBJECT_PREFIX", DEFAULT_SUBJECT_PREFIX),
             dead_letter_prefix=os.environ.get("EVENTS_DEAD_PREFIX", "dead"),
+            stock_low=StockLow.from_env(),
         )
     finally:
         await db.dispose()

@@ -34,6 +34,7 @@ from subgraphs.payments.worker import run_worker as payments_worker
 from subgraphs.products.app import create_app as products_app
 from subgraphs.products.models import Base as ProductsBase
 from subgraphs.products.models import ProductRow
+from subgraphs.products.stock_low import StockLow
 from subgraphs.products.worker import run_worker as products_worker
 from tests.conftest import STAFF
 
@@ -60,6 +61,7 @@ class SagaSystem:
     stream: str
     prefix: str
     nats_url: str = ""
+    stock_low: StockLow = field(default_factory=StockLow)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -68,7 +70,9 @@ class SagaSystem:
         return orders_app(
             self.orders_db,
             seed_data=False,
-            products_transport=httpx.ASGITransport(app=products_app(self.products_db, seed_data=False)),
+            products_transport=httpx.ASGITransport(
+                app=products_app(self.products_db, seed_data=False, stock_low=self.stock_low)
+            ),
             event_subject_prefix=self.prefix,
             nats_url=self.nats_url,
         )
@@ -190,7 +194,9 @@ async def saga_system(
     orders_db, products_db, payments_db = dbs
     provider = FakeProvider(payments_db.engine)
     await provider.create_tables()
-    p_app = products_app(products_db, seed_data=False)
+    # Its own subject for stock-low notifications too: no other test's products tell this one's listeners.
+    stock_low = StockLow(subject=f"products.stockLow.{prefix}")  # outside the event stream's subjects
+    p_app = products_app(products_db, seed_data=False, stock_low=stock_low)
     o_app = orders_app(
         orders_db,
         seed_data=False,
@@ -200,7 +206,7 @@ async def saga_system(
         nats_url=nats_url,
     )
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=o_app), base_url="http://orders", timeout=30)
-    system = SagaSystem(orders_db, products_db, payments_db, client, stream, prefix, nats_url)
+    system = SagaSystem(orders_db, products_db, payments_db, client, stream, prefix, nats_url, stock_low)
     common = {
         "servers": nats_url,
         "stream": stream,
@@ -209,7 +215,7 @@ async def saga_system(
     }
     system.tasks = [
         asyncio.create_task(orders_worker(orders_db, system.stop, **common)),  # type: ignore[arg-type]
-        asyncio.create_task(products_worker(products_db, system.stop, **common)),  # type: ignore[arg-type]
+        asyncio.create_task(products_worker(products_db, system.stop, **common, stock_low=stock_low)),  # type: ignore[arg-type]
         asyncio.create_task(payments_worker(payments_db, provider, system.stop, **common)),  # type: ignore[arg-type]
     ]
     try:

@@ -188,7 +188,9 @@ def _workers(system: SagaSystem) -> list[asyncio.Task[None]]:
     provider = FakeProvider(system.payments_db.engine)
     return [
         asyncio.create_task(orders_worker(system.orders_db, system.stop, **common)),
-        asyncio.create_task(products_worker(system.products_db, system.stop, **common)),
+        asyncio.create_task(
+            products_worker(system.products_db, system.stop, **common, stock_low=system.stock_low)
+        ),
         asyncio.create_task(payments_worker(system.payments_db, provider, system.stop, **common)),
     ]
 
