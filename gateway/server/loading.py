@@ -77,6 +77,9 @@ def with_url_overrides(supergraph: Supergraph, environ: Mapping[str, str]) -> Su
 def subgraph_sdl(subgraph: Any, source: SdlSource, *, timeout: float = 10.0) -> str:
     """One configured subgraph's SDL (``subgraph`` has ``name``, ``url``, ``schema``, ``module``)."""
     name = subgraph.name
+    if source == "url" and not getattr(subgraph, "url", None):
+        # An event-driven subgraph has no server to ask: its SDL is its code's or its snapshot's.
+        source = "code" if getattr(subgraph, "module", None) else "file"
     if source == "file":
         schema = getattr(subgraph, "schema", None)
         if not schema:
