@@ -21,7 +21,13 @@ class SdlSourceError(Exception):
 
 
 def subgraph_sdl(sub: SubgraphConfig, source: SdlSource, *, timeout: float = 10.0) -> str:
-    """``sub``'s SDL from ``source``: ``url`` asks ``{ _service { sdl } }`` (Federation subgraph spec)."""
+    """``sub``'s SDL from ``source``: ``url`` asks ``{ _service { sdl } }`` (Federation subgraph spec).
+
+    An event-driven subgraph has no server to ask and may have no code: its snapshot file is its SDL then."""
+    no_server = source == "url" and not sub.url
+    no_code = source == "code" and not sub.module
+    if sub.events is not None and (no_server or no_code):
+        source = "code" if sub.module else "file"
     if source == "file":
         if not sub.schema:
             raise SdlSourceError(f"subgraph '{sub.name}' has no 'schema' snapshot file in the config")

@@ -1,7 +1,9 @@
 """``up``: run every service, its messaging worker and the gateway locally, as separate processes, until Ctrl-C.
 
 A service with a ``subgraphs.<name>.worker`` module gets that worker beside it: its outbox relay and event
-consumers, which create the JetStream streams and durable consumers they need when missing.
+consumers, which create the JetStream streams and durable consumers they need when missing. Subscriptions need
+nothing more: the services serve theirs over WebSocket, and the gateway reads event-driven subgraphs (``events:
+nats``, no process of their own) from the same NATS.
 
 A child that dies is restarted with capped exponential backoff while the others keep running; only Ctrl-C or
 SIGTERM stops the system. Start-up itself still fails fast: a service that cannot come up the first time is a
@@ -189,7 +191,9 @@ def run(args: argparse.Namespace) -> int:
         from gateway.server.auth.dev_key import dev_auth_env, ensure_dev_key
 
         env.update(dev_auth_env(ensure_dev_key(data_dir)))  # the key `fedgw token` signs with
-    for sub in config.subgraphs:
+    # Event-driven subgraphs have no process: the gateway reads their events from NATS itself.
+    served = [sub for sub in config.subgraphs if sub.events is None]
+    for sub in served:
         env[f"{sub.name.upper()}_URL"] = sub.url  # e.g. orders finds products through PRODUCTS_URL
     supervisor = Supervisor(env)
 
@@ -201,16 +205,16 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         services = []
-        for sub in config.subgraphs:
+        for sub in served:
             parts = urlsplit(sub.url)
             cmd = [sys.executable, "-m", f"subgraphs.{sub.name}", "--host", parts.hostname or "127.0.0.1"]
             cmd += ["--port", str(parts.port or 80), "--log-level", "warning"]
             services.append(supervisor.start(Child(sub.name, cmd, _health_url(sub.url))))
-        for child, sub in zip(services, config.subgraphs, strict=True):
+        for child, sub in zip(services, served, strict=True):
             supervisor.wait_healthy(child, args.timeout)
             assert child.process is not None
             print(f"  {child.name:<10} {sub.url}   (pid {child.process.pid})", flush=True)
-        for sub in config.subgraphs:
+        for sub in served:
             if _has_worker(sub.name):
                 worker = supervisor.start(
                     Child(f"{sub.name}-worker", [sys.executable, "-m", _worker(sub.name)])

@@ -120,14 +120,19 @@ class SubscriptionStream:
     async def _events(self) -> AsyncIterator[dict[str, Any]]:
         executor = self.executor
         try:
+            # Never yield inside a request_id_scope: the next read may run in another task's context, where
+            # the scope's token cannot be reset.
+            failed: dict[str, Any] | None = None
             with request_id_scope(self.request_id):
                 try:
                     events = aiter(
                         executor.event_stream(self.plan, self.variables, request_headers=self.headers)
                     )
                 except Exception as exc:
-                    yield self._tagged(executor.stream_error(self.plan, exc))
-                    return
+                    failed = self._tagged(executor.stream_error(self.plan, exc))
+            if failed is not None:
+                yield failed
+                return
             upcoming: asyncio.Future[Any] | None = None
             try:
                 while True:
@@ -143,9 +148,13 @@ class SubscriptionStream:
                         except StopAsyncIteration:
                             return
                         except Exception as exc:
-                            yield self._tagged(self.executor.stream_error(self.plan, exc))
-                            return
-                        yield self._tagged(await self._run(event))
+                            failed = self._tagged(self.executor.stream_error(self.plan, exc))
+                        else:
+                            result = self._tagged(await self._run(event))
+                    if failed is not None:
+                        yield failed
+                        return
+                    yield result
             finally:
                 # A pending read holds the upstream generator: cancel it first, so closing it can run.
                 if upcoming is not None and not upcoming.done():

@@ -1,0 +1,109 @@
+"""Subscriptions through the gateway of the running system (`up`: services, workers and gateway as processes on
+real HTTP, SQLite, the machine's NATS), with the graphql-ws and graphql-sse npm clients: an order's status
+live with fields from four subgraphs, a declined order, a client that leaves, and products running low."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from .running import (
+    DECLINED_CARD,
+    ReferenceClient,
+    SubscriptionSystem,
+    node_clients_available,
+    subscription_system,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.nats, pytest.mark.node]
+
+WATCH = """subscription($id: ID!) {
+  orderStatusChanged(orderId: $id) {
+    id status statusReason
+    customer { ... on User { name } }
+    items { quantity product { name } }
+    payment { state amount { amount currency } }
+  }
+}"""
+STOCK_LOW = "subscription { stockLow { id name available } }"
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SubscriptionSystem]:
+    reason = node_clients_available()
+    if reason is not None:
+        pytest.skip(reason)
+    # The provider takes a moment to authorise, as a real one does: the client sees the order wait for it.
+    with subscription_system(tmp_path_factory.mktemp("subscriptions"), PAYMENT_PROVIDER_LATENCY="1.5") as s:
+        yield s
+
+
+def _orders(messages: list[dict]) -> list[dict]:
+    return [m["payload"]["data"]["orderStatusChanged"] for m in messages if m["type"] == "next"]
+
+
+def test_an_order_placed_and_paid_shows_pending_then_confirmed_hydrated_from_four_subgraphs(system):
+    product = system.add_product("Live Tome", stock=50)
+    order = system.place(product, user="User:1", quantity=2)
+    with ReferenceClient(system.url, "ws", WATCH, {"id": order}, system.token("User:1")) as client:
+        assert client.next()["type"] == "connected"
+        pending = client.next()
+        assert pending["type"] == "next", pending
+        assert "errors" not in pending["payload"], pending
+        first = pending["payload"]["data"]["orderStatusChanged"]
+        assert first["status"] == "PENDING"
+        name = system.post('{ node(id: "User:1") { ... on User { name } } }')["node"]["name"]
+        assert first["customer"] == {"name": name}  # users
+        assert first["items"] == [{"quantity": 2, "product": {"name": "Live Tome"}}]  # products
+        confirmed = client.next()
+        assert "errors" not in confirmed["payload"], confirmed
+        second = confirmed["payload"]["data"]["orderStatusChanged"]
+        assert (second["id"], second["status"], second["statusReason"]) == (order, "CONFIRMED", None)
+        assert second["customer"] == {"name": name}
+        assert second["items"] == first["items"]
+        assert second["payment"]["state"] in ("AUTHORIZED", "CAPTURED")  # payments
+        assert second["payment"]["amount"] == {"amount": "25.00", "currency": "EUR"}
+        assert system.open_upstream(expected=1) == 1  # CONFIRMED is not final: still watching
+    assert system.open_upstream(expected=0) == 0
+
+
+def test_a_declined_order_ends_rejected_over_sse(system):
+    product = system.add_product("Declined Tome", stock=50)
+    order = system.place(product, card=DECLINED_CARD)
+    with ReferenceClient(system.url, "sse", WATCH, {"id": order}, system.token("User:1")) as client:
+        seen = client.until("complete")
+    assert [m["type"] for m in seen][-1] == "complete", seen
+    statuses = [(o["status"], o["statusReason"]) for o in _orders(seen)]
+    assert statuses == [("PENDING", None), ("REJECTED", "payment: card_declined")]
+    assert _orders(seen)[-1]["payment"]["state"] == "FAILED"
+    assert system.open_upstream(expected=0) == 0
+
+
+@pytest.mark.parametrize("protocol", ["ws", "sse"])
+def test_a_client_that_goes_away_leaves_no_upstream_subscription(system, protocol):
+    product = system.add_product(f"Left {protocol}", stock=50)
+    order = system.place(product)
+    staff = system.staff_token()
+    with ReferenceClient(system.url, protocol, WATCH, {"id": order}, staff) as one:
+        with ReferenceClient(system.url, protocol, WATCH, {"id": order}, staff) as two:
+            for client in (one, two):
+                assert [m["type"] for m in client.until("next")][-1] == "next"
+            # Identical subscriptions with the same credentials share one upstream subscription.
+            assert system.open_upstream(expected=1) == 1
+        assert system.open_upstream(expected=1, within=2) == 1  # the other is still there
+        assert one.process.poll() is None
+    assert system.open_upstream(expected=0) == 0
+
+
+def test_a_product_running_low_reaches_its_watchers_with_its_catalogue_fields(system):
+    product = system.add_product("Scarce Tome", stock=6)
+    with ReferenceClient(system.url, "ws", STOCK_LOW, {}, system.staff_token()) as client:
+        assert client.next()["type"] == "connected"
+        system.place(product, quantity=1)  # 5 for sale: not below the level yet
+        system.place(product, quantity=2)  # 3: low
+        event = client.next()
+        assert event["type"] == "next", event
+        assert event["payload"] == {
+            "data": {"stockLow": {"id": product, "name": "Scarce Tome", "available": 3}}
+        }
