@@ -205,7 +205,10 @@ def subscription_system(workdir: Path, **env: str) -> Iterator[SubscriptionSyste
         with local_system(workdir, env=env, subjects={STOCK_LOW: subject}) as local:
             yield SubscriptionSystem(local, workdir / "data", stream, subject)
     finally:
-        asyncio.run(_delete_streams(stream, f"{stream}_DEAD"))
+        # On a thread of its own: the caller may be inside an event loop (the benchmark is).
+        cleanup = threading.Thread(target=asyncio.run, args=(_delete_streams(stream, f"{stream}_DEAD"),))
+        cleanup.start()
+        cleanup.join(30)
 
 
 async def _delete_streams(*names: str) -> None:

@@ -4,17 +4,9 @@ live with fields from four subgraphs, a declined order, a client that leaves, an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from .running import (
-    DECLINED_CARD,
-    ReferenceClient,
-    SubscriptionSystem,
-    node_clients_available,
-    subscription_system,
-)
+from .running import DECLINED_CARD, ReferenceClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.nats, pytest.mark.node]
 
@@ -27,16 +19,6 @@ WATCH = """subscription($id: ID!) {
   }
 }"""
 STOCK_LOW = "subscription { stockLow { id name available } }"
-
-
-@pytest.fixture(scope="module")
-def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SubscriptionSystem]:
-    reason = node_clients_available()
-    if reason is not None:
-        pytest.skip(reason)
-    # The provider takes a moment to authorise, as a real one does: the client sees the order wait for it.
-    with subscription_system(tmp_path_factory.mktemp("subscriptions"), PAYMENT_PROVIDER_LATENCY="1.5") as s:
-        yield s
 
 
 def _orders(messages: list[dict]) -> list[dict]:
