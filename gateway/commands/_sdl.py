@@ -21,12 +21,10 @@ class SdlSourceError(Exception):
 
 
 def subgraph_sdl(sub: SubgraphConfig, source: SdlSource, *, timeout: float = 10.0) -> str:
-    """``sub``'s SDL from ``source``: ``url`` asks ``{ _service { sdl } }`` (Federation subgraph spec).
-
-    An event-driven subgraph has no server to ask and may have no code: its snapshot file is its SDL then."""
-    no_server = source == "url" and not sub.url
-    no_code = source == "code" and not sub.module
-    if sub.events is not None and (no_server or no_code):
+    """``sub``'s SDL from ``source``: ``url`` asks ``{ _service { sdl } }`` (Federation subgraph spec); an
+    event-driven subgraph (no URL) answers from its code or its snapshot instead."""
+    if (source == "url" and not sub.url) or (source == "code" and sub.events is not None and not sub.module):
+        # An SDL file alone may define an event-driven subgraph: it has neither a server nor code.
         source = "code" if sub.module else "file"
     if source == "file":
         if not sub.schema:

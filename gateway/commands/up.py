@@ -1,9 +1,7 @@
 """``up``: run every service, its messaging worker and the gateway locally, as separate processes, until Ctrl-C.
 
 A service with a ``subgraphs.<name>.worker`` module gets that worker beside it: its outbox relay and event
-consumers, which create the JetStream streams and durable consumers they need when missing. Subscriptions need
-nothing more: the services serve theirs over WebSocket, and the gateway reads event-driven subgraphs (``events:
-nats``, no process of their own) from the same NATS.
+consumers, which create the JetStream streams and durable consumers they need when missing.
 
 A child that dies is restarted with capped exponential backoff while the others keep running; only Ctrl-C or
 SIGTERM stops the system. Start-up itself still fails fast: a service that cannot come up the first time is a
@@ -191,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         from gateway.server.auth.dev_key import dev_auth_env, ensure_dev_key
 
         env.update(dev_auth_env(ensure_dev_key(data_dir)))  # the key `fedgw token` signs with
-    # Event-driven subgraphs have no process: the gateway reads their events from NATS itself.
+    # An event-driven subgraph (``events: nats``) is no process: the gateway reads its subjects itself.
     served = [sub for sub in config.subgraphs if sub.events is None]
     for sub in served:
         env[f"{sub.name.upper()}_URL"] = sub.url  # e.g. orders finds products through PRODUCTS_URL

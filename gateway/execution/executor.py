@@ -438,6 +438,13 @@ class Executor:
         service = node.primary.service_name if isinstance(node, SubscriptionNode) else "unknown"
         if isinstance(exc, SubgraphFetchError):
             error = self.masking.transport_error(service, exc.code, exc.message, status=exc.status)
+        elif isinstance(exc, ValueError) and isinstance(node, SubscriptionNode):
+            # An event subject the arguments cannot fill (gateway.execution.nats_events.render_subject).
+            primary = node.primary
+            path = [primary.response_key] if isinstance(primary, EventSourceNode) else None
+            error = {"message": f"Cannot subscribe: {exc}.", "extensions": {"code": "BAD_USER_INPUT"}}
+            if path:
+                error["path"] = path
         else:
             logger.error("subscription to subgraph %s failed: %r", service, exc)
             error = self.masking.transport_error(service, "SUBGRAPH_UNKNOWN", repr(exc))

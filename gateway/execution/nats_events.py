@@ -151,8 +151,17 @@ class NatsEventSource:
         finally:
             self.open -= len(subscriptions)
             for subscription in subscriptions:
+                consumer = None
+                if hasattr(subscription, "consumer_info"):
+                    try:
+                        consumer = await subscription.consumer_info()
+                    except Exception:
+                        consumer = None
                 try:
                     await subscription.unsubscribe()
+                    if consumer is not None:
+                        # An ephemeral consumer would linger until its inactivity threshold: delete it now.
+                        await js.delete_consumer(consumer.stream_name, consumer.name)
                 except Exception:  # the connection is gone: nothing is left to unsubscribe
                     pass
 

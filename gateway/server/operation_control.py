@@ -84,17 +84,35 @@ class OperationControl:
             await self._limit({"client": (client, 0) if client else None}, claims)
         except _Refusal as refusal:
             raise AdmissionRefused(refusal.status, refusal.errors) from None
+        return self._claimed(lowered, claims)
+
+    async def admit_operation(
+        self, params: Mapping[str, Any], headers: Mapping[str, str], client: str | None
+    ) -> dict[str, Any]:
+        """One operation on an admitted WebSocket, checked as an HTTP request is: the token again (it may have
+        expired since ``connection_init``), the rate limit, and persisted queries (APQ, safelisting); the
+        request parameters to run, or ``AdmissionRefused``."""
+        try:
+            claims = await self._authenticate(headers)
+            await self._limit({"client": (client, 0) if client else None}, claims)
+            if self.persisted is None:
+                return dict(params)
+            return await self._resolved(params)
+        except _Refusal as refusal:
+            raise AdmissionRefused(refusal.status, refusal.errors) from None
+
+    def _claimed(self, headers: dict[str, str], claims: Claims | None) -> dict[str, str]:
         if self.authenticator is None:
-            return lowered
+            return headers
         auth = self.authenticator.settings
         name = auth.claims_header.lower()
-        out = {k: v for k, v in lowered.items() if k != name}
+        out = {k: v for k, v in headers.items() if k != name}
         out.update({k.lower(): v for k, v in forwarded_claims_headers(claims, auth).items()})
         return out
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == self.path:
-            await self.app({**scope, ADMISSION_SCOPE_KEY: self.admit}, receive, send)
+            await self.app({**scope, ADMISSION_SCOPE_KEY: self}, receive, send)
             return
         if scope["type"] != "http" or scope["path"] != self.path or scope["method"] not in ("GET", "POST"):
             await self.app(scope, receive, send)

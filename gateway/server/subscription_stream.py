@@ -6,7 +6,7 @@ per event; closing it (``aclose``, or leaving the ``async for``) leaves the upst
 when no other client shares it (``gateway.execution.sharing``).
 
 Reload (``Gateway.reload``): a subscription whose operation plans the same on the new supergraph (same plan
-JSON, same subgraph URLs for what it fetches) **continues** on the same upstream stream and runs its later
+JSON, same authorization guards, same URL for the subgraph its stream reads) **continues** on the same upstream stream and runs its later
 events with the new executor. Any other subscription **ends**: it gets one last response whose error has code
 ``SUBSCRIPTION_SCHEMA_RELOAD`` (Apollo Router's code), then completes, and the client subscribes again.
 """
@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from gateway.execution.masking import current_request_id, request_id_scope
-from gateway.planning.plan import EventSourceNode, FetchNode, FlattenNode, PlanNode, QueryPlan
+from gateway.planning.plan import QueryPlan
 from gateway.server.authorization import restore_unauthorized
 from gateway.server.errors import INTERNAL_SERVER_ERROR, SUBSCRIPTION_SCHEMA_RELOAD, error_dict
 from gateway.server.request import GraphQLRequest
@@ -30,22 +30,6 @@ __all__ = ["SubscriptionStream"]
 logger = logging.getLogger("gateway.server")
 
 _RELOAD_MESSAGE = "The supergraph changed and this subscription no longer plans the same; subscribe again."
-
-
-def _services(node: PlanNode | EventSourceNode | None, out: set[str]) -> set[str]:
-    if node is None:
-        return out
-    if isinstance(node, FetchNode | EventSourceNode):
-        out.add(node.service_name)
-    elif isinstance(node, FlattenNode):
-        out.add(node.node.service_name)
-    else:
-        for attribute in ("nodes",):
-            for child in getattr(node, attribute, ()):
-                _services(child, out)
-        for attribute in ("primary", "rest", "if_clause", "else_clause"):
-            _services(getattr(node, attribute, None), out)
-    return out
 
 
 class SubscriptionStream:
@@ -77,11 +61,12 @@ class SubscriptionStream:
         self._iterator: AsyncIterator[dict[str, Any]] | None = None
         self.closed = False
 
-    def _urls_of(self, supergraph: Any) -> dict[str, str | None]:
-        services = _services(self.plan.node, set())
-        return {
-            s: (supergraph.subgraphs[s].url if s in supergraph.subgraphs else None) for s in sorted(services)
-        }
+    def _urls_of(self, supergraph: Any) -> str | None:
+        """The URL of the subgraph the upstream stream reads (event-driven fields: the broker's, unchanged)."""
+        node = self.plan.node
+        service = getattr(getattr(node, "primary", None), "service_name", None)
+        subgraph = supergraph.subgraphs.get(service) if supergraph is not None and service else None
+        return subgraph.url if subgraph is not None else None
 
     def reloaded(self, gateway: Any) -> None:
         """Continue on the new supergraph if this operation plans the same there, else end (module docstring)."""
@@ -119,19 +104,19 @@ class SubscriptionStream:
 
     async def _events(self) -> AsyncIterator[dict[str, Any]]:
         executor = self.executor
+        # The request id is bound around each step, never across a yield: the consumer may resume this
+        # generator from another task (another context).
         try:
-            # Never yield inside a request_id_scope: the next read may run in another task's context, where
-            # the scope's token cannot be reset.
-            failed: dict[str, Any] | None = None
+            failure: dict[str, Any] | None = None
             with request_id_scope(self.request_id):
                 try:
                     events = aiter(
                         executor.event_stream(self.plan, self.variables, request_headers=self.headers)
                     )
                 except Exception as exc:
-                    failed = self._tagged(executor.stream_error(self.plan, exc))
-            if failed is not None:
-                yield failed
+                    failure = self._tagged(executor.stream_error(self.plan, exc))
+            if failure is not None:
+                yield failure
                 return
             upcoming: asyncio.Future[Any] | None = None
             try:
@@ -142,18 +127,20 @@ class SubscriptionStream:
                         yield self._end.result()
                         return
                     done, upcoming = upcoming, None
+                    result: dict[str, Any] | None = None
                     with request_id_scope(self.request_id):
                         try:
                             event = done.result()
                         except StopAsyncIteration:
                             return
                         except Exception as exc:
-                            failed = self._tagged(self.executor.stream_error(self.plan, exc))
+                            failure = self._tagged(self.executor.stream_error(self.plan, exc))
                         else:
                             result = self._tagged(await self._run(event))
-                    if failed is not None:
-                        yield failed
+                    if failure is not None:
+                        yield failure
                         return
+                    assert result is not None
                     yield result
             finally:
                 # A pending read holds the upstream generator: cancel it first, so closing it can run.

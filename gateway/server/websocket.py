@@ -14,7 +14,9 @@ Other close codes, as the protocol names them: ``4400`` a message that is not a 
 ``4401`` ``subscribe`` before ``connection_ack``, ``4406`` a client that did not offer the subprotocol,
 ``4409`` a ``subscribe`` whose id is in use, ``4429`` a second ``connection_init``. Over
 ``subscriptions.max_per_connection`` a ``subscribe`` gets an ``error`` with code ``TOO_MANY_SUBSCRIPTIONS`` and
-the connection stays. The server sends ``ping`` every ``subscriptions.keep_alive`` seconds and answers each
+the connection stays. Each ``subscribe`` passes the operation controls again (the token, which may have
+expired, the rate limit, persisted queries and safelisting): refused, it gets an ``error`` message with the
+HTTP refusal's errors. The server sends ``ping`` every ``subscriptions.keep_alive`` seconds and answers each
 ``ping`` with ``pong``.
 """
 
@@ -23,8 +25,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -51,13 +53,32 @@ class AdmissionRefused(Exception):
         self.errors = errors
 
 
-# (headers the client presented, client host) -> the headers the pipeline sees (verified claims written in),
-# or AdmissionRefused. ``gateway.server.operation_control.OperationControl.admit`` in production.
-Admission = Callable[[Mapping[str, str], str | None], Awaitable[dict[str, str]]]
+class Admission(Protocol):
+    """What the operation controls check (``gateway.server.operation_control.OperationControl``)."""
+
+    async def admit(self, headers: Mapping[str, str], client: str | None) -> dict[str, str]:
+        """On ``connection_init``: the headers the pipeline sees (verified claims written in), or
+        ``AdmissionRefused``."""
+        ...
+
+    async def admit_operation(
+        self, params: Mapping[str, Any], headers: Mapping[str, str], client: str | None
+    ) -> dict[str, Any]:
+        """On each ``subscribe``: the request parameters to run (a persisted query resolved), or
+        ``AdmissionRefused``."""
+        ...
 
 
-async def _no_admission(headers: Mapping[str, str], client: str | None) -> dict[str, str]:
-    return dict(headers)
+class _Open:
+    """No operation controls: everyone is admitted as they are."""
+
+    async def admit(self, headers: Mapping[str, str], client: str | None) -> dict[str, str]:
+        return dict(headers)
+
+    async def admit_operation(
+        self, params: Mapping[str, Any], headers: Mapping[str, str], client: str | None
+    ) -> dict[str, Any]:
+        return dict(params)
 
 
 def _init_headers(upgrade: Mapping[str, str], payload: Any) -> dict[str, str]:
@@ -174,7 +195,7 @@ class _Connection:
             return False
         client = self.websocket.client
         try:
-            self.headers = await self.admission(
+            self.headers = await self.admission.admit(
                 _init_headers(self.websocket.headers, payload), client.host if client else None
             )
         except AdmissionRefused:
@@ -196,8 +217,16 @@ class _Connection:
         if operation_id in self.operations:
             await self.close(4409, f"Subscriber for {operation_id[:64]} already exists")
             return
+        client = self.websocket.client
         try:
-            request = request_from_params(payload)
+            params = await self.admission.admit_operation(
+                payload, self.headers, client.host if client else None
+            )
+        except AdmissionRefused as refusal:
+            await self.send({"id": operation_id, "type": "error", "payload": refusal.errors})
+            return
+        try:
+            request = request_from_params(params)
         except RequestParamsError as refused:
             await self.send(
                 {"id": operation_id, "type": "error", "payload": [error_dict(refused.message, refused.code)]}
@@ -262,7 +291,7 @@ async def serve_graphql_ws(
         await websocket.close(4406, "Subprotocol not acceptable")
         return
     await websocket.accept(subprotocol=GRAPHQL_TRANSPORT_WS)
-    connection = _Connection(websocket, gateway, settings, admission or _no_admission)
+    connection = _Connection(websocket, gateway, settings, admission or _Open())
     try:
         await connection.run()
     finally:

@@ -62,6 +62,10 @@ def orders_schema(board: Board) -> Schema:
         items: list[OrderItem]
         viewer: str | None = None
 
+        @classmethod
+        def resolve_reference(cls, id: strawberry.ID) -> Any:
+            return order(id, "PENDING")
+
     def order(order_id: str, status: str, viewer: str | None = None) -> Order:
         return Order(
             id=strawberry.ID(order_id),

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
-NODE_CLIENTS = ROOT / "tests" / "subscriptions" / "node"
+NODE_CLIENTS = ROOT / "tests" / "subscriptions" / "clients"
 OK_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
 STAFF_SCOPES = ("orders:manage", "products:manage", "users:manage")
@@ -129,7 +129,7 @@ def node_clients_available() -> str | None:
 
 
 class ReferenceClient:
-    """One subscription through the graphql-ws or graphql-sse npm client (``node/subscribe.mjs``)."""
+    """One subscription through the graphql-ws or graphql-sse npm client (``clients/subscribe.mjs``, beside the tests' own ``drive.mjs``)."""
 
     def __init__(
         self, url: str, protocol: str, query: str, variables: dict[str, Any], token: str | None

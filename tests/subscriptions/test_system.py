@@ -65,16 +65,15 @@ def test_a_declined_order_ends_rejected_over_sse(system):
 @pytest.mark.parametrize("protocol", ["ws", "sse"])
 def test_a_client_that_goes_away_leaves_no_upstream_subscription(system, protocol):
     product = system.add_product(f"Left {protocol}", stock=50)
-    order = system.place(product)
-    staff = system.staff_token()
-    with ReferenceClient(system.url, protocol, WATCH, {"id": order}, staff) as one:
-        with ReferenceClient(system.url, protocol, WATCH, {"id": order}, staff) as two:
-            for client in (one, two):
+    order = system.place(product, user="User:1")
+    # The customer and staff watch the same order: other credentials, so an upstream subscription each.
+    with ReferenceClient(system.url, protocol, WATCH, {"id": order}, system.token("User:1")) as customer:
+        with ReferenceClient(system.url, protocol, WATCH, {"id": order}, system.staff_token()) as staff:
+            for client in (customer, staff):
                 assert [m["type"] for m in client.until("next")][-1] == "next"
-            # Identical subscriptions with the same credentials share one upstream subscription.
-            assert system.open_upstream(expected=1) == 1
-        assert system.open_upstream(expected=1, within=2) == 1  # the other is still there
-        assert one.process.poll() is None
+            assert system.open_upstream(expected=2) == 2
+        assert system.open_upstream(expected=1) == 1  # the staff's went with their client
+        assert customer.process.poll() is None
     assert system.open_upstream(expected=0) == 0
 
 

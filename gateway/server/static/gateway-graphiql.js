@@ -39,7 +39,13 @@
 
   function fetcher(params, options) {
     if (isSubscription(params)) {
-      return subscriptionFetcher((options && options.headers) || {})(params, options);
+      // GraphiQL's fetcher sends an operation over WebSocket when its documentAST says it is a subscription;
+      // this GraphiQL does not pass one, so the operation read above is handed over in that shape.
+      var name = params.operationName ? { kind: "Name", value: params.operationName } : undefined;
+      var documentAST = { kind: "Document", definitions: [{ kind: "OperationDefinition", operation: "subscription",
+        name: name, selectionSet: { kind: "SelectionSet", selections: [] } }] };
+      var headers = (options && options.headers) || {};
+      return subscriptionFetcher(headers)(params, Object.assign({}, options, { documentAST: documentAST }));
     }
     return httpFetcher(params, options);
   }
