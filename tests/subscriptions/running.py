@@ -132,9 +132,12 @@ class ReferenceClient:
     """One subscription through the graphql-ws or graphql-sse npm client (``clients/subscribe.mjs``, beside the tests' own ``drive.mjs``)."""
 
     def __init__(
-        self, url: str, protocol: str, query: str, variables: dict[str, Any], token: str | None
+        self, url: str, protocol: str, query: str, variables: dict[str, Any] | None, token: str | None
     ) -> None:
-        options = {"url": url, "protocol": protocol, "query": query, "variables": variables, "token": token}
+        """Subscribes at once, or, with ``variables`` None, connects and waits for ``subscribe(variables)``."""
+        options: dict[str, Any] = {"url": url, "protocol": protocol, "query": query, "token": token}
+        if variables is not None:
+            options["variables"] = variables
         self.process = subprocess.Popen(
             ["node", str(NODE_CLIENTS / "subscribe.mjs"), json.dumps(options)],
             stdin=subprocess.PIPE,
@@ -150,6 +153,11 @@ class ReferenceClient:
         for line in self.process.stdout:
             self.lines.put(json.loads(line))
         self.lines.put({"type": "exited", "code": self.process.wait()})
+
+    def subscribe(self, variables: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(variables) + "\n")
+        self.process.stdin.flush()
 
     def next(self, within: float = 20.0) -> dict[str, Any]:
         try:

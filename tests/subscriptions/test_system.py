@@ -27,9 +27,10 @@ def _orders(messages: list[dict]) -> list[dict]:
 
 def test_an_order_placed_and_paid_shows_pending_then_confirmed_hydrated_from_four_subgraphs(system):
     product = system.add_product("Live Tome", stock=50)
-    order = system.place(product, user="User:1", quantity=2)
-    with ReferenceClient(system.url, "ws", WATCH, {"id": order}, system.token("User:1")) as client:
-        assert client.next()["type"] == "connected"
+    with ReferenceClient(system.url, "ws", WATCH, None, system.token("User:1")) as client:
+        assert client.next()["type"] == "connected"  # the socket is ready before the order exists
+        order = system.place(product, user="User:1", quantity=2)
+        client.subscribe({"id": order})
         pending = client.next()
         assert pending["type"] == "next", pending
         assert "errors" not in pending["payload"], pending
@@ -52,8 +53,9 @@ def test_an_order_placed_and_paid_shows_pending_then_confirmed_hydrated_from_fou
 
 def test_a_declined_order_ends_rejected_over_sse(system):
     product = system.add_product("Declined Tome", stock=50)
-    order = system.place(product, card=DECLINED_CARD)
-    with ReferenceClient(system.url, "sse", WATCH, {"id": order}, system.token("User:1")) as client:
+    with ReferenceClient(system.url, "sse", WATCH, None, system.token("User:1")) as client:
+        order = system.place(product, card=DECLINED_CARD)
+        client.subscribe({"id": order})
         seen = client.until("complete")
     assert [m["type"] for m in seen][-1] == "complete", seen
     statuses = [(o["status"], o["statusReason"]) for o in _orders(seen)]

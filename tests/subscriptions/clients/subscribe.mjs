@@ -5,8 +5,10 @@
 //
 // stdout: {"type": "connected"} once the connection is acknowledged (graphql-ws) or opened (graphql-sse), then
 // {"type": "next", "payload": {...}, "at": <ms since epoch>} per event, and {"type": "complete"} or
-// {"type": "error", "error": ...} at the end. Closing stdin (or SIGTERM) disposes of the client, as an app
-// leaving the page would: the test then checks that nothing stays open upstream.
+// {"type": "error", "error": ...} at the end. Without "variables" in the options, the client connects first and
+// subscribes once a line of JSON variables arrives on stdin: a test can have the connection ready before the
+// order it watches exists. Closing stdin (or SIGTERM) disposes of the client, as an app leaving the page would:
+// the test then checks that nothing stays open upstream.
 import { createClient as createWsClient } from "graphql-ws";
 import { createClient as createSseClient } from "graphql-sse";
 import WebSocket from "ws";
@@ -44,12 +46,27 @@ const stop = async (code) => {
   }
 };
 process.stdin.on("end", () => stop(0));
-process.stdin.resume();
 process.on("SIGTERM", () => stop(0));
 
-client.subscribe(
-  { query: options.query, variables: options.variables ?? {} },
-  {
+let pending = "";
+if (options.variables === undefined) {
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk) => {
+    pending += chunk;
+    const newline = pending.indexOf("\n");
+    if (newline >= 0 && pending !== null) {
+      const variables = JSON.parse(pending.slice(0, newline));
+      pending = null;
+      subscribe(variables);
+    }
+  });
+} else {
+  process.stdin.resume();
+  subscribe(options.variables);
+}
+
+function subscribe(variables) {
+  client.subscribe({ query: options.query, variables }, {
     next: (payload) => print({ type: "next", payload, at: Date.now() }),
     error: (error) => {
       const shown = Array.isArray(error)
@@ -64,5 +81,5 @@ client.subscribe(
       print({ type: "complete" });
       stop(0);
     },
-  },
-);
+  });
+}
