@@ -37,10 +37,13 @@ class LocalSystem:
     log: Path
 
     def pids(self) -> dict[str, int]:
-        """The current process id of each child, as `up` reported it at start-up and on every restart."""
+        """The current process id of each child (services, their workers and the gateway), as `up` reported it
+        at start-up and on every restart."""
         found: dict[str, int] = {}
         for line in self.log.read_text(errors="replace").splitlines():
-            match = re.match(r"^\s*(\w+)\s+(?:http\S+\s+\(|restarted \()pid (\d+)\)", line)
+            match = re.match(
+                r"^\s*([\w-]+)\s+(?:http\S+\s+\(|relay and consumers\s+\(|restarted \()pid (\d+)\)", line
+            )
             if match:
                 found[match.group(1)] = int(match.group(2))
         return found

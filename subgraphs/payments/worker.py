@@ -2,8 +2,7 @@
 
 Settings from the environment: ``DATABASE_URL`` (as the service), ``NATS_URL`` (default
 ``nats://127.0.0.1:4222``), ``EVENTS_STREAM``, ``EVENTS_SUBJECT_PREFIX`` and ``EVENTS_DEAD_PREFIX`` (default ``EVENTS``, ``events``,
-``dead``); ``PAYMENT_PROVIDER_LATENCY`` (seconds each call to the fake provider takes, 0 by default: a real
-provider's round trip, for demos and tests that watch an order wait for its payment). It runs beside the HTTP service and can be restarted at any time: unsent events
+``dead``). It runs beside the HTTP service and can be restarted at any time: unsent events
 stay in the outbox, unacknowledged ones in the stream.
 """
 
@@ -58,7 +57,7 @@ async def run_worker(
 async def _main() -> None:
     db = Database(database_url("payments"), Base)
     await db.create_tables()
-    provider = FakeProvider(db.engine, latency=float(os.environ.get("PAYMENT_PROVIDER_LATENCY", "0")))
+    provider = FakeProvider(db.engine)
     await provider.create_tables()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

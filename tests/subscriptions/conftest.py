@@ -14,6 +14,5 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SubscriptionSys
     reason = node_clients_available()
     if reason is not None:
         pytest.skip(reason)
-    # The provider takes a moment to authorise, as a real one does: a client sees the order wait for it.
-    with subscription_system(tmp_path_factory.mktemp("subscriptions"), PAYMENT_PROVIDER_LATENCY="1.5") as s:
+    with subscription_system(tmp_path_factory.mktemp("subscriptions")) as s:
         yield s

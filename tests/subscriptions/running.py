@@ -9,6 +9,7 @@ import json
 import os
 import queue
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -95,6 +96,17 @@ class SubscriptionSystem:
         placed = self.post(PLACE, {"input": order}, token=self.token(user))["placeOrder"]
         assert placed["status"] == "PENDING", placed
         return str(placed["id"])
+
+    @contextmanager
+    def payments_held(self) -> Iterator[None]:
+        """The payments worker paused (SIGSTOP) for the block: an order placed meanwhile stays PENDING, its card
+        not yet authorised, until the block ends and the worker goes on (SIGCONT) from where it was."""
+        pid = self.local.pids()["payments-worker"]
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(pid, signal.SIGCONT)
 
     def subgraph_health(self, name: str) -> dict[str, Any]:
         url = self.local.subgraph_urls[name].replace("/graphql", "/health")

@@ -28,10 +28,11 @@ def _orders(messages: list[dict]) -> list[dict]:
 def test_an_order_placed_and_paid_shows_pending_then_confirmed_hydrated_from_four_subgraphs(system):
     product = system.add_product("Live Tome", stock=50)
     with ReferenceClient(system.url, "ws", WATCH, None, system.token("User:1")) as client:
-        assert client.next()["type"] == "connected"  # the socket is ready before the order exists
-        order = system.place(product, user="User:1", quantity=2)
-        client.subscribe({"id": order})
-        pending = client.next()
+        assert client.next()["type"] == "connected"
+        with system.payments_held():  # the card is authorised once the client watches
+            order = system.place(product, user="User:1", quantity=2)
+            client.subscribe({"id": order})
+            pending = client.next()
         assert pending["type"] == "next", pending
         assert "errors" not in pending["payload"], pending
         first = pending["payload"]["data"]["orderStatusChanged"]
@@ -39,6 +40,7 @@ def test_an_order_placed_and_paid_shows_pending_then_confirmed_hydrated_from_fou
         name = system.post('{ node(id: "User:1") { ... on User { name } } }')["node"]["name"]
         assert first["customer"] == {"name": name}  # users
         assert first["items"] == [{"quantity": 2, "product": {"name": "Live Tome"}}]  # products
+        assert first["payment"] is None  # payments: none yet
         confirmed = client.next()
         assert "errors" not in confirmed["payload"], confirmed
         second = confirmed["payload"]["data"]["orderStatusChanged"]
@@ -54,9 +56,11 @@ def test_an_order_placed_and_paid_shows_pending_then_confirmed_hydrated_from_fou
 def test_a_declined_order_ends_rejected_over_sse(system):
     product = system.add_product("Declined Tome", stock=50)
     with ReferenceClient(system.url, "sse", WATCH, None, system.token("User:1")) as client:
-        order = system.place(product, card=DECLINED_CARD)
-        client.subscribe({"id": order})
-        seen = client.until("complete")
+        with system.payments_held():
+            order = system.place(product, card=DECLINED_CARD)
+            client.subscribe({"id": order})
+            seen = client.until("next")
+        seen += client.until("complete")
     assert [m["type"] for m in seen][-1] == "complete", seen
     statuses = [(o["status"], o["statusReason"]) for o in _orders(seen)]
     assert statuses == [("PENDING", None), ("REJECTED", "payment: card_declined")]
