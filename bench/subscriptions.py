@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import statistics
 import sys
 import tempfile
@@ -116,7 +117,8 @@ class Bench:
             raise RuntimeError(json.dumps(body["errors"])[:300])
         return body["data"]
 
-    def place(self, product: str, user: str) -> Any:
+    async def place(self, product: str, user: str) -> Any:
+        """Place an order; a failure (SQLite busy under load, say) is retried with the same idempotency key."""
         order = {
             "userId": user,
             "items": [{"productId": product, "quantity": 1}],
@@ -124,10 +126,16 @@ class Bench:
             "idempotencyKey": uuid.uuid4().hex,
         }
         query = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }"
-        return self.gql(query, {"i": order}, self.system.token(user))
+        for attempt in range(6):
+            try:
+                return await self.gql(query, {"i": order}, self.system.token(user))
+            except (RuntimeError, httpx.HTTPError):
+                if attempt == 5:
+                    raise
+                await asyncio.sleep(0.5 * (attempt + 1))
 
     async def confirmed_orders(self, count: int, product: str) -> list[str]:
-        gate = asyncio.Semaphore(8)
+        gate = asyncio.Semaphore(4)
 
         async def one(i: int) -> str:
             async with gate:
@@ -141,6 +149,17 @@ class Bench:
                     raise RuntimeError(f"{order_id} was not confirmed in time")
                 await asyncio.sleep(0.2)
         return ids
+
+    async def move(self, order_id: str, status: str) -> None:
+        """``updateOrderStatus``, retried while the order is not there yet (a busy SQLite refused a write)."""
+        for attempt in range(6):
+            try:
+                await self.gql(MOVE, {"id": order_id, "s": status})
+                return
+            except (RuntimeError, httpx.HTTPError):
+                if (await self.gql(ORDER, {"id": order_id}))["order"]["status"] == status or attempt == 5:
+                    return
+                await asyncio.sleep(0.5 * (attempt + 1))
 
     def rss(self) -> int:
         return int(self.gateway.memory_info().rss)
@@ -173,8 +192,11 @@ class Bench:
             nonlocal placed
             interval = 1 / self.args.rate if self.args.rate > 0 else None
             while interval is not None and not stop.is_set():
-                await self.place(product, f"User:{1 + placed % 500}")
-                placed += 1
+                try:
+                    await self.place(product, f"User:{1 + placed % 500}")
+                    placed += 1
+                except (RuntimeError, httpx.HTTPError) as exc:
+                    print(f"a background order failed: {exc}", flush=True)
                 await asyncio.sleep(interval)
 
         feeder = asyncio.create_task(background())
@@ -189,7 +211,7 @@ class Bench:
 
                     async def move(order_id: str = order_id, status: str = status) -> None:
                         async with gate:
-                            await self.gql(MOVE, {"id": order_id, "s": status})
+                            await self.move(order_id, status)
 
                     moves.append(asyncio.create_task(move()))
                 await asyncio.gather(*moves)
@@ -202,8 +224,16 @@ class Bench:
 async def run(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-subscriptions-"))
     print(f"starting the system in {workdir} ...", flush=True)
-    with subscription_system(workdir, LOG_LEVEL="WARNING") as system:
-        return await measure(system, args)
+    code = 1
+    try:
+        with subscription_system(workdir, LOG_LEVEL="WARNING") as system:
+            code = await measure(system, args)
+    finally:
+        if code == 0:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"the system's logs and databases are kept in {workdir}", flush=True)
+    return code
 
 
 async def measure(system: SubscriptionSystem, args: argparse.Namespace) -> int:

@@ -94,3 +94,19 @@ def test_a_product_running_low_reaches_its_watchers_with_its_catalogue_fields(sy
         assert event["payload"] == {
             "data": {"stockLow": {"id": product, "name": "Scarce Tome", "available": 3}}
         }
+
+
+def test_an_order_one_may_not_watch_is_refused_before_any_event(system):
+    order = system.place(system.add_product("Private Tome", stock=50), user="User:1")
+    for token, variables, code in (
+        (system.token("User:2"), {"id": order}, "FORBIDDEN"),  # another customer's order
+        (system.token("User:1"), {"id": "Order:999999999"}, "NOT_FOUND"),
+    ):
+        with ReferenceClient(system.url, "ws", WATCH, variables, token) as client:
+            seen = [m for m in client.until("complete") if m["type"] != "connected"]
+        # One result, no data, the orders service's coded error at the field's path; then the end.
+        assert [m["type"] for m in seen] == ["next", "complete"], seen
+        (error,) = seen[0]["payload"]["errors"]
+        assert seen[0]["payload"]["data"] is None
+        assert (error["extensions"]["code"], error["path"]) == (code, ["orderStatusChanged"]), error
+    assert system.open_upstream(expected=0) == 0
