@@ -327,6 +327,8 @@ def _subscriptions(data: Mapping[str, Any], source: str) -> dict[str, Any]:
             out[name] = value
         elif name in ("connection_init_timeout", "keep_alive"):
             out[name] = _duration(value, where)
+        elif name == "max_pending":
+            out[name] = _integer(value, where, nullable=False)
         else:
             out[name] = _integer(value, where, nullable=True)
     return out

@@ -205,7 +205,9 @@ def build_app(
     # upstream stream (gateway.server.subscription_stream).
     nats_url = env.get("GATEWAY_NATS_URL") or env.get("NATS_URL") or "nats://127.0.0.1:4222"
     sources = SubscriptionSources(
-        events=NatsEventSource({"default": nats_url}), share=settings.subscriptions.share_upstream
+        events=NatsEventSource({"default": nats_url}),
+        share=settings.subscriptions.share_upstream,
+        max_pending=settings.subscriptions.max_pending,
     )
 
     def executor_for(new: Supergraph) -> Any:

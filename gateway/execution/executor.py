@@ -64,13 +64,17 @@ from .entities import (
 from .masking import SUBGRAPH_REQUEST_FAILED, ErrorMasking
 from .nats_events import render_subject
 from .shaping import CompiledOperation, FailureMark, ResponseShaper
+from .sharing import StreamOverflow
 from .subscriptions import SubscriptionSources
 
-__all__ = ["SUBGRAPH_REQUEST_FAILED", "Executor"]
+__all__ = ["SUBGRAPH_REQUEST_FAILED", "SUBSCRIPTION_OVERFLOW", "Executor"]
 
 logger = logging.getLogger(__name__)
 
 ResponsePath = tuple[str | int, ...]
+
+# A subscriber that fell ``max_pending`` events behind its shared upstream (gateway.execution.sharing).
+SUBSCRIPTION_OVERFLOW = "SUBSCRIPTION_OVERFLOW"
 
 
 # A resolvable @key of the fetch's subgraph as a representation selection (``EntityKey.selections``).
@@ -438,6 +442,9 @@ class Executor:
         service = node.primary.service_name if isinstance(node, SubscriptionNode) else "unknown"
         if isinstance(exc, SubgraphFetchError):
             error = self.masking.transport_error(service, exc.code, exc.message, status=exc.status)
+        elif isinstance(exc, StreamOverflow):
+            message = "This subscription fell too far behind its events and was ended; subscribe again."
+            error = {"message": message, "extensions": {"code": SUBSCRIPTION_OVERFLOW}}
         elif isinstance(exc, ValueError) and isinstance(node, SubscriptionNode):
             # An event subject the arguments cannot fill (gateway.execution.nats_events.render_subject).
             primary = node.primary
@@ -463,7 +470,7 @@ class Executor:
             events = self.event_stream(plan, variables, request_headers=request_headers)
             async for event in events:
                 yield await self.execute_event(plan, variables, event, request_headers=request_headers)
-        except (SubgraphFetchError, ValueError) as exc:
+        except (SubgraphFetchError, StreamOverflow, ValueError) as exc:
             yield self.stream_error(plan, exc)
 
     def _introspect(self, document: Any, variables: Mapping[str, Any], run: _Run) -> None:

@@ -424,6 +424,18 @@ class Gateway:
         except ValueError:  # not JSON: the gateway did not write it
             return Principal(policy=self._policy)
 
+    def _token_expiry(self, headers: Mapping[str, str] | None) -> float | None:
+        """The verified token's ``exp`` (seconds since the epoch), from the claims the gateway wrote."""
+        name = self.settings.claims_header
+        value = _header(headers, name) if name else None
+        if not value:
+            return None
+        try:
+            expiry = orjson.loads(value).get("exp")
+        except (orjson.JSONDecodeError, AttributeError):
+            return None
+        return float(expiry) if isinstance(expiry, int | float) and not isinstance(expiry, bool) else None
+
     def _filtered(
         self,
         request: GraphQLRequest,
@@ -641,6 +653,10 @@ class Gateway:
                 else:
                     assert self._executor is not None
                     stream = SubscriptionStream(self, request, admitted, headers, self._executor, request_id)
+                    if self.settings.expose_query_plan:
+                        asked = _header(headers, self.settings.query_plan_header)
+                        stream.show_plan = asked is not None and asked.lower() in _TRUE
+                    stream.expire_at(self._token_expiry(headers))
                     self.subscriptions.add(stream)
                     return stream
             outcome = await self._run(request, headers, http_method, admitted)

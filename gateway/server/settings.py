@@ -77,7 +77,8 @@ class SubscriptionSettings:
     are refused beyond with ``TOO_MANY_SUBSCRIPTIONS``; ``connection_init_timeout`` seconds for a WebSocket
     client's ``connection_init`` (then close 4408); ``keep_alive`` seconds between heartbeats (WebSocket
     ``ping`` messages, SSE comments, multipart ``{}`` parts; 0 turns them off). ``share_upstream`` lets
-    identical subscriptions share one upstream subscription (``gateway.execution.sharing``).
+    identical subscriptions share one upstream subscription (``gateway.execution.sharing``); a subscriber more
+    than ``max_pending`` events behind its upstream ends with ``SUBSCRIPTION_OVERFLOW``.
     """
 
     max_per_connection: int | None = 100
@@ -85,6 +86,7 @@ class SubscriptionSettings:
     connection_init_timeout: float = 10.0
     keep_alive: float = 12.0
     share_upstream: bool = True
+    max_pending: int = 1000
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -95,7 +97,7 @@ def subscriptions_from_env(
     settings: SubscriptionSettings, environ: Mapping[str, str]
 ) -> SubscriptionSettings:
     """``GATEWAY_SUBSCRIPTIONS_MAX_PER_CONNECTION``, ``_MAX_TOTAL`` (``none`` lifts them),
-    ``_CONNECTION_INIT_TIMEOUT``, ``_KEEP_ALIVE`` and ``_SHARE_UPSTREAM`` over ``settings``."""
+    ``_CONNECTION_INIT_TIMEOUT``, ``_KEEP_ALIVE``, ``_SHARE_UPSTREAM`` and ``_MAX_PENDING`` over ``settings``."""
     prefix = "GATEWAY_SUBSCRIPTIONS_"
     changes: dict[str, object] = {}
     for name in ("max_per_connection", "max_total"):
@@ -109,6 +111,8 @@ def subscriptions_from_env(
                 changes[name] = float(raw)
             except ValueError:
                 raise ValueError(f"{prefix}{name.upper()} must be a number of seconds, got {raw!r}") from None
+    if prefix + "MAX_PENDING" in environ:
+        changes["max_pending"] = _count(prefix + "MAX_PENDING", environ[prefix + "MAX_PENDING"])
     if prefix + "SHARE_UPSTREAM" in environ:
         changes["share_upstream"] = environ[prefix + "SHARE_UPSTREAM"].lower() in _TRUE
     return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]

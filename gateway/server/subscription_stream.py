@@ -9,6 +9,9 @@ Reload (``Gateway.reload``): a subscription whose operation plans the same on th
 JSON, same authorization guards, same URL for the subgraph its stream reads) **continues** on the same upstream stream and runs its later
 events with the new executor. Any other subscription **ends**: it gets one last response whose error has code
 ``SUBSCRIPTION_SCHEMA_RELOAD`` (Apollo Router's code), then completes, and the client subscribes again.
+
+Credentials: a subscription admitted with a token ends when that token expires (its ``exp``), with one last
+error of code ``UNAUTHENTICATED``; the client subscribes again with a fresh token.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from gateway.execution.masking import current_request_id, request_id_scope
 from gateway.planning.plan import QueryPlan
+from gateway.server.auth.errors import UNAUTHENTICATED
 from gateway.server.authorization import restore_unauthorized
 from gateway.server.errors import INTERNAL_SERVER_ERROR, SUBSCRIPTION_SCHEMA_RELOAD, error_dict
 from gateway.server.request import GraphQLRequest
@@ -29,6 +34,9 @@ __all__ = ["SubscriptionStream"]
 
 logger = logging.getLogger("gateway.server")
 
+_EXPIRED_MESSAGE = (
+    "The token this subscription was admitted with has expired; subscribe again with a new one."
+)
 _RELOAD_MESSAGE = "The supergraph changed and this subscription no longer plans the same; subscribe again."
 
 
@@ -60,6 +68,9 @@ class SubscriptionStream:
         self._end: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._iterator: AsyncIterator[dict[str, Any]] | None = None
         self.closed = False
+        # The first result carries ``extensions.queryPlan`` (asked with the query-plan header, when allowed).
+        self.show_plan = False
+        self._expiry: asyncio.TimerHandle | None = None
 
     def _urls_of(self, supergraph: Any) -> str | None:
         """The URL of the subgraph the upstream stream reads (event-driven fields: the broker's, unchanged)."""
@@ -67,6 +78,19 @@ class SubscriptionStream:
         service = getattr(getattr(node, "primary", None), "service_name", None)
         subgraph = supergraph.subgraphs.get(service) if supergraph is not None and service else None
         return subgraph.url if subgraph is not None else None
+
+    def expire_at(self, expiry: float | None) -> None:
+        """End the subscription with ``UNAUTHENTICATED`` when the caller's token expires (``exp``, epoch
+        seconds): a subscription never outlives the credentials it was admitted with."""
+        if expiry is None or self._end.done():
+            return
+        loop = asyncio.get_running_loop()
+        self._expiry = loop.call_later(max(0.0, expiry - time.time()), self._expired)
+
+    def _expired(self) -> None:
+        if not self._end.done():
+            error = error_dict(_EXPIRED_MESSAGE, UNAUTHENTICATED)
+            self._end.set_result({"errors": [error], "extensions": {"requestId": self.request_id}})
 
     def reloaded(self, gateway: Any) -> None:
         """Continue on the new supergraph if this operation plans the same there, else end (module docstring)."""
@@ -98,6 +122,8 @@ class SubscriptionStream:
     async def aclose(self) -> None:
         """Leave the subscription (its upstream closes when nobody else shares it)."""
         self.closed = True
+        if self._expiry is not None:
+            self._expiry.cancel()
         if self._iterator is not None:
             await self._iterator.aclose()  # type: ignore[attr-defined]
         self._gateway.subscriptions.discard(self)
@@ -153,6 +179,8 @@ class SubscriptionStream:
                     with contextlib.suppress(Exception):
                         await aclose()
         finally:
+            if self._expiry is not None:
+                self._expiry.cancel()
             self._gateway.subscriptions.discard(self)
 
     async def _run(self, event: Any) -> dict[str, Any]:
@@ -168,6 +196,9 @@ class SubscriptionStream:
         return result
 
     def _tagged(self, result: dict[str, Any]) -> dict[str, Any]:
+        if self.show_plan:
+            self.show_plan = False
+            result["extensions"] = {**(result.get("extensions") or {}), "queryPlan": self.plan.to_json()}
         if result.get("errors"):
             result["extensions"] = {**(result.get("extensions") or {}), "requestId": self.request_id}
         return result

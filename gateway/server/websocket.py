@@ -134,8 +134,14 @@ class _Connection:
         try:
             while not self.closed:
                 try:
-                    raw = await self.websocket.receive_text()
-                except (WebSocketDisconnect, RuntimeError, KeyError):
+                    frame = await self.websocket.receive()
+                except (WebSocketDisconnect, RuntimeError):
+                    break
+                if frame["type"] == "websocket.disconnect":
+                    break
+                raw = frame.get("text")
+                if raw is None:  # the protocol's messages are text frames
+                    await self.close(4400, "Invalid message received")
                     break
                 try:
                     message = orjson.loads(raw)

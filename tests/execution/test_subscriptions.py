@@ -223,3 +223,42 @@ async def test_an_upstream_error_without_data_is_masked_at_the_root() -> None:
     await stream.aclose()  # type: ignore[attr-defined]
     await settle()
     assert upstream.queues == []
+
+
+def test_event_subjects_are_filled_from_arguments_that_cannot_widen_them() -> None:
+    from gateway.execution.nats_events import render_subject
+
+    assert render_subject("stock.{{ args.sku }}.{{args.n}}", {"sku": "A-1", "n": 3}) == "stock.A-1.3"
+    assert render_subject("flag.{{ args.on }}", {"on": True}) == "flag.true"
+    for bad in ("a.b", "*", ">", "a b", ""):
+        with pytest.raises(ValueError, match="cannot be used in a subject"):
+            render_subject("stock.{{ args.sku }}", {"sku": bad})
+    with pytest.raises(ValueError, match="needs argument 'sku'"):
+        render_subject("stock.{{ args.sku }}", {})
+
+
+async def test_a_subscriber_that_falls_behind_gets_a_coded_error() -> None:
+    sg = supergraph()
+    upstream = Upstream()
+    executor = Executor(sg, ScriptedClient({}), subscriptions=SubscriptionSources(upstream, max_pending=1))
+    plan = plan_operation(sg, parse('subscription { orderStatusChanged(orderId: "1") { status } }'), None)
+    stream = aiter(executor.subscribe(plan, {}))
+    pending = asyncio.ensure_future(anext(stream))
+    await settle()
+    for status in ("A", "B", "C"):
+        upstream.push(SubgraphResponse({"orderStatusChanged": {"status": status}}))
+        await settle()
+    assert (await pending)["data"] == {"orderStatusChanged": {"status": "A"}}
+    assert (await anext(stream))["data"] == {"orderStatusChanged": {"status": "B"}}
+    last = await anext(stream)  # C found B still waiting: this subscriber is one event too far behind
+    assert last == {
+        "data": None,
+        "errors": [
+            {
+                "message": "This subscription fell too far behind its events and was ended; subscribe again.",
+                "extensions": {"code": "SUBSCRIPTION_OVERFLOW"},
+            }
+        ],
+    }
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)

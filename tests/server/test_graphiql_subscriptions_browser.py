@@ -74,6 +74,10 @@ async def test_graphiql_shows_events_of_a_subscription(
             await set_status(subgraphs, "o-graphiql", "CONFIRMED")
             await response.get_by_text('"CONFIRMED"').wait_for(timeout=10_000)
             assert '"Ada u1"' in await response.inner_text()
+            await page.get_by_label("Show Query plan").click()
+            plan = page.get_by_test_id("query-plan")
+            await plan.get_by_text("Subscription {").wait_for(timeout=5_000)
+            assert 'Fetch(service: "users")' in await plan.inner_text()
             assert not problems, problems
         finally:
             await browser.close()

@@ -100,3 +100,18 @@ async def test_anonymous_callers_are_filtered_the_same_way(
     assert payload["data"]["orderStatusChanged"]["viewer"] is None
     assert payload["errors"][0]["extensions"]["code"] == "UNAUTHORIZED_FIELD_OR_TYPE"
     await client.close()
+
+
+async def test_a_subscription_ends_when_its_token_expires(
+    subgraphs: LiveSubgraphs, gateway_url: str, dev_key: DevKey
+) -> None:
+    # The gateway allows 30 s of clock skew (leeway): a token 29 s past its exp is still admitted.
+    token = dev_key.sign("User:9", [], -29)
+    client = await WsClient.open(ws_url(gateway_url), {"Authorization": f"Bearer {token}"})
+    await client.subscribe("1", WATCH, {"id": "o-expiring"})
+    message = await client.receive()
+    assert message["type"] == "next"
+    assert message["payload"]["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert await client.receive() == {"id": "1", "type": "complete"}
+    await wait_until(lambda: subgraphs.board.open_for("o-expiring") == 0)
+    await client.close()

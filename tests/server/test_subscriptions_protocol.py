@@ -70,6 +70,9 @@ async def test_an_invalid_message_closes_with_4400(gateway_url: str) -> None:
     client = await WsClient.open(ws_url(gateway_url))
     await client.send({"type": "subscribe", "payload": {"query": "{ __typename }"}})  # no id
     assert (await closed_with(client))[0] == 4400
+    client = await WsClient.open(ws_url(gateway_url))
+    await client.connection.send(b'{"type": "ping"}')  # a binary frame
+    assert (await closed_with(client))[0] == 4400
 
 
 async def test_a_subscribe_with_an_id_in_use_closes_with_4409(
@@ -235,3 +238,17 @@ async def test_operation_limits_and_demand_control_refuse_a_subscribe(subgraphs:
         assert refusal["payload"][0]["extensions"]["code"] == "COST_ESTIMATED_TOO_EXPENSIVE"
         assert subgraphs.board.open_for("o-deep") == subgraphs.board.open_for("1") == 0
         await client.close()
+
+
+async def test_an_sse_client_that_leaves_closes_the_upstream(
+    subgraphs: LiveSubgraphs, gateway_url: str
+) -> None:
+    body = {"query": ORDER_SUBSCRIPTION, "variables": {"id": "o-sse-leave"}}
+    async with httpx.AsyncClient(timeout=10) as client:
+        async with client.stream(
+            "POST", gateway_url + "/graphql", json=body, headers={"accept": "text/event-stream"}
+        ) as response:
+            assert response.status_code == 200
+            await wait_until(lambda: subgraphs.board.open_for("o-sse-leave") == 1)
+    # The connection is closed: within a heartbeat or two the gateway notices and leaves upstream.
+    await wait_until(lambda: subgraphs.board.open_for("o-sse-leave") == 0)

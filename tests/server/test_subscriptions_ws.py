@@ -157,3 +157,26 @@ async def test_an_invalid_operation_gets_an_error_message(gateway_url: str) -> N
     assert message["type"] == "error" and message["id"] == "bad"
     assert message["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     await client.close()
+
+
+async def test_an_unreachable_subgraph_ends_the_subscription_with_a_masked_error(
+    subgraphs: LiveSubgraphs,
+) -> None:
+    from dataclasses import replace
+
+    from tests.server.live import free_port
+
+    supergraph = subgraphs.supergraph()
+    dead = f"http://127.0.0.1:{free_port()}/graphql"
+    supergraph.subgraphs["orders"] = replace(supergraph.subgraphs["orders"], url=dead)
+    with serve_in_thread(build_app(supergraph, ServerSettings(), environ={})) as url:
+        client = await WsClient.open(ws_url(url))
+        await client.subscribe("1", ORDER_SUBSCRIPTION, {"id": "o-dead"})
+        message = await client.receive()
+        assert message["type"] == "next"
+        (error,) = message["payload"]["errors"]
+        assert error["message"] == 'Subgraph "orders" could not be reached'
+        assert error["extensions"]["code"] == "SUBGRAPH_REQUEST_FAILED"
+        assert "127.0.0.1" not in str(message)
+        assert await client.receive() == {"id": "1", "type": "complete"}
+        await client.close()

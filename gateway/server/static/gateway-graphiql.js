@@ -44,10 +44,26 @@
       var name = params.operationName ? { kind: "Name", value: params.operationName } : undefined;
       var documentAST = { kind: "Document", definitions: [{ kind: "OperationDefinition", operation: "subscription",
         name: name, selectionSet: { kind: "SelectionSet", selections: [] } }] };
-      var headers = (options && options.headers) || {};
-      return subscriptionFetcher(headers)(params, Object.assign({}, options, { documentAST: documentAST }));
+      var headers = Object.assign({}, (options && options.headers) || {});
+      if (config.queryPlanHeader && planState.askForPlan) headers[config.queryPlanHeader] = "true";
+      var events = subscriptionFetcher(headers)(params, Object.assign({}, options, { documentAST: documentAST }));
+      return withPlans(events, params);
     }
     return httpFetcher(params, options);
+  }
+
+  // The events of a subscription as they come; the first carries the plan when the gateway was asked for it.
+  async function* withPlans(events, params) {
+    var first = true;
+    for await (var result of await events) {
+      if (first) {
+        first = false;
+        planState.plan = (result && result.extensions && result.extensions.queryPlan) || null;
+        planState.operationName = params.operationName || null;
+        publish();
+      }
+      yield result;
+    }
   }
 
   async function httpFetcher(params, options) {
