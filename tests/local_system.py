@@ -36,14 +36,22 @@ class LocalSystem:
     process: subprocess.Popen[bytes]
     log: Path
 
+    def worker_pid(self, service: str) -> int:
+        """The process id of ``service``'s messaging worker, as `up` last reported it."""
+        found = re.findall(
+            rf"^\s*{service}-worker\s+(?:relay and consumers\s+|restarted )\(pid (\d+)\)",
+            self.log.read_text(errors="replace"),
+            re.MULTILINE,
+        )
+        if not found:
+            raise KeyError(f"{service}-worker")
+        return int(found[-1])
+
     def pids(self) -> dict[str, int]:
-        """The current process id of each child (services, their workers and the gateway), as `up` reported it
-        at start-up and on every restart."""
+        """The current process id of each child, as `up` reported it at start-up and on every restart."""
         found: dict[str, int] = {}
         for line in self.log.read_text(errors="replace").splitlines():
-            match = re.match(
-                r"^\s*([\w-]+)\s+(?:http\S+\s+\(|relay and consumers\s+\(|restarted \()pid (\d+)\)", line
-            )
+            match = re.match(r"^\s*(\w+)\s+(?:http\S+\s+\(|restarted \()pid (\d+)\)", line)
             if match:
                 found[match.group(1)] = int(match.group(2))
         return found

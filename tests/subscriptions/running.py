@@ -101,7 +101,7 @@ class SubscriptionSystem:
     def payments_held(self) -> Iterator[None]:
         """The payments worker paused (SIGSTOP) for the block: an order placed meanwhile stays PENDING, its card
         not yet authorised, until the block ends and the worker goes on (SIGCONT) from where it was."""
-        pid = self.local.pids()["payments-worker"]
+        pid = self.local.worker_pid("payments")
         os.kill(pid, signal.SIGSTOP)
         try:
             yield
