@@ -25,9 +25,13 @@ from nats.aio.subscription import Subscription
 from .events import Envelope, EventError, decode
 from .outbox import DEFAULT_NATS_URL, DEFAULT_SUBJECT_PREFIX, connect
 
-__all__ = ["LiveEvents", "Watch"]
+__all__ = ["LiveEvents", "LiveEventsUnavailable", "Watch"]
 
 log = logging.getLogger("subgraphs.live")
+
+
+class LiveEventsUnavailable(Exception):
+    """NATS could not be reached in time: no subscription can be served until it can."""
 
 
 class Watch:
@@ -62,11 +66,13 @@ class LiveEvents:
         servers: str | Sequence[str] = DEFAULT_NATS_URL,
         subject_prefix: str = DEFAULT_SUBJECT_PREFIX,
         name: str = "live-events",
+        connect_timeout: float = 3.0,
     ) -> None:
         self.subjects = sorted(f"{subject_prefix}.{t}" for t in types)
         self.key_of = key_of
         self.servers = servers
         self.name = name
+        self.connect_timeout = connect_timeout
         self._watchers: dict[Hashable, set[Watch]] = {}
         self._nc: NATS | None = None
         self._subs: list[Subscription] = []
@@ -78,12 +84,22 @@ class LiveEvents:
         return sum(len(w) for w in self._watchers.values())
 
     async def start(self) -> None:
+        """Connect and subscribe, or raise ``LiveEventsUnavailable`` after ``connect_timeout`` seconds (the
+        connection retries for ever otherwise: once up, an outage is waited out, but a first subscriber is not
+        left waiting)."""
         if self._starting is None:
             self._starting = asyncio.Lock()
         async with self._starting:
             if self._nc is not None:
                 return
-            nc = await connect(self.servers, name=self.name, reconnected_cb=self._reconnected)
+            try:
+                nc = await asyncio.wait_for(
+                    connect(self.servers, name=self.name, reconnected_cb=self._reconnected),
+                    self.connect_timeout,
+                )
+            except (TimeoutError, OSError) as exc:
+                log.warning("live events: NATS at %s not reachable: %s", self.servers, type(exc).__name__)
+                raise LiveEventsUnavailable(str(self.servers)) from None
             self._subs = [await nc.subscribe(subject, cb=self._on_message) for subject in self.subjects]
             # The server knows of the subscriptions once this returns: events from now on are seen.
             await nc.flush()

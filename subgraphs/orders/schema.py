@@ -18,9 +18,11 @@ from subgraphs.common.claims import (
     require_scope,
     require_signed_in,
 )
-from subgraphs.common.errors import NOT_FOUND, UserInputError
+from subgraphs.common.db import Database
+from subgraphs.common.errors import NOT_FOUND, ServiceUnavailableError, UserInputError
 from subgraphs.common.events import OrderCancelled, OrderStatusUpdated
 from subgraphs.common.ids import decode_id, encode_id, parse_any_id
+from subgraphs.common.live import LiveEventsUnavailable
 from subgraphs.common.money import Currency, Money, money
 from subgraphs.common.node import Node
 from subgraphs.common.outbox import DEFAULT_SUBJECT_PREFIX, record
@@ -482,6 +484,12 @@ class Subscription:
         if row is None:
             raise UserInputError(f"No order with ID {order_id!r}.", code=NOT_FOUND, argument="orderId")
         readable_order(info, row)
+        try:
+            await info.context["live"].start()
+        except LiveEventsUnavailable:
+            raise ServiceUnavailableError(
+                "Live order updates are unavailable right now; try again shortly.", service="orders"
+            ) from None
         return _order_changes(info, pk)
 
 
@@ -505,7 +513,7 @@ async def _order_changes(info: Info, pk: int) -> AsyncGenerator[Order, None]:
             row = await _current(db, pk) or row
 
 
-async def _current(db: Any, pk: int) -> OrderRow | None:
+async def _current(db: Database, pk: int) -> OrderRow | None:
     async with db.session() as s:
         return await s.get(OrderRow, pk)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -203,3 +204,20 @@ async def _until(read, check, within: float = 10.0):
             assert check(value), value
             return value
         await asyncio.sleep(0.05)
+
+
+async def test_without_nats_a_subscription_is_refused_with_a_code_not_left_hanging(system):
+    from subgraphs.orders.app import create_app as orders_app
+
+    await system.add_product(1, stock=5)
+    order = await system.place(1, 1)
+    with socket.socket() as sock:  # a port where no NATS listens
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    app = orders_app(system.orders_db, seed_data=False, nats_url=f"nats://127.0.0.1:{closed}")
+    async with serving(app) as url, connect(f"{url}/graphql", headers=_claims()) as ws:
+        first = await (await ws.subscribe(WATCH, {"id": order["id"]})).next(within=20)
+        assert first.type == "error", first
+        assert _codes(first) == ["SERVICE_UNAVAILABLE"], first
+        assert "nats" not in json.dumps(first.payload).lower()  # no internals
+        assert (await _health(url))["subscriptions"] == 0
