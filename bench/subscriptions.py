@@ -273,10 +273,11 @@ async def _measure(bench: Bench, args: argparse.Namespace) -> int:
     connected = time.monotonic() - started
     await asyncio.sleep(1)  # the last subscribes reach the gateway
     per_order = args.subscribers / len(orders)
+    joined = args.subscribers - tally.first
     print(
         f"subscribers: {args.subscribers} on {len(orders)} orders ({per_order:g} per order), connected in "
-        f"{connected:.1f} s; {tally.first} got the order's current state first, the others joined a shared "
-        "upstream subscription already open",
+        f"{connected:.1f} s; {tally.first} got the order's current state first"
+        + (f", {joined} joined a shared upstream subscription already open" if joined else ""),
         flush=True,
     )
     rss_with = bench.rss()
