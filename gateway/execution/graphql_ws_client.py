@@ -10,6 +10,11 @@ handshake itself, and is already installed as uvicorn's WebSocket server. One co
 subscription: identical subscriptions share it (``gateway.execution.sharing``), so connections grow with
 distinct upstream operations, not with clients.
 
+The protocol is written here rather than taken from ``gql``'s WebSocket transport: gql parses and prints every
+document with graphql-core and manages connections by its own rules (reconnects, one shared connection), while
+the gateway already holds the operation text and must close each upstream exactly when its last subscriber
+leaves; the client side of the protocol is one handshake and one message loop.
+
 The request's headers (the header policy's choice, the verified claims among them) travel on the upgrade
 request, as on an HTTP fetch, and again in ``connection_init``'s ``payload.headers`` for servers that read
 them there. A subgraph that cannot be reached, refuses the handshake or breaks the protocol ends the stream

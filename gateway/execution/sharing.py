@@ -10,7 +10,7 @@ the same end.
 
 Each subscriber has its own queue, so a slow client delays only itself; the queue is bounded
 (``max_pending``): a subscriber that falls that far behind is ended with :class:`StreamOverflow` rather than
-holding the process's memory.
+holding the process's memory. (asyncio has no broadcast channel; this is one, with reference counting.)
 """
 
 from __future__ import annotations

@@ -13,6 +13,9 @@ Multipart (https://www.apollographql.com/docs/graphos/routing/operations/subscri
 subscriptionSpec="1.0"`` parts, each ``{"payload": <result>}``, heartbeats ``{}`` every keep-alive interval,
 closed by ``--graphql--``.
 
+Written on Starlette's ``StreamingResponse``: no Python library serves these protocols for an engine other than
+its own schema, and both are a framing of results (``event: next``, multipart parts) over one response.
+
 Authentication, rate limits and persisted queries apply as to any HTTP request to ``/graphql``
 (``gateway.server.operation_control`` wraps this route).
 """

@@ -18,6 +18,10 @@ the connection stays. Each ``subscribe`` passes the operation controls again (th
 expired, the rate limit, persisted queries and safelisting): refused, it gets an ``error`` message with the
 HTTP refusal's errors. The server sends ``ping`` every ``subscriptions.keep_alive`` seconds and answers each
 ``ping`` with ``pong``.
+
+Written here rather than taken from a library: Strawberry's graphql-transport-ws handler (the one Python server
+of this protocol we know well-kept) executes a Strawberry schema, while the gateway runs query plans through its
+own pipeline; the protocol itself is this module's small state machine over Starlette's WebSocket.
 """
 
 from __future__ import annotations
