@@ -42,7 +42,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "serve",
         help="run the gateway",
-        description="run the gateway: GraphQL over HTTP, GraphiQL, /health and /ready",
+        description="run the gateway: GraphQL over HTTP, GraphiQL, /health and /ready. Every setting: "
+        "flags > GATEWAY_* environment variables > gateway.yaml > defaults (docs/config.md).",
     )
     add_source_arguments(parser)
     parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
@@ -51,28 +52,31 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--expose-query-plan",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="let requests ask for their plan (header X-Query-Plan: true); default: the config's "
-        "expose_query_plan, else GATEWAY_EXPOSE_QUERY_PLAN, else on only when serving on a loopback address",
+        help="let requests ask for their plan (header X-Query-Plan: true; GraphiQL's plan panel); default: "
+        "GATEWAY_EXPOSE_QUERY_PLAN, else gateway.yaml's expose_query_plan, else on only when serving on a "
+        "loopback address",
     )
     parser.add_argument("--no-graphiql", action="store_true", help="do not serve GraphiQL")
     parser.add_argument(
         "--introspection",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="answer __schema/__type queries (default: on, GATEWAY_INTROSPECTION; off with --production)",
+        help="answer __schema/__type queries (default: GATEWAY_INTROSPECTION, else gateway.yaml's "
+        "introspection, else on; off with --production)",
     )
     parser.add_argument(
         "--production",
         action="store_true",
         default=None,
-        help="no introspection, GraphiQL or query plans, every operation limit on (GATEWAY_PRODUCTION)",
+        help="no introspection, GraphiQL or query plans, every operation limit on, whatever else says "
+        "(also GATEWAY_PRODUCTION or gateway.yaml's production)",
     )
     parser.add_argument(
         "--subgraph-timeout",
         type=float,
         default=None,
-        help="seconds per subgraph request (default: the config's traffic_shaping, else "
-        "GATEWAY_SUBGRAPH_TIMEOUT, else 30)",
+        help="seconds per subgraph request, for every subgraph (default: GATEWAY_SUBGRAPH_TIMEOUT, else "
+        "gateway.yaml's traffic_shaping, else 30)",
     )
     parser.add_argument(
         "--forward-header",
@@ -88,7 +92,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=[],
         metavar="ORIGIN",
         help="browser origin allowed to call the gateway (repeatable; '*' for any); "
-        "default: the config's cors.origins, else GATEWAY_CORS_ORIGINS, else none",
+        "default: GATEWAY_CORS_ORIGINS, else gateway.yaml's cors.origins, else none",
     )
     parser.add_argument("--log-level", default=os.environ.get("GATEWAY_LOG_LEVEL", "info"))
     return parser
@@ -276,26 +280,29 @@ def _is_loopback(host: str) -> bool:
 
 
 def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = None) -> ServerSettings:
-    """Server settings from, in increasing precedence: defaults, the config, ``GATEWAY_*`` env, flags."""
+    """Server settings from, in increasing precedence: defaults, the config, ``GATEWAY_*`` env, flags; then
+    ``production`` from any of them, last, so nothing turns its switches back on."""
+    from gateway.server.settings import production_from_env
+
+    env = os.environ if environ is None else environ
     # Plans are a development aid: exposed by default only to a gateway on this machine alone.
     settings = ServerSettings(expose_query_plan=_is_loopback(args.host))
-    if config is not None and getattr(config, "expose_query_plan", None) is not None:
-        settings = replace(settings, expose_query_plan=bool(config.expose_query_plan))
+    server = (getattr(config, "server", None) or {}) if config is not None else {}
     if config is not None:
-        settings = _from_config(settings, config)
-    settings = settings.with_env(environ)
+        settings = _from_config(settings, config).with_file(server)
+    settings = settings.with_env(env)
     if args.expose_query_plan is not None:
         settings = replace(settings, expose_query_plan=args.expose_query_plan)
     if args.no_graphiql:
         settings = replace(settings, graphiql=False)
     if getattr(args, "introspection", None) is not None:
         settings = replace(settings, introspection=args.introspection)
-    if getattr(args, "production", None):
-        settings = settings.production()  # last: no other flag turns its switches back on
     if getattr(args, "cors_origin", None):
         from gateway.server.cors import CorsPolicy
 
         settings = replace(settings, cors=(settings.cors or CorsPolicy()).with_origins(args.cors_origin))
+    if getattr(args, "production", None) or server.get("production") or production_from_env(env):
+        settings = settings.production()  # last: no flag, variable or key turns its switches back on
     return settings
 
 
@@ -354,7 +361,11 @@ def run(args: argparse.Namespace) -> int:
     except Exception as error:  # SupergraphLoadError, or a config error with its own message
         print(f"error: {error}", file=sys.stderr)
         return 1
-    settings = settings_for(args, source.config)
+    try:
+        settings = settings_for(args, source.config)
+    except ValueError as error:  # a GATEWAY_* variable with a bad value: its name and what it expects
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     app = build_app(
         supergraph,
         settings,

@@ -1,4 +1,9 @@
-"""The FastAPI app every service is: ``/graphql`` (Strawberry federation subgraph) and ``/health``."""
+"""The FastAPI app every service is: ``/graphql`` (Strawberry federation subgraph), ``/health`` and ``/ready``.
+
+``/health`` says the process is alive and reaches its database (a liveness probe); ``/ready`` says it can
+serve its code's queries: the database reachable and at the code's migration revision (a readiness probe,
+red with the reason while the database is behind).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from strawberry.fastapi import GraphQLRouter
 from .db import Database
 from .literals import decode_request_json
 from .live import LiveEvents
+from .migrations import Migrations, migrate_on_start
 from .request_id import RequestIdMiddleware
 
 __all__ = ["create_subgraph_app"]
@@ -36,10 +42,13 @@ def create_subgraph_app(
     schema: strawberry.federation.Schema,
     database: Database,
     context: Callable[[Database], dict[str, Any]],
+    migrations: Migrations,
     seed: Callable[[Database], Awaitable[None]] | None = None,
+    migrate: bool | None = None,
     live: LiveEvents | None = None,
 ) -> FastAPI:
-    """A service app; tables are created (and seed data loaded when empty) at start-up.
+    """A service app; its database is migrated to the code's revision (unless ``migrate`` is false, by default
+    ``MIGRATE_ON_START``) and seed data loaded when empty at start-up.
 
     ``live`` feeds the service's subscriptions (served over graphql-transport-ws on ``/graphql``); ``/health``
     then also says how many subscriptions this process has open.
@@ -47,7 +56,17 @@ def create_subgraph_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await database.create_tables()
+        if migrate_on_start() if migrate is None else migrate:
+            state = await migrations.upgrade(database)
+            log.info("database of %s at revision %s", name, ", ".join(state.current))
+        elif (state := await migrations.state(database)).reason:
+            # Not ours to upgrade: serve /health, keep /ready red until `fedgw migrate` has run.
+            log.warning("%s", state.reason)
+            yield
+            if live is not None:
+                await live.close()
+            await database.dispose()
+            return
         if seed is not None:
             await seed(database)
         yield
@@ -61,6 +80,7 @@ def create_subgraph_app(
     app = FastAPI(title=f"{name} subgraph", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.database = database
     app.state.schema = schema
+    app.state.migrations = migrations
     app.state.live = live
     app.add_middleware(RequestIdMiddleware)
     app.include_router(
@@ -79,5 +99,18 @@ def create_subgraph_app(
         if live is not None:
             body["subscriptions"] = live.open
         return JSONResponse(body)
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:
+        try:
+            state = await migrations.state(database)
+        except Exception as exc:  # the database is down: not ready, and the operator learns why
+            log.warning("readiness check failed: %s", exc)
+            body = {"status": "unavailable", "service": name, "reason": "database not reachable"}
+            return JSONResponse(body, status_code=503)
+        if state.reason is not None:
+            body = {"status": "unavailable", "service": name, "reason": state.reason}
+            return JSONResponse({**body, "revision": list(state.current), "expected": list(state.heads)}, 503)
+        return JSONResponse({"status": "ok", "service": name, "revision": list(state.current)})
 
     return app

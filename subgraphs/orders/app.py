@@ -15,6 +15,7 @@ from subgraphs.common.outbox import DEFAULT_SUBJECT_PREFIX
 
 from .live import order_events
 from .loaders import Loaders
+from .migrations import MIGRATIONS
 from .models import Base
 from .owners import Owners
 from .schema import schema
@@ -68,6 +69,7 @@ def create_app(
         schema=schema,
         database=db,
         context=context,
+        migrations=MIGRATIONS,
         seed=seed if seed_data else None,
         live=live,
     )

@@ -10,6 +10,7 @@ from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.db import Database, database_url
 
 from .loaders import Loaders
+from .migrations import MIGRATIONS
 from .models import Base
 from .schema import schema
 from .seed import seed
@@ -29,5 +30,10 @@ def create_app(
         return {"db": database, "loaders": Loaders(database), "stock_low": low}
 
     return create_subgraph_app(
-        name="products", schema=schema, database=db, context=context, seed=seed if seed_data else None
+        name="products",
+        schema=schema,
+        database=db,
+        context=context,
+        migrations=MIGRATIONS,
+        seed=seed if seed_data else None,
     )
