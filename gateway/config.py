@@ -36,6 +36,10 @@ demand_control:                           # optional: static cost estimate (gate
   list_size: 10                           # a list field without @listSize is assumed this long
   mode: enforce                           # or measure: estimate, never refuse
   include_in_extensions: false            # true: every response carries extensions.cost
+registry:                                 # optional: follow the services' registry instead of 'subgraphs'
+  bucket: fedgw_registry                  # NATS KV bucket (gateway.registry); nats_url: default NATS_URL
+  breaking_policy: refuse_breaking        # or refuse_dangerous, allow
+  ttl: 15                                 # seconds an entry lives without a heartbeat; also debounce, health_*
 ```
 
 Every key, its default, and the environment variable and flag that override it: ``docs/config.md``, printed
@@ -136,6 +140,8 @@ class GatewayConfig:
     subscriptions: dict[str, Any] = field(default_factory=dict)
     # The server switches the file sets (expose_query_plan, graphiql, ...: ServerSettings' fields), as given.
     server: dict[str, Any] = field(default_factory=dict)
+    # gateway.registry.RegistrySettings' fields, as given; None: no registry (the static 'subgraphs').
+    registry: dict[str, Any] | None = None
 
     def subgraph(self, name: str) -> SubgraphConfig:
         for s in self.subgraphs:
@@ -214,6 +220,7 @@ def parse_config(
         demand_control=file.demand_control.given() if file.demand_control is not None else {},
         subscriptions=file.subscriptions.given() if file.subscriptions is not None else {},
         server={key: getattr(file, key) for key in SERVER_KEYS if key in file.model_fields_set},
+        registry=file.registry.given() if file.registry is not None else None,
     )
 
 

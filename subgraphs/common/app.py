@@ -3,6 +3,9 @@
 ``/health`` says the process is alive and reaches its database (a liveness probe); ``/ready`` says it can
 serve its code's queries: the database reachable and at the code's migration revision (a readiness probe,
 red with the reason while the database is behind).
+
+With ``REGISTRY_BUCKET`` set, the app registers itself in the registry once its database is ready and
+deregisters when it stops (``subgraphs.common.registration``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .db import Database
 from .literals import decode_request_json
 from .live import LiveEvents
 from .migrations import Migrations, migrate_on_start
+from .registration import Registration, registration_from_env
 from .request_id import RequestIdMiddleware
 
 __all__ = ["create_subgraph_app"]
@@ -45,10 +49,12 @@ def create_subgraph_app(
     migrations: Migrations,
     seed: Callable[[Database], Awaitable[None]] | None = None,
     migrate: bool | None = None,
+    registration: Registration | None = None,
     live: LiveEvents | None = None,
 ) -> FastAPI:
     """A service app; its database is migrated to the code's revision (unless ``migrate`` is false, by default
-    ``MIGRATE_ON_START``) and seed data loaded when empty at start-up.
+    ``MIGRATE_ON_START``) and seed data loaded when empty at start-up, then the service registers
+    (``registration``, default: as the environment asks, see ``registration_from_env``).
 
     ``live`` feeds the service's subscriptions (served over graphql-transport-ws on ``/graphql``); ``/health``
     then also says how many subscriptions this process has open.
@@ -62,6 +68,7 @@ def create_subgraph_app(
         elif (state := await migrations.state(database)).reason:
             # Not ours to upgrade: serve /health, keep /ready red until `fedgw migrate` has run.
             log.warning("%s", state.reason)
+            _app.state.registration = None
             yield
             if live is not None:
                 await live.close()
@@ -69,10 +76,22 @@ def create_subgraph_app(
             return
         if seed is not None:
             await seed(database)
-        yield
-        if live is not None:
-            await live.close()
-        await database.dispose()
+        registered = registration
+        if registered is None:
+            from strawberry.printer import print_schema
+
+            registered = registration_from_env(name, print_schema(schema))
+        if registered is not None:
+            await registered.start()
+        _app.state.registration = registered
+        try:
+            yield
+        finally:
+            if registered is not None:
+                await registered.stop()
+            if live is not None:
+                await live.close()
+            await database.dispose()
 
     async def get_context() -> dict[str, Any]:
         return context(database)
