@@ -475,7 +475,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     try:
-        settings = settings_for(args, source.config)
+        # Serving: cached plans kept out of the collector's full passes (gateway.server.runtime).
+        settings = replace(settings_for(args, source.config), freeze_cached_plans=True)
     except ValueError as error:  # a GATEWAY_* variable with a bad value: its name and what it expects
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -70,11 +70,12 @@ from gateway.server.errors import (
 )
 from gateway.server.inflight import InflightOperations, operation_key
 from gateway.server.introspection import INTROSPECTION_DISABLED, selects_introspection
-from gateway.server.limits import LimitExceeded, check_document, scan_text
+from gateway.server.limits import LimitExceeded, check_document, document_size_exceeded, scan_text
 from gateway.server.memory import release_memory
 from gateway.server.overrides import OverrideLabels, OverridePolicy, override_labels_of
 from gateway.server.plan_cache import PlanCache, PlanCacheKey, estimate_entry_bytes, plan_cache_key
 from gateway.server.request import GraphQLRequest
+from gateway.server.runtime import PermanentGeneration
 from gateway.server.settings import ServerSettings
 from gateway.server.subscription_stream import SubscriptionStream
 from gateway.server.workers import WorkerPool
@@ -248,6 +249,7 @@ class Gateway:
             failure_capacity=self.settings.plan_cache_failures,
         )
         self.workers = WorkerPool()
+        self.permanent = PermanentGeneration(enabled=self.settings.freeze_cached_plans)
         self._preparing: dict[
             tuple[int, PlanCacheKey], asyncio.Future[PreparedOperation | RequestFailure]
         ] = {}
@@ -286,6 +288,7 @@ class Gateway:
         self.generation += 1
         if len(self.plan_cache):
             self.plan_cache.clear()
+            self.permanent.release()
             release_memory()  # what the old plans held goes back to the system, not only to the allocator
         for stream in list(self.subscriptions):
             stream.reloaded(self)
@@ -302,6 +305,9 @@ class Gateway:
         self, query: str, operation_name: str | None, override_labels: frozenset[str] = frozenset()
     ) -> tuple[PreparedOperation | RequestFailure, bool]:
         """Parse, validate, select the operation and plan, through the cache. Returns (entry, cache hit)."""
+        oversized = document_size_exceeded(query, self.settings.limits)
+        if oversized is not None:
+            return RequestFailure((oversized.to_error(),), ErrorKind.LIMIT), False
         key = plan_cache_key(query, operation_name, override_labels)
         cached = self.plan_cache.get(key)
         if cached is not None:
@@ -324,9 +330,14 @@ class Gateway:
         """``prepare`` for a request: a cold document is prepared on a worker thread, and its planning stops
         when the request is cancelled. ``supergraph`` and ``generation`` (default: the current ones) are those
         the request started on; a plan made for an older generation is used but never cached."""
+        # Refused before its text is hashed for the cache key (or handed to a worker): no cost per byte.
+        oversized = document_size_exceeded(query, self.settings.limits)
+        if oversized is not None:
+            return RequestFailure((oversized.to_error(),), ErrorKind.LIMIT), False
         if supergraph is None or generation is None:
             supergraph, generation = self._supergraph, self.generation
         assert supergraph is not None
+        planned_on = supergraph
         key = plan_cache_key(query, operation_name, override_labels)
         if generation == self.generation:
             cached = self.plan_cache.get(key)
@@ -337,31 +348,42 @@ class Gateway:
             entry = self._prepare_uncached(query, operation_name, override_labels, budget, supergraph)
             self._remember(key, query, entry, generation)
             return entry, False
-        # Identical cold documents arriving together (on one generation) are prepared once.
-        preparing_key = (generation, key)
-        preparing = self._preparing.get(preparing_key)
-        if preparing is None:
-            preparing = asyncio.ensure_future(
-                self._prepare_on_worker(key, query, operation_name, override_labels, supergraph, generation)
-            )
-            self._preparing[preparing_key] = preparing
-            preparing.add_done_callback(lambda _: self._preparing.pop(preparing_key, None))
-        return await asyncio.shield(preparing), False
+        entry = await self._on_worker(
+            key,
+            query,
+            lambda budget: self._prepare_uncached(query, operation_name, override_labels, budget, planned_on),
+            generation,
+        )
+        return entry, False
 
-    async def _prepare_on_worker(
+    async def _on_worker(
         self,
         key: PlanCacheKey,
         query: str,
-        operation_name: str | None,
-        override_labels: frozenset[str],
-        supergraph: Supergraph,
+        prepare: Callable[[PlanningBudget], PreparedOperation | RequestFailure],
+        generation: int,
+    ) -> PreparedOperation | RequestFailure:
+        """``prepare`` on a worker thread, remembered under ``key`` for ``generation``; identical cold keys
+        arriving together (on one generation) are prepared once, and the work stops when every request waiting
+        for it is cancelled."""
+        preparing_key = (generation, key)
+        preparing = self._preparing.get(preparing_key)
+        if preparing is None:
+            preparing = asyncio.ensure_future(self._run_on_worker(key, query, prepare, generation))
+            self._preparing[preparing_key] = preparing
+            preparing.add_done_callback(lambda _: self._preparing.pop(preparing_key, None))
+        return await asyncio.shield(preparing)
+
+    async def _run_on_worker(
+        self,
+        key: PlanCacheKey,
+        query: str,
+        prepare: Callable[[PlanningBudget], PreparedOperation | RequestFailure],
         generation: int,
     ) -> PreparedOperation | RequestFailure:
         budget = self._new_budget()
         try:
-            entry = await self.workers.run(
-                lambda: self._prepare_uncached(query, operation_name, override_labels, budget, supergraph)
-            )
+            entry = await self.workers.run(lambda: prepare(budget))
         except asyncio.CancelledError:
             budget.cancel()  # the worker's planning stops at its next step
             raise
@@ -386,6 +408,7 @@ class Gateway:
             self.plan_cache.put(key, entry, failure=True)
         else:
             self.plan_cache.put(key, entry, size=entry.size)
+            self.permanent.after_caching()
 
     def _prepare_uncached(
         self,
@@ -468,7 +491,7 @@ class Gateway:
             return None
         return float(expiry) if isinstance(expiry, int | float) and not isinstance(expiry, bool) else None
 
-    def _filtered(
+    async def _filtered(
         self,
         request: GraphQLRequest,
         labels: frozenset[str],
@@ -477,12 +500,32 @@ class Gateway:
         supergraph: Supergraph,
         generation: int,
     ) -> PreparedOperation | RequestFailure:
-        """``entry`` planned without the ``failing`` selections; cached by that set, never by the token."""
+        """``entry`` planned without the ``failing`` selections; cached by that set, never by the token.
+        Planned on a worker thread like any cold document: planning the filtered form of a large document
+        costs what planning the document does."""
         facts = labels | {"unauthorized:" + ".".join(map(str, s)) for s in failing}
         key = plan_cache_key(request.query, request.operation_name, facts)
         cached = self.plan_cache.get(key) if generation == self.generation else None
         if cached is not None:
             return cached
+
+        def prepare(budget: PlanningBudget) -> PreparedOperation | RequestFailure:
+            return self._filter_and_plan(labels, entry, failing, budget, supergraph)
+
+        if not self.settings.prepare_in_worker:
+            filtered = prepare(self._new_budget())
+            self._remember(key, request.query, filtered, generation)
+            return filtered
+        return await self._on_worker(key, request.query, prepare, generation)
+
+    def _filter_and_plan(
+        self,
+        labels: frozenset[str],
+        entry: PreparedOperation,
+        failing: frozenset[tuple[int, ...]],
+        budget: PlanningBudget,
+        supergraph: Supergraph,
+    ) -> PreparedOperation | RequestFailure:
         filtering = filter_operation(supergraph, entry.document, entry.operation, entry.guards, failing)
         if filtering.document is None:
             return replace(entry, filtering=filtering)  # nothing left to plan or run
@@ -491,14 +534,16 @@ class Gateway:
         if self._planner is None:
             self._planner = _default_planner()
         try:
-            with planning_budget(self._new_budget()):
+            with planning_budget(budget):
                 plan = self._planner(supergraph, filtering.document, name, override_labels=labels)
         except Exception as exc:
+            code = getattr(exc, "code", None)
+            if code in (BUDGET_EXCEEDED, CANCELLED):
+                message = f"Query planning stopped: {getattr(exc, 'message', exc)}."
+                return RequestFailure((error_dict(message, str(code)),), ErrorKind.LIMIT)
             logger.warning("query planning of a filtered operation failed: %s", exc)
             return RequestFailure((error_dict("Query planning failed.", QUERY_PLANNING_FAILED),))
-        filtered = PreparedOperation(filtering.document, operation, plan, entry.size, filtering=filtering)
-        self._remember(key, request.query, filtered, generation)
-        return filtered
+        return PreparedOperation(filtering.document, operation, plan, entry.size, filtering=filtering)
 
     async def execute(
         self,
@@ -593,7 +638,7 @@ class Gateway:
                 errors = unauthorized_errors(entry.guards, failing)
                 return GatewayResponse({"errors": errors}, ErrorKind.FORBIDDEN, hit)
             if failing:
-                filtered = self._filtered(request, labels, entry, failing, supergraph, generation)
+                filtered = await self._filtered(request, labels, entry, failing, supergraph, generation)
                 if isinstance(filtered, RequestFailure):
                     return GatewayResponse({"errors": list(filtered.errors)}, filtered.kind, hit)
                 entry = filtered

@@ -152,6 +152,8 @@ class ServerSettings:
     authorization_policy: str | None = None
     reject_unauthorized: bool = False
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    # Cached plans moved to the collector's permanent generation (gateway.server.runtime); set when serving.
+    freeze_cached_plans: bool = False
 
     def production(self) -> ServerSettings:
         """No introspection, no GraphiQL, no query plans to clients, and every operation limit on (a limit

@@ -46,7 +46,7 @@ def create_subgraph_app(
     schema: strawberry.federation.Schema,
     database: Database,
     context: Callable[[Database], dict[str, Any]],
-    migrations: Migrations,
+    migrations: Migrations | None,
     seed: Callable[[Database], Awaitable[None]] | None = None,
     migrate: bool | None = None,
     registration: Registration | None = None,
@@ -54,7 +54,8 @@ def create_subgraph_app(
 ) -> FastAPI:
     """A service app; its database is migrated to the code's revision (unless ``migrate`` is false, by default
     ``MIGRATE_ON_START``) and seed data loaded when empty at start-up, then the service registers
-    (``registration``, default: as the environment asks, see ``registration_from_env``).
+    (``registration``, default: as the environment asks, see ``registration_from_env``). ``migrations`` None:
+    a service that keeps no tables (``/ready`` then asks only that its database answers).
 
     ``live`` feeds the service's subscriptions (served over graphql-transport-ws on ``/graphql``); ``/health``
     then also says how many subscriptions this process has open.
@@ -62,7 +63,9 @@ def create_subgraph_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if migrate_on_start() if migrate is None else migrate:
+        if migrations is None:
+            pass
+        elif migrate_on_start() if migrate is None else migrate:
             state = await migrations.upgrade(database)
             log.info("database of %s at revision %s", name, ", ".join(state.current))
         elif (state := await migrations.state(database)).reason:
@@ -122,6 +125,10 @@ def create_subgraph_app(
     @app.get("/ready")
     async def ready() -> JSONResponse:
         try:
+            if migrations is None:
+                async with database.session() as session:
+                    await session.execute(text("SELECT 1"))
+                return JSONResponse({"status": "ok", "service": name})
             state = await migrations.state(database)
         except Exception as exc:  # the database is down: not ready, and the operator learns why
             log.warning("readiness check failed: %s", exc)

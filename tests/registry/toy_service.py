@@ -125,6 +125,7 @@ def create_app(name: str, variant: str) -> Any:
         schema=toy_schema(variant),
         database=Database("sqlite+aiosqlite://", _Base),
         context=lambda db: {},
+        migrations=None,  # keeps no tables
     )
 
 

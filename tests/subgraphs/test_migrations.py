@@ -185,7 +185,9 @@ def test_fedgw_migrate_upgrades_and_reports(tmp_path, capsys, monkeypatch):
         assert line in out
     assert main(["migrate", "--config", config, "--status", "--data-dir", data]) == 0
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'one.db'}")
-    assert main(["migrate", "--config", config, "--data-dir", data]) == 2  # one URL, several services: refused
+    assert (
+        main(["migrate", "--config", config, "--data-dir", data]) == 2
+    )  # one URL, several services: refused
     assert "name one service" in capsys.readouterr().err
     assert main(["migrate", "nosuch"]) == 2
 
