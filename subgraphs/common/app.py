@@ -23,6 +23,7 @@ from strawberry.fastapi import GraphQLRouter
 
 from .db import Database
 from .literals import decode_request_json
+from .live import LiveEvents
 from .migrations import Migrations, migrate_on_start
 from .registration import Registration, registration_from_env
 from .request_id import RequestIdMiddleware
@@ -49,11 +50,16 @@ def create_subgraph_app(
     seed: Callable[[Database], Awaitable[None]] | None = None,
     migrate: bool | None = None,
     registration: Registration | None = None,
+    live: LiveEvents | None = None,
 ) -> FastAPI:
     """A service app; its database is migrated to the code's revision (unless ``migrate`` is false, by default
     ``MIGRATE_ON_START``) and seed data loaded when empty at start-up, then the service registers
     (``registration``, default: as the environment asks, see ``registration_from_env``). ``migrations`` None:
-    a service that keeps no tables (``/ready`` then asks only that its database answers)."""
+    a service that keeps no tables (``/ready`` then asks only that its database answers).
+
+    ``live`` feeds the service's subscriptions (served over graphql-transport-ws on ``/graphql``); ``/health``
+    then also says how many subscriptions this process has open.
+    """
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +73,8 @@ def create_subgraph_app(
             log.warning("%s", state.reason)
             _app.state.registration = None
             yield
+            if live is not None:
+                await live.close()
             await database.dispose()
             return
         if seed is not None:
@@ -84,6 +92,8 @@ def create_subgraph_app(
         finally:
             if registered is not None:
                 await registered.stop()
+            if live is not None:
+                await live.close()
             await database.dispose()
 
     async def get_context() -> dict[str, Any]:
@@ -93,6 +103,7 @@ def create_subgraph_app(
     app.state.database = database
     app.state.schema = schema
     app.state.migrations = migrations
+    app.state.live = live
     app.add_middleware(RequestIdMiddleware)
     app.include_router(
         SubgraphRouter(schema, context_getter=get_context, graphql_ide=None), prefix="/graphql"
@@ -106,7 +117,10 @@ def create_subgraph_app(
         except Exception as exc:  # the database is down: say so, don't crash
             log.warning("health check failed: %s", exc)
             return JSONResponse({"status": "unavailable", "service": name}, status_code=503)
-        return JSONResponse({"status": "ok", "service": name})
+        body: dict[str, Any] = {"status": "ok", "service": name}
+        if live is not None:
+            body["subscriptions"] = live.open
+        return JSONResponse(body)
 
     @app.get("/ready")
     async def ready() -> JSONResponse:

@@ -13,6 +13,7 @@ from subgraphs.common.db import Database, database_url
 from subgraphs.common.entities import EntityClient
 from subgraphs.common.outbox import DEFAULT_SUBJECT_PREFIX
 
+from .live import order_events
 from .loaders import Loaders
 from .migrations import MIGRATIONS
 from .models import Base
@@ -32,9 +33,11 @@ def create_app(
     products_transport: httpx.AsyncBaseTransport | None = None,
     users_transport: httpx.AsyncBaseTransport | None = None,
     event_subject_prefix: str | None = None,
+    nats_url: str | None = None,
 ) -> FastAPI:
     """The app; ``PRODUCTS_URL``/``USERS_URL`` say where the services that orders are checked against live,
-    ``EVENTS_SUBJECT_PREFIX`` (default ``events``) where its events are published."""
+    ``EVENTS_SUBJECT_PREFIX`` (default ``events``) where its events are published, ``NATS_URL`` where the
+    subscriptions read them back."""
     db = database or Database(database_url("orders"), Base)
     products = EntityClient(
         "products",
@@ -48,6 +51,7 @@ def create_app(
     )
 
     prefix = event_subject_prefix or os.environ.get("EVENTS_SUBJECT_PREFIX", DEFAULT_SUBJECT_PREFIX)
+    live = order_events(prefix, nats_url)
 
     def context(database: Database) -> dict[str, Any]:
         return {
@@ -57,6 +61,7 @@ def create_app(
             "products": products,
             "users": users,
             "event_subject_prefix": prefix,
+            "live": live,
         }
 
     return create_subgraph_app(
@@ -66,4 +71,5 @@ def create_app(
         context=context,
         migrations=MIGRATIONS,
         seed=seed if seed_data else None,
+        live=live,
     )
