@@ -8,8 +8,10 @@ heartbeat within it is removed by the server (and expired by the gateway's own c
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -81,6 +83,20 @@ class RegistrySettings:
 async def _log_nats_error(error: Exception) -> None:
     # One line, no traceback: while NATS is away this repeats on every attempt.
     logger.warning("nats: %s: %s", type(error).__name__, error)
+
+
+async def cancel_for_sure(task: asyncio.Task[Any], *, within: float = 5.0) -> None:
+    """Cancel ``task`` and wait for it to end. nats-py swallows a cancellation that arrives while it closes a
+    failed connection attempt (and then tries the next one), so one ``cancel()`` may not stop a task that is
+    connecting: cancel again until it ends, for at most ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not task.done() and time.monotonic() < deadline:
+        task.cancel()
+        await asyncio.wait([task], timeout=0.1)
+    if task.done() and not task.cancelled():
+        task.exception()  # retrieved: an error of a stopped task is not "never retrieved"
+    elif not task.done():
+        logger.warning("task %s did not stop within %.0f s", task.get_name(), within)
 
 
 async def connect(url: str, *, name: str = "fedgw") -> NATS:

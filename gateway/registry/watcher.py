@@ -40,7 +40,7 @@ from gateway.execution.replicas import HealthSettings, ReplicaHealthCheck, Repli
 from .entries import KEY_PREFIX, EntryError, decode_entry, parse_key
 from .live import LiveRegistry
 from .rollout import ServiceChoice, choices, routed_replicas
-from .store import RegistrySettings, connect, open_bucket
+from .store import RegistrySettings, cancel_for_sure, connect, open_bucket
 
 __all__ = ["Decision", "HttpHealthProbe", "RegistryWatcher", "http_health_probe"]
 
@@ -173,10 +173,7 @@ class RegistryWatcher:
 
     async def stop(self) -> None:
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            await cancel_for_sure(task)
         self._tasks = []
         if self._watcher is not None:
             with contextlib.suppress(Exception):

@@ -120,9 +120,15 @@ class Registration:
     async def stop(self) -> None:
         """Deregister: the gateway stops routing here at once, without waiting for the TTL."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+            # nats-py swallows a cancellation that arrives while it closes a failed connection attempt, so a
+            # task that is connecting may need more than one cancel() (bounded).
+            for _ in range(50):
+                if self._task.done():
+                    break
+                self._task.cancel()
+                await asyncio.wait([self._task], timeout=0.1)
+            if self._task.done() and not self._task.cancelled():
+                self._task.exception()
             self._task = None
         if self._kv is not None:
             try:
