@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from gateway.composition.errors import CompositionError
-from gateway.composition.field_set import SelectedField, walk_field_set
+from gateway.composition.field_set import walk_field_set
 from gateway.composition.merge import MergedField, MergedSupergraph, MergedType
 from gateway.composition.subgraph import SubgraphField
 from gateway.composition.supergraph import Key, TypeKind
@@ -42,7 +42,7 @@ class _Graph:
     def __init__(self, model: MergedSupergraph) -> None:
         self.model = model
         self.subs = {s.name: s for s in model.subgraphs}
-        self.collect_cache: dict[tuple[str, str, str], bool] = {}
+        self.collect_cache: dict[tuple[str, str, str, frozenset[tuple[str, str]]], bool] = {}
         # For each type name: the interfaces (with keys somewhere) it implements in the supergraph.
         self.entity_interfaces: dict[str, list[str]] = {}
         for t in model.types.values():
@@ -55,8 +55,18 @@ class _Graph:
         decl = f.sources.get(graph)
         return decl is not None and not decl.external and graph not in f.overridden
 
-    def can_collect(self, graph: str, type_name: str, key: Key) -> bool:
-        cache_key = (graph, type_name, key.fields)
+    def can_collect(
+        self, graph: str, type_name: str, key: Key, provided: frozenset[tuple[str, str]] = _NONE
+    ) -> bool:
+        """Whether ``graph`` resolves the fields of ``key`` itself, or a ``@provides`` on the way gave them.
+
+        A key field that is ``@external`` in ``graph`` does not count, even for a key of ``graph``'s own: the
+        subgraph does not resolve it (federation spec, ``@external``), so a representation for the next
+        subgraph cannot be built there, as Apollo's composition says ("not resolvable because marked
+        @external"). A ``@key`` field of an entity extension is not ``@external`` here at all (a "fake"
+        external, see ``subgraph.py``).
+        """
+        cache_key = (graph, type_name, key.fields, provided)
         hit = self.collect_cache.get(cache_key)
         if hit is not None:
             return hit
@@ -64,21 +74,12 @@ class _Graph:
         ok = False
         if sub.schema.get_type(type_name) is not None:
             selected, problems = walk_field_set(sub.schema, type_name, key.fields)
-            # Fields of the subgraph's own keys came with the representation that entered it, @external or not.
-            own = {
-                (s.type_name, s.field_name)
-                for k in sub.types[type_name].keys
-                for s in self._key_fields(graph, type_name, k)
-            }
             ok = not problems and all(
-                self.local(graph, s.type_name, s.field_name) or (s.type_name, s.field_name) in own
+                self.local(graph, s.type_name, s.field_name) or (s.type_name, s.field_name) in provided
                 for s in selected
             )
         self.collect_cache[cache_key] = ok
         return ok
-
-    def _key_fields(self, graph: str, type_name: str, key: Key) -> list[SelectedField]:
-        return walk_field_set(self.subs[graph].schema, type_name, key.fields)[0]
 
     def local(self, graph: str, type_name: str, field_name: str) -> bool:
         mt = self.model.types.get(type_name)
@@ -103,7 +104,7 @@ class _Graph:
         return []
 
     def entity_moves(self, node: _Node) -> list[tuple[_Node, Key]]:
-        type_name, graph, _ = node
+        type_name, graph, provided = node
         out: list[tuple[_Node, Key]] = []
         targets = [type_name, *self.entity_interfaces.get(type_name, ())]
         for target in targets:
@@ -114,7 +115,7 @@ class _Graph:
                 if other == graph:
                     continue
                 for key in decl.keys:
-                    if key.resolvable and self.can_collect(graph, type_name, key):
+                    if key.resolvable and self.can_collect(graph, type_name, key, provided):
                         out.append(((target, other, _NONE), key))
                         break
         return out
@@ -239,7 +240,8 @@ def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
             continue
         origins = sorted({g for _, g, _ in state})
         if mt.kind is not TypeKind.OBJECT and not (
-            mt.kind is TypeKind.INTERFACE and any(mt.sources[g].interface_object for g in origins if g in mt.sources)
+            mt.kind is TypeKind.INTERFACE
+            and any(mt.sources[g].interface_object for g in origins if g in mt.sources)
         ):
             continue  # an interface's fields are checked on the implementations it leads to
         closure: set[_Node] | None = None
@@ -247,7 +249,8 @@ def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
             if mf.inaccessible or (type_name, mf.name) in failed:
                 continue
             if not mf.via_interface_object and any(
-                (graph.resolves(g, mt, mf) and mf.sources[g].requires is None) or (type_name, mf.name) in provided
+                (graph.resolves(g, mt, mf) and mf.sources[g].requires is None)
+                or (type_name, mf.name) in provided
                 for _, g, provided in state
             ):
                 continue  # the common case, decided without computing the closure

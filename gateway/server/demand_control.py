@@ -205,7 +205,9 @@ def _cost_directive(element: GraphQLArgument | GraphQLInputField) -> int | None:
 class _Scoring:
     """One estimate: the operation's document and the request's (coerced) variables."""
 
-    def __init__(self, estimator: CostEstimator, document: DocumentNode, variables: Mapping[str, Any]) -> None:
+    def __init__(
+        self, estimator: CostEstimator, document: DocumentNode, variables: Mapping[str, Any]
+    ) -> None:
         self.estimator = estimator
         self.model = estimator.supergraph
         self.schema = estimator._schema
@@ -258,7 +260,9 @@ class _Scoring:
             condition = self.schema.get_type(fragment.type_condition.name.value)
             if condition is None:
                 raise _Unscorable(f"Unknown type '{fragment.type_condition.name.value}'.")
-            self._fragment_costs[key] = self.selection_set(fragment.selection_set, condition, sized_fields, size)
+            self._fragment_costs[key] = self.selection_set(
+                fragment.selection_set, condition, sized_fields, size
+            )
         return self._fragment_costs[key]
 
     def field(self, node: FieldNode, parent: GraphQLNamedType, upstream_size: int | None) -> int:
@@ -333,7 +337,9 @@ class _Scoring:
         if value is None or isinstance(value, NullValueNode):
             return 0
         named = get_named_type(type_)
-        items = value.values if isinstance(value, ListValueNode) else value if isinstance(value, list) else None
+        items = (
+            value.values if isinstance(value, ListValueNode) else value if isinstance(value, list) else None
+        )
         if items is not None:
             inner = get_nullable_type(type_)
             item_type = inner.of_type if isinstance(inner, GraphQLList) else type_

@@ -75,7 +75,7 @@ def estimate(
         ("{ top { friends { id } } }", 3 * (3 + 10 * 3)),  # assumedSize, then the default list size
         ("{ all { id } }", 10 * 3),
         ("{ expensive }", 50),  # @cost on a scalar field
-        ("mutation { addUser(name: \"x\") { id } }", 10 + 3),  # a mutation costs 10 more
+        ('mutation { addUser(name: "x") { id } }', 10 + 3),  # a mutation costs 10 more
         ("{ users(first: 5) @skip(if: true) { id } expensive }", 50),
         ("{ ...F ...F } fragment F on Query { expensive }", 100),  # counted where spread
         ("{ __typename all { __typename } }", 30),
