@@ -203,8 +203,11 @@ KNOWN_DIFFERENCES = {
         "operations; nothing to compare."
     ),
     REFERENCE_PLANNING_FAILED: (
-        "Hive Router's planner fails on a valid operation ('Failed to plan query: failed to build fetch graph: "
-        "Missing FetchStep ...') and Hive Gateway answers no data."
+        "Hive Router's planner fails on a valid operation and Hive Gateway answers no data: 'Failed to plan "
+        "query: failed to build fetch graph: Missing FetchStep ...', or 'failed to build plan: Failed to build "
+        "a plan' when literal @skip/@include excludes every root field (ours: data {}, GraphQL spec 6.3.2 "
+        "CollectFields and 7.1.2). Any other planning failure of the reference (an unsatisfiable field: 'No "
+        "paths found for selection item') is not explained by this."
     ),
     REFERENCE_EMPTY_RESPONSE: (
         "Hive Gateway with the Rust planner answers {} (neither data nor errors) when @skip/@include leaves "
@@ -456,8 +459,12 @@ def explain_with(
     for error in reference.get("errors") or []:
         if str(error.get("message", "")).startswith(NO_ANSWER):
             return REFERENCE_NO_ANSWER
-        if reference.get("data") is None and str(error.get("message", "")).startswith("Failed to plan query"):
-            return REFERENCE_PLANNING_FAILED
+        message = str(error.get("message", ""))
+        if reference.get("data") is None and message.startswith("Failed to plan query"):
+            if "Missing FetchStep" in message or (
+                "Failed to build a plan" in message and ours.get("data") == {} and not ours.get("errors")
+            ):
+                return REFERENCE_PLANNING_FAILED
     for error in ours.get("errors") or []:
         if "must have a selection of subfields" in str(error.get("message")):
             return OURS_EMPTY_SELECTION
