@@ -15,16 +15,16 @@ from graphql import (
     DirectiveNode,
     FieldNode,
     InlineFragmentNode,
+    ListValueNode,
     NamedTypeNode,
     NameNode,
     Node,
+    ObjectValueNode,
     SelectionNode,
     SelectionSetNode,
     VariableNode,
     print_ast,
-    visit,
 )
-from graphql.language import Visitor
 
 __all__ = ["OutField", "OutFragment", "OutSelectionSet", "name_node", "variables_in", "without_location"]
 
@@ -54,6 +54,8 @@ class OutField:
             self.selections.text(out)
 
     def node(self) -> FieldNode:
+        if self.selections is None and not self.arguments and not self.directives:
+            return _leaf_field(self.response_key, self.name)
         return FieldNode(
             alias=name_node(self.response_key) if self.response_key != self.name else None,
             name=name_node(self.name),
@@ -182,14 +184,25 @@ def name_node(value: str) -> NameNode:
     return NameNode(value=value)
 
 
+# Each AST class's attribute names but ``loc`` (graphql-core computes ``Node.keys`` anew on every access).
+_KEYS: dict[type[Node], tuple[str, ...]] = {}
+
+
+@lru_cache(maxsize=4096)
+def _leaf_field(response_key: str, name: str) -> FieldNode:
+    """A field without arguments, directives or selections; shared like ``name_node``."""
+    return FieldNode(alias=name_node(response_key) if response_key != name else None, name=name_node(name))
+
+
 def without_location(node: N) -> N:
     """``node`` without source locations (the client's argument nodes carry the client document's)."""
     if node.loc is None:
         return node
+    keys = _KEYS.get(type(node))
+    if keys is None:
+        keys = _KEYS[type(node)] = tuple(k for k in node.keys if k != "loc")
     values: dict[str, Any] = {}
-    for key in node.keys:
-        if key == "loc":
-            continue
+    for key in keys:
         value = getattr(node, key)
         if isinstance(value, Node):
             value = without_location(value)
@@ -199,26 +212,30 @@ def without_location(node: N) -> N:
     return type(node)(**values)
 
 
-class _VariableCollector(Visitor):
-    def __init__(self, names: dict[str, None]) -> None:
-        super().__init__()
-        self.names = names
-
-    def enter_variable(self, node: VariableNode, *_args: object) -> None:
-        self.names.setdefault(node.name.value, None)
+def _variables_of(value: Node, names: dict[str, None]) -> None:
+    """The variables in a value (GraphQL spec 2.9: variables stand in arguments, lists and input objects)."""
+    if isinstance(value, VariableNode):
+        names.setdefault(value.name.value, None)
+    elif isinstance(value, ListValueNode):
+        for item in value.values:
+            _variables_of(item, names)
+    elif isinstance(value, ObjectValueNode):
+        for object_field in value.fields:
+            _variables_of(object_field.value, names)
 
 
 def variables_in(selections: OutSelectionSet, names: dict[str, None]) -> None:
     """Collect the variables used in arguments and directives, in order of appearance."""
-    collector = _VariableCollector(names)
     for f in selections.fields.values():
         for a in f.arguments:
-            visit(a.value, collector)
+            _variables_of(a.value, names)
         for d in f.directives:
-            visit(d, collector)
+            for a in d.arguments or ():
+                _variables_of(a.value, names)
         if f.selections is not None:
             variables_in(f.selections, names)
     for frag in selections.fragments.values():
         for d in frag.directives:
-            visit(d, collector)
+            for a in d.arguments or ():
+                _variables_of(a.value, names)
         variables_in(frag.selections, names)
