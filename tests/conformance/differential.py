@@ -248,7 +248,8 @@ KNOWN_DIFFERENCES = {
     REFERENCE_NULL_PROPAGATION: (
         "Hive Gateway with the Rust planner leaves null in a non-null position (an entity field a subgraph did "
         "not resolve), without an error, instead of nulling the nearest nullable parent (GraphQL spec 6.4.4 "
-        "Handling Field Errors; graphql-hive/router#1110): with the nulls propagated, its data is ours."
+        "Handling Field Errors; graphql-hive/router#1110), or leaves the field out: with the nulls propagated, "
+        "its data is ours (errors of its other fetches under a null that propagation reaches go with it)."
     ),
     REFERENCE_ENUM_ERROR: (
         "Hive Gateway nulls an enum value that is not in the API schema (@inaccessible) without an error; "
@@ -271,8 +272,9 @@ KNOWN_DIFFERENCES = {
     REFERENCE_SHAREABLE_LISTS_JOINED: (
         "Hive Router's planner, asked for member fields of a @shareable union-typed list that different "
         "subgraphs resolve, fetches the list from several subgraphs and answers their lists one after the "
-        "other, every item an empty object; GraphQL spec 6.4.3 (CompleteValue): a field has one list, each item "
-        "completed with its selections (test_subgraph_union_members.py, member-fields-from-two-subgraphs)."
+        "other, every item an empty object (or holding only the nulls of a member's fields that Apollo's rule "
+        "leaves unfetched); GraphQL spec 6.4.3 (CompleteValue): a field has one list, each item completed with "
+        "its selections (test_subgraph_union_members.py, member-fields-from-two-subgraphs)."
     ),
     REFERENCE_UNALIASED_CONFLICTS: (
         "Hive Router's planner sends a subgraph fields of one response key that do not merge in the subgraph's "
@@ -312,7 +314,10 @@ def _enum_error(error: Mapping[str, Any]) -> bool:
 
 
 def _under_null(data: Any, path: list[Any]) -> bool:
-    """Whether ``path`` in ``data`` passes through a null before its last step."""
+    """Whether ``path`` in ``data`` passes through a null before its last step (``data`` itself null: every
+    field path does)."""
+    if data is None:
+        return bool(path)
     for step in path[:-1]:
         if isinstance(data, dict) and step in data:
             data = data[step]
@@ -357,13 +362,17 @@ def _contained(theirs: Any, ours: Any, schema: GraphQLSchema) -> bool:
 
 
 def _joined_lists(theirs: Any, ours: Any) -> bool:
-    """Whether ``theirs`` is ``ours`` where some lists of objects stand as longer lists of empty objects."""
+    """Whether ``theirs`` is ``ours`` where some lists of objects stand as longer lists of empty objects (which
+    may hold ``__typename`` and the nulls of fields no subgraph was asked for)."""
     if isinstance(theirs, dict) and isinstance(ours, dict):
         return list(theirs) == list(ours) and all(_joined_lists(theirs[k], ours[k]) for k in theirs)
     if isinstance(theirs, list) and isinstance(ours, list):
         if (
             len(theirs) > len(ours)
-            and all(isinstance(t, dict) and set(t) <= {"__typename"} for t in theirs)
+            and all(
+                isinstance(t, dict) and all(k == "__typename" or v is None for k, v in t.items())
+                for t in theirs
+            )
             and all(isinstance(o, dict) for o in ours)
         ):
             return True
