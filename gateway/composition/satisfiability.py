@@ -125,7 +125,17 @@ class _Graph:
     ) -> frozenset[tuple[str, str]]:
         """What is resolvable beyond the subgraph's own fields after moving along ``decl``: its ``@provides``
         (https://www.apollographql.com/docs/federation/federated-schemas/federated-directives#provides), or
-        what an enclosing ``@provides`` still covers when the field itself was provided."""
+        what an enclosing ``@provides`` still covers when the field itself was provided. An event-driven field
+        (``@edfs__natsSubscribe``, gateway.composition.events) brings the key fields of the entity it returns:
+        each message is the entity's ``__typename`` and key, though the subgraph declares them ``@external``."""
+        if decl.event_source is not None and local:
+            target_type = self.subs[graph].types.get(target)
+            keys = target_type.keys if target_type is not None else []
+            return frozenset(
+                (s.type_name, s.field_name)
+                for key in keys
+                for s in walk_field_set(self.subs[graph].schema, target, key.fields)[0]
+            )
         if decl.provides is not None and local:
             selected, _ = walk_field_set(self.subs[graph].schema, target, decl.provides)
             return frozenset((s.type_name, s.field_name) for s in selected)
