@@ -45,6 +45,7 @@ __all__ = [
     "REFERENCE_DATA_DROPPED",
     "REFERENCE_EMPTY_RESPONSE",
     "REFERENCE_ENUM_ERROR",
+    "REFERENCE_EXCLUDED_FIELD_ERRORS",
     "REFERENCE_FIELD_MERGING",
     "REFERENCE_MISSING_FIELDS",
     "REFERENCE_NO_ANSWER",
@@ -192,6 +193,7 @@ REFERENCE_CONDITIONS = "reference: @skip/@include"
 REFERENCE_FIELD_MERGING = "reference: field merging"
 REFERENCE_NULL_PROPAGATION = "reference: null propagation"
 REFERENCE_ENUM_ERROR = "reference: no enum error"
+REFERENCE_EXCLUDED_FIELD_ERRORS = "reference: errors of excluded fields"
 REFERENCE_MISSING_FIELDS = "reference: fields missing"
 REFERENCE_ABSTRACT_REQUIRES = "reference: abstract @requires"
 REFERENCE_SHAREABLE_LISTS_JOINED = "reference: @shareable lists joined"
@@ -255,6 +257,12 @@ KNOWN_DIFFERENCES = {
         "Hive Gateway nulls an enum value that is not in the API schema (@inaccessible) without an error; "
         "GraphQL spec 6.4.3 (enum result coercion) makes it a field error (test_abstract_types.py, "
         "inaccessible-enum-value-in-a-response-is-a-field-error)."
+    ),
+    REFERENCE_EXCLUDED_FIELD_ERRORS: (
+        "Hive Gateway with the Rust planner runs the fetch of a root field that a variable @skip/@include "
+        "excludes and reports its error at that field's path, though the field is not in the response (data "
+        "{} where ours is {}); GraphQL spec 6.3.2 (CollectFields leaves the field out, so it is not executed) and "
+        "7.1.2 (an error's path names a field of the response)."
     ),
     REFERENCE_MISSING_FIELDS: (
         "Hive Gateway with the Rust planner leaves selected fields out of an object: its data is ours with "
@@ -421,6 +429,17 @@ def _nulled_at(data: Any, paths: Sequence[Sequence[Any]]) -> Any:
     return data
 
 
+def _has_path(data: Any, path: Sequence[Any]) -> bool:
+    """Whether ``path`` leads to a field of ``data`` (a null on the way counts: the field was there)."""
+    for step in path:
+        if data is None:
+            return True
+        if not (isinstance(data, (dict, list)) and _has(data, step)):
+            return False
+        data = data[step]
+    return True
+
+
 def _has(value: Any, step: Any) -> bool:
     if isinstance(value, dict):
         return step in value
@@ -482,6 +501,14 @@ def explain_with(
         return OURS_OPERATION_LIMIT
     if not reference and ours.get("data") == {}:
         return REFERENCE_EMPTY_RESPONSE
+    reference_errors = reference.get("errors") or []
+    if (
+        reference_errors
+        and not ours.get("errors")
+        and ours.get("data") == reference.get("data")
+        and all(e.get("path") and not _has_path(reference.get("data"), e["path"]) for e in reference_errors)
+    ):
+        return REFERENCE_EXCLUDED_FIELD_ERRORS
     # Errors with a path come from execution (request errors have none), and once execution started a response
     # has data (GraphQL spec 7.1.2): a reference answer with such errors and no data dropped it.
     errors = reference.get("errors") or []

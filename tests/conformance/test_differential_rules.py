@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .differential import (
+    REFERENCE_EXCLUDED_FIELD_ERRORS,
     REFERENCE_NULL_PROPAGATION,
     REFERENCE_PLANNING_FAILED,
     REFERENCE_SHAREABLE_LISTS_JOINED,
@@ -51,8 +52,14 @@ def test_an_unsatisfiable_field_for_the_reference_is_not_explained() -> None:
     assert _explain(DATA, message) is None
 
 
-def _explain_in(federation: Any, query: str, ours: dict[str, Any], reference: dict[str, Any]) -> str | None:
-    operation = GeneratedOperation(query)
+def _explain_in(
+    federation: Any,
+    query: str,
+    ours: dict[str, Any],
+    reference: dict[str, Any],
+    variables: dict[str, Any] | None = None,
+) -> str | None:
+    operation = GeneratedOperation(query, variables or {})
 
     def ask_again(query: str, variables: dict[str, Any]) -> dict[str, Any]:
         return reference
@@ -101,3 +108,15 @@ def test_errors_under_data_that_null_propagation_nulls_whole_go_with_it() -> Non
         "errors": [{"message": "Unknown type 'Media'.", "path": ["winner"]}],
     }
     assert _explain_in(UNION_MEMBERS, query, ours, reference) == REFERENCE_NULL_PROPAGATION
+
+
+def test_reference_errors_of_a_field_the_conditions_exclude_are_the_reference_s() -> None:
+    query = "query Q($b1: Boolean!) { status @skip(if: $b1) }"
+    reference = {"data": {}, "errors": [{"message": "down for maintenance", "path": ["status"]}]}
+    assert (
+        _explain_in(EXTERNAL_IN_THE_MIDDLE, query, {"data": {}}, reference, {"b1": True})
+        == REFERENCE_EXCLUDED_FIELD_ERRORS
+    )
+    # An error at a field the response has is no such error.
+    reference = {"data": {"status": None}, "errors": [{"message": "down", "path": ["status"]}]}
+    assert _explain_in(EXTERNAL_IN_THE_MIDDLE, query, {"data": {}}, reference, {"b1": True}) is None
