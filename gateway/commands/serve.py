@@ -4,7 +4,9 @@ The supergraph comes from ``--supergraph PATH`` (supergraph SDL) or from the gat
 composing the subgraphs at start-up). Host and port come from flags or ``GATEWAY_HOST``/``GATEWAY_PORT``.
 uvicorn runs with uvloop and httptools in the foreground; SIGTERM/SIGINT stop accepting connections and
 finish in-flight requests (up to ``--graceful-timeout`` seconds) before the subgraph clients close. SIGHUP
-reloads the supergraph from the same source without dropping requests. Query plans are exposed to requests
+reloads the supergraph from the same source without dropping requests. With ``--registry [BUCKET]``
+(``GATEWAY_REGISTRY_BUCKET``, or a ``registry:`` section in the config) the subgraphs come from the services'
+registry instead and the supergraph follows it (``gateway.registry``). Query plans are exposed to requests
 that ask (``X-Query-Plan: true``) by default only when serving on a loopback address.
 """
 
@@ -42,7 +44,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "serve",
         help="run the gateway",
-        description="run the gateway: GraphQL over HTTP, GraphiQL, /health and /ready",
+        description="run the gateway: GraphQL over HTTP, GraphiQL, /health and /ready. Every setting: "
+        "flags > GATEWAY_* environment variables > gateway.yaml > defaults (docs/config.md).",
     )
     add_source_arguments(parser)
     parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
@@ -51,28 +54,31 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--expose-query-plan",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="let requests ask for their plan (header X-Query-Plan: true); default: the config's "
-        "expose_query_plan, else GATEWAY_EXPOSE_QUERY_PLAN, else on only when serving on a loopback address",
+        help="let requests ask for their plan (header X-Query-Plan: true; GraphiQL's plan panel); default: "
+        "GATEWAY_EXPOSE_QUERY_PLAN, else gateway.yaml's expose_query_plan, else on only when serving on a "
+        "loopback address",
     )
     parser.add_argument("--no-graphiql", action="store_true", help="do not serve GraphiQL")
     parser.add_argument(
         "--introspection",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="answer __schema/__type queries (default: on, GATEWAY_INTROSPECTION; off with --production)",
+        help="answer __schema/__type queries (default: GATEWAY_INTROSPECTION, else gateway.yaml's "
+        "introspection, else on; off with --production)",
     )
     parser.add_argument(
         "--production",
         action="store_true",
         default=None,
-        help="no introspection, GraphiQL or query plans, every operation limit on (GATEWAY_PRODUCTION)",
+        help="no introspection, GraphiQL or query plans, every operation limit on, whatever else says "
+        "(also GATEWAY_PRODUCTION or gateway.yaml's production)",
     )
     parser.add_argument(
         "--subgraph-timeout",
         type=float,
         default=None,
-        help="seconds per subgraph request (default: the config's traffic_shaping, else "
-        "GATEWAY_SUBGRAPH_TIMEOUT, else 30)",
+        help="seconds per subgraph request, for every subgraph (default: GATEWAY_SUBGRAPH_TIMEOUT, else "
+        "gateway.yaml's traffic_shaping, else 30)",
     )
     parser.add_argument(
         "--forward-header",
@@ -88,10 +94,41 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=[],
         metavar="ORIGIN",
         help="browser origin allowed to call the gateway (repeatable; '*' for any); "
-        "default: the config's cors.origins, else GATEWAY_CORS_ORIGINS, else none",
+        "default: GATEWAY_CORS_ORIGINS, else gateway.yaml's cors.origins, else none",
     )
+    parser.add_argument(
+        "--registry",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="BUCKET",
+        help="follow the services' registry (NATS KV bucket; default: GATEWAY_REGISTRY_BUCKET, else the "
+        "config's registry.bucket, else fedgw_registry) instead of composing the config's subgraphs",
+    )
+    parser.add_argument("--nats-url", default=None, help="NATS server of the registry (default NATS_URL)")
     parser.add_argument("--log-level", default=os.environ.get("GATEWAY_LOG_LEVEL", "info"))
     return parser
+
+
+def registry_settings_for(
+    args: argparse.Namespace, config: Any = None, environ: Mapping[str, str] | None = None
+) -> Any:
+    """The ``RegistrySettings`` to follow, or None for a static supergraph: defaults < the config's
+    ``registry`` < ``GATEWAY_REGISTRY_*`` < flags. The registry is on with ``--registry``,
+    ``GATEWAY_REGISTRY_BUCKET`` or a ``registry`` section."""
+    from gateway.registry.store import RegistrySettings
+
+    env = os.environ if environ is None else environ
+    section = getattr(config, "registry", None)
+    flag = getattr(args, "registry", None)
+    if flag is None and section is None and not env.get("GATEWAY_REGISTRY_BUCKET"):
+        return None
+    settings = RegistrySettings(**(section or {})).with_env(env)
+    if flag:
+        settings = replace(settings, bucket=flag)
+    if getattr(args, "nats_url", None):
+        settings = replace(settings, nats_url=args.nats_url)
+    return settings
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -160,7 +197,7 @@ class _Clients:
 
 
 def build_app(
-    supergraph: Supergraph,
+    supergraph: Supergraph | None,
     settings: ServerSettings,
     *,
     subgraph_timeout: float | None = None,
@@ -169,6 +206,7 @@ def build_app(
     traffic: Any = None,
     masking: Any = None,
     environ: Mapping[str, str] | None = None,
+    registry: Any = None,
 ) -> Any:
     """The production app: real planner, aiohttp subgraph clients, an executor per supergraph, behind the
     operation controls ``environ`` (default ``os.environ``) asks for (``operation_control_from_env``: JWT
@@ -178,10 +216,16 @@ def build_app(
     breakers and retries; ``subgraph_timeout``, when given, overrides every request timeout. ``masking``
     (``gateway.execution.ErrorMasking``, default: mask every subgraph) decides what clients see of errors.
     Subscriptions read subgraphs over graphql-transport-ws and event-driven fields from NATS
-    (``GATEWAY_NATS_URL``, else ``NATS_URL``, else the local server) for the ``default`` provider."""
+    (``GATEWAY_NATS_URL``, else ``NATS_URL``, else the local server) for the ``default`` provider.
+    ``registry`` (``gateway.registry.RegistrySettings``) makes the gateway follow the services' registry:
+    ``supergraph`` may then be None (served once the registry composes); the watcher is
+    ``app.state.registry`` of the inner app (the returned one when ``environ`` asks for no operation
+    control)."""
     from gateway.config import parse_traffic_shaping
     from gateway.execution import AiohttpSubgraphClient, Executor, HeaderPolicy
+    from gateway.execution.client import traffic_with_timeouts
     from gateway.execution.nats_events import NatsEventSource
+    from gateway.execution.replicas import ReplicaPool
     from gateway.execution.subscriptions import SubscriptionSources
     from gateway.server import Gateway, create_app
     from gateway.server.auth import AuthSettings
@@ -200,6 +244,9 @@ def build_app(
     # In-flight requests of a replaced client may run for the longest request timeout.
     longest = max(t.request_timeout for t in (traffic.all, *traffic.subgraphs.values()))
     grace = (subgraph_timeout if subgraph_timeout is not None else longest) + 1.0
+    # Every subgraph's replicas, with their circuits and health, shared by the clients of successive
+    # supergraphs (gateway.execution.replicas); a registry keeps it up to date.
+    pool = ReplicaPool(traffic_with_timeouts(traffic, [], subgraph_timeout))
 
     # Subscription transports outlive supergraph reloads: a subscription that still plans the same keeps its
     # upstream stream (gateway.server.subscription_stream).
@@ -216,11 +263,26 @@ def build_app(
             traffic=traffic,
             timeouts=subgraph_timeout,
             deduplicate_inflight=settings.deduplicate_inflight,
+            replicas=pool,
         )
         clients.open.append(client)
         return Executor(new, client, header_policy=header_policy, masking=masking, subscriptions=sources)
 
     gateway = Gateway(supergraph, executor_factory=executor_for, settings=settings)
+    retiring: set[asyncio.Task[None]] = set()
+
+    async def swap(new: Supergraph) -> None:
+        """Serve ``new`` from the next request on; the previous client closes once its requests are done."""
+        gateway.reload(new)
+        task = asyncio.get_running_loop().create_task(clients.retire_old(grace))
+        retiring.add(task)
+        task.add_done_callback(retiring.discard)
+
+    watcher: Any = None
+    if registry is not None:
+        from gateway.registry.watcher import RegistryWatcher
+
+        watcher = RegistryWatcher(gateway, pool, registry, swap=swap)
 
     async def watch_sighup() -> None:
         if reload_source is None:
@@ -244,12 +306,35 @@ def build_app(
         for control in controls:
             await control.aclose()
 
+    startup: list[Callable[[], Any]] = [watch_sighup]
+    shutdown: list[Callable[[], Any]] = []
+    details = None
+    probe = None
+    if watcher is not None:
+        startup.append(watcher.start)
+        shutdown.append(watcher.stop)
+        details = watcher.status
+
+        async def replica_probe(subgraph: Any, time_limit: float) -> str | None:
+            """Ready while a replica of the subgraph is in rotation (the health checks probe each one)."""
+            replicas = pool.get(subgraph.name)
+            statuses = replicas.statuses() if replicas is not None else []
+            if not statuses:
+                return "no live replica in the registry"
+            if any(s.in_rotation for s in statuses):
+                return None
+            return "no replica in rotation: " + "; ".join(f"{s.id} {s.reason or s.circuit}" for s in statuses)
+
+        probe = replica_probe
     app = create_app(
         gateway,
         settings,
-        on_startup=[watch_sighup],
-        on_shutdown=[clients.aclose, close_controls, sources.aclose],
+        probe=probe,
+        details=details,
+        on_startup=startup,
+        on_shutdown=[*shutdown, clients.aclose, close_controls, sources.aclose],
     )
+    app.state.registry = watcher
     served = operation_control_from_env(app, env)
     if served is not app:
         controls.append(served)
@@ -268,6 +353,37 @@ async def _reload(gateway: Any, load: Callable[[], Supergraph], clients: _Client
     await clients.retire_old(grace)
 
 
+def _registry_of(args: argparse.Namespace) -> Any:
+    """The registry settings when the flags, environment or config ask for one (the config is read once)."""
+    config = None
+    if getattr(args, "supergraph", None) is None:
+        from pathlib import Path
+
+        from gateway.config import load_config
+
+        path = args.config or "gateway.yaml"
+        if args.config or Path(path).exists():
+            config = load_config(path)
+    return registry_settings_for(args, config)
+
+
+def _registry_source(args: argparse.Namespace, registry: Any) -> SupergraphSource:
+    """The supergraph source of a gateway following the registry: the config (for its other sections)."""
+    from pathlib import Path
+
+    from gateway.config import load_config
+
+    config = None
+    path = args.config or "gateway.yaml"
+    if args.config or Path(path).exists():
+        config = load_config(path)
+
+    def unavailable() -> Supergraph:
+        raise RuntimeError("a gateway following the registry composes from it, not from a source")
+
+    return SupergraphSource(f"registry '{registry.bucket}' at {registry.nats_url}", unavailable, config)
+
+
 def _is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -276,26 +392,29 @@ def _is_loopback(host: str) -> bool:
 
 
 def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = None) -> ServerSettings:
-    """Server settings from, in increasing precedence: defaults, the config, ``GATEWAY_*`` env, flags."""
+    """Server settings from, in increasing precedence: defaults, the config, ``GATEWAY_*`` env, flags; then
+    ``production`` from any of them, last, so nothing turns its switches back on."""
+    from gateway.server.settings import production_from_env
+
+    env = os.environ if environ is None else environ
     # Plans are a development aid: exposed by default only to a gateway on this machine alone.
     settings = ServerSettings(expose_query_plan=_is_loopback(args.host))
-    if config is not None and getattr(config, "expose_query_plan", None) is not None:
-        settings = replace(settings, expose_query_plan=bool(config.expose_query_plan))
+    server = (getattr(config, "server", None) or {}) if config is not None else {}
     if config is not None:
-        settings = _from_config(settings, config)
-    settings = settings.with_env(environ)
+        settings = _from_config(settings, config).with_file(server)
+    settings = settings.with_env(env)
     if args.expose_query_plan is not None:
         settings = replace(settings, expose_query_plan=args.expose_query_plan)
     if args.no_graphiql:
         settings = replace(settings, graphiql=False)
     if getattr(args, "introspection", None) is not None:
         settings = replace(settings, introspection=args.introspection)
-    if getattr(args, "production", None):
-        settings = settings.production()  # last: no other flag turns its switches back on
     if getattr(args, "cors_origin", None):
         from gateway.server.cors import CorsPolicy
 
         settings = replace(settings, cors=(settings.cors or CorsPolicy()).with_origins(args.cors_origin))
+    if getattr(args, "production", None) or server.get("production") or production_from_env(env):
+        settings = settings.production()  # last: no flag, variable or key turns its switches back on
     return settings
 
 
@@ -346,23 +465,29 @@ def run(args: argparse.Namespace) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per SDL fetch is noise
     try:
-        source = resolve_source(args)
-        supergraph = source.load()
+        registry = _registry_of(args)
+        source = resolve_source(args) if registry is None else _registry_source(args, registry)
+        supergraph = source.load() if registry is None else None
         from gateway.config import parse_traffic_shaping
 
         traffic = source.config.traffic if source.config is not None else parse_traffic_shaping(None)
     except Exception as error:  # SupergraphLoadError, or a config error with its own message
         print(f"error: {error}", file=sys.stderr)
         return 1
-    settings = settings_for(args, source.config)
+    try:
+        settings = settings_for(args, source.config)
+    except ValueError as error:  # a GATEWAY_* variable with a bad value: its name and what it expects
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     app = build_app(
         supergraph,
         settings,
         subgraph_timeout=args.subgraph_timeout,
         forward_headers=args.forward_header,
-        reload_source=source.load,
+        reload_source=source.load if registry is None else None,
         traffic=traffic,
         masking=masking_for(source.config),
+        registry=registry,
     )
     config_ = uvicorn.Config(
         app,
@@ -375,7 +500,7 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,
         timeout_graceful_shutdown=args.graceful_timeout,
     )
-    names = ", ".join(sorted(supergraph.subgraphs))
+    names = ", ".join(sorted(supergraph.subgraphs)) if supergraph is not None else "as registered"
     print(f"gateway: {source.description}; subgraphs: {names}", flush=True)
     print(f"gateway: http://{args.host}:{args.port}/graphql", flush=True)
     from gateway.server.memory import keep_large_blocks_apart

@@ -43,6 +43,8 @@ class _Graph:
         self.model = model
         self.subs = {s.name: s for s in model.subgraphs}
         self.collect_cache: dict[tuple[str, str, str, frozenset[tuple[str, str]]], bool] = {}
+        # A node's moves depend on the node alone; the states of many query paths share nodes.
+        self.moves_cache: dict[_Node, list[tuple[_Node, str]]] = {}
         # For each type name: the interfaces (with keys somewhere) it implements in the supergraph.
         self.entity_interfaces: dict[str, list[str]] = {}
         for t in model.types.values():
@@ -143,6 +145,12 @@ class _Graph:
 
     def moves(self, node: _Node) -> list[tuple[_Node, str]]:
         """Field and abstract-type moves out of ``node`` inside its subgraph (labels: field name, "... on T")."""
+        found = self.moves_cache.get(node)
+        if found is None:
+            found = self.moves_cache[node] = self._moves(node)
+        return found
+
+    def _moves(self, node: _Node) -> list[tuple[_Node, str]]:
         type_name, graph, provided = node
         decl = self.subs[graph].types.get(type_name)
         mt = self.model.types.get(type_name)

@@ -54,14 +54,18 @@ class OutField:
             self.selections.text(out)
 
     def node(self) -> FieldNode:
-        if self.selections is None and not self.arguments and not self.directives:
-            return _leaf_field(self.response_key, self.name)
-        return FieldNode(
-            alias=name_node(self.response_key) if self.response_key != self.name else None,
-            name=name_node(self.name),
-            arguments=tuple(without_location(a) for a in self.arguments) or None,
-            directives=tuple(without_location(d) for d in self.directives) or None,
-            selection_set=self.selections.node() if self.selections is not None else None,
+        return _node(
+            FieldNode,
+            {
+                "loc": None,
+                "alias": name_node(self.response_key) if self.response_key != self.name else None,
+                "name": name_node(self.name),
+                "arguments": tuple(without_location(a) for a in self.arguments) if self.arguments else None,
+                "directives": tuple(without_location(d) for d in self.directives)
+                if self.directives
+                else None,
+                "selection_set": self.selections.node() if self.selections is not None else None,
+            },
         )
 
 
@@ -82,10 +86,16 @@ class OutFragment:
 
     def node(self) -> InlineFragmentNode:
         condition = self.type_condition
-        return InlineFragmentNode(
-            type_condition=NamedTypeNode(name=name_node(condition)) if condition is not None else None,
-            directives=tuple(without_location(d) for d in self.directives) or None,
-            selection_set=self.selections.node(),
+        return _node(
+            InlineFragmentNode,
+            {
+                "loc": None,
+                "type_condition": _named_type(condition) if condition is not None else None,
+                "directives": tuple(without_location(d) for d in self.directives)
+                if self.directives
+                else None,
+                "selection_set": self.selections.node(),
+            },
         )
 
 
@@ -156,8 +166,11 @@ class OutSelectionSet:
     def node(self) -> SelectionSetNode:
         """The selection set as a graphql-core AST, equal to what parsing ``text`` gives (``no_location``)."""
         selections: list[SelectionNode] = [f.node() for f in self.fields.values()]
-        selections.extend(frag.node() for frag in self.fragments.values() if not frag.selections.is_empty())
-        return SelectionSetNode(selections=tuple(selections))
+        if self.fragments:
+            selections.extend(
+                frag.node() for frag in self.fragments.values() if not frag.selections.is_empty()
+            )
+        return _node(SelectionSetNode, {"loc": None, "selections": tuple(selections)})
 
     def merge(self, other: OutSelectionSet) -> None:
         """Add ``other``'s selections (used when two fetches to the same place are merged)."""
@@ -178,20 +191,27 @@ class OutSelectionSet:
                 existing.selections.merge(frag.selections)
 
 
+def _node(cls: type[N], fields: dict[str, Any]) -> N:
+    """``cls(**fields)`` for graphql-core's AST classes (frozen dataclasses with instance dicts), without the
+    keyword ``__init__`` and its ``object.__setattr__`` per field: the planner builds every fetch's document."""
+    node = object.__new__(cls)
+    node.__dict__.update(fields)
+    return node
+
+
 @lru_cache(maxsize=4096)
 def name_node(value: str) -> NameNode:
     """A name node; shared, as AST nodes are never changed once built."""
     return NameNode(value=value)
 
 
+@lru_cache(maxsize=4096)
+def _named_type(value: str) -> NamedTypeNode:
+    return NamedTypeNode(name=name_node(value))
+
+
 # Each AST class's attribute names but ``loc`` (graphql-core computes ``Node.keys`` anew on every access).
 _KEYS: dict[type[Node], tuple[str, ...]] = {}
-
-
-@lru_cache(maxsize=4096)
-def _leaf_field(response_key: str, name: str) -> FieldNode:
-    """A field without arguments, directives or selections; shared like ``name_node``."""
-    return FieldNode(alias=name_node(response_key) if response_key != name else None, name=name_node(name))
 
 
 def without_location(node: N) -> N:
@@ -212,30 +232,30 @@ def without_location(node: N) -> N:
     return type(node)(**values)
 
 
-def _variables_of(value: Node, names: dict[str, None]) -> None:
-    """The variables in a value (GraphQL spec 2.9: variables stand in arguments, lists and input objects)."""
+def _value_variables(value: Node, names: dict[str, None]) -> None:
+    """The variables of a value, depth first in document order (as graphql-core's ``visit`` meets them)."""
     if isinstance(value, VariableNode):
         names.setdefault(value.name.value, None)
     elif isinstance(value, ListValueNode):
-        for item in value.values:
-            _variables_of(item, names)
+        for v in value.values:
+            _value_variables(v, names)
     elif isinstance(value, ObjectValueNode):
-        for object_field in value.fields:
-            _variables_of(object_field.value, names)
+        for f in value.fields:
+            _value_variables(f.value, names)
 
 
 def variables_in(selections: OutSelectionSet, names: dict[str, None]) -> None:
     """Collect the variables used in arguments and directives, in order of appearance."""
     for f in selections.fields.values():
         for a in f.arguments:
-            _variables_of(a.value, names)
+            _value_variables(a.value, names)
         for d in f.directives:
             for a in d.arguments or ():
-                _variables_of(a.value, names)
+                _value_variables(a.value, names)
         if f.selections is not None:
             variables_in(f.selections, names)
     for frag in selections.fragments.values():
         for d in frag.directives:
             for a in d.arguments or ():
-                _variables_of(a.value, names)
+                _value_variables(a.value, names)
         variables_in(frag.selections, names)

@@ -213,6 +213,7 @@ class _Admitted:
     hit: bool
     cost: int | None  # shown in extensions.cost when set
     base: PreparedOperation  # ``entry`` before authorization filtering
+    executor: OperationExecutor  # of the supergraph generation the operation was planned on
 
 
 class Gateway:
@@ -247,7 +248,9 @@ class Gateway:
             failure_capacity=self.settings.plan_cache_failures,
         )
         self.workers = WorkerPool()
-        self._preparing: dict[PlanCacheKey, asyncio.Future[PreparedOperation | RequestFailure]] = {}
+        self._preparing: dict[
+            tuple[int, PlanCacheKey], asyncio.Future[PreparedOperation | RequestFailure]
+        ] = {}
         self._supergraph: Supergraph | None = None
         self._costs: CostEstimator | None = None
         self._overrides = OverridePolicy(OverrideLabels(), header=None)
@@ -256,6 +259,9 @@ class Gateway:
         self.inflight = InflightOperations()
         # Open subscription streams (SubscriptionStream): counted for the limit, checked on reload.
         self.subscriptions: set[SubscriptionStream] = set()
+        # Counts supergraphs served; a request keeps the supergraph, executor and plans of the generation it
+        # started on, whatever reloads happen while it runs.
+        self.generation = 0
         if supergraph is not None:
             self.reload(supergraph)
 
@@ -277,6 +283,7 @@ class Gateway:
         self._supergraph = supergraph
         self._costs = CostEstimator(supergraph, self.settings.demand_control)
         self._executor = new_executor
+        self.generation += 1
         if len(self.plan_cache):
             self.plan_cache.clear()
             release_memory()  # what the old plans held goes back to the system, not only to the allocator
@@ -299,45 +306,66 @@ class Gateway:
         cached = self.plan_cache.get(key)
         if cached is not None:
             return cached, True
-        entry = self._prepare_uncached(query, operation_name, override_labels, self._new_budget())
-        self._remember(key, query, entry)
+        supergraph, generation = self._supergraph, self.generation
+        assert supergraph is not None
+        entry = self._prepare_uncached(query, operation_name, override_labels, self._new_budget(), supergraph)
+        self._remember(key, query, entry, generation)
         return entry, False
 
     async def prepare_async(
-        self, query: str, operation_name: str | None, override_labels: frozenset[str] = frozenset()
+        self,
+        query: str,
+        operation_name: str | None,
+        override_labels: frozenset[str] = frozenset(),
+        *,
+        supergraph: Supergraph | None = None,
+        generation: int | None = None,
     ) -> tuple[PreparedOperation | RequestFailure, bool]:
         """``prepare`` for a request: a cold document is prepared on a worker thread, and its planning stops
-        when the request is cancelled."""
+        when the request is cancelled. ``supergraph`` and ``generation`` (default: the current ones) are those
+        the request started on; a plan made for an older generation is used but never cached."""
+        if supergraph is None or generation is None:
+            supergraph, generation = self._supergraph, self.generation
+        assert supergraph is not None
         key = plan_cache_key(query, operation_name, override_labels)
-        cached = self.plan_cache.get(key)
-        if cached is not None:
-            return cached, True
+        if generation == self.generation:
+            cached = self.plan_cache.get(key)
+            if cached is not None:
+                return cached, True
         if not self.settings.prepare_in_worker:
-            entry = self._prepare_uncached(query, operation_name, override_labels, self._new_budget())
-            self._remember(key, query, entry)
+            budget = self._new_budget()
+            entry = self._prepare_uncached(query, operation_name, override_labels, budget, supergraph)
+            self._remember(key, query, entry, generation)
             return entry, False
-        # Identical cold documents arriving together are prepared once.
-        preparing = self._preparing.get(key)
+        # Identical cold documents arriving together (on one generation) are prepared once.
+        preparing_key = (generation, key)
+        preparing = self._preparing.get(preparing_key)
         if preparing is None:
             preparing = asyncio.ensure_future(
-                self._prepare_on_worker(key, query, operation_name, override_labels)
+                self._prepare_on_worker(key, query, operation_name, override_labels, supergraph, generation)
             )
-            self._preparing[key] = preparing
-            preparing.add_done_callback(lambda _: self._preparing.pop(key, None))
+            self._preparing[preparing_key] = preparing
+            preparing.add_done_callback(lambda _: self._preparing.pop(preparing_key, None))
         return await asyncio.shield(preparing), False
 
     async def _prepare_on_worker(
-        self, key: PlanCacheKey, query: str, operation_name: str | None, override_labels: frozenset[str]
+        self,
+        key: PlanCacheKey,
+        query: str,
+        operation_name: str | None,
+        override_labels: frozenset[str],
+        supergraph: Supergraph,
+        generation: int,
     ) -> PreparedOperation | RequestFailure:
         budget = self._new_budget()
         try:
             entry = await self.workers.run(
-                lambda: self._prepare_uncached(query, operation_name, override_labels, budget)
+                lambda: self._prepare_uncached(query, operation_name, override_labels, budget, supergraph)
             )
         except asyncio.CancelledError:
             budget.cancel()  # the worker's planning stops at its next step
             raise
-        self._remember(key, query, entry)
+        self._remember(key, query, entry, generation)
         return entry
 
     def _new_budget(self) -> PlanningBudget:
@@ -345,9 +373,12 @@ class Gateway:
         units = self.settings.limits.planning_budget
         return PlanningBudget(units if units is not None else 1 << 62)
 
-    def _remember(self, key: PlanCacheKey, query: str, entry: PreparedOperation | RequestFailure) -> None:
-        """Cache ``entry`` unless its document is too long to keep or the request that planned it went away."""
-        if not self.plan_cache.cacheable(query):
+    def _remember(
+        self, key: PlanCacheKey, query: str, entry: PreparedOperation | RequestFailure, generation: int
+    ) -> None:
+        """Cache ``entry`` unless its document is too long to keep, the request that planned it went away or
+        it was planned for a supergraph that is no longer served."""
+        if generation != self.generation or not self.plan_cache.cacheable(query):
             return
         if isinstance(entry, RequestFailure):
             if entry.errors and entry.errors[0].get("extensions", {}).get("code") == CANCELLED:
@@ -362,8 +393,9 @@ class Gateway:
         operation_name: str | None,
         override_labels: frozenset[str],
         budget: PlanningBudget | None = None,
+        supergraph: Supergraph | None = None,
     ) -> PreparedOperation | RequestFailure:
-        supergraph = self._supergraph
+        supergraph = supergraph or self._supergraph
         assert supergraph is not None
         limits = self.settings.limits
         scan = scan_text(query, limits)
@@ -442,15 +474,15 @@ class Gateway:
         labels: frozenset[str],
         entry: PreparedOperation,
         failing: frozenset[tuple[int, ...]],
+        supergraph: Supergraph,
+        generation: int,
     ) -> PreparedOperation | RequestFailure:
         """``entry`` planned without the ``failing`` selections; cached by that set, never by the token."""
         facts = labels | {"unauthorized:" + ".".join(map(str, s)) for s in failing}
         key = plan_cache_key(request.query, request.operation_name, facts)
-        cached = self.plan_cache.get(key)
+        cached = self.plan_cache.get(key) if generation == self.generation else None
         if cached is not None:
             return cached
-        supergraph = self._supergraph
-        assert supergraph is not None
         filtering = filter_operation(supergraph, entry.document, entry.operation, entry.guards, failing)
         if filtering.document is None:
             return replace(entry, filtering=filtering)  # nothing left to plan or run
@@ -465,7 +497,7 @@ class Gateway:
             logger.warning("query planning of a filtered operation failed: %s", exc)
             return RequestFailure((error_dict("Query planning failed.", QUERY_PLANNING_FAILED),))
         filtered = PreparedOperation(filtering.document, operation, plan, entry.size, filtering=filtering)
-        self._remember(key, request.query, filtered)
+        self._remember(key, request.query, filtered, generation)
         return filtered
 
     async def execute(
@@ -508,14 +540,19 @@ class Gateway:
     ) -> _Admitted | GatewayResponse:
         """Every check before execution (plan, method, introspection, variables, authorization, demand
         control): the operation ready to run, or the response that refuses it."""
-        if self._supergraph is None or self._executor is None:
-            missing = "supergraph" if self._supergraph is None else "executor"
+        # The generation this request runs on, whatever reload happens while it does.
+        supergraph, executor, costs = self._supergraph, self._executor, self._costs
+        generation = self.generation
+        if supergraph is None or executor is None:
+            missing = "supergraph" if supergraph is None else "executor"
             return GatewayResponse(
                 {"errors": [error_dict(f"The gateway has no {missing} loaded.", INTERNAL_SERVER_ERROR)]},
                 ErrorKind.INTERNAL,
             )
         labels = self._overrides.enabled(headers)
-        entry, hit = await self.prepare_async(request.query, request.operation_name, labels)
+        entry, hit = await self.prepare_async(
+            request.query, request.operation_name, labels, supergraph=supergraph, generation=generation
+        )
         if isinstance(entry, RequestFailure):
             return GatewayResponse({"errors": list(entry.errors)}, entry.kind, hit)
         kind = entry.operation.operation
@@ -539,7 +576,7 @@ class Gateway:
                 {"errors": [error_dict(message, INTROSPECTION_DISABLED)]}, ErrorKind.REQUEST, hit
             )
         coerced = get_variable_values(
-            self._supergraph.api_schema,
+            supergraph.api_schema,
             entry.operation.variable_definitions or (),
             request.variables or {},
             50,
@@ -556,7 +593,7 @@ class Gateway:
                 errors = unauthorized_errors(entry.guards, failing)
                 return GatewayResponse({"errors": errors}, ErrorKind.FORBIDDEN, hit)
             if failing:
-                filtered = self._filtered(request, labels, entry, failing)
+                filtered = self._filtered(request, labels, entry, failing, supergraph, generation)
                 if isinstance(filtered, RequestFailure):
                     return GatewayResponse({"errors": list(filtered.errors)}, filtered.kind, hit)
                 entry = filtered
@@ -565,12 +602,12 @@ class Gateway:
         cost = None
         demand = self.settings.demand_control
         show_cost = demand.include_in_extensions or (_header(headers, demand.header) or "").lower() in _TRUE
-        if self._costs is not None and (demand.max is not None or show_cost):
+        if costs is not None and (demand.max is not None or show_cost):
             # Demand control (gateway.server.demand_control): refused before any subgraph is called.
-            cost, refusal = self._costs.check(entry.document, entry.operation, variables)
+            cost, refusal = costs.check(entry.document, entry.operation, variables)
             if refusal is not None:
                 return GatewayResponse({"errors": [refusal.to_error()]}, ErrorKind.LIMIT, hit)
-        return _Admitted(entry, variables, labels, hit, cost if show_cost else None, base)
+        return _Admitted(entry, variables, labels, hit, cost if show_cost else None, base, executor)
 
     async def _run(
         self,
@@ -584,8 +621,7 @@ class Gateway:
         if isinstance(admitted, GatewayResponse):
             return admitted
         entry, variables, labels, hit = admitted.entry, admitted.variables, admitted.labels, admitted.hit
-        executor = self._executor
-        assert executor is not None
+        executor = admitted.executor
         demand = self.settings.demand_control
         try:
             key = None
@@ -651,8 +687,7 @@ class Gateway:
                         ErrorKind.LIMIT,
                     )
                 else:
-                    assert self._executor is not None
-                    stream = SubscriptionStream(self, request, admitted, headers, self._executor, request_id)
+                    stream = SubscriptionStream(self, request, admitted, headers, admitted.executor, request_id)
                     if self.settings.expose_query_plan:
                         asked = _header(headers, self.settings.query_plan_header)
                         stream.show_plan = asked is not None and asked.lower() in _TRUE

@@ -1,4 +1,12 @@
-"""The FastAPI app every service is: ``/graphql`` (Strawberry federation subgraph) and ``/health``."""
+"""The FastAPI app every service is: ``/graphql`` (Strawberry federation subgraph), ``/health`` and ``/ready``.
+
+``/health`` says the process is alive and reaches its database (a liveness probe); ``/ready`` says it can
+serve its code's queries: the database reachable and at the code's migration revision (a readiness probe,
+red with the reason while the database is behind).
+
+With ``REGISTRY_BUCKET`` set, the app registers itself in the registry once its database is ready and
+deregisters when it stops (``subgraphs.common.registration``).
+"""
 
 from __future__ import annotations
 
@@ -15,6 +23,8 @@ from strawberry.fastapi import GraphQLRouter
 
 from .db import Database
 from .literals import decode_request_json
+from .migrations import Migrations, migrate_on_start
+from .registration import Registration, registration_from_env
 from .request_id import RequestIdMiddleware
 
 __all__ = ["create_subgraph_app"]
@@ -35,17 +45,43 @@ def create_subgraph_app(
     schema: strawberry.federation.Schema,
     database: Database,
     context: Callable[[Database], dict[str, Any]],
+    migrations: Migrations,
     seed: Callable[[Database], Awaitable[None]] | None = None,
+    migrate: bool | None = None,
+    registration: Registration | None = None,
 ) -> FastAPI:
-    """A service app; tables are created (and seed data loaded when empty) at start-up."""
+    """A service app; its database is migrated to the code's revision (unless ``migrate`` is false, by default
+    ``MIGRATE_ON_START``) and seed data loaded when empty at start-up, then the service registers
+    (``registration``, default: as the environment asks, see ``registration_from_env``)."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await database.create_tables()
+        if migrate_on_start() if migrate is None else migrate:
+            state = await migrations.upgrade(database)
+            log.info("database of %s at revision %s", name, ", ".join(state.current))
+        elif (state := await migrations.state(database)).reason:
+            # Not ours to upgrade: serve /health, keep /ready red until `fedgw migrate` has run.
+            log.warning("%s", state.reason)
+            _app.state.registration = None
+            yield
+            await database.dispose()
+            return
         if seed is not None:
             await seed(database)
-        yield
-        await database.dispose()
+        registered = registration
+        if registered is None:
+            from strawberry.printer import print_schema
+
+            registered = registration_from_env(name, print_schema(schema))
+        if registered is not None:
+            await registered.start()
+        _app.state.registration = registered
+        try:
+            yield
+        finally:
+            if registered is not None:
+                await registered.stop()
+            await database.dispose()
 
     async def get_context() -> dict[str, Any]:
         return context(database)
@@ -53,6 +89,7 @@ def create_subgraph_app(
     app = FastAPI(title=f"{name} subgraph", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.database = database
     app.state.schema = schema
+    app.state.migrations = migrations
     app.add_middleware(RequestIdMiddleware)
     app.include_router(
         SubgraphRouter(schema, context_getter=get_context, graphql_ide=None), prefix="/graphql"
@@ -67,5 +104,18 @@ def create_subgraph_app(
             log.warning("health check failed: %s", exc)
             return JSONResponse({"status": "unavailable", "service": name}, status_code=503)
         return JSONResponse({"status": "ok", "service": name})
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:
+        try:
+            state = await migrations.state(database)
+        except Exception as exc:  # the database is down: not ready, and the operator learns why
+            log.warning("readiness check failed: %s", exc)
+            body = {"status": "unavailable", "service": name, "reason": "database not reachable"}
+            return JSONResponse(body, status_code=503)
+        if state.reason is not None:
+            body = {"status": "unavailable", "service": name, "reason": state.reason}
+            return JSONResponse({**body, "revision": list(state.current), "expected": list(state.heads)}, 503)
+        return JSONResponse({"status": "ok", "service": name, "revision": list(state.current)})
 
     return app

@@ -14,6 +14,7 @@ from subgraphs.common.entities import EntityClient
 from subgraphs.common.outbox import DEFAULT_SUBJECT_PREFIX
 
 from .loaders import Loaders
+from .migrations import MIGRATIONS
 from .models import Base
 from .owners import Owners
 from .schema import schema
@@ -59,5 +60,10 @@ def create_app(
         }
 
     return create_subgraph_app(
-        name="orders", schema=schema, database=db, context=context, seed=seed if seed_data else None
+        name="orders",
+        schema=schema,
+        database=db,
+        context=context,
+        migrations=MIGRATIONS,
+        seed=seed if seed_data else None,
     )
