@@ -322,10 +322,7 @@ def _enum_error(error: Mapping[str, Any]) -> bool:
 
 
 def _under_null(data: Any, path: list[Any]) -> bool:
-    """Whether ``path`` in ``data`` passes through a null before its last step (``data`` itself null: every
-    field path does)."""
-    if data is None:
-        return bool(path)
+    """Whether ``path`` in ``data`` passes through a null before its last step."""
     for step in path[:-1]:
         if isinstance(data, dict) and step in data:
             data = data[step]
@@ -553,15 +550,18 @@ def explain_with(
             if _non_null_error(error) and error.get("path"):
                 _null_at(data, error["path"])
         propagated_data = propagate_nulls(schema, query, data)
-        # The reference went on fetching below what propagation nulls; errors of those fetches go with it.
+        # The reference went on fetching below what propagation nulls; errors of those fetches go with it. Where
+        # propagation nulls data itself and ours has no error but the non-null ones, every field error does.
         paths = set(_error_paths(ours))
+        whole = propagated_data is None and all(_non_null_error(e) for e in ours.get("errors") or [])
         propagated = {
             **answer,
             "data": propagated_data,
             "errors": [
                 e
                 for e in answer.get("errors") or []
-                if json.dumps(e.get("path")) in paths or not _under_null(propagated_data, e.get("path") or [])
+                if json.dumps(e.get("path")) in paths
+                or not (_under_null(propagated_data, e.get("path") or []) or (whole and e.get("path")))
             ],
         }
         # The fields the reference failed for want of a complete abstract @requires selection: ours with them

@@ -14,6 +14,7 @@ from .differential import (
     explain_with,
 )
 from .generator import GeneratedOperation
+from .test_error_fidelity import FIDELITY
 from .test_parent_entity import EXTERNAL_IN_THE_MIDDLE
 from .test_subgraph_union_members import UNION_MEMBERS
 
@@ -120,3 +121,13 @@ def test_reference_errors_of_a_field_the_conditions_exclude_are_the_reference_s(
     # An error at a field the response has is no such error.
     reference = {"data": {"status": None}, "errors": [{"message": "down", "path": ["status"]}]}
     assert _explain_in(EXTERNAL_IN_THE_MIDDLE, query, {"data": {}}, reference, {"b1": True}) is None
+
+
+def test_reference_errors_stay_where_ours_has_errors_besides_the_non_null_ones() -> None:
+    # Seen on error_fidelity: ours nulls data for the subgraph's errors at each entity; the reference's one error
+    # at the list stands for them (errors compared by presence on the sets).
+    query = "{ products { score name } }"
+    down = {"message": "reviews database is down", "extensions": {"serviceName": "reviews"}}
+    ours = {"data": None, "errors": [{**down, "path": ["products", i, "score"]} for i in range(3)]}
+    reference = {"data": {"products": [None, None, None]}, "errors": [{**down, "path": ["products"]}]}
+    assert _explain_in(FIDELITY, query, ours, reference) == REFERENCE_NULL_PROPAGATION
