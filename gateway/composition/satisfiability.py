@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from gateway.composition.errors import CompositionError
-from gateway.composition.field_set import SelectedField, walk_field_set
+from gateway.composition.field_set import walk_field_set
 from gateway.composition.merge import MergedField, MergedSupergraph, MergedType
 from gateway.composition.subgraph import SubgraphField
 from gateway.composition.supergraph import Key, TypeKind
@@ -42,7 +42,7 @@ class _Graph:
     def __init__(self, model: MergedSupergraph) -> None:
         self.model = model
         self.subs = {s.name: s for s in model.subgraphs}
-        self.collect_cache: dict[tuple[str, str, str], bool] = {}
+        self.collect_cache: dict[tuple[str, str, str, frozenset[tuple[str, str]]], bool] = {}
         # A node's moves depend on the node alone; the states of many query paths share nodes.
         self.moves_cache: dict[_Node, list[tuple[_Node, str]]] = {}
         # For each type name: the interfaces (with keys somewhere) it implements in the supergraph.
@@ -57,8 +57,18 @@ class _Graph:
         decl = f.sources.get(graph)
         return decl is not None and not decl.external and graph not in f.overridden
 
-    def can_collect(self, graph: str, type_name: str, key: Key) -> bool:
-        cache_key = (graph, type_name, key.fields)
+    def can_collect(
+        self, graph: str, type_name: str, key: Key, provided: frozenset[tuple[str, str]] = _NONE
+    ) -> bool:
+        """Whether ``graph`` resolves the fields of ``key`` itself, or a ``@provides`` on the way gave them.
+
+        A key field that is ``@external`` in ``graph`` does not count, even for a key of ``graph``'s own: the
+        subgraph does not resolve it (federation spec, ``@external``), so a representation for the next
+        subgraph cannot be built there, as Apollo's composition says ("not resolvable because marked
+        @external"). A ``@key`` field of an entity extension is not ``@external`` here at all (a "fake"
+        external, see ``subgraph.py``).
+        """
+        cache_key = (graph, type_name, key.fields, provided)
         hit = self.collect_cache.get(cache_key)
         if hit is not None:
             return hit
@@ -66,27 +76,12 @@ class _Graph:
         ok = False
         if sub.schema.get_type(type_name) is not None:
             selected, problems = walk_field_set(sub.schema, type_name, key.fields)
-            ok = not problems
-            # Fields of the subgraph's own keys came with the representation that entered it, @external or not
-            # (collected only when a field is not local: most key fields are).
-            own: set[tuple[str, str]] | None = None
-            for s in selected if ok else ():
-                if self.local(graph, s.type_name, s.field_name):
-                    continue
-                if own is None:
-                    own = {
-                        (k_s.type_name, k_s.field_name)
-                        for k in sub.types[type_name].keys
-                        for k_s in self._key_fields(graph, type_name, k)
-                    }
-                if (s.type_name, s.field_name) not in own:
-                    ok = False
-                    break
+            ok = not problems and all(
+                self.local(graph, s.type_name, s.field_name) or (s.type_name, s.field_name) in provided
+                for s in selected
+            )
         self.collect_cache[cache_key] = ok
         return ok
-
-    def _key_fields(self, graph: str, type_name: str, key: Key) -> list[SelectedField]:
-        return walk_field_set(self.subs[graph].schema, type_name, key.fields)[0]
 
     def local(self, graph: str, type_name: str, field_name: str) -> bool:
         mt = self.model.types.get(type_name)
@@ -111,7 +106,7 @@ class _Graph:
         return []
 
     def entity_moves(self, node: _Node) -> list[tuple[_Node, Key]]:
-        type_name, graph, _ = node
+        type_name, graph, provided = node
         out: list[tuple[_Node, Key]] = []
         targets = [type_name, *self.entity_interfaces.get(type_name, ())]
         for target in targets:
@@ -122,7 +117,7 @@ class _Graph:
                 if other == graph:
                     continue
                 for key in decl.keys:
-                    if key.resolvable and self.can_collect(graph, type_name, key):
+                    if key.resolvable and self.can_collect(graph, type_name, key, provided):
                         out.append(((target, other, _NONE), key))
                         break
         return out
@@ -132,7 +127,17 @@ class _Graph:
     ) -> frozenset[tuple[str, str]]:
         """What is resolvable beyond the subgraph's own fields after moving along ``decl``: its ``@provides``
         (https://www.apollographql.com/docs/federation/federated-schemas/federated-directives#provides), or
-        what an enclosing ``@provides`` still covers when the field itself was provided."""
+        what an enclosing ``@provides`` still covers when the field itself was provided. An event-driven field
+        (``@edfs__natsSubscribe``, gateway.composition.events) brings the key fields of the entity it returns:
+        each message is the entity's ``__typename`` and key, though the subgraph declares them ``@external``."""
+        if decl.event_source is not None and local:
+            target_type = self.subs[graph].types.get(target)
+            keys = target_type.keys if target_type is not None else []
+            return frozenset(
+                (s.type_name, s.field_name)
+                for key in keys
+                for s in walk_field_set(self.subs[graph].schema, target, key.fields)[0]
+            )
         if decl.provides is not None and local:
             selected, _ = walk_field_set(self.subs[graph].schema, target, decl.provides)
             return frozenset((s.type_name, s.field_name) for s in selected)

@@ -54,6 +54,9 @@ _REPRESENTATIONS_DEFINITION = VariableDefinitionNode(
 _ENTITIES_ARGUMENTS = (ArgumentNode(name=name_node("representations"), value=_REPRESENTATIONS),)
 
 
+_OPERATION_TYPES = {t.value: t for t in OperationType}
+
+
 def _operation_document(
     kind: str,
     name: str | None,
@@ -69,7 +72,7 @@ def _operation_document(
         )
         selection_set = SelectionSetNode(selections=(entities_field,))
     operation = OperationDefinitionNode(
-        operation=OperationType(kind),
+        operation=_OPERATION_TYPES[kind],
         name=name_node(name) if name else None,
         variable_definitions=tuple(definitions) or None,
         selection_set=selection_set,

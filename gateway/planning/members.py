@@ -7,11 +7,14 @@ that all options return the same results (assuming the user does properly resolv
 the same way from all subgraphs), we know that the operation element should return no result from all options",
 and only ``__typename`` is fetched in its place, so the object is still there, as ``{}`` (apollo-federation,
 ``query_plan/query_planning_traversal.rs``, ``handle_open_branch``, the ``no_followups`` case). ``@shareable``
-is that promise; the planner keeps it the same way, whichever subgraph it then picks.
+is that promise; the planner keeps it the same way, whichever subgraph it then picks. The rule is Apollo's at
+every open branch, not only at root fields: below an entity, the options for a field are the current subgraph and
+every subgraph an entity move reaches that resolves it, and Hive Router's planner answers the same there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from gateway.planning.normalize import NField, NFragment, NSelection
@@ -40,10 +43,20 @@ def own_type_name(graph: QueryGraph, type_name: str, field_name: str, subgraph: 
     return text.replace("[", "").replace("]", "").replace("!", "")
 
 
-def without_impossible_members(graph: QueryGraph, type_name: str, f: NField) -> NField:
-    """``f`` without the fragments on types that one of the subgraphs resolving it can never return there."""
-    resolvers = graph.resolvers(type_name, f.name)
-    if len(resolvers) < 2 or not any(isinstance(s, NFragment) and s.type_condition for s in f.selections):
+def without_impossible_members(
+    graph: QueryGraph, type_name: str, f: NField, resolvers: Sequence[str] | None = None
+) -> NField:
+    """``f`` without the fragments on types that one of the subgraphs resolving it can never return there.
+
+    ``resolvers``: the subgraphs the planner could take ``f`` from at this point (Apollo's options: the current
+    subgraph and those an entity move reaches); by default every subgraph that resolves the field, as for a
+    root field, which any subgraph serves.
+    """
+    if not any(isinstance(s, NFragment) and s.type_condition for s in f.selections):
+        return f
+    if resolvers is None:
+        resolvers = graph.resolvers(type_name, f.name)
+    if len(resolvers) < 2:
         return f
     possible = [set(graph.possible_types(own_type_name(graph, type_name, f.name, g), g)) for g in resolvers]
     kept: list[NSelection] = []

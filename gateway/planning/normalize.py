@@ -285,6 +285,8 @@ def _copy(selections: list[NSelection]) -> list[NSelection]:
 
 
 def _directives_text(directives: tuple[DirectiveNode, ...]) -> str:
+    if not directives:
+        return ""
     return " ".join(print_ast(d) for d in directives)
 
 

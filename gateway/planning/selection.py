@@ -210,14 +210,19 @@ def _named_type(value: str) -> NamedTypeNode:
     return NamedTypeNode(name=name_node(value))
 
 
+# Each AST class's attribute names but ``loc`` (graphql-core computes ``Node.keys`` anew on every access).
+_KEYS: dict[type[Node], tuple[str, ...]] = {}
+
+
 def without_location(node: N) -> N:
     """``node`` without source locations (the client's argument nodes carry the client document's)."""
     if node.loc is None:
         return node
+    keys = _KEYS.get(type(node))
+    if keys is None:
+        keys = _KEYS[type(node)] = tuple(k for k in node.keys if k != "loc")
     values: dict[str, Any] = {}
-    for key in node.keys:
-        if key == "loc":
-            continue
+    for key in keys:
         value = getattr(node, key)
         if isinstance(value, Node):
             value = without_location(value)

@@ -11,7 +11,7 @@ from dataclasses import replace
 from gateway.planning.budget import spend
 from gateway.planning.entity_moves import best_jump, enter
 from gateway.planning.fetch_step import FetchSteps
-from gateway.planning.members import fragment_types, own_type_name
+from gateway.planning.members import fragment_types, own_type_name, without_impossible_members
 from gateway.planning.normalize import NField, NFragment, NSelection, conditions_of
 from gateway.planning.paths import Jump, available, candidate_jumps, child_provided
 from gateway.planning.position import Position
@@ -50,6 +50,8 @@ def walk(steps: FetchSteps, at: Position, selections: list[NSelection]) -> None:
                 )
                 walk(steps, inner, [s])
             continue
+        if s.selections:
+            s = _without_impossible_members(steps, at, s)
         if graph.resolvable_here(type_name, s.name, subgraph) or s.key in at.provided:
             rescue = steps.stuck.rescue_jumps(type_name, subgraph, s, at.provided) if s.selections else None
             if rescue:
@@ -58,6 +60,27 @@ def walk(steps: FetchSteps, at: Position, selections: list[NSelection]) -> None:
                 _local_field(steps, at, s)
         else:
             _jump(steps, at, s)
+
+
+def _without_impossible_members(steps: FetchSteps, at: Position, f: NField) -> NField:
+    """``f`` without the fragments that one of the subgraphs it could come from here can never return
+    (members.py): the options are this subgraph, where it resolves ``f``, and the targets of the entity moves
+    whose keys are available here."""
+    graph = steps.graph
+    if not any(isinstance(s, NFragment) and s.type_condition for s in f.selections):
+        return f
+    type_name, subgraph = at.type_name, at.subgraph
+    options = {
+        j.edge.target
+        for j in candidate_jumps(graph, type_name, subgraph, f.name)
+        if j.rewrite_from is None and available(graph, type_name, subgraph, j.edge.key, at.provided)
+    }
+    if graph.resolvable_here(type_name, f.name, subgraph) or f.key in at.provided:
+        options.add(subgraph)
+    pruned = without_impossible_members(graph, type_name, f, sorted(options))
+    if pruned is not f:
+        steps.stuck.keep(pruned)
+    return pruned
 
 
 def _local_field(steps: FetchSteps, at: Position, f: NField) -> None:

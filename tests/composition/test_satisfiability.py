@@ -6,6 +6,7 @@ import pytest
 
 from .support import (
     Oracle,
+    assert_composes_like_apollo,
     assert_composes_like_oracle,
     assert_fails_like_apollo,
     assert_fails_like_oracle,
@@ -114,3 +115,25 @@ def test_a_field_only_reachable_through_provides(oracle: Oracle) -> None:
         "SATISFIABILITY_ERROR",
         "{ top { editor { name } } }",
     )
+
+
+# A field that returns an entity whose key field is @external in that subgraph: the subgraph does not resolve
+# the key (Federation spec, @external), so it cannot build the representation that the next subgraph needs.
+_MIDDLE = 'type Query { t: T } type T @key(fields: "id") { id: ID! u: U }'
+_NEXT = fed2("key") + 'type U @key(fields: "id") { id: ID! name: String }'
+
+
+def test_an_external_key_field_does_not_lead_to_the_next_subgraph(oracle: Oracle) -> None:
+    a = fed2("key", "external") + _MIDDLE + ' type U @key(fields: "id") { id: ID! @external }'
+    assert_fails_like_apollo([("a", a), ("b", _NEXT)], "SATISFIABILITY_ERROR", '"U.name"')
+
+
+def test_a_provided_external_key_field_leads_to_the_next_subgraph(oracle: Oracle) -> None:
+    a = fed2("key", "external", "provides") + _MIDDLE.replace("u: U", 'u: U @provides(fields: "id")')
+    a += ' type U @key(fields: "id") { id: ID! @external }'
+    assert_composes_like_apollo([("a", a), ("b", _NEXT)])
+
+
+def test_the_external_key_field_of_an_extension_leads_to_the_next_subgraph(oracle: Oracle) -> None:
+    a = fed2("key", "external") + _MIDDLE + ' extend type U @key(fields: "id") { id: ID! @external }'
+    assert_composes_like_apollo([("a", a), ("b", _NEXT)])

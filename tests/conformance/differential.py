@@ -45,6 +45,7 @@ __all__ = [
     "REFERENCE_DATA_DROPPED",
     "REFERENCE_EMPTY_RESPONSE",
     "REFERENCE_ENUM_ERROR",
+    "REFERENCE_EXCLUDED_FIELD_ERRORS",
     "REFERENCE_FIELD_MERGING",
     "REFERENCE_MISSING_FIELDS",
     "REFERENCE_NO_ANSWER",
@@ -192,6 +193,7 @@ REFERENCE_CONDITIONS = "reference: @skip/@include"
 REFERENCE_FIELD_MERGING = "reference: field merging"
 REFERENCE_NULL_PROPAGATION = "reference: null propagation"
 REFERENCE_ENUM_ERROR = "reference: no enum error"
+REFERENCE_EXCLUDED_FIELD_ERRORS = "reference: errors of excluded fields"
 REFERENCE_MISSING_FIELDS = "reference: fields missing"
 REFERENCE_ABSTRACT_REQUIRES = "reference: abstract @requires"
 REFERENCE_SHAREABLE_LISTS_JOINED = "reference: @shareable lists joined"
@@ -203,8 +205,11 @@ KNOWN_DIFFERENCES = {
         "operations; nothing to compare."
     ),
     REFERENCE_PLANNING_FAILED: (
-        "Hive Router's planner fails on a valid operation ('Failed to plan query: failed to build fetch graph: "
-        "Missing FetchStep ...') and Hive Gateway answers no data."
+        "Hive Router's planner fails on a valid operation and Hive Gateway answers no data: 'Failed to plan "
+        "query: failed to build fetch graph: Missing FetchStep ...', or 'failed to build plan: Failed to build "
+        "a plan' when literal @skip/@include excludes every root field (ours: data {}, GraphQL spec 6.3.2 "
+        "CollectFields and 7.1.2). Any other planning failure of the reference (an unsatisfiable field: 'No "
+        "paths found for selection item') is not explained by this."
     ),
     REFERENCE_EMPTY_RESPONSE: (
         "Hive Gateway with the Rust planner answers {} (neither data nor errors) when @skip/@include leaves "
@@ -245,12 +250,19 @@ KNOWN_DIFFERENCES = {
     REFERENCE_NULL_PROPAGATION: (
         "Hive Gateway with the Rust planner leaves null in a non-null position (an entity field a subgraph did "
         "not resolve), without an error, instead of nulling the nearest nullable parent (GraphQL spec 6.4.4 "
-        "Handling Field Errors; graphql-hive/router#1110): with the nulls propagated, its data is ours."
+        "Handling Field Errors; graphql-hive/router#1110), or leaves the field out: with the nulls propagated, "
+        "its data is ours (errors of its other fetches under a null that propagation reaches go with it)."
     ),
     REFERENCE_ENUM_ERROR: (
         "Hive Gateway nulls an enum value that is not in the API schema (@inaccessible) without an error; "
         "GraphQL spec 6.4.3 (enum result coercion) makes it a field error (test_abstract_types.py, "
         "inaccessible-enum-value-in-a-response-is-a-field-error)."
+    ),
+    REFERENCE_EXCLUDED_FIELD_ERRORS: (
+        "Hive Gateway with the Rust planner runs the fetch of a root field that a variable @skip/@include "
+        "excludes and reports its error at that field's path, though the field is not in the response (data "
+        "{} where ours is {}); GraphQL spec 6.3.2 (CollectFields leaves the field out, so it is not executed) and "
+        "7.1.2 (an error's path names a field of the response)."
     ),
     REFERENCE_MISSING_FIELDS: (
         "Hive Gateway with the Rust planner leaves selected fields out of an object: its data is ours with "
@@ -268,8 +280,9 @@ KNOWN_DIFFERENCES = {
     REFERENCE_SHAREABLE_LISTS_JOINED: (
         "Hive Router's planner, asked for member fields of a @shareable union-typed list that different "
         "subgraphs resolve, fetches the list from several subgraphs and answers their lists one after the "
-        "other, every item an empty object; GraphQL spec 6.4.3 (CompleteValue): a field has one list, each item "
-        "completed with its selections (test_subgraph_union_members.py, member-fields-from-two-subgraphs)."
+        "other, every item an empty object (or holding only the nulls of a member's fields that Apollo's rule "
+        "leaves unfetched); GraphQL spec 6.4.3 (CompleteValue): a field has one list, each item completed with "
+        "its selections (test_subgraph_union_members.py, member-fields-from-two-subgraphs)."
     ),
     REFERENCE_UNALIASED_CONFLICTS: (
         "Hive Router's planner sends a subgraph fields of one response key that do not merge in the subgraph's "
@@ -354,13 +367,17 @@ def _contained(theirs: Any, ours: Any, schema: GraphQLSchema) -> bool:
 
 
 def _joined_lists(theirs: Any, ours: Any) -> bool:
-    """Whether ``theirs`` is ``ours`` where some lists of objects stand as longer lists of empty objects."""
+    """Whether ``theirs`` is ``ours`` where some lists of objects stand as longer lists of empty objects (which
+    may hold ``__typename`` and the nulls of fields no subgraph was asked for)."""
     if isinstance(theirs, dict) and isinstance(ours, dict):
         return list(theirs) == list(ours) and all(_joined_lists(theirs[k], ours[k]) for k in theirs)
     if isinstance(theirs, list) and isinstance(ours, list):
         if (
             len(theirs) > len(ours)
-            and all(isinstance(t, dict) and set(t) <= {"__typename"} for t in theirs)
+            and all(
+                isinstance(t, dict) and all(k == "__typename" or v is None for k, v in t.items())
+                for t in theirs
+            )
             and all(isinstance(o, dict) for o in ours)
         ):
             return True
@@ -407,6 +424,17 @@ def _nulled_at(data: Any, paths: Sequence[Sequence[Any]]) -> Any:
             if _has(parent, path[-1]):
                 parent[path[-1]] = None
     return data
+
+
+def _has_path(data: Any, path: Sequence[Any]) -> bool:
+    """Whether ``path`` leads to a field of ``data`` (a null on the way counts: the field was there)."""
+    for step in path:
+        if data is None:
+            return True
+        if not (isinstance(data, (dict, list)) and _has(data, step)):
+            return False
+        data = data[step]
+    return True
 
 
 def _has(value: Any, step: Any) -> bool:
@@ -456,8 +484,12 @@ def explain_with(
     for error in reference.get("errors") or []:
         if str(error.get("message", "")).startswith(NO_ANSWER):
             return REFERENCE_NO_ANSWER
-        if reference.get("data") is None and str(error.get("message", "")).startswith("Failed to plan query"):
-            return REFERENCE_PLANNING_FAILED
+        message = str(error.get("message", ""))
+        if reference.get("data") is None and message.startswith("Failed to plan query"):
+            if "Missing FetchStep" in message or (
+                "Failed to build a plan" in message and ours.get("data") == {} and not ours.get("errors")
+            ):
+                return REFERENCE_PLANNING_FAILED
     for error in ours.get("errors") or []:
         if "must have a selection of subfields" in str(error.get("message")):
             return OURS_EMPTY_SELECTION
@@ -466,6 +498,14 @@ def explain_with(
         return OURS_OPERATION_LIMIT
     if not reference and ours.get("data") == {}:
         return REFERENCE_EMPTY_RESPONSE
+    reference_errors = reference.get("errors") or []
+    if (
+        reference_errors
+        and not ours.get("errors")
+        and ours.get("data") == reference.get("data")
+        and all(e.get("path") and not _has_path(reference.get("data"), e["path"]) for e in reference_errors)
+    ):
+        return REFERENCE_EXCLUDED_FIELD_ERRORS
     # Errors with a path come from execution (request errors have none), and once execution started a response
     # has data (GraphQL spec 7.1.2): a reference answer with such errors and no data dropped it.
     errors = reference.get("errors") or []
@@ -510,15 +550,18 @@ def explain_with(
             if _non_null_error(error) and error.get("path"):
                 _null_at(data, error["path"])
         propagated_data = propagate_nulls(schema, query, data)
-        # The reference went on fetching below what propagation nulls; errors of those fetches go with it.
+        # The reference went on fetching below what propagation nulls; errors of those fetches go with it. Where
+        # propagation nulls data itself and ours has no error but the non-null ones, every field error does.
         paths = set(_error_paths(ours))
+        whole = propagated_data is None and all(_non_null_error(e) for e in ours.get("errors") or [])
         propagated = {
             **answer,
             "data": propagated_data,
             "errors": [
                 e
                 for e in answer.get("errors") or []
-                if json.dumps(e.get("path")) in paths or not _under_null(propagated_data, e.get("path") or [])
+                if json.dumps(e.get("path")) in paths
+                or not (_under_null(propagated_data, e.get("path") or []) or (whole and e.get("path")))
             ],
         }
         # The fields the reference failed for want of a complete abstract @requires selection: ours with them

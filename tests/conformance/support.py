@@ -56,6 +56,7 @@ from gateway.server import Gateway, GraphQLRequest, Limits, ServerSettings
 __all__ = [
     "Case",
     "Federation",
+    "HandEditedSupergraph",
     "Subgraph",
     "case_params",
     "comparable_errors",
@@ -118,7 +119,7 @@ class Subgraph:
 
     @cached_property
     def schema(self) -> GraphQLSchema:
-        sdl = self.sdl
+        sdl = _base_types_for_extensions(self.sdl)
         extra = ""
         if self.entity_types:
             extra += f"union _Entity = {' | '.join(self.entity_types)}\n"
@@ -202,6 +203,21 @@ class Subgraph:
             await send({"type": "http.response.body", "body": payload})
 
         return asgi
+
+
+_EXTENSION = re.compile(r"\bextend\s+type\s+(\w+)")
+
+
+def _base_types_for_extensions(sdl: str) -> str:
+    """``extend type T`` with no ``type T`` in the SDL serves ``T`` as a type of its own, as subgraph libraries do
+    (the federation spec lets a subgraph extend a type another subgraph defines)."""
+
+    def base(match: re.Match[str]) -> str:
+        name = match.group(1)
+        defined = re.search(rf"(?<!extend )\btype\s+{name}\b", sdl) is not None
+        return match.group(0) if defined else f"type {name}"
+
+    return _EXTENSION.sub(base, sdl)
 
 
 def _matches(obj: Any, rep: Any) -> bool:
@@ -299,6 +315,29 @@ class Federation:
             rng=rng,
         )
         return gateway, client
+
+
+@dataclass
+class HandEditedSupergraph(Federation):
+    """A supergraph as real-world tools hand it over: composed from ``composed_from``, then edited by hand.
+
+    Composers (ours, The Guild's, Apollo's) refuse the subgraphs as served (``SATISFIABILITY_ERROR``), yet such
+    supergraphs are run; the gateway must cope. ``subgraphs`` are the ones served; ``edits`` replace text of the
+    composed supergraph SDL (each must be found).
+    """
+
+    composed_from: Sequence[Subgraph] = ()
+    edits: Mapping[str, str] = field(default_factory=dict)
+    composes = False  # what test_composition checks: composers refuse the subgraphs as served
+
+    def supergraph_sdl(self, urls: Mapping[str, str] | None = None) -> str:
+        sources = Federation(self.name, self.composed_from).sources(urls)
+        sdl = compose(sources).supergraph_sdl
+        assert sdl is not None
+        for old, new in self.edits.items():
+            assert old in sdl, old
+            sdl = sdl.replace(old, new)
+        return sdl
 
 
 class _FixedRoll(random.Random):

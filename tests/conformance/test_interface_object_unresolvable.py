@@ -5,16 +5,12 @@ along with the object from the subgraph itself, it resolves."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from graphql import GraphQLError
 
-from gateway.composition import compose
-
-from .support import Case, Federation, Subgraph, case_params, run_case
+from .support import Case, HandEditedSupergraph, Subgraph, case_params, run_case
 
 ACCOUNTS: list[dict[str, Any]] = [
     {"__typename": "User", "id": "a1", "name": "Ada"},
@@ -62,28 +58,6 @@ notes_resolvable = Subgraph("notes", NOTES_SDL % "")
 
 RESOLVABLE_JOIN_TYPE = '@join__type(graph: NOTES, key: "id", isInterfaceObject: true)'
 UNRESOLVABLE_JOIN_TYPE = '@join__type(graph: NOTES, key: "id", resolvable: false, isInterfaceObject: true)'
-
-
-@dataclass
-class HandEditedSupergraph(Federation):
-    """A supergraph as real-world tools hand it over: composed from ``composed_from``, then edited by hand.
-
-    Composers (ours, The Guild's, Apollo's) refuse the subgraphs as served (``SATISFIABILITY_ERROR``: no
-    subgraph that resolves ``note`` can be reached), yet such supergraphs are run; the gateway must cope.
-    """
-
-    composed_from: Sequence[Subgraph] = ()
-    edits: Mapping[str, str] = field(default_factory=dict)
-    composes = False  # what test_composition checks: composers refuse the subgraphs as served
-
-    def supergraph_sdl(self, urls: Mapping[str, str] | None = None) -> str:
-        sources = Federation(self.name, self.composed_from).sources(urls)
-        sdl = compose(sources).supergraph_sdl
-        assert sdl is not None
-        for old, new in self.edits.items():
-            assert old in sdl, old
-            sdl = sdl.replace(old, new)
-        return sdl
 
 
 UNRESOLVABLE = HandEditedSupergraph(

@@ -74,6 +74,52 @@ awards = Subgraph(
 
 UNION_MEMBERS = Federation("subgraph_union_members", [catalog, reviews, awards])
 
+# The same union difference one level down: ``Shelf.items`` is @shareable, and reviews' ``Media`` has no Movie.
+# Apollo's rule is not one of root fields: at every open branch (query planner ``handleOpenBranch``) the options
+# for ``items`` are catalog's own field and reviews' through Shelf's key, and a type condition one option can
+# never return is dropped from all (Apollo's planner and Hive Router's planner answer so; Hive Gateway's
+# JavaScript planner fetches the Movie's title). Where reviews' Shelf has no key, it is no option, and the Movie
+# fragment is kept (all three agree).
+SHELF: dict[str, Any] = {"id": "s1", "items": [BOOKS[0], MOVIES[0], BOOKS[1]]}
+SHELF_SDL = """
+    type Query { shelf: Shelf }
+    type Shelf @key(fields: "id") { id: ID! items: [Media!]! @shareable }
+    union Media = Book | Movie
+    type Book @key(fields: "id") { id: ID! year: Int! }
+    type Movie @key(fields: "id") { id: ID! title: String }
+"""
+shelves = Subgraph(
+    "catalog",
+    SHELF_SDL,
+    {"Query": {"shelf": SHELF}, "entities": {"Shelf": [SHELF], "Book": BOOKS, "Movie": MOVIES}},
+)
+REVIEWS_SHELF_SDL = """
+    type Shelf @key(fields: "id") { id: ID! items: [Media!]! @shareable }
+    union Media = Book
+    type Book @key(fields: "id") { id: ID! stars: Int! }
+"""
+shelf_reviews = Subgraph(
+    "reviews", REVIEWS_SHELF_SDL, {"entities": {"Shelf": [{"id": "s1", "items": BOOKS}], "Book": BOOKS}}
+)
+NESTED_MEMBERS = Federation("nested_union_members", [shelves, shelf_reviews])
+
+KEYLESS_SHELF = "type Shelf { id: ID! @shareable items: [Media!]! @shareable }"
+keyless_shelves = Subgraph(
+    "catalog",
+    SHELF_SDL.replace('type Shelf @key(fields: "id") { id: ID! items: [Media!]! @shareable }', KEYLESS_SHELF),
+    shelves.data,
+)
+keyless_shelf_reviews = Subgraph(
+    "reviews",
+    REVIEWS_SHELF_SDL.replace(
+        'type Shelf @key(fields: "id") { id: ID! items: [Media!]! @shareable }', KEYLESS_SHELF
+    ),
+    {"entities": {"Book": BOOKS}},
+)
+KEYLESS_NESTED_MEMBERS = Federation(
+    "nested_union_members_without_key", [keyless_shelves, keyless_shelf_reviews]
+)
+
 CASES = [
     Case(
         "field-returning-one-member-in-the-subgraph",
@@ -163,6 +209,54 @@ CASES = [
             }
         },
         depth=2,
+    ),
+    Case(
+        "nested-members-the-other-option-cannot-return-yield-nothing",
+        NESTED_MEMBERS,
+        "{ shelf { items { ... on Movie { title } ... on Book { year } } } }",
+        {"data": {"shelf": {"items": [{"year": 1965}, {"title": None}, {"year": 1815}]}}},
+        depth=1,
+        fetches=1,
+    ),
+    Case(
+        "nested-members-with-a-field-of-the-other-option",
+        NESTED_MEMBERS,
+        "{ shelf { items { ... on Book { stars } ... on Movie { title } } } }",
+        {"data": {"shelf": {"items": [{"stars": 5}, {"title": None}, {"stars": 4}]}}},
+        depth=2,
+        fetches=2,
+    ),
+    Case(
+        "nested-members-with-the-typename",
+        NESTED_MEMBERS,
+        "{ shelf { items { __typename ... on Movie { title } } } }",
+        {
+            "data": {
+                "shelf": {
+                    "items": [
+                        {"__typename": "Book"},
+                        {"__typename": "Movie", "title": None},
+                        {"__typename": "Book"},
+                    ]
+                }
+            }
+        },
+        depth=1,
+        fetches=1,
+    ),
+    Case(
+        "nested-members-where-the-other-subgraph-is-no-option",
+        KEYLESS_NESTED_MEMBERS,
+        "{ shelf { items { ... on Movie { title } ... on Book { year stars } } } }",
+        {
+            "data": {
+                "shelf": {
+                    "items": [{"year": 1965, "stars": 5}, {"title": "Alien"}, {"year": 1815, "stars": 4}]
+                }
+            }
+        },
+        depth=2,
+        fetches=2,
     ),
 ]
 
