@@ -3,7 +3,8 @@
 ``fetch(subgraph, request)`` sends one request (``gateway.execution.graphql_over_http``) through the guards
 of ``gateway.execution.traffic``: a deadline per request and a connect timeout, a circuit breaker per subgraph
 endpoint (``breaker``), retries of queries on connection errors within a budget (``retry``), and one request
-for identical queries in flight (``deduplication``). The transports only move bytes: ``AiohttpSubgraphClient``
+for identical queries in flight (``deduplication``). While tracing is on (``gateway.telemetry.tracing``) each
+fetch is a ``subgraph`` client span whose W3C ``traceparent`` goes with the request, whatever the header policy. The transports only move bytes: ``AiohttpSubgraphClient``
 in production (one keep-alive pool per subgraph, see DESIGN.md for why not httpx) and ``HttpxSubgraphClient``
 for tests and tools (subgraphs as in-process ASGI apps, httpx transports or URLs).
 """
@@ -20,7 +21,9 @@ from typing import Any, Protocol
 import aiohttp
 import httpx
 from graphql import OperationType
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from ..telemetry.tracing import ACTIVE, inject_context
 from .breaker import BreakerSettings, CircuitBreaker, CircuitSnapshot
 from .deduplication import InflightRequests
 from .graphql_over_http import (
@@ -115,12 +118,49 @@ class _GuardedClient:
 
     async def fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
         """POST ``request`` to ``subgraph``; raise :class:`SubgraphFetchError` unless a GraphQL response comes back."""
+        if ACTIVE.on:
+            return await self._traced_fetch(subgraph, request)
+        return await self._fetch(subgraph, request, None)
+
+    async def _traced_fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
+        """``fetch`` in a ``subgraph`` span (Apollo Router's name and attributes), its context sent along."""
+        kind = operation_type(request.query)
+        attributes = {
+            "subgraph.name": subgraph,
+            "subgraph.graphql.operation.type": kind.value if kind is not None else "unknown",
+        }
+        if request.operation_name:
+            attributes["subgraph.graphql.operation.name"] = request.operation_name
+        with ACTIVE.tracer.start_as_current_span(
+            "subgraph", kind=SpanKind.CLIENT, attributes=attributes, record_exception=False
+        ) as span:
+            carrier: dict[str, str] = {}
+            inject_context(carrier)
+            try:
+                response = await self._fetch(subgraph, request, carrier)
+            except SubgraphFetchError as error:
+                span.set_attribute("subgraph.error.code", error.code)
+                if error.status is not None:
+                    span.set_attribute("http.response.status_code", error.status)
+                span.set_status(Status(StatusCode.ERROR, error.code))
+                raise
+            span.set_attribute("http.response.status_code", response.status)
+            if response.errors:
+                span.set_attribute("subgraph.graphql.errors", len(response.errors))
+            return response
+
+    async def _fetch(
+        self, subgraph: str, request: SubgraphRequest, trace_headers: Mapping[str, str] | None
+    ) -> SubgraphResponse:
         endpoint = self._endpoints.get(subgraph)
         if endpoint is None:
             raise SubgraphFetchError(
                 subgraph, "SUBGRAPH_UNKNOWN", f'No URL is configured for subgraph "{subgraph}"'
             )
         headers = {**request.headers, **REQUEST_HEADERS} if request.headers else REQUEST_HEADERS
+        if trace_headers:
+            # Not part of the de-duplication key below: identical queries still share one request.
+            headers = {**headers, **trace_headers}
         body = encode_graphql_request(request)
         kind = operation_type(request.query)
         retryable = may_retry_operation(kind)

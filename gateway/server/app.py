@@ -8,17 +8,23 @@ document over an operation limit (as Apollo Router answers) and 413 for a body o
 refused by its ``Content-Length`` or as soon as that many bytes have arrived. It is a plain Starlette route (no
 dependency injection, orjson bodies) because it is the hot path. CORS follows ``ServerSettings.cors``
 (``gateway.server.cors``).
+
+Each ``/graphql`` request ends with one access line and its metrics (``gateway.telemetry``); ``/metrics``
+serves them in Prometheus' text format. While tracing is on, the request is a ``router`` server span that
+continues the client's ``traceparent``.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
 from fastapi import FastAPI
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
@@ -28,10 +34,14 @@ from gateway.server.cors import CorsMiddleware
 from gateway.server.errors import INTERNAL_SERVER_ERROR, ErrorKind, error_dict
 from gateway.server.graphiql import STATIC_DIR, graphiql_html
 from gateway.server.media import GRAPHQL_RESPONSE_JSON, JSON, is_json_content_type, negotiate, prefers_html
-from gateway.server.pipeline import Gateway
+from gateway.server.pipeline import Gateway, GatewayResponse
 from gateway.server.readiness import HttpSubgraphProbe, SubgraphProbe, check_readiness, circuit_states
 from gateway.server.request import RequestParamsError, request_from_body, request_from_query_params
 from gateway.server.settings import ServerSettings
+from gateway.telemetry.access_log import log_access
+from gateway.telemetry.metrics import CONTENT_TYPE_LATEST, UNKNOWN
+from gateway.telemetry.request import RequestRecord, recording
+from gateway.telemetry.tracing import ACTIVE, extract_context
 
 __all__ = ["create_app"]
 
@@ -63,6 +73,13 @@ def _status(kind: ErrorKind | None, media: str) -> int:
     return 500
 
 
+def _outcome(response: GatewayResponse) -> str:
+    """The ``outcome`` label of a request the pipeline answered (``gateway.telemetry.metrics``)."""
+    if response.error_kind is None:
+        return "partial" if response.result.get("errors") else "success"
+    return "error" if response.error_kind is ErrorKind.INTERNAL else "rejected"
+
+
 def create_app(
     gateway: Gateway,
     settings: ServerSettings | None = None,
@@ -86,12 +103,68 @@ def create_app(
     plan_settings = gateway.settings
     plan_header = plan_settings.query_plan_header if plan_settings.expose_query_plan else None
     page = graphiql_html(query_plan_header=plan_header)
+    metrics = gateway.metrics if settings.metrics else None
+    access_log = settings.access_log
 
     async def graphql_endpoint(request: Request) -> Response:
+        if request.method == "GET" and settings.graphiql and prefers_html(request.headers.get("accept")):
+            return HTMLResponse(page)
+        started = time.perf_counter()
+        record = RequestRecord(metrics)
+        with recording(record):
+            if ACTIVE.on:
+                response = await traced_answer(request, record)
+            else:
+                response = await answer(request, record)
+        if metrics is not None or access_log:
+            finished(request, response, record, time.perf_counter() - started)
+        return response
+
+    async def traced_answer(request: Request, record: RequestRecord) -> Response:
+        attributes = {"http.request.method": request.method, "http.route": "/graphql"}
+        with ACTIVE.tracer.start_as_current_span(
+            "router", context=extract_context(request.headers), kind=SpanKind.SERVER, attributes=attributes
+        ) as span:
+            response = await answer(request, record)
+            span.set_attribute("http.response.status_code", response.status_code)
+            if record.request_id is not None:
+                span.set_attribute("request.id", record.request_id)
+            if response.status_code >= 500:
+                span.set_status(Status(StatusCode.ERROR))
+            context = span.get_span_context()
+            if context.is_valid:
+                record.trace_id = format(context.trace_id, "032x")
+            return response
+
+    def finished(request: Request, response: Response, record: RequestRecord, seconds: float) -> None:
+        outcome = record.outcome or "rejected"
+        if metrics is not None:
+            name = metrics.operation_names.label(record.operation_name) if record.prepared else UNKNOWN
+            metrics.request(name, record.operation_type or UNKNOWN, outcome, seconds)
+        if access_log:
+            headers = request.headers
+            log_access(
+                {
+                    "request_id": record.request_id or "-",
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 3),
+                    "operation_name": record.operation_name if record.prepared else None,
+                    "operation_type": record.operation_type,
+                    "outcome": outcome,
+                    "fetches": record.fetches,
+                    "fetch_errors": record.fetch_errors or None,
+                    "cache_hit": record.cache_hit if record.prepared else None,
+                    "client_name": headers.get("apollographql-client-name"),
+                    "client_version": headers.get("apollographql-client-version"),
+                    "trace_id": record.trace_id,
+                }
+            )
+
+    async def answer(request: Request, record: RequestRecord) -> Response:
         method = request.method
         accept = request.headers.get("accept")
-        if method == "GET" and settings.graphiql and prefers_html(accept):
-            return HTMLResponse(page)
         if method not in ("GET", "POST"):
             return _errors(
                 f"The /graphql endpoint accepts GET and POST, not {method}.",
@@ -132,7 +205,10 @@ def create_app(
             outcome = await gateway.run(graphql_request, headers=request.headers, http_method=method)
         except Exception:  # the pipeline turns errors into values; this is the last guard against a trace
             logger.exception("request pipeline crashed")
+            record.outcome = "error"
             return _errors("Internal server error.", INTERNAL_SERVER_ERROR, 500, media)
+        record.outcome = _outcome(outcome)
+        record.request_id = outcome.request_id
         status = _status(outcome.error_kind, media)
         headers = {"Allow": "POST"} if status == 405 else {}
         if outcome.request_id is not None:
@@ -155,6 +231,12 @@ def create_app(
         )
         return _json(readiness.to_json(), 200 if readiness.ready else 503)
 
+    async def metrics_endpoint(request: Request) -> Response:
+        """Prometheus' text exposition of the gateway's metrics (``gateway.telemetry.metrics``)."""
+        if metrics is None:
+            return _json({"status": "not found"}, 404)
+        return Response(metrics.exposition(), 200, media_type=CONTENT_TYPE_LATEST)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for callback in on_startup:
@@ -176,6 +258,7 @@ def create_app(
             Route("/", graphiql_page, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ]
     )

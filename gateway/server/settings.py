@@ -9,8 +9,9 @@ from dataclasses import dataclass, field, replace
 from gateway.server.cors import CorsPolicy
 from gateway.server.demand_control import DemandControl
 from gateway.server.limits import Limits
+from gateway.telemetry.tracing import TracingSettings
 
-__all__ = ["ServerSettings", "demand_control_from_env", "limits_from_env"]
+__all__ = ["ServerSettings", "demand_control_from_env", "limits_from_env", "tracing_from_env"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _UNLIMITED = {"", "none", "off", "unlimited"}
@@ -69,6 +70,24 @@ def demand_control_from_env(demand: DemandControl, environ: Mapping[str, str]) -
     return demand
 
 
+def tracing_from_env(tracing: TracingSettings, environ: Mapping[str, str]) -> TracingSettings:
+    """``GATEWAY_OTLP_ENDPOINT`` (else OpenTelemetry's ``OTEL_EXPORTER_OTLP_ENDPOINT``; ``none`` turns tracing
+    off), ``GATEWAY_TRACE_SAMPLING_RATIO`` (else ``OTEL_TRACES_SAMPLER_ARG``) and ``OTEL_SERVICE_NAME``."""
+    endpoint = environ.get("GATEWAY_OTLP_ENDPOINT", environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    if endpoint is not None:
+        tracing = replace(tracing, otlp_endpoint=None if endpoint.strip().lower() in _UNLIMITED else endpoint)
+    raw = environ.get("GATEWAY_TRACE_SAMPLING_RATIO", environ.get("OTEL_TRACES_SAMPLER_ARG"))
+    if raw is not None:
+        try:
+            ratio = float(raw)
+        except ValueError:
+            raise ValueError(f"GATEWAY_TRACE_SAMPLING_RATIO must be a number, got {raw!r}") from None
+        tracing = replace(tracing, sampling_ratio=ratio)
+    if environ.get("OTEL_SERVICE_NAME"):
+        tracing = replace(tracing, service_name=environ["OTEL_SERVICE_NAME"])
+    return tracing
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """What the pipeline and the HTTP layer may do.
@@ -92,6 +111,11 @@ class ServerSettings:
     decides ``@policy``; ``reject_unauthorized`` refuses a whole request (403) that selects anything it may not
     see, instead of answering those selections null (``gateway.server.authorization``). ``demand_control`` is the
     static cost estimate and its maximum (``gateway.server.demand_control``).
+
+    Telemetry (``gateway.telemetry``): ``metrics`` serves Prometheus metrics at ``/metrics``, labelling at most
+    ``metrics_max_operation_names`` distinct operation names; ``access_log`` logs one line per request;
+    ``log_format`` is ``text`` or ``json``; ``tracing`` says where OpenTelemetry spans are exported (off
+    without an endpoint).
     """
 
     expose_query_plan: bool = False
@@ -112,6 +136,11 @@ class ServerSettings:
     claims_header: str | None = None
     authorization_policy: str | None = None
     reject_unauthorized: bool = False
+    metrics: bool = True
+    metrics_max_operation_names: int = 100
+    access_log: bool = True
+    log_format: str = "text"
+    tracing: TracingSettings = field(default_factory=TracingSettings)
 
     def production(self) -> ServerSettings:
         """No introspection, no GraphiQL, no query plans to clients, and every operation limit on (a limit
@@ -151,6 +180,19 @@ class ServerSettings:
             out = replace(out, reject_unauthorized=env["GATEWAY_REJECT_UNAUTHORIZED"].lower() in _TRUE)
         if "GATEWAY_READY_TIMEOUT" in env:
             out = replace(out, ready_timeout=float(env["GATEWAY_READY_TIMEOUT"]))
+        if "GATEWAY_METRICS" in env:
+            out = replace(out, metrics=env["GATEWAY_METRICS"].lower() in _TRUE)
+        if "GATEWAY_METRICS_MAX_OPERATION_NAMES" in env:
+            variable = "GATEWAY_METRICS_MAX_OPERATION_NAMES"
+            out = replace(out, metrics_max_operation_names=_count(variable, env[variable]))
+        if "GATEWAY_ACCESS_LOG" in env:
+            out = replace(out, access_log=env["GATEWAY_ACCESS_LOG"].lower() in _TRUE)
+        if "GATEWAY_LOG_FORMAT" in env:
+            log_format = env["GATEWAY_LOG_FORMAT"].strip().lower()
+            if log_format not in ("text", "json"):
+                raise ValueError(f"GATEWAY_LOG_FORMAT must be 'text' or 'json', got {log_format!r}")
+            out = replace(out, log_format=log_format)
+        out = replace(out, tracing=tracing_from_env(out.tracing, env))
         out = replace(out, limits=limits_from_env(out.limits, env))
         out = replace(out, demand_control=demand_control_from_env(out.demand_control, env))
         if "GATEWAY_CORS_ORIGINS" in env:

@@ -1,0 +1,78 @@
+"""What one request did, gathered while it runs: its operation, its subgraph fetches; read by the access log
+and the metrics when it ends.
+
+The record travels in a context variable: the HTTP layer opens it, the pipeline names the operation, the
+executor counts each fetch (and reports its latency to the gateway's metrics). Code that runs without one
+(tools, a bare executor in tests) records nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .metrics import GatewayMetrics
+
+__all__ = ["RequestRecord", "current_record", "recording"]
+
+
+class RequestRecord:
+    """One request's facts. ``operation_name``/``operation_type`` are set once the operation parsed and
+    validated (``prepared``); until then the request has no operation a metric may be labelled with."""
+
+    __slots__ = (
+        "cache_hit",
+        "fetch_errors",
+        "fetches",
+        "metrics",
+        "operation_name",
+        "operation_type",
+        "outcome",
+        "prepared",
+        "request_id",
+        "trace_id",
+    )
+
+    def __init__(self, metrics: GatewayMetrics | None = None) -> None:
+        self.metrics = metrics
+        self.operation_name: str | None = None
+        self.operation_type: str | None = None
+        self.prepared = False
+        self.cache_hit = False
+        self.fetches = 0
+        self.fetch_errors = 0
+        # Set by the HTTP layer: success, partial, rejected or error (gateway.telemetry.metrics).
+        self.outcome: str | None = None
+        self.request_id: str | None = None
+        self.trace_id: str | None = None
+
+    def operation(self, name: str | None, operation_type: str) -> None:
+        self.operation_name, self.operation_type, self.prepared = name, operation_type, True
+
+    def fetched(self, subgraph: str, seconds: float, error_code: str | None) -> None:
+        """One subgraph request ended after ``seconds``; ``error_code`` when it got no GraphQL response."""
+        self.fetches += 1
+        if error_code is not None:
+            self.fetch_errors += 1
+        if self.metrics is not None:
+            self.metrics.fetch(subgraph, seconds, error_code)
+
+
+_current: ContextVar[RequestRecord | None] = ContextVar("gateway_request_record", default=None)
+
+
+def current_record() -> RequestRecord | None:
+    return _current.get()
+
+
+@contextmanager
+def recording(record: RequestRecord) -> Iterator[RequestRecord]:
+    """Bind ``record`` while the request runs."""
+    token = _current.set(record)
+    try:
+        yield record
+    finally:
+        _current.reset(token)
