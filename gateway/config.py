@@ -28,6 +28,14 @@ demand_control:                           # optional: static cost estimate (gate
   list_size: 10                           # a list field without @listSize is assumed this long
   mode: enforce                           # or measure: estimate, never refuse
   include_in_extensions: false            # true: every response carries extensions.cost
+telemetry:                                # optional: traces, metrics, logs (gateway.telemetry)
+  otlp_endpoint: http://collector:4318    # OTLP/HTTP collector; absent or null: no tracing
+  sampling_ratio: 0.1                     # share of new traces kept (a sampled traceparent is followed)
+  service_name: gateway
+  metrics: true                           # Prometheus text at /metrics
+  max_operation_names: 100                # distinct operation_name label values, then "other"
+  access_log: true                        # one line per request on the gateway.access logger
+  log_format: text                        # or json: one JSON object per log line
 ```
 
 ``SUBGRAPH_<NAME>_URL`` environment variables override the urls (containers), ``GATEWAY_LIMITS_<NAME>`` the
@@ -64,7 +72,25 @@ __all__ = [
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _SUBGRAPH_KEYS = {"name", "url", "schema", "module", "include_subgraph_errors"}
-_TOP_KEYS = {"supergraph", "subgraphs", "traffic_shaping", "limits", "cors", "plan_cache", "demand_control"}
+_TOP_KEYS = {
+    "supergraph",
+    "subgraphs",
+    "traffic_shaping",
+    "limits",
+    "cors",
+    "plan_cache",
+    "demand_control",
+    "telemetry",
+}
+_TELEMETRY_KEYS = {
+    "otlp_endpoint",
+    "sampling_ratio",
+    "service_name",
+    "metrics",
+    "max_operation_names",
+    "access_log",
+    "log_format",
+}
 _CORS_KEYS = {"origins", "allow_credentials", "allow_methods", "allow_headers", "expose_headers", "max_age"}
 _PLAN_CACHE_KEYS = {"size", "bytes", "max_document_bytes", "failures"}
 
@@ -103,6 +129,8 @@ class GatewayConfig:
     plan_cache: dict[str, int] = field(default_factory=dict)
     # gateway.server.demand_control.DemandControl's fields, as given.
     demand_control: dict[str, Any] = field(default_factory=dict)
+    # The telemetry section's keys, checked (gateway.telemetry).
+    telemetry: dict[str, Any] = field(default_factory=dict)
 
     def subgraph(self, name: str) -> SubgraphConfig:
         for s in self.subgraphs:
@@ -179,6 +207,32 @@ def _demand_control(data: Mapping[str, Any], source: str) -> dict[str, Any]:
             out[name] = value
         else:
             out[name] = _integer(value, where, nullable=name == "max")
+    return out
+
+
+def _telemetry(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    section = _section(data, "telemetry", _TELEMETRY_KEYS, source)
+    out: dict[str, Any] = {}
+    for name, value in section.items():
+        where = f"{source}: telemetry.{name}"
+        if name in ("metrics", "access_log"):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        elif name == "sampling_ratio":
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise ConfigError(f"{where}: expected a number from 0 to 1, got {value!r}")
+            value = float(value)
+        elif name == "max_operation_names":
+            value = _integer(value, where, nullable=False)
+        elif name == "log_format":
+            if value not in ("text", "json"):
+                raise ConfigError(f"{where}: expected 'text' or 'json', got {value!r}")
+        elif name == "otlp_endpoint":
+            if value is not None and (not isinstance(value, str) or not re.match(r"^https?://", value)):
+                raise ConfigError(f"{where}: expected an http(s) URL or null, got {value!r}")
+        elif not isinstance(value, str) or not value:
+            raise ConfigError(f"{where}: expected a non-empty string, got {value!r}")
+        out[name] = value
     return out
 
 
@@ -282,6 +336,7 @@ def parse_config(
         plan_cache=plan_cache,
         traffic=traffic,
         demand_control=_demand_control(data, source),
+        telemetry=_telemetry(data, source),
     )
 
 

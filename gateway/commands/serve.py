@@ -91,6 +91,28 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "default: the config's cors.origins, else GATEWAY_CORS_ORIGINS, else none",
     )
     parser.add_argument("--log-level", default=os.environ.get("GATEWAY_LOG_LEVEL", "info"))
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=None,
+        help="log lines as text or one JSON object each (default: the config's telemetry.log_format, "
+        "else GATEWAY_LOG_FORMAT, else text)",
+    )
+    parser.add_argument(
+        "--otlp-endpoint",
+        metavar="URL",
+        default=None,
+        help="export traces over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318); default: the "
+        "config's telemetry.otlp_endpoint, else GATEWAY_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off",
+    )
+    parser.add_argument(
+        "--trace-sampling-ratio",
+        type=float,
+        default=None,
+        metavar="RATIO",
+        help="share of new traces kept, 0 to 1 (default: telemetry.sampling_ratio, else "
+        "GATEWAY_TRACE_SAMPLING_RATIO, else 1)",
+    )
     return parser
 
 
@@ -276,6 +298,14 @@ def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = No
         settings = replace(settings, introspection=args.introspection)
     if getattr(args, "production", None):
         settings = settings.production()  # last: no other flag turns its switches back on
+    tracing = settings.tracing
+    if getattr(args, "otlp_endpoint", None):
+        tracing = replace(tracing, otlp_endpoint=args.otlp_endpoint)
+    if getattr(args, "trace_sampling_ratio", None) is not None:
+        tracing = replace(tracing, sampling_ratio=args.trace_sampling_ratio)
+    settings = replace(settings, tracing=tracing)
+    if getattr(args, "log_format", None):
+        settings = replace(settings, log_format=args.log_format)
     if getattr(args, "cors_origin", None):
         from gateway.server.cors import CorsPolicy
 
@@ -313,6 +343,20 @@ def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
     demand = getattr(config, "demand_control", None) or {}
     if demand:
         settings = replace(settings, demand_control=replace(settings.demand_control, **demand))
+    telemetry = getattr(config, "telemetry", None) or {}
+    if telemetry:
+        tracing_keys = {"otlp_endpoint", "sampling_ratio", "service_name"}
+        tracing = {k: v for k, v in telemetry.items() if k in tracing_keys}
+        settings = replace(
+            settings,
+            tracing=replace(settings.tracing, **tracing),
+            metrics=telemetry.get("metrics", settings.metrics),
+            metrics_max_operation_names=telemetry.get(
+                "max_operation_names", settings.metrics_max_operation_names
+            ),
+            access_log=telemetry.get("access_log", settings.access_log),
+            log_format=telemetry.get("log_format", settings.log_format),
+        )
     plan_cache = getattr(config, "plan_cache", None) or {}
     changes = {_PLAN_CACHE_SETTINGS[key]: value for key, value in plan_cache.items()}
     return replace(settings, **changes) if changes else settings
@@ -321,9 +365,15 @@ def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from gateway.execution.masking import current_request_id
+    from gateway.telemetry import configure_logging, configure_tracing
+
+    log_format = args.log_format or os.environ.get("GATEWAY_LOG_FORMAT", "text").strip().lower()
+    try:
+        configure_logging(args.log_level, log_format, current_request_id=current_request_id)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per SDL fetch is noise
     try:
         source = resolve_source(args)
@@ -334,7 +384,14 @@ def run(args: argparse.Namespace) -> int:
     except Exception as error:  # SupergraphLoadError, or a config error with its own message
         print(f"error: {error}", file=sys.stderr)
         return 1
-    settings = settings_for(args, source.config)
+    try:
+        settings = settings_for(args, source.config)
+    except ValueError as error:  # an environment variable out of range, said by its check
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if settings.log_format != log_format:  # the config file chose another format
+        configure_logging(args.log_level, settings.log_format, current_request_id=current_request_id)
+    tracer_provider = configure_tracing(settings.tracing)
     app = build_app(
         supergraph,
         settings,
@@ -352,7 +409,8 @@ def run(args: argparse.Namespace) -> int:
         http="httptools",
         lifespan="on",
         log_level=args.log_level.lower(),
-        access_log=False,
+        log_config=None,  # uvicorn's own lines go through the root handler, in the chosen format
+        access_log=False,  # the gateway writes its own access line (gateway.telemetry.access_log)
         timeout_graceful_shutdown=args.graceful_timeout,
     )
     names = ", ".join(sorted(supergraph.subgraphs))
@@ -372,6 +430,8 @@ def run(args: argparse.Namespace) -> int:
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda signum, frame: stop_signals.append(signum))
     server.run()
+    if tracer_provider is not None:
+        tracer_provider.shutdown()  # the spans still in the batch go out before the process ends
     if stop_signals:
         print(f"gateway: stopped ({signal.Signals(stop_signals[0]).name})", flush=True)
     return 0 if server.started or stop_signals else 1

@@ -1,21 +1,24 @@
-"""The FastAPI app every service is: ``/graphql`` (Strawberry federation subgraph) and ``/health``."""
+"""The FastAPI app every service is: ``/graphql`` (Strawberry federation subgraph), ``/health`` and ``/metrics``
+(Prometheus; see ``subgraphs.common.telemetry``, which also traces the app while tracing is on)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import strawberry
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLRequestData
 
 from .db import Database
 from .literals import decode_request_json
 from .request_id import RequestIdMiddleware
+from .telemetry import CONTENT_TYPE_LATEST, MetricsMiddleware, ServiceMetrics, instrument_app
 
 __all__ = ["create_subgraph_app"]
 
@@ -25,8 +28,19 @@ log = logging.getLogger("subgraphs")
 class SubgraphRouter(GraphQLRouter[Any, Any]):
     """Strawberry's FastAPI router, reading request bodies with the number and nesting limits."""
 
+    metrics: ServiceMetrics | None = None
+
     def decode_json(self, data: str | bytes) -> object:
         return decode_request_json(data)
+
+    async def execute_operation(self, *args: Any, **kwargs: Any) -> Any:
+        """Strawberry's, counting each operation by name and outcome (``service_graphql_operations_total``)."""
+        result = await super().execute_operation(*args, **kwargs)
+        data = kwargs.get("request_data")
+        if self.metrics is not None and isinstance(data, GraphQLRequestData):
+            outcome = getattr(result, "data", None) is not None, bool(getattr(result, "errors", None))
+            self.metrics.operation(data.operation_name, data.query, *outcome)
+        return result
 
 
 def create_subgraph_app(
@@ -36,8 +50,11 @@ def create_subgraph_app(
     database: Database,
     context: Callable[[Database], dict[str, Any]],
     seed: Callable[[Database], Awaitable[None]] | None = None,
+    consumers: Sequence[str] = (),
 ) -> FastAPI:
-    """A service app; tables are created (and seed data loaded when empty) at start-up."""
+    """A service app; tables are created (and seed data loaded when empty) at start-up. ``consumers`` names the
+    service's durable event consumers, whose lag ``/metrics`` reads from JetStream."""
+    metrics = ServiceMetrics(name, consumers=consumers)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -45,6 +62,7 @@ def create_subgraph_app(
         if seed is not None:
             await seed(database)
         yield
+        await metrics.aclose()
         await database.dispose()
 
     async def get_context() -> dict[str, Any]:
@@ -53,10 +71,16 @@ def create_subgraph_app(
     app = FastAPI(title=f"{name} subgraph", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.database = database
     app.state.schema = schema
+    app.state.metrics = metrics
     app.add_middleware(RequestIdMiddleware)
-    app.include_router(
-        SubgraphRouter(schema, context_getter=get_context, graphql_ide=None), prefix="/graphql"
-    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics, routes=("/graphql", "/health", "/metrics"))
+    router = SubgraphRouter(schema, context_getter=get_context, graphql_ide=None)
+    router.metrics = metrics
+    app.include_router(router, prefix="/graphql")
+
+    @app.get("/metrics")
+    async def metrics_endpoint() -> Response:
+        return Response(await metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/health")
     async def health() -> JSONResponse:
@@ -68,4 +92,5 @@ def create_subgraph_app(
             return JSONResponse({"status": "unavailable", "service": name}, status_code=503)
         return JSONResponse({"status": "ok", "service": name})
 
+    instrument_app(app, database.engine)
     return app

@@ -6,6 +6,9 @@ A service's models include ``OutboxMixin`` (``class OutboxRow(OutboxMixin, Base)
 and marks a row sent only after JetStream acknowledged it. A relay that dies between the two publishes the
 row again on its next pass; JetStream drops the copy within the stream's duplicate window, and consumers'
 inboxes (``subgraphs.common.inbox``) drop it after that. NATS being away is waited out with backoff.
+
+A row keeps the trace context of the transaction that wrote it (``trace_context``), and the relay publishes it
+in the message headers (W3C ``traceparent``), so consumers continue the trace (``subgraphs.common.telemetry``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Database
 from .events import Envelope, Event, encode, envelope
+from .telemetry import publish_headers, trace_context_now
 from .types import UTCDateTime, utcnow
 
 __all__ = [
@@ -64,6 +68,8 @@ class OutboxMixin:
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # The W3C trace context (JSON of traceparent/tracestate) of the transaction that recorded the event.
+    trace_context: Mapped[str | None] = mapped_column(String(1000), nullable=True)
 
 
 def record(
@@ -90,6 +96,7 @@ def record(
             body=encode(env).decode(),
             correlation_id=env.correlation_id,
             occurred_at=env.occurred_at,
+            trace_context=trace_context_now(),
         )
     )
     return env
@@ -186,13 +193,16 @@ class OutboxRelay:
         published = 0
         for row in rows:
             try:
-                await self._js.publish(
-                    row.subject,
-                    row.body.encode(),
-                    timeout=self.publish_timeout,
-                    stream=self.stream,
-                    headers={"Nats-Msg-Id": row.event_id},
-                )
+                with publish_headers(
+                    row.subject, row.trace_context, {"Nats-Msg-Id": row.event_id}
+                ) as headers:
+                    await self._js.publish(
+                        row.subject,
+                        row.body.encode(),
+                        timeout=self.publish_timeout,
+                        stream=self.stream,
+                        headers=headers,
+                    )
             except Exception as exc:
                 await self._failed(row.position, exc)
                 raise

@@ -10,6 +10,8 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
+from .telemetry import configure_tracing
+
 __all__ = ["run_service"]
 
 
@@ -28,4 +30,13 @@ def run_service(name: str, factory: Callable[[], FastAPI], default_port: int) ->
     service_log.addHandler(handler)
     service_log.setLevel(args.log_level.upper())
     service_log.propagate = False
-    uvicorn.run(factory(), host=args.host, port=args.port, log_level=args.log_level, loop="auto", http="auto")
+    # Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set (subgraphs.common.telemetry); before the app is made,
+    # so the app is instrumented.
+    tracing = configure_tracing(name)
+    try:
+        uvicorn.run(
+            factory(), host=args.host, port=args.port, log_level=args.log_level, loop="auto", http="auto"
+        )
+    finally:
+        if tracing is not None:
+            tracing.shutdown()

@@ -16,6 +16,7 @@ from subgraphs.common.outbox import DEFAULT_SUBJECT_PREFIX
 from .loaders import Loaders
 from .models import Base
 from .owners import Owners
+from .saga import CONSUMER_NAME
 from .schema import schema
 from .seed import seed
 
@@ -59,5 +60,10 @@ def create_app(
         }
 
     return create_subgraph_app(
-        name="orders", schema=schema, database=db, context=context, seed=seed if seed_data else None
+        name="orders",
+        schema=schema,
+        database=db,
+        context=context,
+        seed=seed if seed_data else None,
+        consumers=(CONSUMER_NAME,),
     )

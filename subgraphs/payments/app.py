@@ -14,6 +14,7 @@ from .fake_provider import FakeProvider
 from .loaders import Loaders
 from .models import Base
 from .provider import PaymentProvider
+from .saga import CONSUMER_NAME
 from .schema import schema
 from .seed import seed
 
@@ -45,6 +46,8 @@ def create_app(
     def context(database: Database) -> dict[str, Any]:
         return {"db": database, "loaders": Loaders(database), "staff_token": token, "provider": chosen}
 
-    app = create_subgraph_app(name="payments", schema=schema, database=db, context=context, seed=start)
+    app = create_subgraph_app(
+        name="payments", schema=schema, database=db, context=context, seed=start, consumers=(CONSUMER_NAME,)
+    )
     app.state.provider = chosen
     return app

@@ -16,6 +16,7 @@ import signal
 from subgraphs.common.db import Database, database_url
 from subgraphs.common.inbox import EventConsumer
 from subgraphs.common.outbox import DEFAULT_NATS_URL, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, OutboxRelay
+from subgraphs.common.telemetry import configure_tracing, instrument_engine
 
 from .fake_provider import FakeProvider
 from .models import Base, InboxRow, OutboxRow
@@ -57,6 +58,8 @@ async def run_worker(
 async def _main() -> None:
     db = Database(database_url("payments"), Base)
     await db.create_tables()
+    tracing = configure_tracing("payments-worker")
+    instrument_engine(db.engine)
     provider = FakeProvider(db.engine)
     await provider.create_tables()
     stop = asyncio.Event()
@@ -75,6 +78,8 @@ async def _main() -> None:
         )
     finally:
         await db.dispose()
+        if tracing is not None:
+            tracing.shutdown()  # the last spans go out
 
 
 if __name__ == "__main__":

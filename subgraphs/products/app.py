@@ -11,6 +11,7 @@ from subgraphs.common.db import Database, database_url
 
 from .loaders import Loaders
 from .models import Base
+from .saga import CONSUMER_NAME
 from .schema import schema
 from .seed import seed
 
@@ -24,5 +25,10 @@ def _context(db: Database) -> dict[str, Any]:
 def create_app(database: Database | None = None, *, seed_data: bool = True) -> FastAPI:
     db = database or Database(database_url("products"), Base)
     return create_subgraph_app(
-        name="products", schema=schema, database=db, context=_context, seed=seed if seed_data else None
+        name="products",
+        schema=schema,
+        database=db,
+        context=_context,
+        seed=seed if seed_data else None,
+        consumers=(CONSUMER_NAME,),
     )

@@ -16,6 +16,7 @@ import signal
 from subgraphs.common.db import Database, database_url
 from subgraphs.common.inbox import EventConsumer
 from subgraphs.common.outbox import DEFAULT_NATS_URL, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, OutboxRelay
+from subgraphs.common.telemetry import configure_tracing, instrument_engine
 
 from .models import Base, InboxRow, OutboxRow
 from .saga import CONSUMER_NAME, StockKeeper
@@ -54,6 +55,8 @@ async def run_worker(
 async def _main() -> None:
     db = Database(database_url("products"), Base)
     await db.create_tables()
+    tracing = configure_tracing("products-worker")
+    instrument_engine(db.engine)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -69,6 +72,8 @@ async def _main() -> None:
         )
     finally:
         await db.dispose()
+        if tracing is not None:
+            tracing.shutdown()  # the last spans go out
 
 
 if __name__ == "__main__":
