@@ -4,7 +4,8 @@
 of ``gateway.execution.traffic``: a deadline per request and a connect timeout, a circuit breaker per subgraph
 endpoint (``breaker``), retries of queries on connection errors within a budget (``retry``), and one request
 for identical queries in flight (``deduplication``). While tracing is on (``gateway.telemetry.tracing``) each
-fetch is a ``subgraph`` client span whose W3C ``traceparent`` goes with the request, whatever the header policy. The transports only move bytes: ``AiohttpSubgraphClient``
+fetch is a ``subgraph`` client span whose W3C ``traceparent`` goes with the request, whatever the header policy;
+while it is off, the client's own ``traceparent`` goes on unchanged (``gateway.telemetry.request``). The transports only move bytes: ``AiohttpSubgraphClient``
 in production (one keep-alive pool per subgraph, see DESIGN.md for why not httpx) and ``HttpxSubgraphClient``
 for tests and tools (subgraphs as in-process ASGI apps, httpx transports or URLs).
 """
@@ -23,6 +24,7 @@ import httpx
 from graphql import OperationType
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from ..telemetry.request import current_record
 from ..telemetry.tracing import ACTIVE, inject_context
 from .breaker import BreakerSettings, CircuitBreaker, CircuitSnapshot
 from .deduplication import InflightRequests
@@ -120,7 +122,8 @@ class _GuardedClient:
         """POST ``request`` to ``subgraph``; raise :class:`SubgraphFetchError` unless a GraphQL response comes back."""
         if ACTIVE.on:
             return await self._traced_fetch(subgraph, request)
-        return await self._fetch(subgraph, request, None)
+        record = current_record()
+        return await self._fetch(subgraph, request, record.trace_headers if record is not None else None)
 
     async def _traced_fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
         """``fetch`` in a ``subgraph`` span (Apollo Router's name and attributes), its context sent along."""

@@ -41,7 +41,7 @@ from gateway.server.settings import ServerSettings
 from gateway.telemetry.access_log import log_access
 from gateway.telemetry.metrics import CONTENT_TYPE_LATEST, UNKNOWN
 from gateway.telemetry.request import RequestRecord, recording
-from gateway.telemetry.tracing import ACTIVE, extract_context
+from gateway.telemetry.tracing import ACTIVE, extract_context, incoming_trace_headers
 
 __all__ = ["create_app"]
 
@@ -115,6 +115,11 @@ def create_app(
             if ACTIVE.on:
                 response = await traced_answer(request, record)
             else:
+                traceparent = request.headers.get("traceparent")
+                if traceparent is not None:
+                    record.trace_headers = incoming_trace_headers(
+                        traceparent, request.headers.get("tracestate")
+                    )
                 response = await answer(request, record)
         if metrics is not None or access_log:
             finished(request, response, record, time.perf_counter() - started)

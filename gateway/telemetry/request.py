@@ -33,6 +33,7 @@ class RequestRecord:
         "outcome",
         "prepared",
         "request_id",
+        "trace_headers",
         "trace_id",
     )
 
@@ -48,6 +49,8 @@ class RequestRecord:
         self.outcome: str | None = None
         self.request_id: str | None = None
         self.trace_id: str | None = None
+        # The client's traceparent/tracestate, passed on to subgraphs as they came while tracing is off.
+        self.trace_headers: dict[str, str] | None = None
 
     def operation(self, name: str | None, operation_type: str) -> None:
         self.operation_name, self.operation_type, self.prepared = name, operation_type, True

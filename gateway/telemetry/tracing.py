@@ -16,6 +16,7 @@ is on once :func:`use_tracer_provider` (tests, with an in-memory exporter) or :f
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, MutableMapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ __all__ = [
     "TracingSettings",
     "configure_tracing",
     "extract_context",
+    "incoming_trace_headers",
     "inject_context",
     "span",
     "tracer",
@@ -130,6 +132,20 @@ def configure_tracing(settings: TracingSettings, *, set_global: bool = True) -> 
 def extract_context(headers: Mapping[str, str]) -> Context:
     """The trace context a request came with (``traceparent``/``tracestate``), for the server span's parent."""
     return propagate.extract(headers)
+
+
+# W3C Trace Context, "traceparent Header Field Values": version-traceid-parentid-flags, lower-case hex.
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}")
+
+
+def incoming_trace_headers(traceparent: str | None, tracestate: str | None) -> dict[str, str] | None:
+    """The trace headers to pass on unchanged, when ``traceparent`` is well formed (else None)."""
+    if traceparent is None or not _TRACEPARENT.fullmatch(traceparent.strip()):
+        return None
+    out = {"traceparent": traceparent.strip()}
+    if tracestate and len(tracestate) <= 512:  # the spec's limit for a tracestate a vendor must keep
+        out["tracestate"] = tracestate
+    return out
 
 
 def inject_context(headers: MutableMapping[str, str], context: Context | None = None) -> None:

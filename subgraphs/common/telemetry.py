@@ -100,7 +100,9 @@ def instrument_app(app: Any, engine: Any) -> None:
         return
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=_provider, excluded_urls="health,metrics")
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=_provider, excluded_urls="health,metrics", exclude_spans=["receive", "send"]
+    )
     instrument_engine(engine)
 
 
