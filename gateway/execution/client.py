@@ -24,7 +24,7 @@ import httpx
 from graphql import OperationType
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from ..telemetry.request import current_record
+from ..telemetry.request import current_record, traced
 from ..telemetry.tracing import ACTIVE, inject_context
 from .breaker import BreakerSettings, CircuitBreaker, CircuitSnapshot
 from .deduplication import InflightRequests
@@ -120,7 +120,7 @@ class _GuardedClient:
 
     async def fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
         """POST ``request`` to ``subgraph``; raise :class:`SubgraphFetchError` unless a GraphQL response comes back."""
-        if ACTIVE.on:
+        if ACTIVE.on and traced():
             return await self._traced_fetch(subgraph, request)
         record = current_record()
         return await self._fetch(subgraph, request, record.trace_headers if record is not None else None)

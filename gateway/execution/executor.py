@@ -42,7 +42,6 @@ from ..planning.plan import (
     SequenceNode,
 )
 from ..telemetry.request import current_record
-from ..telemetry.tracing import ACTIVE
 from .batching import (
     EntityOperation,
     merge_entity_operations,
@@ -387,16 +386,7 @@ class Executor:
         return SubgraphRequest(fetch.operation, variables or None, fetch.operation_name, run.headers)
 
     async def _send(self, fetch: FetchNode, request: SubgraphRequest) -> SubgraphResponse | FailureMark:
-        """One subgraph request; counted in the request's record (``gateway.telemetry.request``) when it has one,
-        and a ``fetch`` span (Apollo Router's name) while tracing is on."""
-        if ACTIVE.on:
-            with ACTIVE.tracer.start_as_current_span(
-                "fetch", attributes={"apollo.subgraph.name": fetch.service_name}
-            ):
-                return await self._timed_send(fetch, request)
-        return await self._timed_send(fetch, request)
-
-    async def _timed_send(self, fetch: FetchNode, request: SubgraphRequest) -> SubgraphResponse | FailureMark:
+        """One subgraph request, counted in the request's record (``gateway.telemetry.request``) when it has one."""
         record = current_record()
         if record is None:
             outcome, _ = await self._send_once(fetch, request)

@@ -41,7 +41,7 @@ from gateway.server.settings import ServerSettings
 from gateway.telemetry.access_log import log_access
 from gateway.telemetry.metrics import CONTENT_TYPE_LATEST, UNKNOWN
 from gateway.telemetry.request import RequestRecord, recording
-from gateway.telemetry.tracing import ACTIVE, extract_context, incoming_trace_headers
+from gateway.telemetry.tracing import ACTIVE, extract_context, incoming_trace_headers, inject_context
 
 __all__ = ["create_app"]
 
@@ -130,15 +130,21 @@ def create_app(
         with ACTIVE.tracer.start_as_current_span(
             "router", context=extract_context(request.headers), kind=SpanKind.SERVER, attributes=attributes
         ) as span:
+            context = span.get_span_context()
+            if context.is_valid:
+                record.trace_id = format(context.trace_id, "032x")
+            if not span.is_recording():
+                # Not sampled: no spans below this one, but the decision travels on to the subgraphs.
+                record.traced = False
+                record.trace_headers = {}
+                inject_context(record.trace_headers)
+                return await answer(request, record)
             response = await answer(request, record)
             span.set_attribute("http.response.status_code", response.status_code)
             if record.request_id is not None:
                 span.set_attribute("request.id", record.request_id)
             if response.status_code >= 500:
                 span.set_status(Status(StatusCode.ERROR))
-            context = span.get_span_context()
-            if context.is_valid:
-                record.trace_id = format(context.trace_id, "032x")
             return response
 
     def finished(request: Request, response: Response, record: RequestRecord, seconds: float) -> None:

@@ -84,7 +84,7 @@ from gateway.server.request import GraphQLRequest
 from gateway.server.settings import ServerSettings
 from gateway.server.workers import WorkerPool
 from gateway.telemetry.metrics import GatewayMetrics, GatewayState, PlanCacheCounts
-from gateway.telemetry.request import current_record
+from gateway.telemetry.request import current_record, traced
 from gateway.telemetry.tracing import ACTIVE, span
 
 __all__ = [
@@ -339,7 +339,7 @@ class Gateway:
         def prepare() -> PreparedOperation | RequestFailure:
             return self._prepare_uncached(query, operation_name, override_labels, budget)
 
-        if ACTIVE.on:  # the worker's spans belong to this request's trace
+        if ACTIVE.on and traced():  # the worker's spans belong to this request's trace
             prepare = functools.partial(contextvars.copy_context().run, prepare)
         try:
             entry = await self.workers.run(prepare)
@@ -375,7 +375,7 @@ class Gateway:
         supergraph = self._supergraph
         assert supergraph is not None
         limits = self.settings.limits
-        parse_started = time.time_ns() if ACTIVE.on else 0
+        parse_started = time.time_ns() if ACTIVE.on and traced() else 0
         scan = scan_text(query, limits)
         if scan.exceeded is not None:
             return RequestFailure((scan.exceeded.to_error(),), ErrorKind.LIMIT)
@@ -494,7 +494,7 @@ class Gateway:
         incoming = _header(headers, "x-request-id")
         request_id = accepted_request_id(incoming) or new_request_id()
         with request_id_scope(request_id):
-            if ACTIVE.on:
+            if ACTIVE.on and traced():
                 outcome = await self._traced_run(request, headers, http_method)
             else:
                 outcome = await self._run(request, headers, http_method)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .metrics import GatewayMetrics
 
-__all__ = ["RequestRecord", "current_record", "recording"]
+__all__ = ["RequestRecord", "current_record", "recording", "traced"]
 
 
 class RequestRecord:
@@ -35,6 +35,7 @@ class RequestRecord:
         "request_id",
         "trace_headers",
         "trace_id",
+        "traced",
     )
 
     def __init__(self, metrics: GatewayMetrics | None = None) -> None:
@@ -51,6 +52,8 @@ class RequestRecord:
         self.trace_id: str | None = None
         # The client's traceparent/tracestate, passed on to subgraphs as they came while tracing is off.
         self.trace_headers: dict[str, str] | None = None
+        # False for a request whose trace is not sampled: no span below its root, only trace_headers go on.
+        self.traced = True
 
     def operation(self, name: str | None, operation_type: str) -> None:
         self.operation_name, self.operation_type, self.prepared = name, operation_type, True
@@ -69,6 +72,13 @@ _current: ContextVar[RequestRecord | None] = ContextVar("gateway_request_record"
 
 def current_record() -> RequestRecord | None:
     return _current.get()
+
+
+def traced() -> bool:
+    """Whether the running request makes spans (tracing is on and its trace is sampled): check ``ACTIVE.on``
+    first, this is the second look."""
+    record = _current.get()
+    return record is None or record.traced
 
 
 @contextmanager

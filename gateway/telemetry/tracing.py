@@ -10,7 +10,8 @@ The spans are made by hand rather than by the ASGI and aiohttp instrumentations:
 HTTP routes, and they cost on every request even with a no-op tracer. Here every call site first reads
 ``ACTIVE.on`` (one attribute load) and does nothing else while tracing is off, which is the default. Tracing
 is on once :func:`use_tracer_provider` (tests, with an in-memory exporter) or :func:`configure_tracing`
-(``fedgw serve`` with an OTLP endpoint) ran.
+(``fedgw serve`` with an OTLP endpoint) ran. A request whose trace is not sampled gets its ``router`` span
+only (non-recording): nothing below it is made, and its context (sampled flag off) still goes to the subgraphs.
 """
 
 from __future__ import annotations
@@ -88,8 +89,11 @@ def span(
     kind: trace.SpanKind = trace.SpanKind.INTERNAL,
     context: Context | None = None,
 ) -> AbstractContextManager[trace.Span | None]:
-    """A current span ``name`` while tracing is on; a shared do-nothing context manager while it is off."""
-    if not ACTIVE.on:
+    """A current span ``name`` while the request is traced; a shared do-nothing context manager otherwise
+    (tracing off, or the request's trace not sampled: see ``gateway.telemetry.request.traced``)."""
+    from .request import traced
+
+    if not ACTIVE.on or not traced():
         return _NO_SPAN
     return ACTIVE.tracer.start_as_current_span(name, context=context, kind=kind, attributes=attributes)
 
