@@ -107,9 +107,11 @@ def use_tracer_provider(provider: trace.TracerProvider | None) -> None:
     ACTIVE.on = True
 
 
-def configure_tracing(settings: TracingSettings, *, set_global: bool = True) -> Any:
-    """An SDK tracer provider exporting to ``settings.otlp_endpoint`` in batches, made the gateway's (and the
-    process's, with ``set_global``); None when the settings turn tracing off. Shut it down on exit."""
+def configure_tracing(settings: TracingSettings) -> Any:
+    """An SDK tracer provider exporting to ``settings.otlp_endpoint`` in batches, made the gateway's; None when
+    the settings turn tracing off. Shut it down on exit. It is not made the process's global provider: recent
+    FastAPI versions trace every request on their own once one is set, which would add a second server span
+    (and spans for ``/health`` and ``/metrics``) to each request."""
     if not settings.enabled:
         return None
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -126,8 +128,6 @@ def configure_tracing(settings: TracingSettings, *, set_global: bool = True) -> 
         sampler=ParentBased(TraceIdRatioBased(settings.sampling_ratio)),
     )
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
-    if set_global:
-        trace.set_tracer_provider(provider)
     use_tracer_provider(provider)
     logger.info("tracing: OTLP to %s, sampling ratio %g", endpoint, settings.sampling_ratio)
     return provider

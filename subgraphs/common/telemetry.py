@@ -89,7 +89,7 @@ def configure_tracing(service: str, environ: Mapping[str, str] | None = None) ->
         sampler=ParentBased(TraceIdRatioBased(ratio)),
     )
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=url)))
-    trace.set_tracer_provider(provider)
+    # Not the process's global provider: recent FastAPI versions would then trace each request a second time.
     use_tracer_provider(provider)
     return provider
 
