@@ -259,6 +259,11 @@ def build_app(
     served = operation_control_from_env(app, env)
     if served is not app:
         controls.append(served)
+        # Outermost again, so requests the controls refuse (401, 429) are logged and counted too.
+        from gateway.server.request_telemetry import RequestTelemetry
+
+        metrics = gateway.metrics if settings.metrics else None
+        return RequestTelemetry(served, metrics=metrics, access_log=settings.access_log)
     return served
 
 

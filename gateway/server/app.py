@@ -9,22 +9,19 @@ refused by its ``Content-Length`` or as soon as that many bytes have arrived. It
 dependency injection, orjson bodies) because it is the hot path. CORS follows ``ServerSettings.cors``
 (``gateway.server.cors``).
 
-Each ``/graphql`` request ends with one access line and its metrics (``gateway.telemetry``); ``/metrics``
-serves them in Prometheus' text format. While tracing is on, the request is a ``router`` server span that
-continues the client's ``traceparent``.
+Each ``/graphql`` request is recorded, traced, logged and counted by ``gateway.server.request_telemetry``;
+``/metrics`` serves the counts in Prometheus' text format.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
 from fastapi import FastAPI
-from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
@@ -37,11 +34,10 @@ from gateway.server.media import GRAPHQL_RESPONSE_JSON, JSON, is_json_content_ty
 from gateway.server.pipeline import Gateway, GatewayResponse
 from gateway.server.readiness import HttpSubgraphProbe, SubgraphProbe, check_readiness, circuit_states
 from gateway.server.request import RequestParamsError, request_from_body, request_from_query_params
+from gateway.server.request_telemetry import RECORD_KEY, RequestTelemetry
 from gateway.server.settings import ServerSettings
-from gateway.telemetry.access_log import log_access
-from gateway.telemetry.metrics import CONTENT_TYPE_LATEST, UNKNOWN
-from gateway.telemetry.request import RequestRecord, recording
-from gateway.telemetry.tracing import ACTIVE, extract_context, incoming_trace_headers, inject_context
+from gateway.telemetry.metrics import CONTENT_TYPE_LATEST
+from gateway.telemetry.request import RequestRecord
 
 __all__ = ["create_app"]
 
@@ -104,74 +100,13 @@ def create_app(
     plan_header = plan_settings.query_plan_header if plan_settings.expose_query_plan else None
     page = graphiql_html(query_plan_header=plan_header)
     metrics = gateway.metrics if settings.metrics else None
-    access_log = settings.access_log
 
     async def graphql_endpoint(request: Request) -> Response:
         if request.method == "GET" and settings.graphiql and prefers_html(request.headers.get("accept")):
             return HTMLResponse(page)
-        started = time.perf_counter()
-        record = RequestRecord(metrics)
-        with recording(record):
-            if ACTIVE.on:
-                response = await traced_answer(request, record)
-            else:
-                traceparent = request.headers.get("traceparent")
-                if traceparent is not None:
-                    record.trace_headers = incoming_trace_headers(
-                        traceparent, request.headers.get("tracestate")
-                    )
-                response = await answer(request, record)
-        if metrics is not None or access_log:
-            finished(request, response, record, time.perf_counter() - started)
-        return response
-
-    async def traced_answer(request: Request, record: RequestRecord) -> Response:
-        attributes = {"http.request.method": request.method, "http.route": "/graphql"}
-        with ACTIVE.tracer.start_as_current_span(
-            "router", context=extract_context(request.headers), kind=SpanKind.SERVER, attributes=attributes
-        ) as span:
-            context = span.get_span_context()
-            if context.is_valid:
-                record.trace_id = format(context.trace_id, "032x")
-            if not span.is_recording():
-                # Not sampled: no spans below this one, but the decision travels on to the subgraphs.
-                record.traced = False
-                record.trace_headers = {}
-                inject_context(record.trace_headers)
-                return await answer(request, record)
-            response = await answer(request, record)
-            span.set_attribute("http.response.status_code", response.status_code)
-            if record.request_id is not None:
-                span.set_attribute("request.id", record.request_id)
-            if response.status_code >= 500:
-                span.set_status(Status(StatusCode.ERROR))
-            return response
-
-    def finished(request: Request, response: Response, record: RequestRecord, seconds: float) -> None:
-        outcome = record.outcome or "rejected"
-        if metrics is not None:
-            name = metrics.operation_names.label(record.operation_name) if record.prepared else UNKNOWN
-            metrics.request(name, record.operation_type or UNKNOWN, outcome, seconds)
-        if access_log:
-            headers = request.headers
-            log_access(
-                {
-                    "request_id": record.request_id or "-",
-                    "method": request.method,
-                    "path": request.url.path,
-                    "status": response.status_code,
-                    "duration_ms": round(seconds * 1000, 3),
-                    "operation_name": record.operation_name if record.prepared else None,
-                    "operation_type": record.operation_type,
-                    "outcome": outcome,
-                    "fetches": record.fetches,
-                    "fetch_errors": record.fetch_errors or None,
-                    "cache_hit": record.cache_hit if record.prepared else None,
-                    "client_name": headers.get("apollographql-client-name"),
-                    "client_version": headers.get("apollographql-client-version"),
-                    "trace_id": record.trace_id,
-                }
-            )
+        # The record RequestTelemetry opened for this request (a bare one when the app runs without it).
+        record = request.scope.get(RECORD_KEY) or RequestRecord()
+        return await answer(request, record)
 
     async def answer(request: Request, record: RequestRecord) -> Response:
         method = request.method
@@ -275,6 +210,8 @@ def create_app(
     )
     if settings.cors is not None:
         app.add_middleware(CorsMiddleware, policy=settings.cors)
+    # Last added, so outermost: a CORS preflight is not a GraphQL request, but every POST and GET is.
+    app.add_middleware(RequestTelemetry, metrics=metrics, access_log=settings.access_log)
     app.state.gateway = gateway
     app.state.settings = settings
     return app

@@ -61,7 +61,9 @@ class Gateway:
         return response.text
 
 
-async def _gateway(settings: ServerSettings, *, reviews_url: str | None = None) -> AsyncIterator[Gateway]:
+async def _gateway(
+    settings: ServerSettings, *, reviews_url: str | None = None, environ: dict[str, str] | None = None
+) -> AsyncIterator[Gateway]:
     apps = federated.apps()
     recorders = {name: HeaderRecorder(app) for name, app in apps.items()}
     async with (
@@ -69,7 +71,7 @@ async def _gateway(settings: ServerSettings, *, reviews_url: str | None = None) 
         serving(recorders["reviews"], lifespan="off") as reviews,
     ):
         supergraph = tiny_supergraph(products + "/graphql", reviews_url or reviews + "/graphql")
-        app = build_app(supergraph, settings, environ={})
+        app = build_app(supergraph, settings, environ=environ or {})
         async with serving(app) as url:
             yield Gateway(url, app, recorders)
 
@@ -334,3 +336,17 @@ async def test_a_trace_not_sampled_makes_no_span_but_its_decision_reaches_the_su
     assert all(int(t.split("-")[3], 16) & 1 == 0 for t in sent), sent
     (line,) = [line for line in log_lines if line["logger"] == "gateway.access"]
     assert line["trace_id"] == sent[0].split("-")[1]
+
+
+async def test_a_request_refused_before_the_graphql_route_is_logged_and_counted(log_lines):
+    async for gateway in _gateway(ServerSettings(), environ={"GATEWAY_RATE_LIMIT": "1/60"}):
+        assert (await gateway.post({"query": QUERY})).status_code == 200
+        refused = await gateway.post({"query": QUERY})
+        assert refused.status_code == 429
+        text = await gateway.metrics()
+    lines = [line for line in log_lines if line["logger"] == "gateway.access"]
+    assert [(line["status"], line["outcome"]) for line in lines] == [(200, "success"), (429, "rejected")]
+    assert lines[1]["fetches"] == 0 and "operation_name" not in lines[1]
+    requests = 'gateway_requests_total{operation_name="%s",operation_type="%s",outcome="%s"}'
+    assert _value(text, requests % ("TopProducts", "query", "success")) == 1
+    assert _value(text, requests % ("unknown", "unknown", "rejected")) == 1
