@@ -10,15 +10,16 @@ of this kind and passes through untouched.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from gateway.server.media import prefers_html
-from gateway.telemetry.access_log import log_access
+from gateway.telemetry.access_log import ACCESS_LOGGER, log_access
 from gateway.telemetry.metrics import UNKNOWN, GatewayMetrics
-from gateway.telemetry.request import RequestRecord, recording
+from gateway.telemetry.request import RequestRecord, bind_record, unbind_record
 from gateway.telemetry.tracing import ACTIVE, extract_context, incoming_trace_headers, inject_context
 
 __all__ = ["RECORD_KEY", "RequestTelemetry"]
@@ -48,7 +49,7 @@ class RequestTelemetry:
         if scope["type"] != "http" or scope["path"] != self.path or RECORD_KEY in scope:
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = _wanted_headers(scope["headers"])
         if scope["method"] == "GET" and prefers_html(headers.get("accept")):
             await self.app(scope, receive, send)  # the GraphiQL page
             return
@@ -64,16 +65,17 @@ class RequestTelemetry:
             await send(message)
 
         started = time.perf_counter()
+        token = bind_record(record)
         try:
-            with recording(record):
-                if ACTIVE.on:
-                    await self._traced(scope, receive, send_status, headers, record, status)
-                else:
-                    traceparent = headers.get("traceparent")
-                    if traceparent is not None:
-                        record.trace_headers = incoming_trace_headers(traceparent, headers.get("tracestate"))
-                    await self.app(scope, receive, send_status)
+            if ACTIVE.on:
+                await self._traced(scope, receive, send_status, headers, record, status)
+            else:
+                traceparent = headers.get("traceparent")
+                if traceparent is not None:
+                    record.trace_headers = incoming_trace_headers(traceparent, headers.get("tracestate"))
+                await self.app(scope, receive, send_status)
         finally:
+            unbind_record(token)
             if self.metrics is not None or self.access_log:
                 self._finished(scope, headers, record, status[0], time.perf_counter() - started)
 
@@ -114,7 +116,7 @@ class RequestTelemetry:
         if self.metrics is not None:
             name = self.metrics.operation_names.label(record.operation_name) if record.prepared else UNKNOWN
             self.metrics.request(name, record.operation_type or UNKNOWN, outcome, seconds)
-        if self.access_log:
+        if self.access_log and ACCESS_LOGGER.isEnabledFor(logging.INFO):
             log_access(
                 {
                     "request_id": record.request_id or "-",
@@ -133,6 +135,28 @@ class RequestTelemetry:
                     "trace_id": record.trace_id,
                 }
             )
+
+
+# The request headers this middleware reads; the others are not decoded.
+_WANTED = frozenset(
+    {
+        b"accept",
+        b"traceparent",
+        b"tracestate",
+        b"baggage",
+        b"apollographql-client-name",
+        b"apollographql-client-version",
+    }
+)
+
+
+def _wanted_headers(raw: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in raw:
+        key = key.lower()
+        if key in _WANTED:
+            out[key.decode("latin-1")] = value.decode("latin-1")
+    return out
 
 
 def _header(headers: Any, name: bytes) -> str | None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -166,6 +167,8 @@ class GatewayMetrics:
             registry=self.registry,
         )
         self._fetch: dict[str, _FetchInstruments] = {}
+        # The request counter's and histogram's children by label values, looked up once each.
+        self._request: dict[tuple[str, str, str], tuple[Any, Any]] = {}
         self._state: _StateCollector | None = None
 
     def watch(self, state: GatewayState) -> None:
@@ -179,8 +182,16 @@ class GatewayMetrics:
         self.loaded_at.set(time.time())
 
     def request(self, operation_name: str, operation_type: str, outcome: str, seconds: float) -> None:
-        self.requests.labels(operation_name, operation_type, outcome).inc()
-        self.duration.labels(operation_name, operation_type).observe(seconds)
+        key = (operation_name, operation_type, outcome)
+        children = self._request.get(key)
+        if children is None:
+            # Bounded like the labels: names are capped, types and outcomes are few.
+            children = self._request[key] = (
+                self.requests.labels(operation_name, operation_type, outcome),
+                self.duration.labels(operation_name, operation_type),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def fetch(self, subgraph: str, seconds: float, error_code: str | None) -> None:
         instruments = self._fetch.get(subgraph)

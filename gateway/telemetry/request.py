@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .metrics import GatewayMetrics
 
-__all__ = ["RequestRecord", "current_record", "recording", "traced"]
+__all__ = ["RequestRecord", "bind_record", "current_record", "recording", "traced", "unbind_record"]
 
 
 class RequestRecord:
@@ -79,6 +79,16 @@ def traced() -> bool:
     first, this is the second look."""
     record = _current.get()
     return record is None or record.traced
+
+
+def bind_record(record: RequestRecord) -> Token[RequestRecord | None]:
+    """Bind ``record`` for the running request; give the token back to :func:`unbind_record` (the hot path's
+    form of :func:`recording`)."""
+    return _current.set(record)
+
+
+def unbind_record(token: Token[RequestRecord | None]) -> None:
+    _current.reset(token)
 
 
 @contextmanager
