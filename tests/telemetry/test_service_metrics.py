@@ -75,6 +75,7 @@ async def test_service_metrics_count_http_requests_and_graphql_operations_by_nam
     assert "service_event_consumer_pending_messages{" not in text
 
 
+@pytest.mark.nats
 async def test_service_metrics_read_the_lag_of_the_services_durable_consumer_from_jetstream(
     products, tmp_path
 ):
