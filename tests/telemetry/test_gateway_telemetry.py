@@ -350,3 +350,11 @@ async def test_a_request_refused_before_the_graphql_route_is_logged_and_counted(
     requests = 'gateway_requests_total{operation_name="%s",operation_type="%s",outcome="%s"}'
     assert _value(text, requests % ("TopProducts", "query", "success")) == 1
     assert _value(text, requests % ("unknown", "unknown", "rejected")) == 1
+
+
+def test_allowing_traceparent_in_the_header_policy_changes_nothing():
+    from gateway.execution.headers import HeaderPolicy
+
+    assert HeaderPolicy(allow=["traceparent", "TraceState", "x-tenant"]).apply(
+        {"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01", "tracestate": "a=1", "x-tenant": "t"}
+    ) == {"x-tenant": "t"}
