@@ -46,7 +46,12 @@ class RequestTelemetry:
         return getattr(self.app, name)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path or RECORD_KEY in scope:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != self.path
+            or RECORD_KEY in scope
+            or scope["method"] == "OPTIONS"  # a CORS preflight, not a GraphQL request
+        ):
             await self.app(scope, receive, send)
             return
         headers = _wanted_headers(scope["headers"])

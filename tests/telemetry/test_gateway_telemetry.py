@@ -358,3 +358,32 @@ def test_allowing_traceparent_in_the_header_policy_changes_nothing():
     assert HeaderPolicy(allow=["traceparent", "TraceState", "x-tenant"]).apply(
         {"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01", "tracestate": "a=1", "x-tenant": "t"}
     ) == {"x-tenant": "t"}
+
+
+async def test_a_cors_preflight_is_no_graphql_request_and_the_graphiql_page_neither(log_lines):
+    from gateway.execution import Executor, HttpxSubgraphClient
+    from gateway.server import CorsPolicy, Gateway, create_app
+
+    supergraph = tiny_supergraph()
+    executor = Executor(supergraph, HttpxSubgraphClient(federated.apps()))
+    settings = ServerSettings(cors=CorsPolicy().with_origins(["https://app.example"]))
+    gateway = Gateway(supergraph, executor=executor, settings=settings)
+    app = create_app(gateway)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gw") as client:
+        preflight = await client.options(
+            "/graphql",
+            headers={"origin": "https://app.example", "access-control-request-method": "POST"},
+        )
+        assert preflight.status_code == 204
+        assert (await client.get("/graphql", headers={"accept": "text/html"})).status_code == 200
+        assert (await client.post("/graphql", json={"query": "{ hello }"})).status_code == 200
+        metrics = (await client.get("/metrics")).text
+    assert [line["method"] for line in log_lines if line["logger"] == "gateway.access"] == ["POST"]
+    assert (
+        _value(
+            metrics,
+            'gateway_requests_total{operation_name="anonymous",operation_type="query",outcome="success"}',
+        )
+        == 1
+    )
+    assert "rejected" not in metrics
