@@ -8,6 +8,9 @@ subgraphs:
     schema: schema/users.graphql          # the committed SDL snapshot
     module: subgraphs.users.schema:print_sdl   # callable returning the SDL from code
     include_subgraph_errors: false        # true: its errors reach clients unmasked (development only)
+  - name: inventory-events                # an event-driven subgraph: no url, its fields read NATS subjects
+    events: nats
+    schema: schema/inventory-events.graphql
 traffic_shaping:                          # optional: how the gateway talks to subgraphs (gateway.execution.traffic)
   all:
     timeout: 30s                          # per request (a number is seconds; also "500ms", "1m")
@@ -23,6 +26,10 @@ cors:                                     # optional: browser origins allowed to
   allow_credentials: true
 plan_cache:                               # optional: size (plans), bytes, max_document_bytes, failures
   size: 1024
+subscriptions:                            # optional: gateway.server.settings.SubscriptionSettings
+  max_per_connection: 100                 # null lifts a limit
+  max_total: 10000
+  keep_alive: 12s                         # heartbeats (WebSocket ping, SSE comment, multipart {})
 demand_control:                           # optional: static cost estimate (gateway.server.demand_control)
   max: 5000                               # null: no maximum
   list_size: 10                           # a list field without @listSize is assumed this long
@@ -71,7 +78,7 @@ __all__ = [
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 _MODULE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-_SUBGRAPH_KEYS = {"name", "url", "schema", "module", "include_subgraph_errors"}
+_SUBGRAPH_KEYS = {"name", "url", "schema", "module", "include_subgraph_errors", "events"}
 _TOP_KEYS = {
     "supergraph",
     "subgraphs",
@@ -80,6 +87,7 @@ _TOP_KEYS = {
     "cors",
     "plan_cache",
     "demand_control",
+    "subscriptions",
     "telemetry",
 }
 _TELEMETRY_KEYS = {
@@ -91,6 +99,7 @@ _TELEMETRY_KEYS = {
     "access_log",
     "log_format",
 }
+_EVENT_PROVIDERS = {"nats"}
 _CORS_KEYS = {"origins", "allow_credentials", "allow_methods", "allow_headers", "expose_headers", "max_age"}
 _PLAN_CACHE_KEYS = {"size", "bytes", "max_document_bytes", "failures"}
 
@@ -108,6 +117,9 @@ class SubgraphConfig:
     schema: str | None = None
     module: str | None = None
     include_subgraph_errors: bool = False
+    # "nats": an event-driven subgraph (``@edfs__natsSubscribe`` fields, gateway.composition.events); it has no
+    # URL, the gateway reads its events from the broker and its SDL from ``schema`` or ``module``.
+    events: str | None = None
 
     @property
     def env_var(self) -> str:
@@ -129,6 +141,8 @@ class GatewayConfig:
     plan_cache: dict[str, int] = field(default_factory=dict)
     # gateway.server.demand_control.DemandControl's fields, as given.
     demand_control: dict[str, Any] = field(default_factory=dict)
+    # gateway.server.settings.SubscriptionSettings' fields, as given.
+    subscriptions: dict[str, Any] = field(default_factory=dict)
     # The telemetry section's keys, checked (gateway.telemetry).
     telemetry: dict[str, Any] = field(default_factory=dict)
 
@@ -302,19 +316,25 @@ def parse_config(
             )
         if any(s.name == name for s in subgraphs):
             raise ConfigError(f"{where}: listed twice; subgraph names must be unique")
-        url = _string(entry, "url", where, True)
-        assert url is not None
+        events = _string(entry, "events", where, False)
+        if events is not None and events not in _EVENT_PROVIDERS:
+            raise ConfigError(
+                f"{where}: 'events' must be one of {', '.join(sorted(_EVENT_PROVIDERS))}, got {events!r}"
+            )
+        url = _string(entry, "url", where, events is None) or ""
+        if events is not None and not (entry.get("schema") or entry.get("module")):
+            raise ConfigError(f"{where}: an event-driven subgraph needs 'schema' or 'module' for its SDL")
         module = _string(entry, "module", where, False)
         if module is not None and not _MODULE.match(module):
             raise ConfigError(f"{where}: 'module' must look like 'package.module:callable', got {module!r}")
         include = entry.get("include_subgraph_errors", False)
         if not isinstance(include, bool):
             raise ConfigError(f"{where}: 'include_subgraph_errors' must be true or false, got {include!r}")
-        sub = SubgraphConfig(name, url, path(_string(entry, "schema", where, False)), module, include)
+        sub = SubgraphConfig(name, url, path(_string(entry, "schema", where, False)), module, include, events)
         override = env.get(sub.env_var)
         if override:
             sub = replace(sub, url=override)
-        if not re.match(r"^https?://", sub.url):
+        if not (events is not None and not sub.url) and not re.match(r"^https?://", sub.url):
             raise ConfigError(f"{where}: 'url' must be an http(s) URL, got {sub.url!r}")
         subgraphs.append(sub)
     supergraph = _string(data, "supergraph", source, False) or "schema/supergraph.graphql"
@@ -336,8 +356,29 @@ def parse_config(
         plan_cache=plan_cache,
         traffic=traffic,
         demand_control=_demand_control(data, source),
+        subscriptions=_subscriptions(data, source),
         telemetry=_telemetry(data, source),
     )
+
+
+def _subscriptions(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    from gateway.server.settings import SubscriptionSettings
+
+    section = _section(data, "subscriptions", SubscriptionSettings.names(), source)
+    out: dict[str, Any] = {}
+    for name, value in section.items():
+        where = f"{source}: subscriptions.{name}"
+        if name == "share_upstream":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: expected true or false, got {value!r}")
+            out[name] = value
+        elif name in ("connection_init_timeout", "keep_alive"):
+            out[name] = _duration(value, where)
+        elif name == "max_pending":
+            out[name] = _integer(value, where, nullable=False)
+        else:
+            out[name] = _integer(value, where, nullable=True)
+    return out
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")

@@ -21,7 +21,10 @@ class SdlSourceError(Exception):
 
 
 def subgraph_sdl(sub: SubgraphConfig, source: SdlSource, *, timeout: float = 10.0) -> str:
-    """``sub``'s SDL from ``source``: ``url`` asks ``{ _service { sdl } }`` (Federation subgraph spec)."""
+    """``sub``'s SDL from ``source``: ``url`` asks ``{ _service { sdl } }`` (Federation subgraph spec); an
+    event-driven subgraph (no URL) answers from its code or its snapshot instead."""
+    if source == "url" and not sub.url:
+        source = "code" if sub.module else "file"
     if source == "file":
         if not sub.schema:
             raise SdlSourceError(f"subgraph '{sub.name}' has no 'schema' snapshot file in the config")

@@ -198,9 +198,13 @@ def build_app(
 
     ``traffic`` (a ``TrafficShaping``; default: from ``GATEWAY_SUBGRAPH_*``) sets subgraph timeouts, circuit
     breakers and retries; ``subgraph_timeout``, when given, overrides every request timeout. ``masking``
-    (``gateway.execution.ErrorMasking``, default: mask every subgraph) decides what clients see of errors."""
+    (``gateway.execution.ErrorMasking``, default: mask every subgraph) decides what clients see of errors.
+    Subscriptions read subgraphs over graphql-transport-ws and event-driven fields from NATS
+    (``GATEWAY_NATS_URL``, else ``NATS_URL``, else the local server) for the ``default`` provider."""
     from gateway.config import parse_traffic_shaping
     from gateway.execution import AiohttpSubgraphClient, Executor, HeaderPolicy
+    from gateway.execution.nats_events import NatsEventSource
+    from gateway.execution.subscriptions import SubscriptionSources
     from gateway.server import Gateway, create_app
     from gateway.server.auth import AuthSettings
     from gateway.server.operation_control import operation_control_from_env
@@ -219,15 +223,24 @@ def build_app(
     longest = max(t.request_timeout for t in (traffic.all, *traffic.subgraphs.values()))
     grace = (subgraph_timeout if subgraph_timeout is not None else longest) + 1.0
 
+    # Subscription transports outlive supergraph reloads: a subscription that still plans the same keeps its
+    # upstream stream (gateway.server.subscription_stream).
+    nats_url = env.get("GATEWAY_NATS_URL") or env.get("NATS_URL") or "nats://127.0.0.1:4222"
+    sources = SubscriptionSources(
+        events=NatsEventSource({"default": nats_url}),
+        share=settings.subscriptions.share_upstream,
+        max_pending=settings.subscriptions.max_pending,
+    )
+
     def executor_for(new: Supergraph) -> Any:
         client = AiohttpSubgraphClient(
-            {s.name: s.url for s in new.subgraphs.values()},
+            {s.name: s.url for s in new.subgraphs.values() if s.url},
             traffic=traffic,
             timeouts=subgraph_timeout,
             deduplicate_inflight=settings.deduplicate_inflight,
         )
         clients.open.append(client)
-        return Executor(new, client, header_policy=header_policy, masking=masking)
+        return Executor(new, client, header_policy=header_policy, masking=masking, subscriptions=sources)
 
     gateway = Gateway(supergraph, executor_factory=executor_for, settings=settings)
 
@@ -254,7 +267,10 @@ def build_app(
             await control.aclose()
 
     app = create_app(
-        gateway, settings, on_startup=[watch_sighup], on_shutdown=[clients.aclose, close_controls]
+        gateway,
+        settings,
+        on_startup=[watch_sighup],
+        on_shutdown=[clients.aclose, close_controls, sources.aclose],
     )
     served = operation_control_from_env(app, env)
     if served is not app:
@@ -336,7 +352,8 @@ _PLAN_CACHE_SETTINGS = {
 
 
 def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
-    """gateway.yaml's ``limits``, ``cors``, ``plan_cache`` and ``demand_control`` sections over the defaults."""
+    """gateway.yaml's ``limits``, ``cors``, ``plan_cache``, ``demand_control`` and ``subscriptions`` sections over
+    the defaults."""
     from gateway.server.cors import CorsPolicy
 
     limits = getattr(config, "limits", None) or {}
@@ -348,6 +365,9 @@ def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
     demand = getattr(config, "demand_control", None) or {}
     if demand:
         settings = replace(settings, demand_control=replace(settings.demand_control, **demand))
+    subscriptions = getattr(config, "subscriptions", None) or {}
+    if subscriptions:
+        settings = replace(settings, subscriptions=replace(settings.subscriptions, **subscriptions))
     telemetry = getattr(config, "telemetry", None) or {}
     if telemetry:
         tracing_keys = {"otlp_endpoint", "sampling_ratio", "service_name"}

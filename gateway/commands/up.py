@@ -189,7 +189,9 @@ def run(args: argparse.Namespace) -> int:
         from gateway.server.auth.dev_key import dev_auth_env, ensure_dev_key
 
         env.update(dev_auth_env(ensure_dev_key(data_dir)))  # the key `fedgw token` signs with
-    for sub in config.subgraphs:
+    # An event-driven subgraph (``events: nats``) is no process: the gateway reads its subjects itself.
+    served = [sub for sub in config.subgraphs if sub.events is None]
+    for sub in served:
         env[f"{sub.name.upper()}_URL"] = sub.url  # e.g. orders finds products through PRODUCTS_URL
     supervisor = Supervisor(env)
 
@@ -201,16 +203,16 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, on_signal)
     try:
         services = []
-        for sub in config.subgraphs:
+        for sub in served:
             parts = urlsplit(sub.url)
             cmd = [sys.executable, "-m", f"subgraphs.{sub.name}", "--host", parts.hostname or "127.0.0.1"]
             cmd += ["--port", str(parts.port or 80), "--log-level", "warning"]
             services.append(supervisor.start(Child(sub.name, cmd, _health_url(sub.url))))
-        for child, sub in zip(services, config.subgraphs, strict=True):
+        for child, sub in zip(services, served, strict=True):
             supervisor.wait_healthy(child, args.timeout)
             assert child.process is not None
             print(f"  {child.name:<10} {sub.url}   (pid {child.process.pid})", flush=True)
-        for sub in config.subgraphs:
+        for sub in served:
             if _has_worker(sub.name):
                 worker = supervisor.start(
                     Child(f"{sub.name}-worker", [sys.executable, "-m", _worker(sub.name)])

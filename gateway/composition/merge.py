@@ -21,7 +21,7 @@ from gateway.composition.subgraph import (
     SubgraphSchema,
     SubgraphType,
 )
-from gateway.composition.supergraph import Demands, TypeKind
+from gateway.composition.supergraph import Demands, EventSource, TypeKind
 from gateway.composition.types import input_merge, named, output_merge
 
 __all__ = [
@@ -82,6 +82,7 @@ class MergedField:
     via_interface_object: bool = False
     all_types_equal: bool = True
     demands: Demands = field(default_factory=Demands)
+    event_source: EventSource | None = None
 
     def resolving(self) -> list[str]:
         """Subgraphs that resolve the field themselves (not external, not overridden away)."""
@@ -297,6 +298,15 @@ class _Merger:
         # Merged directives come from the declarations that resolve the field (composition-js
         # ``validateAndFilterExternal``).
         mf.demands = merge_demands(f.demands for g, f in decls if not f.external)
+        mf.event_source = next((f.event_source for _, f in decls if f.event_source is not None), None)
+        if mf.event_source is not None and mt.name != "Subscription":
+            self.err(
+                "INVALID_EVENT_DIRECTIVE",
+                f'[{mf.event_source.graph}] "{mt.name}.{mf.name}": an event directive belongs on a Subscription field.',
+                [mf.event_source.graph],
+                mt.name,
+                mf.name,
+            )
         merged: str | None = resolving[0][1].type
         for _, f in resolving[1:]:
             merged = output_merge(merged, f.type, self.is_subtype) if merged is not None else None

@@ -1,6 +1,7 @@
 """Print the merged model as supergraph SDL (join spec) or as the client-facing API schema SDL.
 
-Join spec: https://specs.apollo.dev/join/v0.3 (v0.4 when an ``@override`` has a ``label``). The output is
+Join spec: https://specs.apollo.dev/join/v0.3 (v0.4 when an ``@override`` has a ``label``, v0.5 when an
+event-driven field needs ``@join__directive``, ``gateway.composition.events``). The output is
 deterministic: types sorted by name, fields in first-declared order over the subgraphs sorted by name.
 """
 
@@ -11,6 +12,7 @@ from graphql.language.block_string import print_block_string
 from graphql.language.print_string import print_string
 
 from gateway.composition.demands import demand_definitions, demand_links, print_demands
+from gateway.composition.events import print_join_directive
 from gateway.composition.merge import MergedArgument, MergedField, MergedSupergraph, MergedType
 from gateway.composition.supergraph import Demands, TypeKind
 
@@ -40,7 +42,29 @@ _TAG_DEF = (
 
 def _join_defs(version: str) -> list[str]:
     label = "\n  overrideLabel: String" if version != "0.3" else ""
+    v05 = version == "0.5"
+    if v05:
+        label += "\n  contextArguments: [join__ContextArgument!]"
+    directive = (
+        [
+            "directive @join__directive(graphs: [join__Graph!], name: String!, args: join__DirectiveArguments)"
+            " repeatable on SCHEMA | OBJECT | INTERFACE | FIELD_DEFINITION"
+        ]
+        if v05
+        else []
+    )
+    v05_types = (
+        [
+            "input join__ContextArgument {\n  name: String!\n  type: String!\n  context: String!\n"
+            "  selection: join__FieldValue!\n}",
+            "scalar join__DirectiveArguments",
+            "scalar join__FieldValue",
+        ]
+        if v05
+        else []
+    )
     return [
+        *directive,
         "directive @join__enumValue(graph: join__Graph!) repeatable on ENUM_VALUE",
         "directive @join__field(\n  graph: join__Graph\n  requires: join__FieldSet\n  provides: join__FieldSet\n"
         f"  type: String\n  external: Boolean\n  override: String\n  usedOverridden: Boolean{label}\n)"
@@ -52,6 +76,7 @@ def _join_defs(version: str) -> list[str]:
         " repeatable on OBJECT | INTERFACE | UNION | ENUM | INPUT_OBJECT | SCALAR",
         "directive @join__unionMember(graph: join__Graph!, member: String!) repeatable on UNION",
         "directive @link(url: String, as: String, for: link__Purpose, import: [link__Import]) repeatable on SCHEMA",
+        *v05_types,
         "scalar join__FieldSet",
         "scalar link__Import",
         'enum link__Purpose {\n  """\n  `SECURITY` features provide metadata necessary to securely resolve fields.\n  """\n'
@@ -110,7 +135,7 @@ class _Printer:
     def document(self) -> str:
         parts: list[str] = [self.schema_definition()]
         if not self.api:
-            version = "0.4" if self.model.uses_override_labels else "0.3"
+            version = self.join_version()
             inaccessible, tagged = self.uses()
             parts.extend(_join_defs(version))
             if inaccessible:
@@ -131,6 +156,12 @@ class _Printer:
             if not self.hidden(t.inaccessible):
                 parts.append(self.type_definition(t))
         return "\n\n".join(p for p in parts if p) + "\n"
+
+    def join_version(self) -> str:
+        """v0.3; v0.4 for ``@override(label:)``; v0.5 for ``@join__directive`` (event-driven fields)."""
+        if any(f.event_source is not None for t in self.model.types.values() for f in t.fields.values()):
+            return "0.5"
+        return "0.4" if self.model.uses_override_labels else "0.3"
 
     def composed(self) -> dict[str, DirectiveDefinitionNode]:
         out: dict[str, DirectiveDefinitionNode] = {}
@@ -156,7 +187,7 @@ class _Printer:
         ]
         if self.api:
             return ""
-        version = "0.4" if self.model.uses_override_labels else "0.3"
+        version = self.join_version()
         links = [
             '@link(url: "https://specs.apollo.dev/link/v1.0")',
             f'@link(url: "https://specs.apollo.dev/join/v{version}", for: EXECUTION)',
@@ -275,6 +306,8 @@ class _Printer:
             )
         default = f" = {f.default}" if f.default is not None else ""
         joins = "" if self.api else self.join_fields(t, f)
+        if f.event_source is not None and not self.api:
+            joins += "\n    " + print_join_directive(f.event_source, self.enum[f.event_source.graph])
         marks = self.marks(f.inaccessible, f.tags, f.applied) + self.demands(f.demands)
         return f"{desc}  {f.name}{arg_text}: {f.type}{default}{joins}{_deprecated(f.deprecated)}{marks}"
 

@@ -52,8 +52,10 @@ from graphql import (
 from graphql.language import Node
 
 from gateway.composition.demands import read_demand
+from gateway.composition.events import NATS_SUBSCRIBE, event_source_from_args
 from gateway.composition.supergraph import (
     Demands,
+    EventSource,
     FieldInSubgraph,
     Key,
     Subgraph,
@@ -303,6 +305,7 @@ class _Reader:
         self.d_implements = self.join.directive("implements")
         self.d_union_member = self.join.directive("unionMember")
         self.d_enum_value = self.join.directive("enumValue")
+        self.d_directive = self.join.directive("directive")
         self.graph_enum = self.join.imports.get("Graph", f"{self.join.alias}__Graph")
         # Local directive name -> canonical name, for the authorization and cost specs the supergraph links.
         self.demand_names: dict[str, str] = {}
@@ -492,6 +495,25 @@ class _Reader:
         graphs = {self._graph(n, a.get("graph")) for n, a in self._apps(t.directives, self.d_type)}
         return graphs or set(self.subgraphs)
 
+    def _event_source(self, f: FieldDefinitionNode) -> EventSource | None:
+        """``@join__directive(graphs:, name: "edfs__natsSubscribe", args:)`` (gateway.composition.events)."""
+        for node, args in self._apps(f.directives or (), self.d_directive):
+            if args.get("name") != NATS_SUBSCRIBE:
+                continue
+            graphs = args.get("graphs")
+            if not isinstance(graphs, list) or len(graphs) != 1:
+                raise SupergraphError(
+                    "INVALID_EVENT_DIRECTIVE", f"@{self.d_directive} needs exactly one graph", _loc(node)
+                )
+            directive_args = args.get("args")
+            source = event_source_from_args(
+                self._graph(node, graphs[0]), directive_args if isinstance(directive_args, dict) else {}
+            )
+            if isinstance(source, str):
+                raise SupergraphError("INVALID_EVENT_DIRECTIVE", source, _loc(node))
+            return source
+        return None
+
     def build_field(
         self, type_name: str, f: FieldDefinitionNode, type_graphs: list[str], owner: str | None
     ) -> SupergraphField:
@@ -499,6 +521,7 @@ class _Reader:
         sf = SupergraphField(name=f.name.value, type=type_text)
         sf.inaccessible = self._has(f.directives, self.inaccessible_name)
         sf.demands = self._demands(f.directives)
+        sf.event_source = self._event_source(f)
         apps = self._apps(f.directives or (), self.d_field)
         if not apps:
             graphs = [owner] if owner is not None else type_graphs

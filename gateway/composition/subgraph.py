@@ -53,7 +53,8 @@ from graphql.language import Node
 
 from gateway.composition.demands import DEMAND_DIRECTIVES, read_demand
 from gateway.composition.errors import CompositionError
-from gateway.composition.supergraph import Demands, Key, TypeKind
+from gateway.composition.events import EDFS_PREFIX, NATS_SUBSCRIBE, event_source_from_args
+from gateway.composition.supergraph import Demands, EventSource, Key, TypeKind
 
 __all__ = [
     "FEDERATION_DIRECTIVES",
@@ -186,6 +187,8 @@ class SubgraphField:
     tags: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
     demands: Demands = field(default_factory=Demands)
+    # ``@edfs__natsSubscribe``: the field's events come from NATS (gateway.composition.events).
+    event_source: EventSource | None = None
 
     @property
     def named_type(self) -> str:
@@ -428,6 +431,7 @@ class _Reader:
             if (
                 isinstance(d, TypeDefinitionNode | TypeExtensionNode)
                 and d.name.value not in _FEDERATION_TYPES
+                and not d.name.value.startswith(EDFS_PREFIX)
             ):
                 self.add_type_node(types, d, d.name.value in {rename.get(n, n) for n in extension_only})
         self.fed1_adjustments(types)
@@ -443,7 +447,9 @@ class _Reader:
             directive_definitions={
                 n: d
                 for n, d in directive_defs.items()
-                if n not in self.canonical and n not in ("link", "composeDirective")
+                if n not in self.canonical
+                and n not in ("link", "composeDirective")
+                and not n.startswith(EDFS_PREFIX)
             },
         )
         self.read_compose_directives(schema_nodes, result)
@@ -563,6 +569,15 @@ class _Reader:
                 f.deprecated = str(args.get("reason", "No longer supported"))
             elif canonical in DEMAND_DIRECTIVES:
                 read_demand(f.demands, canonical, args)
+            elif d.name.value == NATS_SUBSCRIBE:
+                source = event_source_from_args(self.name, args)
+                if isinstance(source, str):
+                    self.error(
+                        "INVALID_EVENT_DIRECTIVE",
+                        f'[{self.name}] @{NATS_SUBSCRIBE} on field "{node.name.value}": {source}.',
+                    )
+                else:
+                    f.event_source = source
             elif canonical is None:
                 f.applied.append(print_ast(d))
         return f

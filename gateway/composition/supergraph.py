@@ -17,6 +17,7 @@ from graphql import GraphQLSchema
 
 __all__ = [
     "Demands",
+    "EventSource",
     "FieldInSubgraph",
     "Key",
     "ListSize",
@@ -95,6 +96,26 @@ class TypeInSubgraph:
     is_interface_object: bool = False
 
 
+@dataclass(frozen=True)
+class EventSource:
+    """A ``Subscription`` field fed by a message broker instead of a subgraph (Cosmo's event-driven federated
+    subscriptions: ``@edfs__natsSubscribe(subjects:, providerId:, streamConfiguration:)`` in an SDL whose
+    subgraph has no URL). Each message is an entity's ``__typename`` and key, which the gateway hydrates.
+
+    ``subjects`` may hold ``{{ args.name }}`` templates filled from the field's arguments. ``stream`` and
+    ``consumer`` are the JetStream stream and durable consumer name (``streamConfiguration``); without them the
+    gateway reads the subjects from whichever stream captures them (or from core NATS when none does).
+    """
+
+    graph: str
+    subjects: tuple[str, ...]
+    provider_id: str = "default"
+    provider: str = "nats"
+    stream: str | None = None
+    consumer: str | None = None
+    consumer_inactive_threshold: int = 30
+
+
 @dataclass
 class FieldInSubgraph:
     """What one subgraph declares about a field (one ``@join__field`` application, made explicit).
@@ -127,6 +148,8 @@ class SupergraphField:
     subgraphs: dict[str, FieldInSubgraph] = field(default_factory=dict)
     inaccessible: bool = False
     demands: Demands = field(default_factory=Demands)
+    # Set on a Subscription field whose events come from a broker (``@edfs__natsSubscribe``).
+    event_source: EventSource | None = None
 
     @property
     def authenticated(self) -> bool:

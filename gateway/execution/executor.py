@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from graphql import (
@@ -25,12 +25,16 @@ from graphql import (
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Undefined,
     execute_sync,
+    get_named_type,
+    value_from_ast,
 )
 
 from ..composition.supergraph import Supergraph
 from ..planning.plan import (
     ConditionNode,
+    EventSourceNode,
     FetchNode,
     FieldSelection,
     FlattenNode,
@@ -40,6 +44,7 @@ from ..planning.plan import (
     QueryPlan,
     RequiresSelection,
     SequenceNode,
+    SubscriptionNode,
 )
 from ..telemetry.request import current_record
 from .batching import (
@@ -59,13 +64,19 @@ from .entities import (
     parse_flatten_path,
 )
 from .masking import SUBGRAPH_REQUEST_FAILED, ErrorMasking
+from .nats_events import render_subject
 from .shaping import CompiledOperation, FailureMark, ResponseShaper
+from .sharing import StreamOverflow
+from .subscriptions import SubscriptionSources
 
-__all__ = ["SUBGRAPH_REQUEST_FAILED", "Executor"]
+__all__ = ["SUBGRAPH_REQUEST_FAILED", "SUBSCRIPTION_OVERFLOW", "Executor"]
 
 logger = logging.getLogger(__name__)
 
 ResponsePath = tuple[str | int, ...]
+
+# A subscriber that fell ``max_pending`` events behind its shared upstream (gateway.execution.sharing).
+SUBSCRIPTION_OVERFLOW = "SUBSCRIPTION_OVERFLOW"
 
 
 # A resolvable @key of the fetch's subgraph as a representation selection (``EntityKey.selections``).
@@ -283,6 +294,9 @@ class Executor:
     ``batch_entity_fetches`` sends the entity fetches of one execution that wait for the same subgraph at the
     same time as one request (``gateway.execution.batching``). ``masking`` decides what of subgraph errors
     clients see (``gateway.execution.masking``; by default only client-facing messages and codes).
+    ``subscriptions`` opens subscription streams (``gateway.execution.subscriptions``; kept across
+    supergraph reloads, so one instance serves every executor of a process); each event is then run like a
+    query's plan after its root fetch (``execute_event``).
     """
 
     def __init__(
@@ -293,8 +307,10 @@ class Executor:
         header_policy: HeaderPolicy | None = None,
         batch_entity_fetches: bool = True,
         masking: ErrorMasking | None = None,
+        subscriptions: SubscriptionSources | None = None,
     ) -> None:
         self.supergraph = supergraph
+        self.subscriptions = subscriptions
         self.masking = masking or ErrorMasking()
         self.client = client
         self.header_policy = header_policy or HeaderPolicy()
@@ -334,6 +350,131 @@ class Executor:
             response["errors"] = run.errors
         return response
 
+    # -- subscriptions (gateway.planning.subscription, gateway.execution.subscriptions) ----------------------
+
+    def event_stream(
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any] | None,
+        *,
+        request_headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[SubgraphResponse]:
+        """The upstream events of a subscription plan: the subgraph's ``next`` payloads, or event-driven
+        messages as ``{response key: message}`` data. Raises ``SubgraphFetchError`` when the stream fails and
+        ``ValueError`` when an event subject cannot be built from the arguments."""
+        node = plan.node
+        if not isinstance(node, SubscriptionNode):
+            raise TypeError("event_stream needs a subscription plan")
+        if self.subscriptions is None:
+            raise SubgraphFetchError(
+                node.primary.service_name, "SUBGRAPH_UNKNOWN", "This gateway has no subscription transport"
+            )
+        variables = variables or {}
+        headers = self.header_policy.apply(request_headers) or None
+        primary = node.primary
+        if isinstance(primary, EventSourceNode):
+            return self._event_messages(primary, variables)
+        subgraph = self.supergraph.subgraphs.get(primary.service_name)
+        url = subgraph.url if subgraph is not None else ""
+        request = self._request(primary, _Run(self._prepare(plan), variables, headers))
+        return self.subscriptions.subgraph_stream(primary.service_name, url, request)
+
+    async def _event_messages(
+        self, primary: EventSourceNode, variables: Mapping[str, Any]
+    ) -> AsyncIterator[SubgraphResponse]:
+        assert self.subscriptions is not None
+        subscription_type = self.supergraph.api_schema.subscription_type
+        field_def = subscription_type.fields[primary.field_name] if subscription_type is not None else None
+        root = next(
+            s
+            for d in primary.fetch.document.definitions
+            if isinstance(d, OperationDefinitionNode)
+            for s in d.selection_set.selections
+            if isinstance(s, FieldNode)
+        )
+        arguments = _argument_values(field_def, root, variables) if field_def is not None else {}
+        subjects = [render_subject(t, arguments) for t in primary.subjects]
+        named = get_named_type(field_def.type) if field_def is not None else None
+        typename = named.name if isinstance(named, GraphQLObjectType) else None
+        messages = self.subscriptions.event_stream(
+            primary.service_name, primary.provider_id, subjects, primary.stream
+        )
+        async for message in messages:
+            if typename is not None and "__typename" not in message:
+                message = {"__typename": typename, **message}
+            yield SubgraphResponse({primary.response_key: message})
+
+    async def execute_event(
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any] | None,
+        event: SubgraphResponse,
+        *,
+        request_headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """One event of a subscription as the client's response: the event's data merged as the root fetch's
+        answer would be, the per-event plan run on it, then masked, null-propagated and shaped."""
+        node = plan.node
+        if not isinstance(node, SubscriptionNode):
+            raise TypeError("execute_event needs a subscription plan")
+        variables = variables or {}
+        prepared = self._prepare(plan)
+        run = _Run(prepared, variables, self.header_policy.apply(request_headers) or None)
+        operation = prepared.operation
+        shape = None
+        if operation is not None:
+            shape = operation.shape(variables)
+            run.defaults = operation.defaults
+        primary = node.primary
+        fetch = primary.fetch if isinstance(primary, EventSourceNode) else primary
+        self._merge_root(fetch, event, run)
+        if node.rest is not None and run.data:
+            await self._node(node.rest, run)
+        data = (
+            run.data if shape is None else ResponseShaper(run.errors, run.marks).shape(shape.root, run.data)
+        )
+        response: dict[str, Any] = {"data": data}
+        if run.errors:
+            response["errors"] = run.errors
+        return response
+
+    def stream_error(self, plan: QueryPlan, exc: BaseException) -> dict[str, Any]:
+        """The last response of a subscription whose upstream failed: a masked error, no data."""
+        node = plan.node
+        service = node.primary.service_name if isinstance(node, SubscriptionNode) else "unknown"
+        if isinstance(exc, SubgraphFetchError):
+            error = self.masking.transport_error(service, exc.code, exc.message, status=exc.status)
+        elif isinstance(exc, StreamOverflow):
+            message = "This subscription fell too far behind its events and was ended; subscribe again."
+            error = {"message": message, "extensions": {"code": SUBSCRIPTION_OVERFLOW}}
+        elif isinstance(exc, ValueError) and isinstance(node, SubscriptionNode):
+            # An event subject the arguments cannot fill (gateway.execution.nats_events.render_subject).
+            primary = node.primary
+            path = [primary.response_key] if isinstance(primary, EventSourceNode) else None
+            error = {"message": f"Cannot subscribe: {exc}.", "extensions": {"code": "BAD_USER_INPUT"}}
+            if path:
+                error["path"] = path
+        else:
+            logger.error("subscription to subgraph %s failed: %r", service, exc)
+            error = self.masking.transport_error(service, "SUBGRAPH_UNKNOWN", repr(exc))
+        return {"data": None, "errors": [error]}
+
+    async def subscribe(
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any] | None,
+        *,
+        request_headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every event of a subscription plan as a client response; a failing upstream ends it with one
+        masked error response."""
+        try:
+            events = self.event_stream(plan, variables, request_headers=request_headers)
+            async for event in events:
+                yield await self.execute_event(plan, variables, event, request_headers=request_headers)
+        except (SubgraphFetchError, StreamOverflow, ValueError) as exc:
+            yield self.stream_error(plan, exc)
+
     def _introspect(self, document: Any, variables: Mapping[str, Any], run: _Run) -> None:
         """Answer ``__schema``/``__type`` from the API schema (GraphQL spec section 4 "Introspection")."""
         result = execute_sync(self.supergraph.api_schema, document, variable_values=dict(variables))
@@ -363,6 +504,8 @@ class Executor:
             branch = node.if_clause if value else node.else_clause
             if branch is not None:
                 await self._node(branch, run)
+        elif isinstance(node, SubscriptionNode):
+            raise TypeError("A subscription plan runs through Executor.subscribe, not execute")
         else:
             raise TypeError(f"Unknown plan node {type(node).__name__}")
 
@@ -415,8 +558,11 @@ class Executor:
             ), "SUBGRAPH_UNKNOWN"
 
     async def _root_fetch(self, fetch: FetchNode, run: _Run) -> None:
-        prepared = run.prepared.fetch(fetch)
         outcome = await self._send(fetch, self._request(fetch, run))
+        self._merge_root(fetch, outcome, run)
+
+    def _merge_root(self, fetch: FetchNode, outcome: SubgraphResponse | FailureMark, run: _Run) -> None:
+        prepared = run.prepared.fetch(fetch)
         if isinstance(outcome, FailureMark):
             run.mark_failed(run.data, prepared.root_keys, outcome)
             return
@@ -629,6 +775,20 @@ class Executor:
         for origins in batch.origins:
             for obj, _ in origins:
                 run.mark_failed(obj, prepared.keys_for(obj.get("__typename")), mark)
+
+
+def _argument_values(field_def: Any, node: FieldNode, variables: Mapping[str, Any]) -> dict[str, Any]:
+    """The root field's argument values (defaults included), for an event subject's ``{{ args.name }}``."""
+    given = {a.name.value: a.value for a in node.arguments or ()}
+    out: dict[str, Any] = {}
+    for name, argument in field_def.args.items():
+        if name in given:
+            value = value_from_ast(given[name], argument.type, dict(variables))
+            if value is not Undefined:
+                out[name] = value
+        elif argument.default_value is not Undefined:
+            out[name] = argument.default_value
+    return out
 
 
 def _flat_key(keys: list[_Key]) -> tuple[str, ...] | None:

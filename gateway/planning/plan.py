@@ -30,6 +30,11 @@ Conventions the executor relies on:
   ``<key>__alias_<n>`` under abstract positions, so sibling fragments never conflict in the subgraph's schema
   (GraphQL spec 5.3.2); merged data keeps the alias, later ``Flatten`` paths name it, and the response is shaped
   from it (``QueryPlan.response_aliases``; Apollo un-aliases with ``outputRewrites`` instead).
+* A subscription's plan is one ``SubscriptionNode`` (Apollo's ``Subscription`` node): ``primary`` opens the
+  event stream, the root ``Fetch`` of a ``subscription`` operation to the subgraph that owns the root field, or
+  an ``EventSourceNode`` for a field fed by a broker (its events are entity representations, the ``Fetch`` it
+  stands for names the fields each carries); ``rest`` runs once per event with that event's ``data`` as the
+  response root, as a query's plan after its root fetch would.
 * ``FetchNode.input_rewrites`` (Apollo's ``inputRewrites``): after building a representation from the requires
   fragment on ``type_condition``, set its ``__typename`` to ``set_typename_to``. Used when the target subgraph
   knows the entity only as an ``@interfaceObject`` (it expects the interface's name, not the object type's). Such
@@ -46,6 +51,7 @@ from graphql import DocumentNode, parse
 __all__ = [
     "ConditionNode",
     "EntityKey",
+    "EventSourceNode",
     "FetchNode",
     "FieldSelection",
     "FlattenNode",
@@ -56,6 +62,7 @@ __all__ = [
     "QueryPlan",
     "RequiresSelection",
     "SequenceNode",
+    "SubscriptionNode",
 ]
 
 
@@ -213,7 +220,59 @@ class ConditionNode:
         return out
 
 
-PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
+@dataclass(frozen=True)
+class EventSourceNode:
+    """The events of a broker-fed ``Subscription`` field (``gateway.composition.events``, Cosmo's EDFS).
+
+    ``subjects`` are templates (``"stock.{{ args.sku }}"``) filled from the root field's arguments, which
+    ``fetch`` (the operation the event subgraph would answer, never sent) carries with the variables it uses;
+    ``response_key`` is where each message, an entity representation, goes in the event's data.
+    """
+
+    fetch: FetchNode
+    response_key: str
+    field_name: str
+    subjects: tuple[str, ...]
+    provider: str = "nats"
+    provider_id: str = "default"
+    stream: str | None = None
+    consumer: str | None = None
+
+    @property
+    def service_name(self) -> str:
+        return self.fetch.service_name
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": "EventSource",
+            "serviceName": self.fetch.service_name,
+            "provider": self.provider,
+            "providerId": self.provider_id,
+            "subjects": list(self.subjects),
+            "field": self.field_name,
+            "variableUsages": list(self.fetch.variable_usages),
+            "operation": self.fetch.operation,
+        }
+        if self.stream is not None:
+            out["streamConfiguration"] = {"streamName": self.stream, "consumerName": self.consumer}
+        return out
+
+
+@dataclass(frozen=True)
+class SubscriptionNode:
+    """A subscription: ``primary`` opens the event stream, ``rest`` hydrates each event (None: nothing to add)."""
+
+    primary: FetchNode | EventSourceNode
+    rest: PlanNode | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": "Subscription", "primary": self.primary.to_json()}
+        if self.rest is not None:
+            out["rest"] = self.rest.to_json()
+        return out
+
+
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode | SubscriptionNode
 
 
 @dataclass(frozen=True)

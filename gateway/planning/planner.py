@@ -3,7 +3,8 @@
 Stages (after Hive Router's planner): normalise the operation (normalize.py) -> query graph of the supergraph
 (query_graph.py, cached) -> best entity moves (paths.py) while building fetch steps
 (root_fields.py, walk.py, entity_moves.py) ->
-optimisation passes (optimize.py) -> plan nodes (build_plan.py).
+optimisation passes (optimize.py) -> plan nodes (build_plan.py; a subscription's split into the stream and
+the per-event rest, subscription.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gateway.planning.optimize import optimize
 from gateway.planning.plan import QueryPlan
 from gateway.planning.query_graph import query_graph
 from gateway.planning.root_fields import build_fetch_steps
+from gateway.planning.subscription import subscription_node
 
 __all__ = ["plan_operation"]
 
@@ -38,6 +40,8 @@ def plan_operation(
     graph = query_graph(supergraph, override_labels)
     steps = optimize(build_fetch_steps(graph, operation))
     node = build_plan_node(graph, steps, operation.variables, operation.name)
+    if operation.kind == "subscription" and node is not None:
+        node = subscription_node(supergraph, node)
     aliases: dict[str, set[str]] = {}
     for step in steps:
         for alias, key in step.aliases.items():

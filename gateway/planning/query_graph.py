@@ -246,8 +246,20 @@ class QueryGraph:
         return in_subgraph is not None and in_subgraph.used_overridden and not in_subgraph.external
 
     def provides(self, type_name: str, field_name: str, subgraph: str) -> FieldSet:
-        """The ``@provides`` of the field in that subgraph (fields that come along without a jump)."""
-        in_subgraph = self.supergraph.field(type_name, field_name).subgraphs.get(subgraph)
+        """The ``@provides`` of the field in that subgraph (fields that come along without a jump).
+
+        An event-driven field (``SupergraphField.event_source``) provides its entity's key fields: each message
+        carries them (the subgraph declares them ``@external``, as Cosmo's event-driven subgraphs do)."""
+        sf = self.supergraph.field(type_name, field_name)
+        source = sf.event_source
+        if source is not None and source.graph == subgraph:
+            provided: FieldSet = ()
+            named = self.field_type(type_name, field_name)[0]
+            target = self.supergraph.types.get(named)
+            for key in target.keys(subgraph) if target is not None else ():
+                provided = merge_field_sets(provided, parse_field_set(key.fields))
+            return provided
+        in_subgraph = sf.subgraphs.get(subgraph)
         return (
             parse_field_set(in_subgraph.provides) if in_subgraph is not None and in_subgraph.provides else ()
         )

@@ -1,4 +1,5 @@
-"""The gateway's HTTP server: request pipeline, GraphQL over HTTP, GraphiQL, health and readiness."""
+"""The gateway's HTTP server: request pipeline, GraphQL over HTTP, WebSocket and SSE, GraphiQL, health and
+readiness."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from gateway.server.pipeline import (
     Planner,
     PreparedOperation,
     RequestFailure,
+    SubscriptionStream,
 )
 from gateway.server.readiness import HttpSubgraphProbe, Readiness, SubgraphProbe, check_readiness
 from gateway.server.request import GraphQLRequest, RequestParamsError
-from gateway.server.settings import ServerSettings
+from gateway.server.settings import ServerSettings, SubscriptionSettings
 
 __all__ = [
     "CorsPolicy",
@@ -34,6 +36,8 @@ __all__ = [
     "RequestParamsError",
     "ServerSettings",
     "SubgraphProbe",
+    "SubscriptionSettings",
+    "SubscriptionStream",
     "check_readiness",
     "create_app",
 ]

@@ -7,14 +7,17 @@ body, GET with query parameters (queries only, else 405), ``Accept`` negotiation
 document over an operation limit (as Apollo Router answers) and 413 for a body over ``http_max_request_bytes``,
 refused by its ``Content-Length`` or as soon as that many bytes have arrived. It is a plain Starlette route (no
 dependency injection, orjson bodies) because it is the hot path. CORS follows ``ServerSettings.cors``
-(``gateway.server.cors``).
+(``gateway.server.cors``). The same path serves subscriptions (and any operation) over WebSocket
+(``gateway.server.websocket``), SSE and multipart (``Accept: text/event-stream`` or
+``multipart/mixed; subscriptionSpec="1.0"``, ``gateway.server.sse``).
 
-Each ``/graphql`` request is recorded, traced, logged and counted by ``gateway.server.request_telemetry``;
-``/metrics`` serves the counts in Prometheus' text format.
+Each ``/graphql`` request (streams apart) is recorded, traced, logged and counted by
+``gateway.server.request_telemetry``; ``/metrics`` serves the counts in Prometheus' text format.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -24,8 +27,9 @@ import orjson
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
 
 from gateway.server.cors import CorsMiddleware
 from gateway.server.errors import INTERNAL_SERVER_ERROR, ErrorKind, error_dict
@@ -36,6 +40,8 @@ from gateway.server.readiness import HttpSubgraphProbe, SubgraphProbe, check_rea
 from gateway.server.request import RequestParamsError, request_from_body, request_from_query_params
 from gateway.server.request_telemetry import RECORD_KEY, RequestTelemetry
 from gateway.server.settings import ServerSettings
+from gateway.server.sse import streaming_kind, streaming_response
+from gateway.server.websocket import ADMISSION_SCOPE_KEY, serve_graphql_ws
 from gateway.telemetry.metrics import CONTENT_TYPE_LATEST
 from gateway.telemetry.request import RequestRecord
 
@@ -111,6 +117,9 @@ def create_app(
     async def answer(request: Request, record: RequestRecord) -> Response:
         method = request.method
         accept = request.headers.get("accept")
+        streaming = streaming_kind(accept) if method in ("GET", "POST") else None
+        if streaming is not None:
+            return await _streaming(request, streaming)
         if method not in ("GET", "POST"):
             return _errors(
                 f"The /graphql endpoint accepts GET and POST, not {method}.",
@@ -161,6 +170,47 @@ def create_app(
             headers["X-Request-Id"] = outcome.request_id
         return _json(outcome.result, status, media, headers)
 
+    async def _streaming(request: Request, kind: str) -> Response:
+        """GraphQL over SSE or multipart (``gateway.server.sse``)."""
+        media = JSON
+        try:
+            if request.method == "GET":
+                graphql_request = request_from_query_params(request.query_params)
+            else:
+                if not is_json_content_type(request.headers.get("content-type")):
+                    return _errors(
+                        "POST requests must have Content-Type: application/json (UTF-8).",
+                        "UNSUPPORTED_MEDIA_TYPE",
+                        415,
+                        media,
+                    )
+                body = await _read_body(request, settings.max_body_bytes)
+                if body is None:
+                    message = (
+                        f"The request body is larger than http_max_request_bytes ({settings.max_body_bytes})."
+                    )
+                    return _errors(message, "PAYLOAD_TOO_LARGE", 413, media, Connection="close")
+                graphql_request = request_from_body(body)
+        except RequestParamsError as error:
+            return _errors(error.message, error.code, 400, media)
+
+        def refused(outcome: Any) -> Response:
+            headers = {"X-Request-Id": outcome.request_id} if outcome.request_id else {}
+            return _json(outcome.result, _status(outcome.error_kind, GRAPHQL_RESPONSE_JSON), media, headers)
+
+        try:
+            return await streaming_response(
+                request, gateway, graphql_request, kind, gateway.settings.subscriptions, refused
+            )
+        except Exception:
+            logger.exception("streaming request crashed")
+            return _errors("Internal server error.", INTERNAL_SERVER_ERROR, 500, media)
+
+    async def graphql_websocket(websocket: WebSocket) -> None:
+        """GraphQL over WebSocket (``gateway.server.websocket``); credentials come in ``connection_init``."""
+        admission = websocket.scope.get(ADMISSION_SCOPE_KEY)
+        await serve_graphql_ws(websocket, gateway, gateway.settings.subscriptions, admission)
+
     async def graphiql_page(request: Request) -> Response:
         if not settings.graphiql:
             return _json({"status": "not found"}, 404)
@@ -195,12 +245,16 @@ def create_app(
                 logger.exception("shutdown callback failed")
         if http_probe is not None:
             await http_probe.aclose()
+        for stream in list(gateway.subscriptions):
+            with contextlib.suppress(Exception):
+                await stream.aclose()
         gateway.workers.shutdown()
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.router.routes.extend(
         [
             Route("/graphql", graphql_endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]),
+            WebSocketRoute("/graphql", graphql_websocket),
             Route("/", graphiql_page, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),

@@ -19,6 +19,9 @@ __all__ = [
     "METHOD_NOT_ALLOWED",
     "OPERATION_RESOLUTION_FAILURE",
     "QUERY_PLANNING_FAILED",
+    "STREAMING_TRANSPORT_REQUIRED",
+    "SUBSCRIPTION_SCHEMA_RELOAD",
+    "TOO_MANY_SUBSCRIPTIONS",
     "ErrorKind",
     "error_dict",
     "graphql_error_dict",
@@ -32,6 +35,13 @@ OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 QUERY_PLANNING_FAILED = "QUERY_PLANNING_FAILED"
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+# A subscription sent as a plain HTTP request (it needs WebSocket, SSE or multipart).
+STREAMING_TRANSPORT_REQUIRED = "STREAMING_TRANSPORT_REQUIRED"
+# A subscription whose plan no longer holds on a reloaded supergraph: it ends, the client subscribes again
+# (Apollo Router's code).
+SUBSCRIPTION_SCHEMA_RELOAD = "SUBSCRIPTION_SCHEMA_RELOAD"
+# Over ``subscriptions.max_per_connection`` or ``subscriptions.max_total`` (``extensions.limit`` says which).
+TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
 
 
 class ErrorKind(StrEnum):

@@ -1,4 +1,5 @@
-"""The GraphiQL page, served from the gateway's own static files (no CDN), with a query-plan panel."""
+"""The GraphiQL page, served from the gateway's own static files (no CDN), with a query-plan panel; its
+fetcher sends subscriptions over GraphQL over WebSocket to ``ws(s)://<host>/graphql``."""
 
 from __future__ import annotations
 
@@ -44,7 +45,10 @@ def graphiql_html(
     ``query_plan_header`` is the header that asks for ``extensions.queryPlan``; None when the gateway does
     not expose plans (the panel then says so).
     """
-    config = orjson.dumps({"endpoint": endpoint, "queryPlanHeader": query_plan_header}).decode()
+    # Subscriptions use GraphQL over WebSocket on the same path (the page turns http(s) into ws(s)).
+    config = orjson.dumps(
+        {"endpoint": endpoint, "subscriptionEndpoint": endpoint, "queryPlanHeader": query_plan_header}
+    ).decode()
     # JSON inside <script> must not close the tag.
     config = config.replace("</", "<\\/")
     return _PAGE.format(title=html.escape(title), static=html.escape(static_path), config=config)

@@ -77,6 +77,13 @@ def with_url_overrides(supergraph: Supergraph, environ: Mapping[str, str]) -> Su
 def subgraph_sdl(subgraph: Any, source: SdlSource, *, timeout: float = 10.0) -> str:
     """One configured subgraph's SDL (``subgraph`` has ``name``, ``url``, ``schema``, ``module``)."""
     name = subgraph.name
+    module = getattr(subgraph, "module", None)
+    event_driven = getattr(subgraph, "events", None) is not None
+    if (source == "url" and not getattr(subgraph, "url", None)) or (
+        source == "code" and event_driven and not module
+    ):
+        # An event-driven subgraph has no server to ask, and may have no code: its snapshot defines it.
+        source = "code" if module else "file"
     if source == "file":
         schema = getattr(subgraph, "schema", None)
         if not schema:

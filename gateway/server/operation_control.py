@@ -3,7 +3,8 @@ may send it now, and which document a persisted-query reference stands for.
 
 An ASGI middleware around the gateway's app, for ``/graphql`` only, in this order: authentication (a refused
 token is 401 with ``WWW-Authenticate``), the client's rate limit (429 with ``Retry-After``), persisted queries
-(the request continues with its document as ``query``). The verified claims replace any client-sent header of
+(the request continues with its document as ``query``). A WebSocket to that path gets ``admit`` in its scope
+(``gateway.server.websocket.ADMISSION_SCOPE_KEY``): the same checks, run on ``connection_init``. The verified claims replace any client-sent header of
 the claims header's name, so the executor's header policy may forward that header and nothing forged.
 """
 
@@ -35,6 +36,7 @@ from gateway.server.rate_limit import (
     client_key,
 )
 from gateway.server.redis_client import connect_redis
+from gateway.server.websocket import ADMISSION_SCOPE_KEY, AdmissionRefused
 
 __all__ = ["OperationControl", "operation_control_from_env", "parse_rate_limit"]
 
@@ -72,7 +74,46 @@ class OperationControl:
         if self.redis is not None:
             await self.redis.aclose()
 
+    async def admit(self, headers: Mapping[str, str], client: str | None) -> dict[str, str]:
+        """Authentication and the rate limit for a WebSocket connection, whose credentials come in its
+        ``connection_init`` payload: the headers the pipeline sees (the verified claims written in, a
+        client's own claims header dropped), or ``AdmissionRefused``."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        try:
+            claims = await self._authenticate(lowered)
+            await self._limit({"client": (client, 0) if client else None}, claims)
+        except _Refusal as refusal:
+            raise AdmissionRefused(refusal.status, refusal.errors) from None
+        return self._claimed(lowered, claims)
+
+    async def admit_operation(
+        self, params: Mapping[str, Any], headers: Mapping[str, str], client: str | None
+    ) -> dict[str, Any]:
+        """One operation on an admitted WebSocket, checked as an HTTP request is: the token again (it may have
+        expired since ``connection_init``), the rate limit, and persisted queries (APQ, safelisting); the
+        request parameters to run, or ``AdmissionRefused``."""
+        try:
+            claims = await self._authenticate(headers)
+            await self._limit({"client": (client, 0) if client else None}, claims)
+            if self.persisted is None:
+                return dict(params)
+            return await self._resolved(params)
+        except _Refusal as refusal:
+            raise AdmissionRefused(refusal.status, refusal.errors) from None
+
+    def _claimed(self, headers: dict[str, str], claims: Claims | None) -> dict[str, str]:
+        if self.authenticator is None:
+            return headers
+        auth = self.authenticator.settings
+        name = auth.claims_header.lower()
+        out = {k: v for k, v in headers.items() if k != name}
+        out.update({k.lower(): v for k, v in forwarded_claims_headers(claims, auth).items()})
+        return out
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == self.path:
+            await self.app({**scope, ADMISSION_SCOPE_KEY: self}, receive, send)
+            return
         if scope["type"] != "http" or scope["path"] != self.path or scope["method"] not in ("GET", "POST"):
             await self.app(scope, receive, send)
             return

@@ -70,6 +70,8 @@ from gateway.server.errors import (
     METHOD_NOT_ALLOWED,
     OPERATION_RESOLUTION_FAILURE,
     QUERY_PLANNING_FAILED,
+    STREAMING_TRANSPORT_REQUIRED,
+    TOO_MANY_SUBSCRIPTIONS,
     ErrorKind,
     error_dict,
     graphql_error_dict,
@@ -82,6 +84,7 @@ from gateway.server.overrides import OverrideLabels, OverridePolicy, override_la
 from gateway.server.plan_cache import PlanCache, PlanCacheKey, estimate_entry_bytes, plan_cache_key
 from gateway.server.request import GraphQLRequest
 from gateway.server.settings import ServerSettings
+from gateway.server.subscription_stream import SubscriptionStream
 from gateway.server.workers import WorkerPool
 from gateway.telemetry.metrics import GatewayMetrics, GatewayState, PlanCacheCounts
 from gateway.telemetry.request import current_record, traced
@@ -94,6 +97,7 @@ __all__ = [
     "Planner",
     "PreparedOperation",
     "RequestFailure",
+    "SubscriptionStream",
 ]
 
 logger = logging.getLogger("gateway.server")
@@ -210,6 +214,18 @@ def _unlink_tokens(document: DocumentNode) -> None:
         token = token.next
 
 
+@dataclass(frozen=True)
+class _Admitted:
+    """An operation that passed every check before execution, with what running it needs."""
+
+    entry: PreparedOperation
+    variables: dict[str, Any]
+    labels: frozenset[str]
+    hit: bool
+    cost: int | None  # shown in extensions.cost when set
+    base: PreparedOperation  # ``entry`` before authorization filtering
+
+
 class Gateway:
     """Runs GraphQL requests against one supergraph (see the module docstring for the steps).
 
@@ -253,6 +269,8 @@ class Gateway:
         self.generation = 0
         self.metrics = GatewayMetrics(max_operation_names=self.settings.metrics_max_operation_names)
         self.metrics.watch(GatewayState(self._circuits, self._plan_cache_counts))
+        # Open subscription streams (SubscriptionStream): counted for the limit, checked on reload.
+        self.subscriptions: set[SubscriptionStream] = set()
         if supergraph is not None:
             self.reload(supergraph)
 
@@ -287,6 +305,8 @@ class Gateway:
         if len(self.plan_cache):
             self.plan_cache.clear()
             release_memory()  # what the old plans held goes back to the system, not only to the allocator
+        for stream in list(self.subscriptions):
+            stream.reloaded(self)
 
     @property
     def executor(self) -> OperationExecutor | None:
@@ -437,6 +457,18 @@ class Gateway:
         except ValueError:  # not JSON: the gateway did not write it
             return Principal(policy=self._policy)
 
+    def _token_expiry(self, headers: Mapping[str, str] | None) -> float | None:
+        """The verified token's ``exp`` (seconds since the epoch), from the claims the gateway wrote."""
+        name = self.settings.claims_header
+        value = _header(headers, name) if name else None
+        if not value:
+            return None
+        try:
+            expiry = orjson.loads(value).get("exp")
+        except (orjson.JSONDecodeError, AttributeError):
+            return None
+        return float(expiry) if isinstance(expiry, int | float) and not isinstance(expiry, bool) else None
+
     def _filtered(
         self,
         request: GraphQLRequest,
@@ -527,9 +559,15 @@ class Gateway:
                 supergraph_span.set_attribute("graphql.error.codes", codes)
             return outcome
 
-    async def _run(
-        self, request: GraphQLRequest, headers: Mapping[str, str] | None, http_method: str
-    ) -> GatewayResponse:
+    async def _admit(
+        self,
+        request: GraphQLRequest,
+        headers: Mapping[str, str] | None,
+        http_method: str,
+        streaming: bool = False,
+    ) -> _Admitted | GatewayResponse:
+        """Every check before execution (plan, method, introspection, variables, authorization, demand
+        control): the operation ready to run, or the response that refuses it."""
         if self._supergraph is None or self._executor is None:
             missing = "supergraph" if self._supergraph is None else "executor"
             return GatewayResponse(
@@ -545,11 +583,20 @@ class Gateway:
             operation = entry.operation
             record.operation(operation.name.value if operation.name else None, operation.operation.value)
             record.cache_hit = hit
-        if http_method == "GET" and entry.operation.operation is not OperationType.QUERY:
-            kind = entry.operation.operation.value
-            message = f"Only query operations may be sent with GET; send this {kind} with POST."
+        kind = entry.operation.operation
+        if http_method == "GET" and kind is not OperationType.QUERY:
+            if not (streaming and kind is OperationType.SUBSCRIPTION):
+                message = f"Only query operations may be sent with GET; send this {kind.value} with POST."
+                return GatewayResponse(
+                    {"errors": [error_dict(message, METHOD_NOT_ALLOWED)]}, ErrorKind.METHOD_NOT_ALLOWED, hit
+                )
+        if kind is OperationType.SUBSCRIPTION and not streaming:
+            message = (
+                "Subscriptions need a streaming transport: GraphQL over WebSocket (graphql-transport-ws), "
+                'GraphQL over SSE (Accept: text/event-stream) or multipart (Accept: multipart/mixed; subscriptionSpec="1.0").'
+            )
             return GatewayResponse(
-                {"errors": [error_dict(message, METHOD_NOT_ALLOWED)]}, ErrorKind.METHOD_NOT_ALLOWED, hit
+                {"errors": [error_dict(message, STREAMING_TRANSPORT_REQUIRED)]}, ErrorKind.REQUEST, hit
             )
         if not self.settings.introspection and selects_introspection(entry.document, entry.operation):
             message = "Introspection is disabled on this gateway."
@@ -567,6 +614,7 @@ class Gateway:
                 {"errors": [graphql_error_dict(e, BAD_USER_INPUT) for e in coerced]}, ErrorKind.REQUEST, hit
             )
         variables = coerced.coerced
+        base = entry
         if entry.guards:
             failing = failing_guards(entry.guards, self._principal(headers))
             if failing and self.settings.reject_unauthorized:
@@ -587,7 +635,23 @@ class Gateway:
             cost, refusal = self._costs.check(entry.document, entry.operation, variables)
             if refusal is not None:
                 return GatewayResponse({"errors": [refusal.to_error()]}, ErrorKind.LIMIT, hit)
+        return _Admitted(entry, variables, labels, hit, cost if show_cost else None, base)
+
+    async def _run(
+        self,
+        request: GraphQLRequest,
+        headers: Mapping[str, str] | None,
+        http_method: str,
+        admitted: _Admitted | GatewayResponse | None = None,
+    ) -> GatewayResponse:
+        if admitted is None:
+            admitted = await self._admit(request, headers, http_method)
+        if isinstance(admitted, GatewayResponse):
+            return admitted
+        entry, variables, labels, hit = admitted.entry, admitted.variables, admitted.labels, admitted.hit
         executor = self._executor
+        assert executor is not None
+        demand = self.settings.demand_control
         try:
             key = None
             if self.settings.deduplicate_inflight and entry.operation.operation is OperationType.QUERY:
@@ -623,9 +687,49 @@ class Gateway:
             if asked is not None and asked.lower() in _TRUE:
                 extensions = result.setdefault("extensions", {})
                 extensions["queryPlan"] = entry.plan.to_json()
-        if cost is not None and show_cost:
-            result.setdefault("extensions", {})["cost"] = {"estimated": cost, "max": demand.max}
+        if admitted.cost is not None:
+            result.setdefault("extensions", {})["cost"] = {"estimated": admitted.cost, "max": demand.max}
         return GatewayResponse(result, None if "data" in result else ErrorKind.INTERNAL, hit)
+
+    async def start(
+        self,
+        request: GraphQLRequest,
+        *,
+        headers: Mapping[str, str] | None = None,
+        http_method: str = "POST",
+    ) -> GatewayResponse | SubscriptionStream:
+        """For the streaming transports (WebSocket, SSE, multipart): a subscription's event stream, or the one
+        response of a query or mutation (or of a request refused before it ran). A refused subscription has
+        the same coded errors as over HTTP; over ``subscriptions.max_total`` it gets ``TOO_MANY_SUBSCRIPTIONS``."""
+        incoming = _header(headers, "x-request-id")
+        request_id = accepted_request_id(incoming) or new_request_id()
+        with request_id_scope(request_id):
+            admitted = await self._admit(request, headers, http_method, streaming=True)
+            if (
+                not isinstance(admitted, GatewayResponse)
+                and admitted.entry.operation.operation is OperationType.SUBSCRIPTION
+            ):
+                limit = self.settings.subscriptions.max_total
+                if limit is not None and len(self.subscriptions) >= limit:
+                    message = f"The gateway serves at most {limit} subscriptions at once; try again later."
+                    admitted = GatewayResponse(
+                        {"errors": [error_dict(message, TOO_MANY_SUBSCRIPTIONS, limit="max_total")]},
+                        ErrorKind.LIMIT,
+                    )
+                else:
+                    assert self._executor is not None
+                    stream = SubscriptionStream(self, request, admitted, headers, self._executor, request_id)
+                    if self.settings.expose_query_plan:
+                        asked = _header(headers, self.settings.query_plan_header)
+                        stream.show_plan = asked is not None and asked.lower() in _TRUE
+                    stream.expire_at(self._token_expiry(headers))
+                    self.subscriptions.add(stream)
+                    return stream
+            outcome = await self._run(request, headers, http_method, admitted)
+        if outcome.result.get("errors"):
+            extensions = outcome.result.get("extensions")
+            outcome.result["extensions"] = {**(extensions or {}), "requestId": request_id}
+        return replace(outcome, request_id=request_id)
 
     def plan(
         self, query: str, operation_name: str | None = None, override_labels: frozenset[str] = frozenset()

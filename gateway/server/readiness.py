@@ -103,7 +103,8 @@ async def check_readiness(
     circuits = dict(circuits or {})
     if supergraph is None:
         return Readiness(False, problem="no supergraph is loaded")
-    subgraphs = sorted(supergraph.subgraphs.values(), key=lambda s: s.name)
+    # An event-driven subgraph has no URL: the broker is its server, nothing to probe here.
+    subgraphs = sorted((s for s in supergraph.subgraphs.values() if s.url), key=lambda s: s.name)
 
     async def one(subgraph: Subgraph) -> str | None:
         try:

@@ -13,7 +13,13 @@ import orjson
 
 from gateway.server.errors import BAD_REQUEST
 
-__all__ = ["GraphQLRequest", "RequestParamsError", "request_from_body", "request_from_query_params"]
+__all__ = [
+    "GraphQLRequest",
+    "RequestParamsError",
+    "request_from_body",
+    "request_from_params",
+    "request_from_query_params",
+]
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,11 @@ def _from_params(params: Mapping[str, Any]) -> GraphQLRequest:
     if extensions is not None and not isinstance(extensions, dict):
         raise RequestParamsError("The 'extensions' parameter must be a map or null.")
     return GraphQLRequest(query, variables, operation_name or None, extensions)
+
+
+def request_from_params(params: Mapping[str, Any]) -> GraphQLRequest:
+    """Read already-decoded request parameters (a WebSocket ``subscribe`` message's payload)."""
+    return _from_params(params)
 
 
 def request_from_body(body: bytes) -> GraphQLRequest:

@@ -4,8 +4,9 @@ and its metrics (``gateway.telemetry``).
 It stands outermost, so a request refused before the GraphQL route (authentication 401, rate limit 429,
 persisted-query errors: ``gateway.server.operation_control``) is logged and counted like any other. The app
 adds it to itself (``create_app``); ``fedgw serve`` adds it again around the operation controls, and the inner
-one then steps aside (the request already has its record in the scope). The GraphiQL page is not a request
-of this kind and passes through untouched.
+one then steps aside (the request already has its record in the scope). The GraphiQL page, CORS preflights
+and event streams (SSE, multipart: one request, many answers, ``gateway.server.sse``) are not requests of this
+kind and pass through untouched.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from gateway.server.media import prefers_html
+from gateway.server.sse import streaming_kind
 from gateway.telemetry.access_log import ACCESS_LOGGER, log_access
 from gateway.telemetry.metrics import UNKNOWN, GatewayMetrics
 from gateway.telemetry.request import RequestRecord, bind_record, unbind_record
@@ -55,8 +57,9 @@ class RequestTelemetry:
             await self.app(scope, receive, send)
             return
         headers = _wanted_headers(scope["headers"])
-        if scope["method"] == "GET" and prefers_html(headers.get("accept")):
-            await self.app(scope, receive, send)  # the GraphiQL page
+        accept = headers.get("accept")
+        if (scope["method"] == "GET" and prefers_html(accept)) or streaming_kind(accept) is not None:
+            await self.app(scope, receive, send)  # the GraphiQL page, or an event stream (not one answer)
             return
         record = RequestRecord(self.metrics)
         scope = {**scope, RECORD_KEY: record}

@@ -11,7 +11,13 @@ from gateway.server.demand_control import DemandControl
 from gateway.server.limits import Limits
 from gateway.telemetry.tracing import TracingSettings
 
-__all__ = ["ServerSettings", "demand_control_from_env", "limits_from_env", "tracing_from_env"]
+__all__ = [
+    "ServerSettings",
+    "SubscriptionSettings",
+    "demand_control_from_env",
+    "limits_from_env",
+    "tracing_from_env",
+]
 
 _TRUE = {"1", "true", "yes", "on"}
 _UNLIMITED = {"", "none", "off", "unlimited"}
@@ -89,6 +95,55 @@ def tracing_from_env(tracing: TracingSettings, environ: Mapping[str, str]) -> Tr
 
 
 @dataclass(frozen=True)
+class SubscriptionSettings:
+    """Subscriptions over WebSocket, SSE and multipart (``gateway.server.websocket``, ``gateway.server.sse``).
+
+    ``max_per_connection`` subscriptions on one WebSocket and ``max_total`` in the process (None: no limit)
+    are refused beyond with ``TOO_MANY_SUBSCRIPTIONS``; ``connection_init_timeout`` seconds for a WebSocket
+    client's ``connection_init`` (then close 4408); ``keep_alive`` seconds between heartbeats (WebSocket
+    ``ping`` messages, SSE comments, multipart ``{}`` parts; 0 turns them off). ``share_upstream`` lets
+    identical subscriptions share one upstream subscription (``gateway.execution.sharing``); a subscriber more
+    than ``max_pending`` events behind its upstream ends with ``SUBSCRIPTION_OVERFLOW``.
+    """
+
+    max_per_connection: int | None = 100
+    max_total: int | None = 10_000
+    connection_init_timeout: float = 10.0
+    keep_alive: float = 12.0
+    share_upstream: bool = True
+    max_pending: int = 1000
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(cls.__dataclass_fields__)
+
+
+def subscriptions_from_env(
+    settings: SubscriptionSettings, environ: Mapping[str, str]
+) -> SubscriptionSettings:
+    """``GATEWAY_SUBSCRIPTIONS_MAX_PER_CONNECTION``, ``_MAX_TOTAL`` (``none`` lifts them),
+    ``_CONNECTION_INIT_TIMEOUT``, ``_KEEP_ALIVE``, ``_SHARE_UPSTREAM`` and ``_MAX_PENDING`` over ``settings``."""
+    prefix = "GATEWAY_SUBSCRIPTIONS_"
+    changes: dict[str, object] = {}
+    for name in ("max_per_connection", "max_total"):
+        raw = environ.get(prefix + name.upper())
+        if raw is not None:
+            changes[name] = None if raw.strip().lower() in _UNLIMITED else _count(prefix + name.upper(), raw)
+    for name in ("connection_init_timeout", "keep_alive"):
+        raw = environ.get(prefix + name.upper())
+        if raw is not None:
+            try:
+                changes[name] = float(raw)
+            except ValueError:
+                raise ValueError(f"{prefix}{name.upper()} must be a number of seconds, got {raw!r}") from None
+    if prefix + "MAX_PENDING" in environ:
+        changes["max_pending"] = _count(prefix + "MAX_PENDING", environ[prefix + "MAX_PENDING"])
+    if prefix + "SHARE_UPSTREAM" in environ:
+        changes["share_upstream"] = environ[prefix + "SHARE_UPSTREAM"].lower() in _TRUE
+    return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
 class ServerSettings:
     """What the pipeline and the HTTP layer may do.
 
@@ -110,7 +165,8 @@ class ServerSettings:
     request is authenticated, whatever headers it sends). ``authorization_policy`` (``module:callable``)
     decides ``@policy``; ``reject_unauthorized`` refuses a whole request (403) that selects anything it may not
     see, instead of answering those selections null (``gateway.server.authorization``). ``demand_control`` is the
-    static cost estimate and its maximum (``gateway.server.demand_control``).
+    static cost estimate and its maximum (``gateway.server.demand_control``). ``subscriptions`` limits and
+    paces subscriptions (``SubscriptionSettings``).
 
     Telemetry (``gateway.telemetry``): ``metrics`` serves Prometheus metrics at ``/metrics``, labelling at most
     ``metrics_max_operation_names`` distinct operation names; ``access_log`` logs one line per request;
@@ -136,6 +192,7 @@ class ServerSettings:
     claims_header: str | None = None
     authorization_policy: str | None = None
     reject_unauthorized: bool = False
+    subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     metrics: bool = True
     metrics_max_operation_names: int = 100
     access_log: bool = True
@@ -195,6 +252,7 @@ class ServerSettings:
         out = replace(out, tracing=tracing_from_env(out.tracing, env))
         out = replace(out, limits=limits_from_env(out.limits, env))
         out = replace(out, demand_control=demand_control_from_env(out.demand_control, env))
+        out = replace(out, subscriptions=subscriptions_from_env(out.subscriptions, env))
         if "GATEWAY_CORS_ORIGINS" in env:
             base = out.cors or CorsPolicy()
             out = replace(out, cors=base.with_origins(env["GATEWAY_CORS_ORIGINS"]))

@@ -12,11 +12,14 @@ def test_public_names_are_exported_and_importable() -> None:
         "Executor",
         "HeaderPolicy",
         "HttpxSubgraphClient",
+        "NatsEventSource",
         "SUBGRAPH_REQUEST_FAILED",
         "SubgraphClient",
         "SubgraphFetchError",
         "SubgraphRequest",
         "SubgraphResponse",
+        "SubscriptionSources",
+        "WebSocketSubgraphSubscriber",
     ]
     for name in execution.__all__:
         assert getattr(execution, name) is not None

@@ -22,6 +22,8 @@ def test_public_api_is_stable() -> None:
         "RequestParamsError",
         "ServerSettings",
         "SubgraphProbe",
+        "SubscriptionSettings",
+        "SubscriptionStream",
         "check_readiness",
         "create_app",
     ]

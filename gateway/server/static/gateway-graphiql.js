@@ -1,17 +1,72 @@
 // Starts GraphiQL against the gateway and adds a "Query plan" panel that shows the plan of the last request
 // (the gateway returns it in extensions.queryPlan when asked with the query-plan header and allowed to).
+// Subscriptions go over GraphQL over WebSocket (graphql-transport-ws) to the same path, through the graphql-ws
+// client bundled in GraphiQL (GraphiQL.createFetcher); the header editor's headers travel in connection_init.
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("gateway-graphiql-config").textContent);
   var endpoint = new URL(config.endpoint, window.location.href).toString();
+  var subscriptionEndpoint = new URL(config.subscriptionEndpoint || config.endpoint, window.location.href)
+    .toString().replace(/^http/, "ws");
   var h = React.createElement;
+
+  // The chosen operation's type, read from the text (comments and strings cannot start an operation line).
+  function isSubscription(params) {
+    var text = (params.query || "").replace(/#[^\n]*/g, "").replace(/"""[\s\S]*?"""|"(?:\\.|[^"\\])*"/g, '""');
+    if (params.operationName) {
+      return new RegExp("\\bsubscription\\s+" + params.operationName + "\\b").test(text);
+    }
+    return /^\s*subscription\b/.test(text);
+  }
+
+  var subscriptionFetchers = {};
+  function subscriptionFetcher(headers) {
+    var key = JSON.stringify(headers);
+    if (!subscriptionFetchers[key]) {
+      subscriptionFetchers[key] = GraphiQL.createFetcher({
+        url: endpoint,
+        subscriptionUrl: subscriptionEndpoint,
+        wsConnectionParams: { headers: headers },
+      });
+    }
+    return subscriptionFetchers[key];
+  }
 
   var planState = { plan: null, operationName: null, askForPlan: !!config.queryPlanHeader, listeners: [] };
   function publish() {
     planState.listeners.forEach(function (listener) { listener(); });
   }
 
-  async function fetcher(params, options) {
+  function fetcher(params, options) {
+    if (isSubscription(params)) {
+      // GraphiQL's fetcher sends an operation over WebSocket when its documentAST says it is a subscription;
+      // this GraphiQL does not pass one, so the operation read above is handed over in that shape.
+      var name = params.operationName ? { kind: "Name", value: params.operationName } : undefined;
+      var documentAST = { kind: "Document", definitions: [{ kind: "OperationDefinition", operation: "subscription",
+        name: name, selectionSet: { kind: "SelectionSet", selections: [] } }] };
+      var headers = Object.assign({}, (options && options.headers) || {});
+      if (config.queryPlanHeader && planState.askForPlan) headers[config.queryPlanHeader] = "true";
+      var events = subscriptionFetcher(headers)(params, Object.assign({}, options, { documentAST: documentAST }));
+      return withPlans(events, params);
+    }
+    return httpFetcher(params, options);
+  }
+
+  // The events of a subscription as they come; the first carries the plan when the gateway was asked for it.
+  async function* withPlans(events, params) {
+    var first = true;
+    for await (var result of await events) {
+      if (first) {
+        first = false;
+        planState.plan = (result && result.extensions && result.extensions.queryPlan) || null;
+        planState.operationName = params.operationName || null;
+        publish();
+      }
+      yield result;
+    }
+  }
+
+  async function httpFetcher(params, options) {
     var headers = {
       "content-type": "application/json",
       accept: "application/graphql-response+json, application/json",
@@ -61,6 +116,15 @@
         var out = "Include(if: $" + node.condition + ") {\n" + indent(printNode(node.ifClause), "  ") + "\n}";
         if (node.elseClause) out += " Else {\n" + indent(printNode(node.elseClause), "  ") + "\n}";
         return out;
+      }
+      case "Subscription": {
+        var primary = node.primary.kind === "EventSource" ?
+          'EventSource(service: "' + node.primary.serviceName + '", subjects: ' + JSON.stringify(node.primary.subjects) +
+            ") {\n" + indent(node.primary.operation.trim(), "  ") + "\n}" :
+          printNode(node.primary);
+        var text = "Subscription {\n  Primary: {\n" + indent(primary, "    ") + "\n  }";
+        if (node.rest) text += ",\n  Rest: {\n" + indent(printNode(node.rest), "    ") + "\n  }";
+        return text + "\n}";
       }
       default:
         return JSON.stringify(node, null, 2);
