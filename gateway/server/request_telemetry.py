@@ -38,14 +38,16 @@ class RequestTelemetry:
     def __init__(
         self, app: Any, *, metrics: GatewayMetrics | None, access_log: bool, path: str = "/graphql"
     ) -> None:
-        self.app = app
+        self._app = app
         self.metrics = metrics
         self.access_log = access_log
         self.path = path
 
     def __getattr__(self, name: str) -> Any:
-        # It stands in for the app it wraps (the operation controls' settings, aclose...).
-        return getattr(self.app, name)
+        # It stands in for the app it wraps (the operation controls' settings and inner app, aclose...).
+        if name == "_app":
+            raise AttributeError(name)
+        return getattr(self._app, name)
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if (
@@ -54,12 +56,12 @@ class RequestTelemetry:
             or RECORD_KEY in scope
             or scope["method"] == "OPTIONS"  # a CORS preflight, not a GraphQL request
         ):
-            await self.app(scope, receive, send)
+            await self._app(scope, receive, send)
             return
         headers = _wanted_headers(scope["headers"])
         accept = headers.get("accept")
         if (scope["method"] == "GET" and prefers_html(accept)) or streaming_kind(accept) is not None:
-            await self.app(scope, receive, send)  # the GraphiQL page, or an event stream (not one answer)
+            await self._app(scope, receive, send)  # the GraphiQL page, or an event stream (not one answer)
             return
         record = RequestRecord(self.metrics)
         scope = {**scope, RECORD_KEY: record}
@@ -81,7 +83,7 @@ class RequestTelemetry:
                 traceparent = headers.get("traceparent")
                 if traceparent is not None:
                     record.trace_headers = incoming_trace_headers(traceparent, headers.get("tracestate"))
-                await self.app(scope, receive, send_status)
+                await self._app(scope, receive, send_status)
         finally:
             unbind_record(token)
             if self.metrics is not None or self.access_log:
@@ -108,9 +110,9 @@ class RequestTelemetry:
                 record.traced = False
                 record.trace_headers = {}
                 inject_context(record.trace_headers)
-                await self.app(scope, receive, send)
+                await self._app(scope, receive, send)
                 return
-            await self.app(scope, receive, send)
+            await self._app(scope, receive, send)
             span.set_attribute("http.response.status_code", status[0])
             if record.request_id is not None:
                 span.set_attribute("request.id", record.request_id)
