@@ -360,7 +360,7 @@ def test_allowing_traceparent_in_the_header_policy_changes_nothing():
     ) == {"x-tenant": "t"}
 
 
-async def test_a_cors_preflight_is_no_graphql_request_and_the_graphiql_page_neither(log_lines):
+async def test_a_cors_preflight_the_graphiql_page_and_an_event_stream_are_no_single_request(log_lines):
     from gateway.execution import Executor, HttpxSubgraphClient
     from gateway.server import CorsPolicy, Gateway, create_app
 
@@ -376,6 +376,10 @@ async def test_a_cors_preflight_is_no_graphql_request_and_the_graphiql_page_neit
         )
         assert preflight.status_code == 204
         assert (await client.get("/graphql", headers={"accept": "text/html"})).status_code == 200
+        stream = await client.post(
+            "/graphql", json={"query": "{ hello }"}, headers={"accept": "text/event-stream"}
+        )
+        assert stream.status_code == 200 and "event: next" in stream.text
         assert (await client.post("/graphql", json={"query": "{ hello }"})).status_code == 200
         metrics = (await client.get("/metrics")).text
     assert [line["method"] for line in log_lines if line["logger"] == "gateway.access"] == ["POST"]
