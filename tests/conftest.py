@@ -124,7 +124,8 @@ async def services(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Se
         yield s
 
 
-async def _admin(sql: str) -> None:
+async def postgres_admin(sql: str) -> None:
+    """Run one statement on the machine's PostgreSQL as the administrator (``TEST_POSTGRES_URL``)."""
     import asyncpg
 
     conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
@@ -134,23 +135,49 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
-async def postgres_services() -> AsyncIterator[Services]:
-    """The three services on the machine's PostgreSQL, a fresh database per service, dropped afterwards."""
+async def require_postgres() -> None:
+    """Skip the test when PostgreSQL is not reachable, except in CI, where it must be."""
     try:
-        await _admin("SELECT 1")
+        await postgres_admin("SELECT 1")
     except Exception as exc:
         if os.environ.get("CI"):
             raise
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}")
-    suffix = uuid.uuid4().hex[:8]
-    names = {name: f"fed_{name}_{suffix}" for name in ("users", "products", "orders")}
-    server = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    for db_name in names.values():
-        await _admin(f'CREATE DATABASE "{db_name}"')
+
+
+@contextlib.asynccontextmanager
+async def postgres_database(prefix: str = "fed") -> AsyncIterator[str]:
+    """A fresh PostgreSQL database named ``<prefix>_<random>``, its URL, dropped afterwards (skips if none)."""
+    await require_postgres()
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    await postgres_admin(f'CREATE DATABASE "{name}"')
     try:
-        async with start_services({n: f"{server}/{d}" for n, d in names.items()}) as s:
-            yield s
+        yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
-        for db_name in names.values():
-            await _admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        await postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(backend: str, tmp_path: Path, name: str) -> AsyncIterator[str]:
+    """A new empty database's URL: a SQLite file in ``tmp_path``, or a PostgreSQL database dropped after."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / name}.db"
+        return
+    async with postgres_database(f"fed_{name}") as url:
+        yield url
+
+
+# Parameters for a fixture that runs its tests on both databases (``request.param`` is the backend).
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+async def postgres_services() -> AsyncIterator[Services]:
+    """The three services on the machine's PostgreSQL, a fresh database per service, dropped afterwards."""
+    async with (
+        postgres_database("fed_users") as users,
+        postgres_database("fed_products") as products,
+        postgres_database("fed_orders") as orders,
+        start_services({"users": users, "products": products, "orders": orders}) as s,
+    ):
+        yield s

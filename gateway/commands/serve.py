@@ -42,7 +42,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "serve",
         help="run the gateway",
-        description="run the gateway: GraphQL over HTTP, GraphiQL, /health and /ready",
+        description="run the gateway: GraphQL over HTTP, GraphiQL, /health and /ready. Every setting: "
+        "flags > GATEWAY_* environment variables > gateway.yaml > defaults (docs/config.md).",
     )
     add_source_arguments(parser)
     parser.add_argument("--host", default=os.environ.get("GATEWAY_HOST", "127.0.0.1"))
@@ -51,28 +52,31 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--expose-query-plan",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="let requests ask for their plan (header X-Query-Plan: true); default: the config's "
-        "expose_query_plan, else GATEWAY_EXPOSE_QUERY_PLAN, else on only when serving on a loopback address",
+        help="let requests ask for their plan (header X-Query-Plan: true; GraphiQL's plan panel); default: "
+        "GATEWAY_EXPOSE_QUERY_PLAN, else gateway.yaml's expose_query_plan, else on only when serving on a "
+        "loopback address",
     )
     parser.add_argument("--no-graphiql", action="store_true", help="do not serve GraphiQL")
     parser.add_argument(
         "--introspection",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="answer __schema/__type queries (default: on, GATEWAY_INTROSPECTION; off with --production)",
+        help="answer __schema/__type queries (default: GATEWAY_INTROSPECTION, else gateway.yaml's "
+        "introspection, else on; off with --production)",
     )
     parser.add_argument(
         "--production",
         action="store_true",
         default=None,
-        help="no introspection, GraphiQL or query plans, every operation limit on (GATEWAY_PRODUCTION)",
+        help="no introspection, GraphiQL or query plans, every operation limit on, whatever else says "
+        "(also GATEWAY_PRODUCTION or gateway.yaml's production)",
     )
     parser.add_argument(
         "--subgraph-timeout",
         type=float,
         default=None,
-        help="seconds per subgraph request (default: the config's traffic_shaping, else "
-        "GATEWAY_SUBGRAPH_TIMEOUT, else 30)",
+        help="seconds per subgraph request, for every subgraph (default: GATEWAY_SUBGRAPH_TIMEOUT, else "
+        "gateway.yaml's traffic_shaping, else 30)",
     )
     parser.add_argument(
         "--forward-header",
@@ -88,30 +92,31 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=[],
         metavar="ORIGIN",
         help="browser origin allowed to call the gateway (repeatable; '*' for any); "
-        "default: the config's cors.origins, else GATEWAY_CORS_ORIGINS, else none",
+        "default: GATEWAY_CORS_ORIGINS, else gateway.yaml's cors.origins, else none",
     )
     parser.add_argument("--log-level", default=os.environ.get("GATEWAY_LOG_LEVEL", "info"))
     parser.add_argument(
         "--log-format",
         choices=("text", "json"),
         default=None,
-        help="log lines as text or one JSON object each (default: the config's telemetry.log_format, "
-        "else GATEWAY_LOG_FORMAT, else text)",
+        help="log lines as text or one JSON object each (default: GATEWAY_LOG_FORMAT, else gateway.yaml's "
+        "telemetry.log_format, else text)",
     )
     parser.add_argument(
         "--otlp-endpoint",
         metavar="URL",
         default=None,
-        help="export traces over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318); default: the "
-        "config's telemetry.otlp_endpoint, else GATEWAY_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else off",
+        help="export traces over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318); default: "
+        "GATEWAY_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else gateway.yaml's telemetry.otlp_endpoint, "
+        "else off",
     )
     parser.add_argument(
         "--trace-sampling-ratio",
         type=float,
         default=None,
         metavar="RATIO",
-        help="share of new traces kept, 0 to 1 (default: telemetry.sampling_ratio, else "
-        "GATEWAY_TRACE_SAMPLING_RATIO, else 1)",
+        help="share of new traces kept, 0 to 1 (default: GATEWAY_TRACE_SAMPLING_RATIO, else "
+        "gateway.yaml's telemetry.sampling_ratio, else 1)",
     )
     return parser
 
@@ -303,22 +308,23 @@ def _is_loopback(host: str) -> bool:
 
 
 def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = None) -> ServerSettings:
-    """Server settings from, in increasing precedence: defaults, the config, ``GATEWAY_*`` env, flags."""
+    """Server settings from, in increasing precedence: defaults, the config, ``GATEWAY_*`` env, flags; then
+    ``production`` from any of them, last, so nothing turns its switches back on."""
+    from gateway.server.settings import production_from_env
+
+    env = os.environ if environ is None else environ
     # Plans are a development aid: exposed by default only to a gateway on this machine alone.
     settings = ServerSettings(expose_query_plan=_is_loopback(args.host))
-    if config is not None and getattr(config, "expose_query_plan", None) is not None:
-        settings = replace(settings, expose_query_plan=bool(config.expose_query_plan))
+    server = (getattr(config, "server", None) or {}) if config is not None else {}
     if config is not None:
-        settings = _from_config(settings, config)
-    settings = settings.with_env(environ)
+        settings = _from_config(settings, config).with_file(server)
+    settings = settings.with_env(env)
     if args.expose_query_plan is not None:
         settings = replace(settings, expose_query_plan=args.expose_query_plan)
     if args.no_graphiql:
         settings = replace(settings, graphiql=False)
     if getattr(args, "introspection", None) is not None:
         settings = replace(settings, introspection=args.introspection)
-    if getattr(args, "production", None):
-        settings = settings.production()  # last: no other flag turns its switches back on
     tracing = settings.tracing
     if getattr(args, "otlp_endpoint", None):
         tracing = replace(tracing, otlp_endpoint=args.otlp_endpoint)
@@ -331,6 +337,8 @@ def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = No
         from gateway.server.cors import CorsPolicy
 
         settings = replace(settings, cors=(settings.cors or CorsPolicy()).with_origins(args.cors_origin))
+    if getattr(args, "production", None) or server.get("production") or production_from_env(env):
+        settings = settings.production()  # last: no flag, variable or key turns its switches back on
     return settings
 
 
@@ -411,10 +419,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         settings = settings_for(args, source.config)
-    except ValueError as error:  # an environment variable out of range, said by its check
+    except ValueError as error:  # a GATEWAY_* variable with a bad value: its name and what it expects
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if settings.log_format != log_format:  # the config file chose another format
+    if settings.log_format != log_format:  # the config file or the environment chose another format
         configure_logging(args.log_level, settings.log_format, current_request_id=current_request_id)
     tracer_provider = configure_tracing(settings.tracing)
     app = build_app(

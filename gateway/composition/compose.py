@@ -7,7 +7,9 @@ https://www.apollographql.com/docs/federation/federated-schemas/composition
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -84,8 +86,27 @@ def _check_names(subgraphs: Sequence[SubgraphSource]) -> list[CompositionError]:
     return errors
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Composition allocates millions of small objects that all live until it returns; the cyclic collector,
+    triggered by allocation counts, would scan the ever larger heap again and again (most of composition's
+    time at 50 subgraphs). Reference counting still frees everything; cycles wait for the next collection."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
     """Compose ``subgraphs`` into a supergraph SDL, or report every composition error."""
+    with _collector_paused():
+        return _compose(subgraphs)
+
+
+def _compose(subgraphs: Sequence[SubgraphSource]) -> CompositionResult:
     errors = _check_names(subgraphs)
     if errors:
         return CompositionResult(None, errors)

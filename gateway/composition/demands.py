@@ -51,7 +51,9 @@ def _alternatives(value: Any) -> tuple[tuple[str, ...], ...]:
 def _union(lists: Iterable[Sequence[Any]]) -> tuple[Any, ...]:
     out: list[Any] = []
     for values in lists:
-        out.extend(v for v in values if v not in out)
+        for v in values:
+            if v not in out:
+                out.append(v)
     return tuple(out)
 
 
@@ -78,6 +80,10 @@ def read_demand(demands: Demands, directive: str, args: dict[str, Any]) -> None:
 def merge_demands(all_demands: Iterable[Demands]) -> Demands:
     """The supergraph's demands from each subgraph's, in subgraph order."""
     given = list(all_demands)
+    if not any(
+        d.authenticated or d.requires_scopes or d.policies or d.cost is not None or d.list_size for d in given
+    ):
+        return Demands()  # what the merge below gives when no subgraph demands anything (most fields)
     costs = [d.cost for d in given if d.cost is not None]
     sizes = [d.list_size for d in given if d.list_size is not None]
     list_size = None

@@ -164,7 +164,9 @@ def _description(values: Iterable[str | None]) -> str | None:
 def _tags(lists: Iterable[list[str]]) -> list[str]:
     out: list[str] = []
     for tags in lists:
-        out.extend(t for t in tags if t not in out)
+        for t in tags:
+            if t not in out:
+                out.append(t)
     return out
 
 

@@ -43,6 +43,8 @@ class _Graph:
         self.model = model
         self.subs = {s.name: s for s in model.subgraphs}
         self.collect_cache: dict[tuple[str, str, str], bool] = {}
+        # A node's moves depend on the node alone; the states of many query paths share nodes.
+        self.moves_cache: dict[_Node, list[tuple[_Node, str]]] = {}
         # For each type name: the interfaces (with keys somewhere) it implements in the supergraph.
         self.entity_interfaces: dict[str, list[str]] = {}
         for t in model.types.values():
@@ -64,16 +66,22 @@ class _Graph:
         ok = False
         if sub.schema.get_type(type_name) is not None:
             selected, problems = walk_field_set(sub.schema, type_name, key.fields)
-            # Fields of the subgraph's own keys came with the representation that entered it, @external or not.
-            own = {
-                (s.type_name, s.field_name)
-                for k in sub.types[type_name].keys
-                for s in self._key_fields(graph, type_name, k)
-            }
-            ok = not problems and all(
-                self.local(graph, s.type_name, s.field_name) or (s.type_name, s.field_name) in own
-                for s in selected
-            )
+            ok = not problems
+            # Fields of the subgraph's own keys came with the representation that entered it, @external or not
+            # (collected only when a field is not local: most key fields are).
+            own: set[tuple[str, str]] | None = None
+            for s in selected if ok else ():
+                if self.local(graph, s.type_name, s.field_name):
+                    continue
+                if own is None:
+                    own = {
+                        (k_s.type_name, k_s.field_name)
+                        for k in sub.types[type_name].keys
+                        for k_s in self._key_fields(graph, type_name, k)
+                    }
+                if (s.type_name, s.field_name) not in own:
+                    ok = False
+                    break
         self.collect_cache[cache_key] = ok
         return ok
 
@@ -132,6 +140,12 @@ class _Graph:
 
     def moves(self, node: _Node) -> list[tuple[_Node, str]]:
         """Field and abstract-type moves out of ``node`` inside its subgraph (labels: field name, "... on T")."""
+        found = self.moves_cache.get(node)
+        if found is None:
+            found = self.moves_cache[node] = self._moves(node)
+        return found
+
+    def _moves(self, node: _Node) -> list[tuple[_Node, str]]:
         type_name, graph, provided = node
         decl = self.subs[graph].types.get(type_name)
         mt = self.model.types.get(type_name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -54,7 +55,10 @@ from graphql.language import Node
 from gateway.composition.demands import DEMAND_DIRECTIVES, read_demand
 from gateway.composition.errors import CompositionError
 from gateway.composition.events import EDFS_PREFIX, NATS_SUBSCRIBE, event_source_from_args
+from gateway.composition.parse_sdl import parse_sdl
+from gateway.composition.sdl_validity import sdl_surely_valid
 from gateway.composition.supergraph import Demands, EventSource, Key, TypeKind
+from gateway.composition.types import type_text, value_text
 
 __all__ = [
     "FEDERATION_DIRECTIVES",
@@ -336,7 +340,7 @@ class _Reader:
 
     def read(self) -> SubgraphSchema | None:
         try:
-            document = parse(self.sdl, no_location=True)
+            document = parse_sdl(self.sdl)
         except GraphQLError as e:
             self.error(
                 "INVALID_GRAPHQL", f'Subgraph "{self.name}" is not valid GraphQL: {e.message} ({_where(e)}).'
@@ -414,7 +418,7 @@ class _Reader:
         if rename:
             normalised = _rename_types(normalised, rename)
         try:
-            schema = build_ast_schema(normalised)
+            schema = build_ast_schema(normalised, assume_valid_sdl=sdl_surely_valid(normalised))
         except (TypeError, GraphQLError) as e:
             for message in str(e).split("\n\n"):
                 self.error("INVALID_GRAPHQL", f"[{self.name}] {self.explain(message)}")
@@ -543,7 +547,7 @@ class _Reader:
                 )
 
     def field(self, node: FieldDefinitionNode) -> SubgraphField:
-        f = SubgraphField(node.name.value, print_ast(node.type))
+        f = SubgraphField(node.name.value, type_text(node.type))
         f.description = node.description.value if node.description else None
         f.args = {a.name.value: self.argument(a) for a in node.arguments or ()}
         for d in node.directives or ():
@@ -583,9 +587,9 @@ class _Reader:
         return f
 
     def argument(self, node: InputValueDefinitionNode) -> SubgraphArgument:
-        a = SubgraphArgument(node.name.value, print_ast(node.type))
+        a = SubgraphArgument(node.name.value, type_text(node.type))
         a.description = node.description.value if node.description else None
-        a.default = print_ast(node.default_value) if node.default_value is not None else None
+        a.default = value_text(node.default_value) if node.default_value is not None else None
         for d in node.directives or ():
             canonical = self.canonical.get(d.name.value)
             if canonical == "inaccessible":
@@ -748,13 +752,14 @@ def _rename_types(document: DocumentNode, rename: dict[str, str]) -> DocumentNod
     return DocumentNode(definitions=tuple(definitions))
 
 
-def _top_level_names(field_set: str) -> list[str]:
+@lru_cache(maxsize=4096)
+def _top_level_names(field_set: str) -> tuple[str, ...]:
     try:
         doc = parse("{" + field_set + "}", no_location=True)
     except GraphQLError:
-        return []
+        return ()
     op = doc.definitions[0]
-    return [s.name.value for s in op.selection_set.selections if hasattr(s, "name")]  # type: ignore[attr-defined]
+    return tuple(s.name.value for s in op.selection_set.selections if hasattr(s, "name"))  # type: ignore[attr-defined]
 
 
 def upgrade_fed1_extensions(subgraphs: list[SubgraphSchema]) -> None:

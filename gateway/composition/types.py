@@ -9,10 +9,46 @@ https://www.apollographql.com/docs/federation/federated-schemas/composition#merg
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-__all__ = ["input_merge", "named", "output_merge", "same_shape"]
+from graphql import (
+    BooleanValueNode,
+    EnumValueNode,
+    FloatValueNode,
+    IntValueNode,
+    ListTypeNode,
+    NamedTypeNode,
+    NonNullTypeNode,
+    NullValueNode,
+    print_ast,
+)
+
+__all__ = ["input_merge", "named", "output_merge", "same_shape", "type_text", "value_text"]
 
 _Subtype = Callable[[str, str], bool]
+
+
+def type_text(node: NamedTypeNode | ListTypeNode | NonNullTypeNode | Any) -> str:
+    """``print_ast`` of a type reference (``[String!]!``), without the generic printer's visitor."""
+    if isinstance(node, NonNullTypeNode):
+        return type_text(node.type) + "!"
+    if isinstance(node, ListTypeNode):
+        return "[" + type_text(node.type) + "]"
+    name: str = node.name.value
+    return name
+
+
+def value_text(node: Any) -> str:
+    """``print_ast`` of a constant value; scalars other than strings print as they were written."""
+    cls = type(node)
+    if cls is IntValueNode or cls is FloatValueNode or cls is EnumValueNode:
+        text: str = node.value
+        return text
+    if cls is BooleanValueNode:
+        return "true" if node.value else "false"
+    if cls is NullValueNode:
+        return "null"
+    return print_ast(node)
 
 
 def named(type_ref: str) -> str:

@@ -7,10 +7,12 @@ every implementation must have every interface field (``INTERFACE_FIELD_NO_IMPLE
 
 from __future__ import annotations
 
-from graphql import GraphQLError, build_ast_schema, parse, validate_schema
+from graphql import GraphQLError, build_ast_schema, validate_schema
 
 from gateway.composition.errors import CompositionError
 from gateway.composition.merge import MergedSupergraph
+from gateway.composition.parse_sdl import parse_sdl
+from gateway.composition.sdl_validity import sdl_surely_valid
 from gateway.composition.supergraph import TypeKind
 from gateway.composition.types import named
 
@@ -146,7 +148,8 @@ def check_api_schema(model: MergedSupergraph, api_sdl: str) -> list[CompositionE
     if errors:
         return errors
     try:
-        problems = validate_schema(build_ast_schema(parse(api_sdl, no_location=True)))
+        document = parse_sdl(api_sdl)
+        problems = validate_schema(build_ast_schema(document, assume_valid_sdl=sdl_surely_valid(document)))
     except (GraphQLError, TypeError) as e:
         return [CompositionError.of("INVALID_GRAPHQL", f"The API schema of the supergraph is not valid: {e}")]
     return [

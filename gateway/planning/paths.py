@@ -102,6 +102,14 @@ def local_misses(
 
 def candidate_jumps(graph: QueryGraph, type_name: str, subgraph: str, field_name: str) -> list[Jump]:
     """Every entity move from (type, subgraph) that leads to a subgraph resolving ``field_name``."""
+    key = (type_name, subgraph, field_name)
+    found = graph.jumps.get(key)
+    if found is None:
+        found = graph.jumps[key] = tuple(_candidate_jumps(graph, type_name, subgraph, field_name))
+    return list(found)
+
+
+def _candidate_jumps(graph: QueryGraph, type_name: str, subgraph: str, field_name: str) -> list[Jump]:
     if graph.is_interface_object(type_name, subgraph) and field_name == "__typename":
         # An @interfaceObject subgraph only knows the interface: the concrete type comes from a subgraph
         # where the interface is a real entity interface.

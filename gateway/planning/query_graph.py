@@ -18,11 +18,15 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from graphql import ArgumentNode, FieldNode, InlineFragmentNode, SelectionSetNode, print_ast
 
 from gateway.composition.field_set import parse_field_set as parse_selection_set
 from gateway.composition.supergraph import Supergraph, SupergraphField, TypeKind
+
+if TYPE_CHECKING:
+    from gateway.planning.paths import Jump
 
 __all__ = [
     "FRAGMENT_PREFIX",
@@ -139,6 +143,10 @@ class QueryGraph:
         self._possible: dict[tuple[str, str], tuple[str, ...]] = {}
         self._field_types: dict[tuple[str, str], tuple[str, int]] = {}
         self._here: dict[tuple[str, str, str], bool] = {}
+        self._requires: dict[tuple[str, str, str], tuple[FieldSet, str] | None] = {}
+        self._supergraph_possible: dict[str, tuple[str, ...]] = {}
+        # paths.candidate_jumps, a function of this graph and (type, subgraph, field) alone.
+        self.jumps: dict[tuple[str, str, str], tuple[Jump, ...]] = {}
 
     # -- nodes -----------------------------------------------------------------------------------------------
 
@@ -285,12 +293,17 @@ class QueryGraph:
         return out
 
     def requires(self, type_name: str, field_name: str, subgraph: str) -> tuple[FieldSet, str] | None:
+        key = (type_name, field_name, subgraph)
+        if key in self._requires:
+            return self._requires[key]
         t = self.supergraph.types.get(type_name)
         sf = t.fields.get(field_name) if t is not None else None
         in_subgraph = sf.subgraphs.get(subgraph) if sf is not None else None
-        if in_subgraph is None or not in_subgraph.requires:
-            return None
-        return parse_field_set(in_subgraph.requires), in_subgraph.requires
+        found = None
+        if in_subgraph is not None and in_subgraph.requires:
+            found = parse_field_set(in_subgraph.requires), in_subgraph.requires
+        self._requires[key] = found
+        return found
 
     # -- key edges ------------------------------------------------------------------------------------------
 
@@ -338,6 +351,12 @@ class QueryGraph:
         return tuple(sorted(out))
 
     def supergraph_possible_types(self, type_name: str) -> tuple[str, ...]:
+        found = self._supergraph_possible.get(type_name)
+        if found is None:
+            found = self._supergraph_possible[type_name] = self._compute_supergraph_possible(type_name)
+        return found
+
+    def _compute_supergraph_possible(self, type_name: str) -> tuple[str, ...]:
         t = self.supergraph.types.get(type_name)
         if t is None:
             return ()

@@ -15,16 +15,16 @@ from graphql import (
     DirectiveNode,
     FieldNode,
     InlineFragmentNode,
+    ListValueNode,
     NamedTypeNode,
     NameNode,
     Node,
+    ObjectValueNode,
     SelectionNode,
     SelectionSetNode,
     VariableNode,
     print_ast,
-    visit,
 )
-from graphql.language import Visitor
 
 __all__ = ["OutField", "OutFragment", "OutSelectionSet", "name_node", "variables_in", "without_location"]
 
@@ -54,12 +54,18 @@ class OutField:
             self.selections.text(out)
 
     def node(self) -> FieldNode:
-        return FieldNode(
-            alias=name_node(self.response_key) if self.response_key != self.name else None,
-            name=name_node(self.name),
-            arguments=tuple(without_location(a) for a in self.arguments) or None,
-            directives=tuple(without_location(d) for d in self.directives) or None,
-            selection_set=self.selections.node() if self.selections is not None else None,
+        return _node(
+            FieldNode,
+            {
+                "loc": None,
+                "alias": name_node(self.response_key) if self.response_key != self.name else None,
+                "name": name_node(self.name),
+                "arguments": tuple(without_location(a) for a in self.arguments) if self.arguments else None,
+                "directives": tuple(without_location(d) for d in self.directives)
+                if self.directives
+                else None,
+                "selection_set": self.selections.node() if self.selections is not None else None,
+            },
         )
 
 
@@ -80,10 +86,16 @@ class OutFragment:
 
     def node(self) -> InlineFragmentNode:
         condition = self.type_condition
-        return InlineFragmentNode(
-            type_condition=NamedTypeNode(name=name_node(condition)) if condition is not None else None,
-            directives=tuple(without_location(d) for d in self.directives) or None,
-            selection_set=self.selections.node(),
+        return _node(
+            InlineFragmentNode,
+            {
+                "loc": None,
+                "type_condition": _named_type(condition) if condition is not None else None,
+                "directives": tuple(without_location(d) for d in self.directives)
+                if self.directives
+                else None,
+                "selection_set": self.selections.node(),
+            },
         )
 
 
@@ -154,8 +166,11 @@ class OutSelectionSet:
     def node(self) -> SelectionSetNode:
         """The selection set as a graphql-core AST, equal to what parsing ``text`` gives (``no_location``)."""
         selections: list[SelectionNode] = [f.node() for f in self.fields.values()]
-        selections.extend(frag.node() for frag in self.fragments.values() if not frag.selections.is_empty())
-        return SelectionSetNode(selections=tuple(selections))
+        if self.fragments:
+            selections.extend(
+                frag.node() for frag in self.fragments.values() if not frag.selections.is_empty()
+            )
+        return _node(SelectionSetNode, {"loc": None, "selections": tuple(selections)})
 
     def merge(self, other: OutSelectionSet) -> None:
         """Add ``other``'s selections (used when two fetches to the same place are merged)."""
@@ -176,10 +191,23 @@ class OutSelectionSet:
                 existing.selections.merge(frag.selections)
 
 
+def _node(cls: type[N], fields: dict[str, Any]) -> N:
+    """``cls(**fields)`` for graphql-core's AST classes (frozen dataclasses with instance dicts), without the
+    keyword ``__init__`` and its ``object.__setattr__`` per field: the planner builds every fetch's document."""
+    node = object.__new__(cls)
+    node.__dict__.update(fields)
+    return node
+
+
 @lru_cache(maxsize=4096)
 def name_node(value: str) -> NameNode:
     """A name node; shared, as AST nodes are never changed once built."""
     return NameNode(value=value)
+
+
+@lru_cache(maxsize=4096)
+def _named_type(value: str) -> NamedTypeNode:
+    return NamedTypeNode(name=name_node(value))
 
 
 def without_location(node: N) -> N:
@@ -199,26 +227,30 @@ def without_location(node: N) -> N:
     return type(node)(**values)
 
 
-class _VariableCollector(Visitor):
-    def __init__(self, names: dict[str, None]) -> None:
-        super().__init__()
-        self.names = names
-
-    def enter_variable(self, node: VariableNode, *_args: object) -> None:
-        self.names.setdefault(node.name.value, None)
+def _value_variables(value: Node, names: dict[str, None]) -> None:
+    """The variables of a value, depth first in document order (as graphql-core's ``visit`` meets them)."""
+    if isinstance(value, VariableNode):
+        names.setdefault(value.name.value, None)
+    elif isinstance(value, ListValueNode):
+        for v in value.values:
+            _value_variables(v, names)
+    elif isinstance(value, ObjectValueNode):
+        for f in value.fields:
+            _value_variables(f.value, names)
 
 
 def variables_in(selections: OutSelectionSet, names: dict[str, None]) -> None:
     """Collect the variables used in arguments and directives, in order of appearance."""
-    collector = _VariableCollector(names)
     for f in selections.fields.values():
         for a in f.arguments:
-            visit(a.value, collector)
+            _value_variables(a.value, names)
         for d in f.directives:
-            visit(d, collector)
+            for a in d.arguments or ():
+                _value_variables(a.value, names)
         if f.selections is not None:
             variables_in(f.selections, names)
     for frag in selections.fragments.values():
         for d in frag.directives:
-            visit(d, collector)
+            for a in d.arguments or ():
+                _value_variables(a.value, names)
         variables_in(frag.selections, names)

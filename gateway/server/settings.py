@@ -1,10 +1,20 @@
-"""Settings of the gateway's HTTP server and request pipeline."""
+"""Settings of the gateway's HTTP server and request pipeline, validated (pydantic) whatever sets them.
+
+The values come from, in increasing precedence: defaults, ``gateway.yaml``, ``GATEWAY_*`` environment
+variables (``with_env``), ``fedgw serve`` flags (``gateway.commands.serve.settings_for``). The variables are
+read with the file's validators (``gateway.config_schema``): a bad value is a ``ValueError`` naming the
+variable and what it expected, not a traceback.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field
+from pydantic.dataclasses import dataclass
 
 from gateway.server.cors import CorsPolicy
 from gateway.server.demand_control import DemandControl
@@ -16,82 +26,45 @@ __all__ = [
     "SubscriptionSettings",
     "demand_control_from_env",
     "limits_from_env",
+    "production_from_env",
+    "subscriptions_from_env",
     "tracing_from_env",
 ]
 
-_TRUE = {"1", "true", "yes", "on"}
-_UNLIMITED = {"", "none", "off", "unlimited"}
+Count = Annotated[int, Field(ge=0)]
 
-
-def _limit_value(name: str, raw: str) -> int | None:
-    if raw.strip().lower() in _UNLIMITED and name != "http_max_request_bytes":
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"GATEWAY_LIMITS_{name.upper()} must be an integer, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"GATEWAY_LIMITS_{name.upper()} must not be negative, got {value}")
-    return value
+# ServerSettings fields that a GATEWAY_* variable of GatewayFile sets (production is applied apart, last).
+_SWITCHES = (
+    "expose_query_plan",
+    "graphiql",
+    "introspection",
+    "ready_timeout",
+    "deduplicate_inflight",
+    "authorization_policy",
+    "reject_unauthorized",
+)
+_PLAN_CACHE = {
+    "size": "plan_cache_size",
+    "bytes": "plan_cache_bytes",
+    "max_document_bytes": "plan_cache_max_document_bytes",
+}
 
 
 def limits_from_env(limits: Limits, environ: Mapping[str, str]) -> Limits:
     """``GATEWAY_LIMITS_<NAME>`` (``GATEWAY_LIMITS_MAX_DEPTH=50``; ``none`` lifts a limit) over ``limits``."""
-    changes: dict[str, int | None] = {}
-    for name in Limits.names():
-        raw = environ.get(f"GATEWAY_LIMITS_{name.upper()}")
-        if raw is not None:
-            changes[name] = _limit_value(name, raw)
-    return replace(limits, **changes) if changes else limits  # type: ignore[arg-type]
+    from gateway.config_schema import LimitsSection, read_env
 
-
-def _count(variable: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{variable} must be an integer, got {raw!r}") from None
-    if value < 0:
-        raise ValueError(f"{variable} must not be negative, got {value}")
-    return value
+    changes = read_env(LimitsSection, environ)
+    return replace(limits, **changes) if changes else limits
 
 
 def demand_control_from_env(demand: DemandControl, environ: Mapping[str, str]) -> DemandControl:
     """``GATEWAY_DEMAND_CONTROL_MAX`` (``none`` lifts it), ``_LIST_SIZE``, ``_MODE`` (``enforce``/``measure``) and
     ``_INCLUDE_IN_EXTENSIONS`` over ``demand``."""
-    prefix = "GATEWAY_DEMAND_CONTROL_"
-    if prefix + "MAX" in environ:
-        raw = environ[prefix + "MAX"]
-        maximum = None if raw.strip().lower() in _UNLIMITED else _count(prefix + "MAX", raw)
-        demand = replace(demand, max=maximum)
-    if prefix + "LIST_SIZE" in environ:
-        demand = replace(demand, list_size=_count(prefix + "LIST_SIZE", environ[prefix + "LIST_SIZE"]))
-    if prefix + "MODE" in environ:
-        mode = environ[prefix + "MODE"].strip().lower()
-        if mode not in ("enforce", "measure"):
-            raise ValueError(f"{prefix}MODE must be 'enforce' or 'measure', got {mode!r}")
-        demand = replace(demand, mode=mode)  # type: ignore[arg-type]
-    if prefix + "INCLUDE_IN_EXTENSIONS" in environ:
-        include = environ[prefix + "INCLUDE_IN_EXTENSIONS"].lower() in _TRUE
-        demand = replace(demand, include_in_extensions=include)
-    return demand
+    from gateway.config_schema import DemandControlSection, read_env
 
-
-def tracing_from_env(tracing: TracingSettings, environ: Mapping[str, str]) -> TracingSettings:
-    """``GATEWAY_OTLP_ENDPOINT`` (else OpenTelemetry's ``OTEL_EXPORTER_OTLP_ENDPOINT``; ``none`` turns tracing
-    off), ``GATEWAY_TRACE_SAMPLING_RATIO`` (else ``OTEL_TRACES_SAMPLER_ARG``) and ``OTEL_SERVICE_NAME``."""
-    endpoint = environ.get("GATEWAY_OTLP_ENDPOINT", environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
-    if endpoint is not None:
-        tracing = replace(tracing, otlp_endpoint=None if endpoint.strip().lower() in _UNLIMITED else endpoint)
-    raw = environ.get("GATEWAY_TRACE_SAMPLING_RATIO", environ.get("OTEL_TRACES_SAMPLER_ARG"))
-    if raw is not None:
-        try:
-            ratio = float(raw)
-        except ValueError:
-            raise ValueError(f"GATEWAY_TRACE_SAMPLING_RATIO must be a number, got {raw!r}") from None
-        tracing = replace(tracing, sampling_ratio=ratio)
-    if environ.get("OTEL_SERVICE_NAME"):
-        tracing = replace(tracing, service_name=environ["OTEL_SERVICE_NAME"])
-    return tracing
+    changes = read_env(DemandControlSection, environ)
+    return replace(demand, **changes) if changes else demand
 
 
 @dataclass(frozen=True)
@@ -106,12 +79,12 @@ class SubscriptionSettings:
     than ``max_pending`` events behind its upstream ends with ``SUBSCRIPTION_OVERFLOW``.
     """
 
-    max_per_connection: int | None = 100
-    max_total: int | None = 10_000
-    connection_init_timeout: float = 10.0
-    keep_alive: float = 12.0
+    max_per_connection: Annotated[int, Field(ge=0)] | None = 100
+    max_total: Annotated[int, Field(ge=0)] | None = 10_000
+    connection_init_timeout: Annotated[float, Field(gt=0)] = 10.0
+    keep_alive: Annotated[float, Field(ge=0)] = 12.0
     share_upstream: bool = True
-    max_pending: int = 1000
+    max_pending: Annotated[int, Field(ge=1)] = 1000
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -123,27 +96,44 @@ def subscriptions_from_env(
 ) -> SubscriptionSettings:
     """``GATEWAY_SUBSCRIPTIONS_MAX_PER_CONNECTION``, ``_MAX_TOTAL`` (``none`` lifts them),
     ``_CONNECTION_INIT_TIMEOUT``, ``_KEEP_ALIVE``, ``_SHARE_UPSTREAM`` and ``_MAX_PENDING`` over ``settings``."""
-    prefix = "GATEWAY_SUBSCRIPTIONS_"
-    changes: dict[str, object] = {}
-    for name in ("max_per_connection", "max_total"):
-        raw = environ.get(prefix + name.upper())
-        if raw is not None:
-            changes[name] = None if raw.strip().lower() in _UNLIMITED else _count(prefix + name.upper(), raw)
-    for name in ("connection_init_timeout", "keep_alive"):
-        raw = environ.get(prefix + name.upper())
-        if raw is not None:
-            try:
-                changes[name] = float(raw)
-            except ValueError:
-                raise ValueError(f"{prefix}{name.upper()} must be a number of seconds, got {raw!r}") from None
-    if prefix + "MAX_PENDING" in environ:
-        changes["max_pending"] = _count(prefix + "MAX_PENDING", environ[prefix + "MAX_PENDING"])
-    if prefix + "SHARE_UPSTREAM" in environ:
-        changes["share_upstream"] = environ[prefix + "SHARE_UPSTREAM"].lower() in _TRUE
-    return replace(settings, **changes) if changes else settings  # type: ignore[arg-type]
+    from gateway.config_schema import SubscriptionsSection, read_env
+
+    changes = read_env(SubscriptionsSection, environ)
+    return replace(settings, **changes) if changes else settings
 
 
-@dataclass(frozen=True)
+def tracing_from_env(tracing: TracingSettings, environ: Mapping[str, str]) -> TracingSettings:
+    """``GATEWAY_OTLP_ENDPOINT`` (else OpenTelemetry's ``OTEL_EXPORTER_OTLP_ENDPOINT``; ``none`` turns tracing
+    off), ``GATEWAY_TRACE_SAMPLING_RATIO`` (else ``OTEL_TRACES_SAMPLER_ARG``) and ``OTEL_SERVICE_NAME``."""
+    from gateway.config_schema import TelemetrySection, read_env
+
+    env = dict(environ)
+    for ours, theirs in (
+        ("GATEWAY_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+        ("GATEWAY_TRACE_SAMPLING_RATIO", "OTEL_TRACES_SAMPLER_ARG"),
+    ):
+        if ours not in env and theirs in env:
+            env[ours] = env[theirs]
+    endpoint = env.get("GATEWAY_OTLP_ENDPOINT")
+    if endpoint is not None and endpoint.strip().lower() in ("", "none", "off"):
+        tracing = replace(tracing, otlp_endpoint=None)
+        env.pop("GATEWAY_OTLP_ENDPOINT")
+    changes = {
+        k: v for k, v in read_env(TelemetrySection, env).items() if k in ("otlp_endpoint", "sampling_ratio")
+    }
+    if environ.get("OTEL_SERVICE_NAME"):
+        changes["service_name"] = environ["OTEL_SERVICE_NAME"]
+    return replace(tracing, **changes) if changes else tracing
+
+
+def production_from_env(environ: Mapping[str, str]) -> bool:
+    """``GATEWAY_PRODUCTION``: true turns the production switches on (``ServerSettings.production``)."""
+    from gateway.config_schema import GatewayFile, read_env
+
+    return bool(read_env(GatewayFile, environ).get("production", False))
+
+
+@dataclass(frozen=True, config=ConfigDict(arbitrary_types_allowed=True))
 class ServerSettings:
     """What the pipeline and the HTTP layer may do.
 
@@ -179,11 +169,11 @@ class ServerSettings:
     override_labels_header: str | None = "x-override-labels"
     graphiql: bool = True
     introspection: bool = True
-    plan_cache_size: int = 1024
-    plan_cache_bytes: int = 32 * 1024 * 1024
-    plan_cache_max_document_bytes: int = 256 * 1024
-    plan_cache_failures: int = 128
-    ready_timeout: float = 2.0
+    plan_cache_size: Count = 1024
+    plan_cache_bytes: Count = 32 * 1024 * 1024
+    plan_cache_max_document_bytes: Count = 256 * 1024
+    plan_cache_failures: Count = 128
+    ready_timeout: Annotated[float, Field(gt=0)] = 2.0
     limits: Limits = field(default_factory=Limits)
     prepare_in_worker: bool = True
     deduplicate_inflight: bool = True
@@ -194,7 +184,7 @@ class ServerSettings:
     reject_unauthorized: bool = False
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     metrics: bool = True
-    metrics_max_operation_names: int = 100
+    metrics_max_operation_names: Count = 100
     access_log: bool = True
     log_format: str = "text"
     tracing: TracingSettings = field(default_factory=TracingSettings)
@@ -211,54 +201,52 @@ class ServerSettings:
     def max_body_bytes(self) -> int:
         return self.limits.http_max_request_bytes
 
+    def with_file(self, server: Mapping[str, Any]) -> ServerSettings:
+        """gateway.yaml's server switches (``GatewayConfig.server``: expose_query_plan, graphiql, ...); its
+        ``production`` is left to the caller, who applies it last."""
+        changes = {k: v for k, v in server.items() if k in _SWITCHES}
+        return replace(self, **changes) if changes else self
+
     def with_env(self, environ: Mapping[str, str] | None = None) -> ServerSettings:
-        """Override fields from ``GATEWAY_*`` environment variables (for containers)."""
+        """Override fields from ``GATEWAY_*`` environment variables (for containers); ``GATEWAY_PRODUCTION``
+        last, so no other variable turns its switches back on."""
+        # Imported here: the schema knows the server's Limits, and the server package imports these settings.
+        from gateway.config_schema import (
+            CorsSection,
+            GatewayFile,
+            PlanCacheSection,
+            TelemetrySection,
+            read_env,
+        )
+
         env = os.environ if environ is None else environ
-        out = self
-        if "GATEWAY_EXPOSE_QUERY_PLAN" in env:
-            out = replace(out, expose_query_plan=env["GATEWAY_EXPOSE_QUERY_PLAN"].lower() in _TRUE)
-        if "GATEWAY_GRAPHIQL" in env:
-            out = replace(out, graphiql=env["GATEWAY_GRAPHIQL"].lower() in _TRUE)
-        if "GATEWAY_INTROSPECTION" in env:
-            out = replace(out, introspection=env["GATEWAY_INTROSPECTION"].lower() in _TRUE)
-        if "GATEWAY_PLAN_CACHE_SIZE" in env:
-            out = replace(out, plan_cache_size=int(env["GATEWAY_PLAN_CACHE_SIZE"]))
-        if "GATEWAY_PLAN_CACHE_BYTES" in env:
-            out = replace(out, plan_cache_bytes=int(env["GATEWAY_PLAN_CACHE_BYTES"]))
-        if "GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES" in env:
-            out = replace(
-                out, plan_cache_max_document_bytes=int(env["GATEWAY_PLAN_CACHE_MAX_DOCUMENT_BYTES"])
-            )
-        if "GATEWAY_DEDUPLICATE_INFLIGHT" in env:
-            out = replace(out, deduplicate_inflight=env["GATEWAY_DEDUPLICATE_INFLIGHT"].lower() in _TRUE)
-        if "GATEWAY_AUTHORIZATION_POLICY" in env:
-            out = replace(out, authorization_policy=env["GATEWAY_AUTHORIZATION_POLICY"] or None)
-        if "GATEWAY_REJECT_UNAUTHORIZED" in env:
-            out = replace(out, reject_unauthorized=env["GATEWAY_REJECT_UNAUTHORIZED"].lower() in _TRUE)
-        if "GATEWAY_READY_TIMEOUT" in env:
-            out = replace(out, ready_timeout=float(env["GATEWAY_READY_TIMEOUT"]))
-        if "GATEWAY_METRICS" in env:
-            out = replace(out, metrics=env["GATEWAY_METRICS"].lower() in _TRUE)
-        if "GATEWAY_METRICS_MAX_OPERATION_NAMES" in env:
-            variable = "GATEWAY_METRICS_MAX_OPERATION_NAMES"
-            out = replace(out, metrics_max_operation_names=_count(variable, env[variable]))
-        if "GATEWAY_ACCESS_LOG" in env:
-            out = replace(out, access_log=env["GATEWAY_ACCESS_LOG"].lower() in _TRUE)
-        if "GATEWAY_LOG_FORMAT" in env:
-            log_format = env["GATEWAY_LOG_FORMAT"].strip().lower()
-            if log_format not in ("text", "json"):
-                raise ValueError(f"GATEWAY_LOG_FORMAT must be 'text' or 'json', got {log_format!r}")
-            out = replace(out, log_format=log_format)
-        out = replace(out, tracing=tracing_from_env(out.tracing, env))
-        out = replace(out, limits=limits_from_env(out.limits, env))
-        out = replace(out, demand_control=demand_control_from_env(out.demand_control, env))
-        out = replace(out, subscriptions=subscriptions_from_env(out.subscriptions, env))
-        if "GATEWAY_CORS_ORIGINS" in env:
-            base = out.cors or CorsPolicy()
-            out = replace(out, cors=base.with_origins(env["GATEWAY_CORS_ORIGINS"]))
-        if "GATEWAY_CORS_ALLOW_CREDENTIALS" in env and out.cors is not None:
-            allow = env["GATEWAY_CORS_ALLOW_CREDENTIALS"].lower() in _TRUE
-            out = replace(out, cors=replace(out.cors, allow_credentials=allow))
-        if env.get("GATEWAY_PRODUCTION", "").lower() in _TRUE:
-            out = out.production()  # last: no other variable turns its switches back on
+        switches = read_env(GatewayFile, env)
+        out = replace(self, **{k: v for k, v in switches.items() if k in _SWITCHES})
+        plan_cache = read_env(PlanCacheSection, env)
+        if plan_cache:
+            out = replace(out, **{_PLAN_CACHE[k]: v for k, v in plan_cache.items()})
+        out = replace(
+            out,
+            limits=limits_from_env(out.limits, env),
+            demand_control=demand_control_from_env(out.demand_control, env),
+            subscriptions=subscriptions_from_env(out.subscriptions, env),
+        )
+        telemetry = read_env(
+            TelemetrySection, {k: v for k, v in env.items() if "OTLP" not in k and "SAMPLING" not in k}
+        )
+        out = replace(
+            out,
+            metrics=telemetry.get("metrics", out.metrics),
+            metrics_max_operation_names=telemetry.get("max_operation_names", out.metrics_max_operation_names),
+            access_log=telemetry.get("access_log", out.access_log),
+            log_format=telemetry.get("log_format", out.log_format),
+            tracing=tracing_from_env(out.tracing, env),
+        )
+        cors = read_env(CorsSection, env)
+        if "origins" in cors:
+            out = replace(out, cors=(out.cors or CorsPolicy()).with_origins(cors["origins"]))
+        if "allow_credentials" in cors and out.cors is not None:
+            out = replace(out, cors=replace(out.cors, allow_credentials=cors["allow_credentials"]))
+        if switches.get("production"):
+            out = out.production()
         return out

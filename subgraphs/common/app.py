@@ -1,5 +1,11 @@
-"""The FastAPI app every service is: ``/graphql`` (Strawberry federation subgraph), ``/health`` and ``/metrics``
-(Prometheus; see ``subgraphs.common.telemetry``, which also traces the app while tracing is on)."""
+"""The FastAPI app every service is: ``/graphql`` (Strawberry federation subgraph), ``/health``, ``/ready`` and
+``/metrics``.
+
+``/health`` says the process is alive and reaches its database (a liveness probe); ``/ready`` says it can
+serve its code's queries: the database reachable and at the code's migration revision (a readiness probe,
+red with the reason while the database is behind). ``/metrics`` is Prometheus' text (``subgraphs.common.telemetry``,
+which also traces the app while tracing is on).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from strawberry.http import GraphQLRequestData
 
 from .db import Database
 from .literals import decode_request_json
+from .migrations import Migrations, migrate_on_start
 from .request_id import RequestIdMiddleware
 from .telemetry import CONTENT_TYPE_LATEST, MetricsMiddleware, ServiceMetrics, instrument_app
 
@@ -49,16 +56,28 @@ def create_subgraph_app(
     schema: strawberry.federation.Schema,
     database: Database,
     context: Callable[[Database], dict[str, Any]],
+    migrations: Migrations,
     seed: Callable[[Database], Awaitable[None]] | None = None,
+    migrate: bool | None = None,
     consumers: Sequence[str] = (),
 ) -> FastAPI:
-    """A service app; tables are created (and seed data loaded when empty) at start-up. ``consumers`` names the
-    service's durable event consumers, whose lag ``/metrics`` reads from JetStream."""
+    """A service app; its database is migrated to the code's revision (unless ``migrate`` is false, by default
+    ``MIGRATE_ON_START``) and seed data loaded when empty at start-up. ``consumers`` names the service's durable
+    event consumers, whose lag ``/metrics`` reads from JetStream."""
     metrics = ServiceMetrics(name, consumers=consumers)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await database.create_tables()
+        if migrate_on_start() if migrate is None else migrate:
+            state = await migrations.upgrade(database)
+            log.info("database of %s at revision %s", name, ", ".join(state.current))
+        elif (state := await migrations.state(database)).reason:
+            # Not ours to upgrade: serve /health, keep /ready red until `fedgw migrate` has run.
+            log.warning("%s", state.reason)
+            yield
+            await metrics.aclose()
+            await database.dispose()
+            return
         if seed is not None:
             await seed(database)
         yield
@@ -71,6 +90,7 @@ def create_subgraph_app(
     app = FastAPI(title=f"{name} subgraph", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.database = database
     app.state.schema = schema
+    app.state.migrations = migrations
     app.state.metrics = metrics
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=("/graphql", "/health", "/metrics"))
@@ -91,6 +111,19 @@ def create_subgraph_app(
             log.warning("health check failed: %s", exc)
             return JSONResponse({"status": "unavailable", "service": name}, status_code=503)
         return JSONResponse({"status": "ok", "service": name})
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:
+        try:
+            state = await migrations.state(database)
+        except Exception as exc:  # the database is down: not ready, and the operator learns why
+            log.warning("readiness check failed: %s", exc)
+            body = {"status": "unavailable", "service": name, "reason": "database not reachable"}
+            return JSONResponse(body, status_code=503)
+        if state.reason is not None:
+            body = {"status": "unavailable", "service": name, "reason": state.reason}
+            return JSONResponse({**body, "revision": list(state.current), "expected": list(state.heads)}, 503)
+        return JSONResponse({"status": "ok", "service": name, "revision": list(state.current)})
 
     instrument_app(app, database.engine)
     return app

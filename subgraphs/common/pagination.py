@@ -1,13 +1,18 @@
-"""Cursor pagination (Relay connection shape): opaque cursors that encode a position, validated on the way in."""
+"""Cursor pagination (Relay connection shape): opaque cursors that encode a position, validated on the way in,
+and the windowed query that pages many owners' lists (each user's orders, each user's payments) at once."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import re
-from typing import TypeVar
+from collections.abc import Collection, Sequence
+from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from .errors import UserInputError
 
@@ -19,6 +24,7 @@ __all__ = [
     "encode_cursor",
     "page_info",
     "page_size",
+    "pages_by_owner",
 ]
 
 T = TypeVar("T")
@@ -76,3 +82,40 @@ def page_info(offset: int, count: int, total: int) -> PageInfo:
         start_cursor=encode_cursor(offset) if count else None,
         end_cursor=encode_cursor(offset + count - 1) if count else None,
     )
+
+
+async def pages_by_owner(
+    session: AsyncSession,
+    model: type[T],
+    owner: InstrumentedAttribute[int | None],
+    order_by: Sequence[ColumnElement[object]],
+    owners: Collection[int],
+    *,
+    offset: int,
+    limit: int,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> dict[int, tuple[list[T], int]]:
+    """One page (``offset``, ``limit``, in ``order_by``) of ``model``'s rows per owner, with the owner's total:
+    a single windowed query (row_number and count over each owner's partition), and a count for the owners
+    whose page is empty (offset past their end), so N owners cost one query, at most two."""
+    key: Any = model.id  # type: ignore[attr-defined]
+    conditions = [owner.in_(owners), *where]
+    position = func.row_number().over(partition_by=owner, order_by=order_by).label("position")
+    total = func.count().over(partition_by=owner).label("total")
+    inner = select(key, owner, position, total).where(*conditions).subquery()
+    stmt = (
+        select(model, inner.c.total)
+        .join(inner, inner.c.id == key)
+        .where(inner.c.position > offset, inner.c.position <= offset + limit)
+        .order_by(inner.c[owner.key], inner.c.position)
+    )
+    pages: dict[int, list[T]] = {o: [] for o in owners}
+    totals: dict[int, int] = {}
+    for row, n in (await session.execute(stmt)).all():
+        owner_id = getattr(row, owner.key)
+        pages[owner_id].append(row)
+        totals[owner_id] = n
+    if missing := set(owners) - totals.keys():
+        count_stmt = select(owner, func.count()).where(owner.in_(missing), *where).group_by(owner)
+        totals.update({o: n for o, n in (await session.execute(count_stmt)).all()})
+    return {o: (pages[o], totals.get(o, 0)) for o in owners}

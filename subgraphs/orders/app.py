@@ -14,6 +14,7 @@ from subgraphs.common.entities import EntityClient
 from subgraphs.common.outbox import DEFAULT_SUBJECT_PREFIX
 
 from .loaders import Loaders
+from .migrations import MIGRATIONS
 from .models import Base
 from .owners import Owners
 from .saga import CONSUMER_NAME
@@ -64,6 +65,7 @@ def create_app(
         schema=schema,
         database=db,
         context=context,
+        migrations=MIGRATIONS,
         seed=seed if seed_data else None,
         consumers=(CONSUMER_NAME,),
     )

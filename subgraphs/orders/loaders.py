@@ -11,6 +11,7 @@ from sqlalchemy import func, select, tuple_
 
 from subgraphs.common.db import Database
 from subgraphs.common.loaders import Loader
+from subgraphs.common.pagination import pages_by_owner
 
 from .models import OrderItemRow, OrderRow
 
@@ -105,45 +106,15 @@ class Loaders:
         groups: dict[tuple[int, int, str | None], set[int]] = defaultdict(set)
         for k in keys:
             groups[(k.offset, k.limit, k.status)].add(k.user_id)
+        order = (OrderRow.placed_at.desc(), OrderRow.id.desc())
         async with self.db.session() as s:
             for (offset, limit, status), user_ids in groups.items():
-                where = [OrderRow.user_id.in_(user_ids)]
-                if status is not None:
-                    where.append(OrderRow.status == status)
-                position = (
-                    func.row_number()
-                    .over(
-                        partition_by=OrderRow.user_id,
-                        order_by=(OrderRow.placed_at.desc(), OrderRow.id.desc()),
-                    )
-                    .label("position")
+                where = [OrderRow.status == status] if status is not None else []
+                pages = await pages_by_owner(
+                    s, OrderRow, OrderRow.user_id, order, user_ids, offset=offset, limit=limit, where=where
                 )
-                total = func.count().over(partition_by=OrderRow.user_id).label("total")
-                inner = select(OrderRow.id, OrderRow.user_id, position, total).where(*where).subquery()
-                stmt = (
-                    select(OrderRow, inner.c.total)
-                    .join(inner, inner.c.id == OrderRow.id)
-                    .where(inner.c.position > offset, inner.c.position <= offset + limit)
-                    .order_by(inner.c.user_id, inner.c.position)
-                )
-                pages: dict[int, list[OrderRow]] = defaultdict(list)
-                totals: dict[int, int] = {}
-                for row, n in (await s.execute(stmt)).all():
-                    pages[row.user_id].append(row)
-                    totals[row.user_id] = n
-                missing = user_ids - totals.keys()
-                if missing:
-                    # Users whose page is empty (offset past the end) still need their total.
-                    count_stmt = (
-                        select(OrderRow.user_id, func.count())
-                        .where(OrderRow.user_id.in_(missing), *where[1:])
-                        .group_by(OrderRow.user_id)
-                    )
-                    totals.update({uid: n for uid, n in (await s.execute(count_stmt)).all()})
-                for uid in user_ids:
-                    results[OrderPageKey(uid, offset, limit, status)] = OrderPage(
-                        pages.get(uid, []), totals.get(uid, 0)
-                    )
+                for uid, (rows, total) in pages.items():
+                    results[OrderPageKey(uid, offset, limit, status)] = OrderPage(rows, total)
         return [results[k] for k in keys]
 
 

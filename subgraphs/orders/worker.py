@@ -1,10 +1,7 @@
 """``python -m subgraphs.orders.worker``: orders' messaging process: the outbox relay, the saga consumer and
 the deadline sweep that rejects orders nobody answered for.
 
-Settings from the environment: ``DATABASE_URL`` (as the service), ``NATS_URL`` (default
-``nats://127.0.0.1:4222``), ``EVENTS_STREAM``, ``EVENTS_SUBJECT_PREFIX`` and ``EVENTS_DEAD_PREFIX`` (default ``EVENTS``, ``events``,
-``dead``), ``ORDER_DEADLINE_SECONDS`` (default 120). It runs beside the HTTP service and can
-be restarted at any time: unsent events stay in the outbox, unacknowledged ones in the stream.
+Settings as every worker's (``subgraphs.common.worker``), and ``ORDER_DEADLINE_SECONDS`` (default 120).
 """
 
 from __future__ import annotations
@@ -12,14 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 from datetime import timedelta
 
-from subgraphs.common.db import Database, database_url
-from subgraphs.common.inbox import EventConsumer
-from subgraphs.common.outbox import DEFAULT_NATS_URL, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, OutboxRelay
-from subgraphs.common.telemetry import configure_tracing, instrument_engine
+from subgraphs.common.db import Database
+from subgraphs.common.outbox import DEFAULT_NATS_URL, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX
+from subgraphs.common.worker import (
+    DEFAULT_DEAD_PREFIX,
+    MessagingSettings,
+    relay_and_consume,
+    run_worker_process,
+)
 
+from .migrations import MIGRATIONS
 from .models import Base, InboxRow, OutboxRow
 from .saga import CONSUMER_NAME, DEFAULT_DEADLINE, OrderSaga
 
@@ -35,23 +36,12 @@ async def run_worker(
     servers: str = DEFAULT_NATS_URL,
     stream: str = DEFAULT_STREAM,
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX,
-    dead_letter_prefix: str = "dead",
+    dead_letter_prefix: str = DEFAULT_DEAD_PREFIX,
     deadline: timedelta = DEFAULT_DEADLINE,
     sweep_interval: float = 5.0,
 ) -> None:
     """Relay orders' outbox, consume the participants' answers and sweep overdue orders until ``stop``."""
     saga = OrderSaga(subject_prefix=subject_prefix)
-    relay = OutboxRelay(db, OutboxRow, servers=servers, stream=stream, subject_prefix=subject_prefix)
-    consumer = EventConsumer(
-        db,
-        InboxRow,
-        name=CONSUMER_NAME,
-        handlers=saga.handlers(),
-        servers=servers,
-        stream=stream,
-        subject_prefix=subject_prefix,
-        dead_letter_prefix=dead_letter_prefix,
-    )
 
     async def sweep() -> None:
         while not stop.is_set():
@@ -65,39 +55,25 @@ async def run_worker(
             except TimeoutError:
                 pass
 
-    try:
-        await asyncio.gather(relay.run(stop), consumer.run(stop), sweep())
-    finally:
-        await relay.close()
-        await consumer.close()
+    await relay_and_consume(
+        db,
+        stop,
+        outbox=OutboxRow,
+        inbox=InboxRow,
+        consumer_name=CONSUMER_NAME,
+        handlers=saga.handlers(),
+        servers=servers,
+        stream=stream,
+        subject_prefix=subject_prefix,
+        dead_letter_prefix=dead_letter_prefix,
+        alongside=[sweep()],
+    )
 
 
-async def _main() -> None:
-    db = Database(database_url("orders"), Base)
-    await db.create_tables()
-    tracing = configure_tracing("orders-worker")
-    instrument_engine(db.engine)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+async def _work(db: Database, stop: asyncio.Event, settings: MessagingSettings) -> None:
     deadline = timedelta(seconds=float(os.environ.get("ORDER_DEADLINE_SECONDS", "120")))
-    try:
-        await run_worker(
-            db,
-            stop,
-            servers=os.environ.get("NATS_URL", DEFAULT_NATS_URL),
-            stream=os.environ.get("EVENTS_STREAM", DEFAULT_STREAM),
-            subject_prefix=os.environ.get("EVENTS_SUBJECT_PREFIX", DEFAULT_SUBJECT_PREFIX),
-            dead_letter_prefix=os.environ.get("EVENTS_DEAD_PREFIX", "dead"),
-            deadline=deadline,
-        )
-    finally:
-        await db.dispose()
-        if tracing is not None:
-            tracing.shutdown()  # the last spans go out
+    await run_worker(db, stop, deadline=deadline, **settings.as_kwargs())  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
-    asyncio.run(_main())
+    run_worker_process("orders", Base, MIGRATIONS, _work)

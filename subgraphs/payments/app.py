@@ -12,6 +12,7 @@ from subgraphs.common.db import Database, database_url
 
 from .fake_provider import FakeProvider
 from .loaders import Loaders
+from .migrations import MIGRATIONS
 from .models import Base
 from .provider import PaymentProvider
 from .saga import CONSUMER_NAME
@@ -37,9 +38,8 @@ def create_app(
     chosen: PaymentProvider = provider if provider is not None else FakeProvider(db.engine)
 
     async def start(database: Database) -> None:
+        # The fake provider's tables are in payments' migrations (its state lives in this database).
         fake = chosen if isinstance(chosen, FakeProvider) else None
-        if fake is not None:
-            await fake.create_tables()
         if seed_data:
             await seed(database, fake)
 
@@ -47,7 +47,13 @@ def create_app(
         return {"db": database, "loaders": Loaders(database), "staff_token": token, "provider": chosen}
 
     app = create_subgraph_app(
-        name="payments", schema=schema, database=db, context=context, seed=start, consumers=(CONSUMER_NAME,)
+        name="payments",
+        schema=schema,
+        database=db,
+        context=context,
+        migrations=MIGRATIONS,
+        seed=start,
+        consumers=(CONSUMER_NAME,),
     )
     app.state.provider = chosen
     return app

@@ -6,10 +6,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 
 from subgraphs.common.db import Database
+from subgraphs.common.pagination import pages_by_owner
 
 from .models import PaymentRow
 
@@ -52,44 +53,12 @@ class Loaders:
         groups: dict[tuple[int, int], set[int]] = defaultdict(set)
         for k in keys:
             groups[(k.offset, k.limit)].add(k.user_id)
+        order = (PaymentRow.created_at.desc(), PaymentRow.id.desc())
         async with self.db.session() as s:
             for (offset, limit), user_ids in groups.items():
-                position = (
-                    func.row_number()
-                    .over(
-                        partition_by=PaymentRow.user_id,
-                        order_by=(PaymentRow.created_at.desc(), PaymentRow.id.desc()),
-                    )
-                    .label("position")
+                pages = await pages_by_owner(
+                    s, PaymentRow, PaymentRow.user_id, order, user_ids, offset=offset, limit=limit
                 )
-                total = func.count().over(partition_by=PaymentRow.user_id).label("total")
-                inner = (
-                    select(PaymentRow.id, PaymentRow.user_id, position, total)
-                    .where(PaymentRow.user_id.in_(user_ids))
-                    .subquery()
-                )
-                stmt = (
-                    select(PaymentRow, inner.c.total)
-                    .join(inner, inner.c.id == PaymentRow.id)
-                    .where(inner.c.position > offset, inner.c.position <= offset + limit)
-                    .order_by(inner.c.user_id, inner.c.position)
-                )
-                pages: dict[int, list[PaymentRow]] = defaultdict(list)
-                totals: dict[int, int] = {}
-                for row, n in (await s.execute(stmt)).all():
-                    pages[row.user_id].append(row)
-                    totals[row.user_id] = n
-                missing = user_ids - totals.keys()
-                if missing:
-                    # Users whose page is empty (offset past the end) still need their total.
-                    count_stmt = (
-                        select(PaymentRow.user_id, func.count())
-                        .where(PaymentRow.user_id.in_(missing))
-                        .group_by(PaymentRow.user_id)
-                    )
-                    totals.update({uid: n for uid, n in (await s.execute(count_stmt)).all()})
-                for uid in user_ids:
-                    results[PaymentPageKey(uid, offset, limit)] = PaymentPage(
-                        pages.get(uid, []), totals.get(uid, 0)
-                    )
+                for uid, (rows, total) in pages.items():
+                    results[PaymentPageKey(uid, offset, limit)] = PaymentPage(rows, total)
         return [results[k] for k in keys]

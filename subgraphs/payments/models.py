@@ -28,6 +28,8 @@ class PaymentRow(Base):
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_payments_user_created", "user_id", "created_at"),
+        # ``payments`` pages newest first: the index gives a page without sorting every payment.
+        Index("ix_payments_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -10,6 +10,7 @@ from subgraphs.common.app import create_subgraph_app
 from subgraphs.common.db import Database, database_url
 
 from .loaders import Loaders
+from .migrations import MIGRATIONS
 from .models import Base
 from .saga import CONSUMER_NAME
 from .schema import schema
@@ -29,6 +30,7 @@ def create_app(database: Database | None = None, *, seed_data: bool = True) -> F
         schema=schema,
         database=db,
         context=_context,
+        migrations=MIGRATIONS,
         seed=seed if seed_data else None,
         consumers=(CONSUMER_NAME,),
     )

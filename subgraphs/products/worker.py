@@ -1,23 +1,20 @@
-"""``python -m subgraphs.products.worker``: products' messaging process, the outbox relay and the stock consumer.
-
-Settings from the environment: ``DATABASE_URL`` (as the service), ``NATS_URL`` (default
-``nats://127.0.0.1:4222``), ``EVENTS_STREAM``, ``EVENTS_SUBJECT_PREFIX`` and ``EVENTS_DEAD_PREFIX`` (default ``EVENTS``, ``events``,
-``dead``). It runs beside the HTTP service and can be restarted at any time: unsent events
-stay in the outbox, unacknowledged ones in the stream.
-"""
+"""``python -m subgraphs.products.worker``: products' messaging process, the outbox relay and the stock consumer
+(settings: ``subgraphs.common.worker``)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
-import signal
 
-from subgraphs.common.db import Database, database_url
-from subgraphs.common.inbox import EventConsumer
-from subgraphs.common.outbox import DEFAULT_NATS_URL, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, OutboxRelay
-from subgraphs.common.telemetry import configure_tracing, instrument_engine
+from subgraphs.common.db import Database
+from subgraphs.common.outbox import DEFAULT_NATS_URL, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX
+from subgraphs.common.worker import (
+    DEFAULT_DEAD_PREFIX,
+    MessagingSettings,
+    relay_and_consume,
+    run_worker_process,
+)
 
+from .migrations import MIGRATIONS
 from .models import Base, InboxRow, OutboxRow
 from .saga import CONSUMER_NAME, StockKeeper
 
@@ -31,51 +28,26 @@ async def run_worker(
     servers: str = DEFAULT_NATS_URL,
     stream: str = DEFAULT_STREAM,
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX,
-    dead_letter_prefix: str = "dead",
+    dead_letter_prefix: str = DEFAULT_DEAD_PREFIX,
 ) -> None:
     """Relay products' outbox and consume the order events until ``stop`` is set."""
-    relay = OutboxRelay(db, OutboxRow, servers=servers, stream=stream, subject_prefix=subject_prefix)
-    consumer = EventConsumer(
+    await relay_and_consume(
         db,
-        InboxRow,
-        name=CONSUMER_NAME,
+        stop,
+        outbox=OutboxRow,
+        inbox=InboxRow,
+        consumer_name=CONSUMER_NAME,
         handlers=StockKeeper(subject_prefix=subject_prefix).handlers(),
         servers=servers,
         stream=stream,
         subject_prefix=subject_prefix,
         dead_letter_prefix=dead_letter_prefix,
     )
-    try:
-        await asyncio.gather(relay.run(stop), consumer.run(stop))
-    finally:
-        await relay.close()
-        await consumer.close()
 
 
-async def _main() -> None:
-    db = Database(database_url("products"), Base)
-    await db.create_tables()
-    tracing = configure_tracing("products-worker")
-    instrument_engine(db.engine)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await run_worker(
-            db,
-            stop,
-            servers=os.environ.get("NATS_URL", DEFAULT_NATS_URL),
-            stream=os.environ.get("EVENTS_STREAM", DEFAULT_STREAM),
-            subject_prefix=os.environ.get("EVENTS_SUBJECT_PREFIX", DEFAULT_SUBJECT_PREFIX),
-            dead_letter_prefix=os.environ.get("EVENTS_DEAD_PREFIX", "dead"),
-        )
-    finally:
-        await db.dispose()
-        if tracing is not None:
-            tracing.shutdown()  # the last spans go out
+async def _work(db: Database, stop: asyncio.Event, settings: MessagingSettings) -> None:
+    await run_worker(db, stop, **settings.as_kwargs())
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper())
-    asyncio.run(_main())
+    run_worker_process("products", Base, MIGRATIONS, _work)

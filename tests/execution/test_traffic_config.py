@@ -83,7 +83,7 @@ def test_environment_overrides_all_but_not_a_subgraph_entry() -> None:
         ("all: {retry: {ttl: 90s}}", "ttl must be between 1 and 60 seconds"),
         ("all: {retry: {jitter: true}}", "traffic_shaping.all.retry: unknown key(s) jitter"),
         ("subgraphs: {reviews: {timeout: 1}}", "names no listed subgraph: reviews"),
-        ("router: {timeout: 1}", "expected a mapping with 'all' and/or 'subgraphs'"),
+        ("router: {timeout: 1}", "traffic_shaping: unknown key(s) router; expected all, subgraphs"),
     ],
 )
 def test_bad_settings_are_refused_with_where_and_why(section: str, mention: str) -> None:

@@ -21,7 +21,9 @@ def test_environment_overrides() -> None:
         "GATEWAY_SUBSCRIPTIONS_MAX_PENDING": "50",
     }
     assert ServerSettings().with_env(env).subscriptions == SubscriptionSettings(7, None, 2.5, 0.0, False, 50)
-    with pytest.raises(ValueError, match="GATEWAY_SUBSCRIPTIONS_MAX_TOTAL must be an integer"):
+    with pytest.raises(
+        ValueError, match="GATEWAY_SUBSCRIPTIONS_MAX_TOTAL: expected a non-negative integer or null"
+    ):
         ServerSettings().with_env({"GATEWAY_SUBSCRIPTIONS_MAX_TOTAL": "lots"})
 
 

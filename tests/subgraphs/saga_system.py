@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,22 +19,24 @@ from sqlalchemy import func, select
 
 from subgraphs.common.db import Database
 from subgraphs.orders.app import create_app as orders_app
+from subgraphs.orders.migrations import MIGRATIONS as ORDERS_MIGRATIONS
 from subgraphs.orders.models import Base as OrdersBase
 from subgraphs.orders.models import OrderItemRow, OrderRow
 from subgraphs.orders.worker import run_worker as orders_worker
 from subgraphs.payments.fake_provider import FakeProvider
+from subgraphs.payments.migrations import MIGRATIONS as PAYMENTS_MIGRATIONS
 from subgraphs.payments.models import Base as PaymentsBase
 from subgraphs.payments.models import PaymentRow
 from subgraphs.payments.worker import run_worker as payments_worker
 from subgraphs.products.app import create_app as products_app
+from subgraphs.products.migrations import MIGRATIONS as PRODUCTS_MIGRATIONS
 from subgraphs.products.models import Base as ProductsBase
 from subgraphs.products.models import ProductRow
 from subgraphs.products.worker import run_worker as products_worker
-from tests.conftest import STAFF
+from tests.conftest import STAFF, fresh_database
 
 __all__ = ["DECLINED_CARD", "OK_CARD", "SagaSystem", "saga_system"]
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 OK_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
 TERMINAL = ("CONFIRMED", "REJECTED", "CANCELLED")
@@ -145,37 +145,33 @@ class SagaSystem:
             return int(await s.scalar(stmt) or 0)
 
 
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @contextlib.asynccontextmanager
 async def saga_system(
     backend: str, tmp_path: Path, nats_url: str, stream: str, prefix: str, dead_prefix: str
 ) -> AsyncIterator[SagaSystem]:
-    """The three services' databases and workers on ``stream``; torn down (databases dropped) after."""
-    names: list[str] = []
-    dbs: list[Database] = []
-    for service, base in (("orders", OrdersBase), ("products", ProductsBase), ("payments", PaymentsBase)):
-        if backend == "sqlite":
-            url = f"sqlite+aiosqlite:///{tmp_path / service}.db"
-        else:
-            name = f"fed_saga_{service}_{uuid.uuid4().hex[:8]}"
-            await _admin(f'CREATE DATABASE "{name}"')
-            names.append(name)
-            url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-        db = Database(url, base)
-        await db.create_tables()
-        dbs.append(db)
+    """The three services' databases (migrated) and workers on ``stream``; torn down (databases dropped) after."""
+    async with contextlib.AsyncExitStack() as stack:
+        dbs: list[Database] = []
+        for service, base, migrations in (
+            ("orders", OrdersBase, ORDERS_MIGRATIONS),
+            ("products", ProductsBase, PRODUCTS_MIGRATIONS),
+            ("payments", PaymentsBase, PAYMENTS_MIGRATIONS),
+        ):
+            url = await stack.enter_async_context(fresh_database(backend, tmp_path, f"saga_{service}"))
+            db = Database(url, base)
+            stack.push_async_callback(db.dispose)
+            await migrations.upgrade(db)
+            dbs.append(db)
+        async with _running(dbs, nats_url, stream, prefix, dead_prefix) as system:
+            yield system
+
+
+@contextlib.asynccontextmanager
+async def _running(
+    dbs: list[Database], nats_url: str, stream: str, prefix: str, dead_prefix: str
+) -> AsyncIterator[SagaSystem]:
     orders_db, products_db, payments_db = dbs
     provider = FakeProvider(payments_db.engine)
-    await provider.create_tables()
     p_app = products_app(products_db, seed_data=False)
     o_app = orders_app(
         orders_db,
@@ -203,7 +199,3 @@ async def saga_system(
         system.stop.set()
         await asyncio.wait_for(asyncio.gather(*system.tasks, return_exceptions=True), timeout=15)
         await client.aclose()
-        for db in dbs:
-            await db.dispose()
-        for name in names:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

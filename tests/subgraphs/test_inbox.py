@@ -10,7 +10,8 @@ import pytest
 from subgraphs.common import events as ev
 from subgraphs.common.inbox import EventConsumer, Outcome, RejectEvent
 
-from .test_outbox import InboxRow, confirm, count_confirmation, db_fixture, effects, messaging_fixture  # noqa: F401 (the fixtures db and messaging)
+from .messaging import InboxRow, count_confirmation, effects
+from .test_outbox import confirm
 
 pytestmark = pytest.mark.nats
 

@@ -1,173 +1,25 @@
 """The outbox and its relay on the real NATS JetStream and on SQLite and PostgreSQL.
 
-Each test gets a uniquely named stream (deleted afterwards) and a fresh database. The fixtures here serve the
-inbox tests too.
+Each test gets a uniquely named stream (deleted afterwards) and a fresh database (the fixtures ``messaging``
+and ``db``, in this folder's conftest).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import nats
 import pytest
-from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
-from sqlalchemy import Integer, func, select, update
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import func, select, update
 
 from subgraphs.common import events as ev
 from subgraphs.common.db import Database
-from subgraphs.common.inbox import EventConsumer, InboxMixin
-from subgraphs.common.outbox import OutboxMixin, OutboxRelay, record
+from subgraphs.common.outbox import OutboxRelay, record
 
-NATS_URL = os.environ.get("TEST_NATS_URL", "nats://127.0.0.1:4222")
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from .messaging import NATS_URL, Messaging, OutboxRow, effects
 
 pytestmark = pytest.mark.nats
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class OutboxRow(OutboxMixin, Base):
-    pass
-
-
-class InboxRow(InboxMixin, Base):
-    pass
-
-
-class EffectRow(Base):
-    """What the test consumer does: count confirmations per order, so a second effect shows."""
-
-    __tablename__ = "effects"
-    order_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)
-
-
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(name="db", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def db_fixture(request, tmp_path) -> AsyncIterator[Database]:
-    """A fresh database per test with an outbox, an inbox and an effects table."""
-    name = None
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'messaging.db'}"
-    else:
-        try:
-            await _admin("SELECT 1")
-        except Exception as exc:
-            if os.environ.get("CI"):
-                raise
-            pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}")
-        name = f"fed_messaging_{uuid.uuid4().hex[:8]}"
-        await _admin(f'CREATE DATABASE "{name}"')
-        url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    database = Database(url, Base)
-    await database.create_tables()
-    try:
-        yield database
-    finally:
-        await database.dispose()
-        if name is not None:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@dataclass
-class Messaging:
-    """A test's own stream and subjects on the real NATS, and a client to look at them."""
-
-    url: str
-    stream: str
-    prefix: str
-    dead_prefix: str
-    js: JetStreamContext
-
-    def relay(self, db: Database, cls: type[OutboxRelay] = OutboxRelay, **kwargs: Any) -> OutboxRelay:
-        return cls(
-            db,
-            OutboxRow,
-            servers=kwargs.pop("servers", self.url),
-            stream=self.stream,
-            subject_prefix=self.prefix,
-            **kwargs,
-        )
-
-    def consumer(
-        self, db: Database, cls: type[EventConsumer] = EventConsumer, *, name: str = "test", **kwargs: Any
-    ) -> EventConsumer:
-        kwargs.setdefault("handlers", {"OrderConfirmed": count_confirmation})
-        return cls(
-            db,
-            InboxRow,
-            name=name,
-            servers=self.url,
-            stream=self.stream,
-            subject_prefix=self.prefix,
-            dead_letter_prefix=self.dead_prefix,
-            **kwargs,
-        )
-
-    async def messages(self, stream: str | None = None) -> int:
-        return int((await self.js.stream_info(stream or self.stream)).state.messages)
-
-    async def publish(self, env: ev.Envelope, msg_id: str | None = None) -> None:
-        """Publish straight to the stream, as a relay would (``msg_id`` other than the event id: a copy)."""
-        await self.js.publish(
-            f"{self.prefix}.{env.type}", ev.encode(env), headers={"Nats-Msg-Id": msg_id or env.id}
-        )
-
-
-@pytest.fixture(name="messaging")
-async def messaging_fixture() -> AsyncIterator[Messaging]:
-    try:
-        nc = await nats.connect(NATS_URL, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"NATS is not reachable at {NATS_URL}: {exc}")
-    tag = uuid.uuid4().hex[:10]
-    js = nc.jetstream()
-    m = Messaging(NATS_URL, f"T_{tag}", f"t{tag}", f"d{tag}", js)
-    # The stream exists before the test so that direct publishes land; relays and consumers find it there.
-    await js.add_stream(name=m.stream, subjects=[f"{m.prefix}.>"], duplicate_window=120)
-    try:
-        yield m
-    finally:
-        for stream in (m.stream, f"{m.stream}_DEAD"):
-            with contextlib.suppress(NotFoundError):
-                await js.delete_stream(stream)
-        await nc.close()
-
-
-async def count_confirmation(session, env: ev.Envelope) -> None:
-    order_id = env.payload.order_id  # type: ignore[attr-defined]
-    row = await session.get(EffectRow, order_id)
-    if row is None:
-        session.add(EffectRow(order_id=order_id, count=1))
-    else:
-        row.count += 1
-
-
-async def effects(db: Database, order_id: int) -> int:
-    async with db.session() as s:
-        row = await s.get(EffectRow, order_id)
-        return row.count if row is not None else 0
 
 
 async def unsent(db: Database) -> int:

@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+
+from tests.conftest import postgres_database
 
 from .test_payments import ENTITIES, REFUND, STAFF_TOKEN, PaymentsService, first_payment_in, start_payments
 
 pytestmark = pytest.mark.postgres
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
 
 @pytest.fixture(scope="module")
 async def pg_payments() -> AsyncIterator[PaymentsService]:
-    try:
-        await _admin("SELECT 1")
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}")
-    name = f"fed_payments_{uuid.uuid4().hex[:8]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        async with start_payments(f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}") as service:
-            yield service
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with postgres_database("fed_payments") as url, start_payments(url) as service:
+        yield service
 
 
 async def test_seeded_and_batched_on_postgres(pg_payments):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -26,39 +25,16 @@ from subgraphs.payments.provider import (
     ProviderError,
 )
 from subgraphs.payments.states import PaymentState
+from tests.conftest import BACKENDS, fresh_database
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 OK_CARD = "4242424242424242"
 
 
-async def _admin(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 async def database_url(request, tmp_path) -> AsyncIterator[str]:
     """A fresh database per test: a SQLite file, or a new PostgreSQL database dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'provider.db'}"
-        return
-    try:
-        await _admin("SELECT 1")
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc}")
-    name = f"fed_provider_{uuid.uuid4().hex[:8]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield normalise_url(f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}")
-    finally:
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with fresh_database(request.param, tmp_path, "provider") as url:
+        yield normalise_url(url)
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ payment events out, each with one effect whatever is redelivered."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,51 +13,35 @@ from subgraphs.common import events as ev
 from subgraphs.common.db import Database
 from subgraphs.common.inbox import EventConsumer, Outcome
 from subgraphs.payments.fake_provider import ChargeRow, FakeProvider, Fault
+from subgraphs.payments.migrations import MIGRATIONS
 from subgraphs.payments.models import Base, InboxRow, OutboxRow, PaymentRow
 from subgraphs.payments.saga import CONSUMER_NAME, SagaParticipant
 from subgraphs.payments.worker import run_worker
+from tests.conftest import BACKENDS, fresh_database
 
+from .messaging import Messaging
 from .test_inbox import drain
-from .test_outbox import Messaging, messaging_fixture  # noqa: F401 (the fixture messaging)
 
 pytestmark = pytest.mark.nats
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 OK_CARD = "4242424242424242"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 async def db(request, tmp_path) -> AsyncIterator[Database]:
-    from .test_outbox import _admin
-
-    name = None
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'payments.db'}"
-    else:
+    """Payments' own database, migrated (the fake provider's tables come with it)."""
+    async with fresh_database(request.param, tmp_path, "payments") as url:
+        database = Database(url, Base)
+        await MIGRATIONS.upgrade(database)
         try:
-            await _admin("SELECT 1")
-        except Exception as exc:
-            if os.environ.get("CI"):
-                raise
-            pytest.skip(f"PostgreSQL is not reachable: {exc}")
-        name = f"fed_saga_{uuid.uuid4().hex[:8]}"
-        await _admin(f'CREATE DATABASE "{name}"')
-        url = f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    database = Database(url, Base)
-    await database.create_tables()
-    try:
-        yield database
-    finally:
-        await database.dispose()
-        if name is not None:
-            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            yield database
+        finally:
+            await database.dispose()
 
 
 @pytest.fixture
-async def provider(db) -> FakeProvider:
-    fake = FakeProvider(db.engine)
-    await fake.create_tables()
-    return fake
+def provider(db) -> FakeProvider:
+    return FakeProvider(db.engine)
 
 
 def consumer(db: Database, messaging: Messaging, provider: FakeProvider) -> EventConsumer:

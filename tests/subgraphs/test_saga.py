@@ -12,7 +12,7 @@ import nats
 import pytest
 
 from subgraphs.common import events as ev
-from tests.conftest import STAFF
+from tests.conftest import BACKENDS, STAFF, require_postgres
 
 from .saga_system import DECLINED_CARD, SagaSystem, saga_system
 
@@ -21,17 +21,10 @@ pytestmark = pytest.mark.nats
 NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(params=BACKENDS)
 async def system(request, tmp_path) -> AsyncIterator[SagaSystem]:
-    from .saga_system import _admin
-
     if request.param == "postgres":
-        try:
-            await _admin("SELECT 1")
-        except Exception as exc:
-            if os.environ.get("CI"):
-                raise
-            pytest.skip(f"PostgreSQL is not reachable: {exc}")
+        await require_postgres()
     try:
         nc = await nats.connect(NATS_URL, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
     except Exception as exc:

@@ -9,16 +9,17 @@ from gateway.commands.events import _report
 from subgraphs.common import events as ev
 from subgraphs.common.db import Database
 from subgraphs.common.outbox import record
+from subgraphs.orders.migrations import MIGRATIONS
 from subgraphs.orders.models import Base, OutboxRow
 
-from .test_outbox import Messaging, messaging_fixture  # noqa: F401 (the fixture messaging)
+from .messaging import Messaging
 
 pytestmark = pytest.mark.nats
 
 
 async def test_events_shows_lag_dead_letters_and_the_outbox_backlog(messaging: Messaging, tmp_path):
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'orders.db'}", Base)
-    await db.create_tables()
+    await MIGRATIONS.upgrade(db)
     async with db.session() as s, s.begin():
         record(s, OutboxRow, ev.OrderConfirmed(9), correlation_id="order-9")
     await db.dispose()
@@ -28,7 +29,7 @@ async def test_events_shows_lag_dead_letters_and_the_outbox_backlog(messaging: M
 
         raise RejectEvent("order 1 is unknown here")
 
-    from .test_outbox import Base as TestBase
+    from .messaging import Base as TestBase
 
     cdb = Database(f"sqlite+aiosqlite:///{tmp_path / 'consumer.db'}", TestBase)
     await cdb.create_tables()

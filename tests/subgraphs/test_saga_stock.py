@@ -9,6 +9,7 @@ import pytest
 
 from subgraphs.common import events as ev
 from subgraphs.common.db import Database
+from subgraphs.products.migrations import MIGRATIONS
 from subgraphs.products.models import Base, ProductRow, StockReservationRow
 from subgraphs.products.saga import StockKeeper
 
@@ -16,7 +17,7 @@ from subgraphs.products.saga import StockKeeper
 @pytest.fixture
 async def db(tmp_path) -> AsyncIterator[Database]:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'products.db'}", Base)
-    await database.create_tables()
+    await MIGRATIONS.upgrade(database)
     async with database.session() as s, s.begin():
         for pk, stock in ((1, 5), (2, 1)):
             s.add(

@@ -152,7 +152,7 @@
     if (!config.queryPlanHeader) {
       return h("div", { className: "gateway-query-plan" },
         h("div", { className: "graphiql-doc-explorer-title" }, "Query plan"),
-        h("p", null, "This gateway does not expose query plans (set expose_query_plan to enable them)."));
+        h("p", null, "This gateway does not expose query plans: turn them on with expose_query_plan: true in gateway.yaml, GATEWAY_EXPOSE_QUERY_PLAN=true or fedgw serve --expose-query-plan."));
     }
     var plan = planState.plan;
     var text = plan ? (asJson[0] ? JSON.stringify(plan, null, 2) : printPlan(plan)) :
