@@ -407,6 +407,12 @@ class TelemetrySection(Section):
         "text", "Log lines as text or one JSON object each.", env="GATEWAY_LOG_FORMAT", flag="--log-format"
     )
 
+    @model_validator(mode="after")
+    def _check(self) -> TelemetrySection:
+        if self.otlp_endpoint is not None and not re.match(r"^https?://", self.otlp_endpoint):
+            raise ValueError(f"otlp_endpoint must be an http(s) URL, got {self.otlp_endpoint!r}")
+        return self
+
 
 class GatewayFile(Section):
     """``gateway.yaml``: the subgraphs, where the supergraph snapshot lives, and how the gateway serves."""
