@@ -4,7 +4,9 @@
     python bench/abuse.py --url http://127.0.0.1:4000/graphql --pid 1234   # a system already running
     python bench/abuse.py --fuzz 2000                      # fewer fuzzed requests
 
-Prints the requests sent, the statuses, the 5xx count, the responses showing internal details (tracebacks, SQL,
+Also runs the stranger's attempts (``bench/strangers.py``: another customer's order and payment, cancelling and
+refunding what is not yours, a guest reading orders, forged, expired and wrong-audience tokens, getting past a
+safelist) and reports each refused or not. Prints the requests sent, the statuses, the 5xx count, the responses showing internal details (tracebacks, SQL,
 addresses, exception names: ``tests/server/test_fuzz.leaks``), the worst time to refuse a hostile shape, the worst
 ``/health`` latency while all this runs (asked every 10 ms from its own process) and the gateway's RSS before and
 after. Exits 1 when a target is missed: 0 5xx, 0 leaks, every refusal under 50 ms, ``/health`` under 100 ms,
@@ -16,24 +18,30 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.local_system import local_system  # noqa: E402
+from bench.strangers import Attempt, manifest, safelist_attempts, stranger_attempts  # noqa: E402
+from gateway.server.auth.dev_key import DevKey, dev_auth_env, ensure_dev_key  # noqa: E402
+from tests.local_system import free_port, local_system  # noqa: E402
 from tests.server.test_fuzz import SUPERGRAPH, _scalars, hostile_documents, leaks  # noqa: E402
 
 REFUSE_MS = 50
@@ -79,6 +87,21 @@ def shapes() -> list[Shape]:
             {"json": {"query": "{ products(first: " + "9" * 100_000 + ") { totalCount } }"}},
         ),
         Shape("deep nesting (160 levels)", {"json": {"query": deep}}),
+        Shape(
+            "7,000 identical __typename selections", {"json": {"query": "{" + " __typename" * 7_000 + " }"}}
+        ),
+        Shape(
+            "100 copies of one 10-field selection",
+            {
+                "json": {
+                    "query": "{ "
+                    + "products(first: 1) { edges { node { id name sku price { amount currency } stock } } } "
+                    * 100
+                    + "}"
+                }
+            },
+        ),
+        Shape("a 1.9 MB comment", {"json": {"query": "#" + "x" * 1_900_000 + "\n{ __typename }"}}),
         Shape("3,000 nested brackets", {"json": {"query": brackets}}),
         Shape(
             "2,000 operations in one document",
@@ -93,7 +116,7 @@ def shapes() -> list[Shape]:
             "a demand over the maximum cost",
             {
                 "json": {
-                    "query": "{ users { edges { node { orders { edges { node { items { product { name } } user { orders { edges { node { id } } } } } } } } } } }"
+                    "query": "{ users(first: 100) { edges { node { payments(first: 100) { edges { node { order { user { payments(first: 100) { edges { node { id } } } } } } } } } } } }"
                 }
             },
         ),
@@ -180,8 +203,9 @@ class Tally:
     slow_refusals: list[str] = field(default_factory=list)
     unrefused: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    strangers: tuple[int, int] = (0, 0)  # attempts refused, attempts made
 
-    def record(self, name: str, response: httpx.Response | None, seconds: float) -> None:
+    def record(self, name: str, response: httpx.Response | None, seconds: float, sent: str = "") -> None:
         self.requests += 1
         if response is None:
             # No answer: the gateway refuses an oversized body before reading it and closes the connection,
@@ -191,7 +215,8 @@ class Tally:
                 self.dropped += 1
             return
         self.statuses[response.status_code] += 1
-        found = leaks(response.text)
+        # What the client sent and the answer quotes back (an ID it made up, "Invalid ID 'X_ERROR'") is no leak.
+        found = [f for f in leaks(response.text) if f not in sent]
         if found:
             self.leaked.append(f"{name}: {found[:3]} in {response.text[:200]!r}")
         if response.headers.get("content-type", "").startswith("application/") and response.content:
@@ -237,7 +262,12 @@ class HealthWatch:
         )
 
     def start(self) -> None:
+        """Start probing; returns once the first probes are answered (the process is up)."""
         self._process.start()
+        deadline = time.monotonic() + 30
+        while self.count < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.phase()
 
     @property
     def worst(self) -> float:
@@ -266,15 +296,21 @@ async def send(
     client: httpx.AsyncClient, tally: Tally, name: str, request: dict[str, Any]
 ) -> tuple[httpx.Response | None, float]:
     headers = {"accept": "application/graphql-response+json", **request.get("headers", {})}
-    kwargs = {k: v for k, v in request.items() if k != "headers"}
+    kwargs = {k: v for k, v in request.items() if k not in ("headers", "method", "url")}
+    if "json" in kwargs:  # encoded before the clock starts: the time measured is the gateway's
+        kwargs["content"] = orjson.dumps(kwargs.pop("json"))
+        headers.setdefault("content-type", "application/json")
+    method, url = request.get("method", "POST"), request.get("url", TARGET[0])
     start = time.perf_counter()
     try:
-        response: httpx.Response | None = await client.post(TARGET[0], headers=headers, **kwargs)
+        response: httpx.Response | None = await client.request(method, url, headers=headers, **kwargs)
     except httpx.HTTPError as exc:
         response = None
         tally.notes.append(f"{name}: no response ({type(exc).__name__})")
     elapsed = time.perf_counter() - start
-    tally.record(name, response, elapsed)
+    content = kwargs.get("content")
+    sent = content.decode("utf-8", "replace") if isinstance(content, bytes) else json.dumps(kwargs)
+    tally.record(name, response, elapsed, sent)
     return response, elapsed
 
 
@@ -298,24 +334,91 @@ async def hostile(client: httpx.AsyncClient, tally: Tally, watch: HealthWatch) -
                 tally.worst_refusal = (worst, shape.name)
 
 
-async def large_documents(
-    client: httpx.AsyncClient, tally: Tally, watch: HealthWatch, count: int, size: int
+async def strangers(
+    client: httpx.AsyncClient,
+    tally: Tally,
+    key: DevKey | None,
+    safelisting: tuple[str, str] | None,
 ) -> None:
+    """Every stranger's attempt, each reported refused or not (``safelisting``: a safelisting gateway's URL
+    and its one operation's id)."""
+    theirs: dict[str, str] = {}
+    if key is not None:  # another customer's order and payment, looked up as staff
+        staff = {"authorization": "Bearer " + key.sign("User:50", ["orders:manage"], 600)}
+        query = '{ orders(first: 1, userId: "User:2") { edges { node { id payment { id } } } } }'
+        found = (await client.post(TARGET[0], json={"query": query}, headers=staff)).json()
+        node = found["data"]["orders"]["edges"][0]["node"]
+        theirs = {"order": node["id"], "payment": (node.get("payment") or {}).get("id", "Payment:1")}
+    attempts: list[tuple[str, Attempt]] = [(TARGET[0], a) for a in stranger_attempts(key, theirs)]
+    if safelisting is not None:
+        attempts += [(safelisting[0], a) for a in safelist_attempts(safelisting[1])]
+    else:
+        print("  (the safelist attempts need the system started by this script)")
+    refused = 0
+    for url, attempt in attempts:
+        request = {**attempt.request, "url": url}
+        request["headers"] = {**attempt.request.get("headers", {}), **attempt.headers}
+        response, elapsed = await send(client, tally, attempt.name, request)
+        status = response.status_code if response is not None else 0
+        try:
+            body = response.json() if response is not None else None
+        except ValueError:
+            body = None
+        ok = attempt.refused(status, body)
+        refused += ok
+        codes = sorted(
+            {str((e.get("extensions") or {}).get("code")) for e in (body or {}).get("errors") or ()}
+            if isinstance(body, dict)
+            else ()
+        )
+        verdict = "refused" if ok else "NOT REFUSED"
+        print(f"  {attempt.name:<56} {status}  {verdict:<11} {elapsed * 1000:6.1f} ms  {', '.join(codes)}")
+        if not ok:
+            tally.unrefused.append(f"{attempt.name}: {status} {json.dumps(body)[:200]}")
+    if safelisting is not None:
+        response, _ = await send(
+            client,
+            tally,
+            "the safelisted operation",
+            {"json": {"documentId": safelisting[1]}, "url": safelisting[0]},
+        )
+        status = response.status_code if response is not None else 0
+        print(f"  {'the safelisted operation, by its id (served)':<56} {status}")
+        if status != 200:
+            tally.unrefused.append(f"the safelisted operation was not served: {status}")
+    tally.strangers = (refused, len(attempts))
+
+
+async def large_documents(
+    client: httpx.AsyncClient, tally: Tally, watch: HealthWatch, count: int, size: int, *, refuse: bool
+) -> None:
+    """``count`` distinct documents of ``size`` characters, four at a time: over the document size limit they
+    must be refused (fast); under it they are parsed, planned and run (and the plan cache must stay bounded)."""
     query = "{ products(first: 5) { edges { node { id name } } } }"
     worst = 0.0
+    statuses: Counter[int] = Counter()
 
     async def one(i: int) -> None:
         nonlocal worst
         padding = f"# {i:06d} " + "x" * (size - len(query) - 12)
-        _, elapsed = await send(
-            client, tally, f"large document {i}", {"json": {"query": padding + "\n" + query}}
-        )
+        name = f"a {size / 1e6:.2f} MB document"
+        response, elapsed = await send(client, tally, name, {"json": {"query": padding + "\n" + query}})
+        status = response.status_code if response is not None else 0
+        statuses[status] += 1
         worst = max(worst, elapsed)
+        if refuse:
+            if not 400 <= status < 500:
+                tally.unrefused.append(f"{name}: {status}")
+            if elapsed * 1000 >= REFUSE_MS:
+                tally.slow_refusals.append(f"{name}: {elapsed * 1000:.1f} ms")
+            if elapsed > tally.worst_refusal[0]:
+                tally.worst_refusal = (elapsed, name)
 
     for start in range(0, count, 4):
         await asyncio.gather(*(one(i) for i in range(start, min(start + 4, count))))
     print(
-        f"  {count} distinct {size / 1e6:.1f} MB documents: worst {worst * 1000:.1f} ms   /health {watch.phase():6.1f} ms"
+        f"  {count} distinct {size / 1e6:.2f} MB documents: {dict(sorted(statuses.items()))}, "
+        f"worst {worst * 1000:.1f} ms   /health {watch.phase():6.1f} ms"
     )
 
 
@@ -387,7 +490,13 @@ async def fuzz(
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-async def attack(url: str, args: argparse.Namespace, pids: dict[str, int]) -> int:
+async def attack(
+    url: str,
+    args: argparse.Namespace,
+    pids: dict[str, int],
+    key: DevKey | None = None,
+    safelisting: tuple[str, str] | None = None,
+) -> int:
     gateway_pid = args.pid or pids.get("gateway")
     base = url.rsplit("/graphql", 1)[0]
     print(f"generating {args.fuzz} fuzzed requests...", flush=True)
@@ -405,7 +514,10 @@ async def attack(url: str, args: argparse.Namespace, pids: dict[str, int]) -> in
         try:
             print("hostile shapes (status, worst of a cold and a warm request):", flush=True)
             await hostile(client, tally, watch)
-            await large_documents(client, tally, watch, args.large, 1_900_000)
+            print("the stranger's attempts (status, refused or not, time, codes):", flush=True)
+            await strangers(client, tally, key, safelisting)
+            await large_documents(client, tally, watch, args.large, 1_900_000, refuse=True)
+            await large_documents(client, tally, watch, args.large, 250_000, refuse=False)
             await hung_subgraph(client, tally, pids.get("payments"))
             print(f"fuzzing with {args.concurrency} clients...", flush=True)
             started = time.perf_counter()
@@ -428,6 +540,7 @@ async def attack(url: str, args: argparse.Namespace, pids: dict[str, int]) -> in
     print(f"internal details leaked:  {len(tally.leaked)}")
     print(f"errors without a code:    {tally.uncoded}")
     print(f"worst time to refuse:     {tally.worst_refusal[0] * 1000:.1f} ms ({tally.worst_refusal[1]})")
+    print(f"stranger's attempts:      {tally.strangers[0]} of {tally.strangers[1]} refused")
     print(
         f"worst /health meanwhile:  {watch.worst * 1000:.1f} ms ({watch.count} probes, {watch.failures} failed)"
     )
@@ -447,7 +560,10 @@ async def attack(url: str, args: argparse.Namespace, pids: dict[str, int]) -> in
     if tally.uncoded:
         missed.append(f"{tally.uncoded} errors without a code")
     missed += [f"not refused: {s}" for s in tally.unrefused]
-    missed += [f"refused in {REFUSE_MS} ms or more: {s}" for s in tally.slow_refusals]
+    if tally.slow_refusals:
+        listed = "; ".join(tally.slow_refusals[:5])
+        more = f" and {len(tally.slow_refusals) - 5} more" if len(tally.slow_refusals) > 5 else ""
+        missed.append(f"{len(tally.slow_refusals)} refused in {REFUSE_MS} ms or more: {listed}{more}")
     if watch.worst * 1000 >= HEALTH_MS or watch.failures:
         missed.append(f"/health took {watch.worst * 1000:.1f} ms ({watch.failures} failed)")
     if growth is not None and growth >= RSS_MB:
@@ -463,16 +579,62 @@ def main() -> int:
     parser.add_argument("--url", help="a running gateway's /graphql URL (default: start the system)")
     parser.add_argument("--pid", type=int, help="the running gateway's process id, for its RSS")
     parser.add_argument("--fuzz", type=int, default=10_000, help="fuzzed requests (default 10,000)")
-    parser.add_argument("--large", type=int, default=180, help="distinct 1.9 MB documents (default 180)")
+    parser.add_argument(
+        "--large",
+        type=int,
+        default=180,
+        help="distinct 1.9 MB documents (refused) and as many of 0.25 MB (run) (default 180)",
+    )
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--data-dir", help="with --url: the running system's data directory, for its development key"
+    )
     args = parser.parse_args()
     if args.url:
-        return asyncio.run(attack(args.url, args, {}))
+        key = ensure_dev_key(args.data_dir) if args.data_dir else None
+        return asyncio.run(attack(args.url, args, {}, key))
     os.environ.setdefault("GATEWAY_SUBGRAPH_TIMEOUT", SUBGRAPH_TIMEOUT)
     os.environ.setdefault("GATEWAY_DEMAND_CONTROL_MAX", "1000")
     with tempfile.TemporaryDirectory(prefix="abuse-") as workdir, local_system(Path(workdir)) as system:
         print(f"system up: {system.url}", flush=True)
-        return asyncio.run(attack(system.url, args, system.pids()))
+        key = ensure_dev_key(Path(workdir) / "data")  # the key `up` made and its gateway trusts
+        with safelisting_gateway(Path(workdir), key) as safelisting:
+            return asyncio.run(attack(system.url, args, system.pids(), key, safelisting))
+
+
+@contextlib.contextmanager
+def safelisting_gateway(workdir: Path, key: DevKey) -> Iterator[tuple[str, str]]:
+    """A second gateway in front of the same services that serves only one persisted operation."""
+    op_id = manifest(workdir / "manifest.json")
+    port = free_port()
+    env = dict(
+        os.environ, GATEWAY_PERSISTED_QUERIES=str(workdir / "manifest.json"), GATEWAY_SAFELIST="safelist"
+    )
+    env.update(dev_auth_env(key))
+    command = [sys.executable, "-m", "gateway", "serve", "--config", str(workdir / "gateway.yaml")]
+    command += ["--port", str(port), "--log-level", "warning"]
+    with (workdir / "safelisting.log").open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((workdir / "safelisting.log").read_text()[-2000:])
+            time.sleep(0.2)
+        yield base + "/graphql", op_id
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 if __name__ == "__main__":

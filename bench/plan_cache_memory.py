@@ -91,7 +91,12 @@ def main() -> None:
         base, pid = args.url.rstrip("/"), args.pid
     else:
         # Subgraphs need not answer: a document is cached once planned, whatever its execution gives.
-        process, base = start_gateway({"GATEWAY_LIMITS_HTTP_MAX_REQUEST_BYTES": str(4 * args.size + 10_000)})
+        process, base = start_gateway(
+            {
+                "GATEWAY_LIMITS_HTTP_MAX_REQUEST_BYTES": str(4 * args.size + 10_000),
+                "GATEWAY_LIMITS_MAX_DOCUMENT_BYTES": "none",
+            }
+        )
         pid = process.pid
     try:
         with httpx.Client(base_url=base, timeout=120) as client:

@@ -10,6 +10,7 @@ and checks, from the services' own databases:
 - stock conservation per product: initial = on hand + reserved + sold, with sold counted by orders;
 - payments captured = confirmed orders, refunded = cancelled ones, nothing held for a rejected order;
 - duplicates after client retries with the same key: must be 0;
+- cancels chosen but never answered (their order unreadable or not cancellable in time): must be 0;
 - twenty concurrent orders for a product with stock 5: exactly five confirmed.
 
 Exit status 0 when every check holds. ``python bench/saga_chaos.py --orders 200 --seconds 120``.
@@ -34,6 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from gateway.server.auth.dev_key import dev_auth_env, ensure_dev_key
 
 ROOT = Path(__file__).resolve().parent.parent
 OK_CARD, DECLINED_CARD = "4242424242424242", "4000000000000002"
@@ -84,6 +88,8 @@ class Tally:
     retries: int = 0
     duplicates: int = 0  # a retry under a key that answered a different order
     cancel_asked: int = 0
+    cancel_chosen: int = 0
+    cancel_unanswered: int = 0  # chosen, but their order could not be read or cancelled before the deadline
     ids: dict[str, str] = field(default_factory=dict)  # key -> order id
 
 
@@ -93,6 +99,11 @@ class System:
         self.gateway_url = f"http://127.0.0.1:{base_port}/graphql"
         env = dict(os.environ, DATA_DIR=str(data), PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
         env.pop("DATABASE_URL", None)
+        # The gateway trusts the development key, as under `fedgw up`: orders are placed as guests, but
+        # reading and cancelling them is staff's (orders:manage), with a token signed by that key.
+        dev_key = ensure_dev_key(data)
+        env.update(dev_auth_env(dev_key))
+        self.staff = {"authorization": "Bearer " + dev_key.sign("User:1", ["orders:manage"], 24 * 3600)}
         env.update(
             EVENTS_STREAM=stream,
             EVENTS_SUBJECT_PREFIX=stream.lower(),
@@ -180,8 +191,14 @@ class System:
             conn.close()
 
 
-async def gql(client: httpx.AsyncClient, url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post(url, json={"query": query, "variables": variables})
+async def gql(
+    client: httpx.AsyncClient,
+    url: str,
+    query: str,
+    variables: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    response = await client.post(url, json={"query": query, "variables": variables}, headers=headers)
     response.raise_for_status()
     body: dict[str, Any] = response.json()
     if body.get("data") is None or any(v is None for v in body["data"].values()):
@@ -237,7 +254,7 @@ async def place(
 
 async def status(client: httpx.AsyncClient, system: System, order_id: str) -> str | None:
     try:
-        body = await gql(client, system.gateway_url, ORDER, {"id": order_id})
+        body = await gql(client, system.gateway_url, ORDER, {"id": order_id}, system.staff)
     except (httpx.HTTPError, RuntimeError):
         return None
     value: str = body["data"]["order"]["status"]
@@ -310,19 +327,24 @@ async def run(args: argparse.Namespace) -> int:
 
             await asyncio.gather(*(one(i) for i in range(args.orders)))
             # Cancel some once they are confirmed (retrying: a cancel may hit a killed service).
+            tally.cancel_chosen = len(cancels)
             for order_id in cancels:
+                answered = False
                 while time.monotonic() < deadline + args.quiesce:
                     current = await status(client, system, order_id)
                     if current in ("REJECTED", "CANCELLED"):
+                        answered = True
                         break
                     if current == "CONFIRMED":
                         try:
-                            await gql(client, system.gateway_url, CANCEL, {"id": order_id})
+                            await gql(client, system.gateway_url, CANCEL, {"id": order_id}, system.staff)
                             tally.cancel_asked += 1
+                            answered = True
                             break
                         except (httpx.HTTPError, RuntimeError):
                             pass
                     await asyncio.sleep(0.3)
+                tally.cancel_unanswered += not answered
             stop.set()
             await chaos_task
         for proc in system.victims():  # everything up again for the end
@@ -412,7 +434,8 @@ def report(
     duplicates = tally.duplicates + (keys[0] - keys[1])
     lines = [
         f"saga chaos: {elapsed:.0f} s, killed -9: {len(killed)} ({', '.join(sorted(set(killed))) or 'none'}), quiescent: {quiet}",
-        f"orders placed {tally.placed}, acknowledged {tally.acknowledged}, client retries {tally.retries}, cancels asked {tally.cancel_asked}",
+        f"orders placed {tally.placed}, acknowledged {tally.acknowledged}, client retries {tally.retries}",
+        f"cancels asked {tally.cancel_asked} of {tally.cancel_chosen} chosen, unanswered {tally.cancel_unanswered} (must be 0)",
         "terminal states: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())),
         f"stuck (PENDING): {stuck}",
         *conservation,
@@ -432,6 +455,7 @@ def report(
         and not refunds_missing
         and duplicates == 0
         and scarce_confirmed == 5
+        and tally.cancel_unanswered == 0
     )
     print("result: " + ("every check holds" if good else "FAILED"), flush=True)
     return 0 if good else 1

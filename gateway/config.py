@@ -42,6 +42,10 @@ telemetry:                                # optional: traces, metrics, logs (gat
   metrics: true                           # Prometheus text at /metrics
   access_log: true                        # one line per request on the gateway.access logger
   log_format: text                        # or json: one JSON object per log line
+registry:                                 # optional: follow the services' registry instead of 'subgraphs'
+  bucket: fedgw_registry                  # NATS KV bucket (gateway.registry); nats_url: default NATS_URL
+  breaking_policy: refuse_breaking        # or refuse_dangerous, allow
+  ttl: 15                                 # seconds an entry lives without a heartbeat; also debounce, health_*
 ```
 
 Every key, its default, and the environment variable and flag that override it: ``docs/config.md``, printed
@@ -144,6 +148,8 @@ class GatewayConfig:
     telemetry: dict[str, Any] = field(default_factory=dict)
     # The server switches the file sets (expose_query_plan, graphiql, ...: ServerSettings' fields), as given.
     server: dict[str, Any] = field(default_factory=dict)
+    # gateway.registry.RegistrySettings' fields, as given; None: no registry (the static 'subgraphs').
+    registry: dict[str, Any] | None = None
 
     def subgraph(self, name: str) -> SubgraphConfig:
         for s in self.subgraphs:
@@ -223,6 +229,7 @@ def parse_config(
         subscriptions=file.subscriptions.given() if file.subscriptions is not None else {},
         telemetry=file.telemetry.given() if file.telemetry is not None else {},
         server={key: getattr(file, key) for key in SERVER_KEYS if key in file.model_fields_set},
+        registry=file.registry.given() if file.registry is not None else None,
     )
 
 

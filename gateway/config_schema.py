@@ -411,6 +411,49 @@ class TelemetrySection(Section):
     def _check(self) -> TelemetrySection:
         if self.otlp_endpoint is not None and not re.match(r"^https?://", self.otlp_endpoint):
             raise ValueError(f"otlp_endpoint must be an http(s) URL, got {self.otlp_endpoint!r}")
+
+
+class RegistrySection(Section):
+    """Follow the services' registry (NATS JetStream KV, ``gateway.registry``) instead of 'subgraphs'."""
+
+    bucket: Text = setting(
+        "fedgw_registry", "The NATS KV bucket services register in.", env="GATEWAY_REGISTRY_BUCKET"
+    )
+    nats_url: Text = setting(
+        "nats://127.0.0.1:4222", "The NATS server of the registry.", env="GATEWAY_REGISTRY_NATS_URL, NATS_URL"
+    )
+    ttl: Duration = setting(
+        15.0, "An entry without a heartbeat for this long is gone.", env="GATEWAY_REGISTRY_TTL"
+    )
+    debounce: Duration = setting(
+        0.5, "Changes are composed once this long passed without another.", env="GATEWAY_REGISTRY_DEBOUNCE"
+    )
+    max_delay: Duration = setting(
+        5.0, "At most this long after the first change of a burst.", env="GATEWAY_REGISTRY_MAX_DELAY"
+    )
+    breaking_policy: Text = setting(
+        "refuse_breaking",
+        "What a new composition may change: refuse_breaking, refuse_dangerous or allow.",
+        env="GATEWAY_REGISTRY_BREAKING_POLICY",
+    )
+    health_interval: Duration = setting(
+        2.0, "Between active health checks of each replica.", env="GATEWAY_REGISTRY_HEALTH_INTERVAL"
+    )
+    health_timeout: Duration = setting(
+        1.0, "Bound of one health check.", env="GATEWAY_REGISTRY_HEALTH_TIMEOUT"
+    )
+    unhealthy_after: Count = setting(
+        2, "Failed checks in a row that eject a replica.", env="GATEWAY_REGISTRY_UNHEALTHY_AFTER"
+    )
+    healthy_after: Count = setting(
+        1, "Passed checks in a row that take it back.", env="GATEWAY_REGISTRY_HEALTHY_AFTER"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> RegistrySection:
+        from gateway.registry.store import RegistrySettings
+
+        RegistrySettings(**self.given())  # its own checks: the policy's name, ttl > 0, debounce <= max_delay
         return self
 
 
@@ -420,7 +463,9 @@ class GatewayFile(Section):
     supergraph: Text = setting(
         "schema/supergraph.graphql", "The committed supergraph snapshot (relative to gateway.yaml)."
     )
-    subgraphs: list[SubgraphEntry] = setting(..., "The subgraphs, at least one.", min_length=1)
+    subgraphs: list[SubgraphEntry] = setting(
+        [], "The subgraphs, at least one (none when 'registry' says which exist)."
+    )
     expose_query_plan: Flag | None = setting(
         None,
         "Let a request ask for its plan (header X-Query-Plan: true; GraphiQL's plan panel). "
@@ -466,18 +511,23 @@ class GatewayFile(Section):
     demand_control: DemandControlSection | None = setting(None, DemandControlSection.__doc__ or "")
     subscriptions: SubscriptionsSection | None = setting(None, SubscriptionsSection.__doc__ or "")
     telemetry: TelemetrySection | None = setting(None, TelemetrySection.__doc__ or "")
+    registry: RegistrySection | None = setting(None, RegistrySection.__doc__ or "")
 
     @model_validator(mode="before")
     @classmethod
     def _subgraphs_listed(cls, data: Any) -> Any:
         # Without the key and with unknown ones, "missing" and "unknown key(s)" together say more (a typo).
         listed = isinstance(data, dict) and ("subgraphs" in data or set(data) <= set(cls.model_fields))
+        if isinstance(data, dict) and data.get("registry") is not None and data.get("subgraphs") is None:
+            return {key: value for key, value in data.items() if key != "subgraphs"}  # the registry's
         if listed and (not isinstance(data.get("subgraphs"), list) or not data["subgraphs"]):
             raise ValueError("'subgraphs' must be a non-empty list of {name, url, schema, module}")
         return data
 
     @model_validator(mode="after")
     def _check(self) -> GatewayFile:
+        if not self.subgraphs and self.registry is None:
+            raise ValueError("'subgraphs' must be a non-empty list of {name, url, schema, module}")
         names = [s.name for s in self.subgraphs]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:

@@ -32,12 +32,24 @@ from graphql import (
 )
 
 from gateway.commands.compose import collect_sources, print_errors
-from gateway.composition import compose
+from gateway.composition import SubgraphSource, compose
 from gateway.config import ConfigError, load_config
 
-__all__ = ["SchemaChange", "add_parser", "classify_changes", "default_base_ref", "run"]
+__all__ = [
+    "BREAKING_POLICIES",
+    "SchemaChange",
+    "Verdict",
+    "add_parser",
+    "classify_changes",
+    "default_base_ref",
+    "judge_composition",
+    "refused_changes",
+    "run",
+]
 
 EXIT_DRIFT, EXIT_SOURCE, EXIT_BREAKING = 1, 2, 3
+BREAKING_POLICIES = ("refuse_breaking", "refuse_dangerous", "allow")
+"""What a change of the API may not do: be breaking (the default), be breaking or dangerous, or anything."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,24 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="git revision whose supergraph is the baseline for API changes (default: the merge base with main)",
     )
     parser.add_argument("--allow-breaking", action="store_true", help="do not fail on breaking changes")
+    parser.add_argument(
+        "--breaking-policy",
+        choices=BREAKING_POLICIES,
+        default="refuse_breaking",
+        help="which API changes fail the check (default: refuse_breaking; --allow-breaking means allow)",
+    )
+    parser.add_argument(
+        "--registry",
+        nargs="?",
+        const="",
+        metavar="BUCKET",
+        help="check against what is live: the registry's current composition (NATS KV bucket; default "
+        "GATEWAY_REGISTRY_BUCKET, else fedgw_registry) instead of the snapshots; with --service, the SDL "
+        "(--from, or --sdl-file) of that one service replaces the live one",
+    )
+    parser.add_argument("--service", help="with --registry: the service about to be deployed")
+    parser.add_argument("--sdl-file", help="with --registry --service: the service's new SDL from this file")
+    parser.add_argument("--nats-url", help="with --registry: NATS server (default NATS_URL or localhost)")
     parser.add_argument(
         "--timeout", type=float, default=10.0, help="seconds per subgraph request (--from url)"
     )
@@ -114,6 +144,55 @@ def classify_changes(old: GraphQLSchema, new: GraphQLSchema) -> list[SchemaChang
     return changes
 
 
+def refused_changes(changes: list[SchemaChange], policy: str = "refuse_breaking") -> list[SchemaChange]:
+    """The changes ``policy`` (one of :data:`BREAKING_POLICIES`) refuses."""
+    if policy not in BREAKING_POLICIES:
+        raise ValueError(
+            f"unknown breaking-change policy {policy!r}; expected {', '.join(BREAKING_POLICIES)}"
+        )
+    levels = {"allow": set(), "refuse_breaking": {"breaking"}}.get(policy, {"breaking", "dangerous"})
+    return [c for c in changes if c.level in levels]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What ``fedgw check`` concludes about a set of subgraph SDLs: the composed supergraph, or why not."""
+
+    supergraph_sdl: str | None
+    errors: tuple[str, ...] = ()  # composition errors, "CODE: message"
+    changes: tuple[SchemaChange, ...] = ()
+    refused: tuple[SchemaChange, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        return self.supergraph_sdl is not None and not self.refused
+
+    @property
+    def reason(self) -> str | None:
+        """One line saying why the composition is refused (None when it is accepted)."""
+        if self.supergraph_sdl is None:
+            return "composition failed: " + "; ".join(self.errors)
+        if self.refused:
+            return f"{len(self.refused)} refused change(s): " + "; ".join(
+                f"{c.level} {c.kind}: {c.description}" for c in self.refused
+            )
+        return None
+
+
+def judge_composition(
+    sources: list[SubgraphSource], baseline: GraphQLSchema | None, policy: str = "refuse_breaking"
+) -> Verdict:
+    """Compose ``sources`` and hold the API against ``baseline`` (the API served or committed) by ``policy``:
+    the checks of ``fedgw check``, shared with the gateway's registry watcher and ``fedgw check --registry``."""
+    result = compose(sources)
+    if result.supergraph_sdl is None or result.api_schema_sdl is None:
+        return Verdict(None, tuple(f"{e.code}: {e.message}" for e in result.errors))
+    if baseline is None:
+        return Verdict(result.supergraph_sdl)
+    changes = classify_changes(baseline, build_schema(result.api_schema_sdl))
+    return Verdict(result.supergraph_sdl, (), tuple(changes), tuple(refused_changes(changes, policy)))
+
+
 def _api_schema(supergraph_sdl: str) -> GraphQLSchema:
     from gateway.composition.read_supergraph import read_supergraph
 
@@ -160,6 +239,10 @@ def _baseline(path: str, base_ref: str | None) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "registry", None) is not None:
+        from gateway.commands._registry import run_registry_check
+
+        return run_registry_check(args)
     try:
         config = load_config(args.config)
     except ConfigError as e:
@@ -208,7 +291,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"API schema changes against {against}: {len(changes) or 'none'}")
         for c in changes:
             print(f"  {c.level.upper():<9} {c.kind:<32} {c.description}")
-        breaking = any(c.level == "breaking" for c in changes)
+        breaking = bool(refused_changes(changes, getattr(args, "breaking_policy", "refuse_breaking")))
     if drift:
         print(
             "snapshots are out of date: run `fedgw compose --from code` and commit schema/", file=sys.stderr

@@ -4,7 +4,9 @@ The supergraph comes from ``--supergraph PATH`` (supergraph SDL) or from the gat
 composing the subgraphs at start-up). Host and port come from flags or ``GATEWAY_HOST``/``GATEWAY_PORT``.
 uvicorn runs with uvloop and httptools in the foreground; SIGTERM/SIGINT stop accepting connections and
 finish in-flight requests (up to ``--graceful-timeout`` seconds) before the subgraph clients close. SIGHUP
-reloads the supergraph from the same source without dropping requests. Query plans are exposed to requests
+reloads the supergraph from the same source without dropping requests. With ``--registry [BUCKET]``
+(``GATEWAY_REGISTRY_BUCKET``, or a ``registry:`` section in the config) the subgraphs come from the services'
+registry instead and the supergraph follows it (``gateway.registry``). Query plans are exposed to requests
 that ask (``X-Query-Plan: true``) by default only when serving on a loopback address.
 """
 
@@ -94,6 +96,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="browser origin allowed to call the gateway (repeatable; '*' for any); "
         "default: GATEWAY_CORS_ORIGINS, else gateway.yaml's cors.origins, else none",
     )
+    parser.add_argument(
+        "--registry",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="BUCKET",
+        help="follow the services' registry (NATS KV bucket; default: GATEWAY_REGISTRY_BUCKET, else the "
+        "config's registry.bucket, else fedgw_registry) instead of composing the config's subgraphs",
+    )
+    parser.add_argument("--nats-url", default=None, help="NATS server of the registry (default NATS_URL)")
     parser.add_argument("--log-level", default=os.environ.get("GATEWAY_LOG_LEVEL", "info"))
     parser.add_argument(
         "--log-format",
@@ -119,6 +131,27 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "gateway.yaml's telemetry.sampling_ratio, else 1)",
     )
     return parser
+
+
+def registry_settings_for(
+    args: argparse.Namespace, config: Any = None, environ: Mapping[str, str] | None = None
+) -> Any:
+    """The ``RegistrySettings`` to follow, or None for a static supergraph: defaults < the config's
+    ``registry`` < ``GATEWAY_REGISTRY_*`` < flags. The registry is on with ``--registry``,
+    ``GATEWAY_REGISTRY_BUCKET`` or a ``registry`` section."""
+    from gateway.registry.store import RegistrySettings
+
+    env = os.environ if environ is None else environ
+    section = getattr(config, "registry", None)
+    flag = getattr(args, "registry", None)
+    if flag is None and section is None and not env.get("GATEWAY_REGISTRY_BUCKET"):
+        return None
+    settings = RegistrySettings(**(section or {})).with_env(env)
+    if flag:
+        settings = replace(settings, bucket=flag)
+    if getattr(args, "nats_url", None):
+        settings = replace(settings, nats_url=args.nats_url)
+    return settings
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -187,7 +220,7 @@ class _Clients:
 
 
 def build_app(
-    supergraph: Supergraph,
+    supergraph: Supergraph | None,
     settings: ServerSettings,
     *,
     subgraph_timeout: float | None = None,
@@ -196,6 +229,7 @@ def build_app(
     traffic: Any = None,
     masking: Any = None,
     environ: Mapping[str, str] | None = None,
+    registry: Any = None,
 ) -> Any:
     """The production app: real planner, aiohttp subgraph clients, an executor per supergraph, behind the
     operation controls ``environ`` (default ``os.environ``) asks for (``operation_control_from_env``: JWT
@@ -205,10 +239,16 @@ def build_app(
     breakers and retries; ``subgraph_timeout``, when given, overrides every request timeout. ``masking``
     (``gateway.execution.ErrorMasking``, default: mask every subgraph) decides what clients see of errors.
     Subscriptions read subgraphs over graphql-transport-ws and event-driven fields from NATS
-    (``GATEWAY_NATS_URL``, else ``NATS_URL``, else the local server) for the ``default`` provider."""
+    (``GATEWAY_NATS_URL``, else ``NATS_URL``, else the local server) for the ``default`` provider.
+    ``registry`` (``gateway.registry.RegistrySettings``) makes the gateway follow the services' registry:
+    ``supergraph`` may then be None (served once the registry composes); the watcher is
+    ``app.state.registry`` of the inner app (the returned one when ``environ`` asks for no operation
+    control)."""
     from gateway.config import parse_traffic_shaping
     from gateway.execution import AiohttpSubgraphClient, Executor, HeaderPolicy
+    from gateway.execution.client import traffic_with_timeouts
     from gateway.execution.nats_events import NatsEventSource
+    from gateway.execution.replicas import ReplicaPool
     from gateway.execution.subscriptions import SubscriptionSources
     from gateway.server import Gateway, create_app
     from gateway.server.auth import AuthSettings
@@ -227,6 +267,9 @@ def build_app(
     # In-flight requests of a replaced client may run for the longest request timeout.
     longest = max(t.request_timeout for t in (traffic.all, *traffic.subgraphs.values()))
     grace = (subgraph_timeout if subgraph_timeout is not None else longest) + 1.0
+    # Every subgraph's replicas, with their circuits and health, shared by the clients of successive
+    # supergraphs (gateway.execution.replicas); a registry keeps it up to date.
+    pool = ReplicaPool(traffic_with_timeouts(traffic, [], subgraph_timeout))
 
     # Subscription transports outlive supergraph reloads: a subscription that still plans the same keeps its
     # upstream stream (gateway.server.subscription_stream).
@@ -243,11 +286,26 @@ def build_app(
             traffic=traffic,
             timeouts=subgraph_timeout,
             deduplicate_inflight=settings.deduplicate_inflight,
+            replicas=pool,
         )
         clients.open.append(client)
         return Executor(new, client, header_policy=header_policy, masking=masking, subscriptions=sources)
 
     gateway = Gateway(supergraph, executor_factory=executor_for, settings=settings)
+    retiring: set[asyncio.Task[None]] = set()
+
+    async def swap(new: Supergraph) -> None:
+        """Serve ``new`` from the next request on; the previous client closes once its requests are done."""
+        gateway.reload(new)
+        task = asyncio.get_running_loop().create_task(clients.retire_old(grace))
+        retiring.add(task)
+        task.add_done_callback(retiring.discard)
+
+    watcher: Any = None
+    if registry is not None:
+        from gateway.registry.watcher import RegistryWatcher
+
+        watcher = RegistryWatcher(gateway, pool, registry, swap=swap)
 
     async def watch_sighup() -> None:
         if reload_source is None:
@@ -271,12 +329,35 @@ def build_app(
         for control in controls:
             await control.aclose()
 
+    startup: list[Callable[[], Any]] = [watch_sighup]
+    shutdown: list[Callable[[], Any]] = []
+    details = None
+    probe = None
+    if watcher is not None:
+        startup.append(watcher.start)
+        shutdown.append(watcher.stop)
+        details = watcher.status
+
+        async def replica_probe(subgraph: Any, time_limit: float) -> str | None:
+            """Ready while a replica of the subgraph is in rotation (the health checks probe each one)."""
+            replicas = pool.get(subgraph.name)
+            statuses = replicas.statuses() if replicas is not None else []
+            if not statuses:
+                return "no live replica in the registry"
+            if any(s.in_rotation for s in statuses):
+                return None
+            return "no replica in rotation: " + "; ".join(f"{s.id} {s.reason or s.circuit}" for s in statuses)
+
+        probe = replica_probe
     app = create_app(
         gateway,
         settings,
-        on_startup=[watch_sighup],
-        on_shutdown=[clients.aclose, close_controls, sources.aclose],
+        probe=probe,
+        details=details,
+        on_startup=startup,
+        on_shutdown=[*shutdown, clients.aclose, close_controls, sources.aclose],
     )
+    app.state.registry = watcher
     served = operation_control_from_env(app, env)
     if served is not app:
         controls.append(served)
@@ -298,6 +379,37 @@ async def _reload(gateway: Any, load: Callable[[], Supergraph], clients: _Client
     logger.info("supergraph reloaded (%d subgraphs)", len(supergraph.subgraphs))
     # In-flight requests still hold the previous executor; its client closes once they must have finished.
     await clients.retire_old(grace)
+
+
+def _registry_of(args: argparse.Namespace) -> Any:
+    """The registry settings when the flags, environment or config ask for one (the config is read once)."""
+    config = None
+    if getattr(args, "supergraph", None) is None:
+        from pathlib import Path
+
+        from gateway.config import load_config
+
+        path = args.config or "gateway.yaml"
+        if args.config or Path(path).exists():
+            config = load_config(path)
+    return registry_settings_for(args, config)
+
+
+def _registry_source(args: argparse.Namespace, registry: Any) -> SupergraphSource:
+    """The supergraph source of a gateway following the registry: the config (for its other sections)."""
+    from pathlib import Path
+
+    from gateway.config import load_config
+
+    config = None
+    path = args.config or "gateway.yaml"
+    if args.config or Path(path).exists():
+        config = load_config(path)
+
+    def unavailable() -> Supergraph:
+        raise RuntimeError("a gateway following the registry composes from it, not from a source")
+
+    return SupergraphSource(f"registry '{registry.bucket}' at {registry.nats_url}", unavailable, config)
 
 
 def _is_loopback(host: str) -> bool:
@@ -409,8 +521,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per SDL fetch is noise
     try:
-        source = resolve_source(args)
-        supergraph = source.load()
+        registry = _registry_of(args)
+        source = resolve_source(args) if registry is None else _registry_source(args, registry)
+        supergraph = source.load() if registry is None else None
         from gateway.config import parse_traffic_shaping
 
         traffic = source.config.traffic if source.config is not None else parse_traffic_shaping(None)
@@ -418,7 +531,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     try:
-        settings = settings_for(args, source.config)
+        # Serving: cached plans kept out of the collector's full passes (gateway.server.runtime).
+        settings = replace(settings_for(args, source.config), freeze_cached_plans=True)
     except ValueError as error:  # a GATEWAY_* variable with a bad value: its name and what it expects
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -430,9 +544,10 @@ def run(args: argparse.Namespace) -> int:
         settings,
         subgraph_timeout=args.subgraph_timeout,
         forward_headers=args.forward_header,
-        reload_source=source.load,
+        reload_source=source.load if registry is None else None,
         traffic=traffic,
         masking=masking_for(source.config),
+        registry=registry,
     )
     config_ = uvicorn.Config(
         app,
@@ -446,7 +561,7 @@ def run(args: argparse.Namespace) -> int:
         access_log=False,  # the gateway writes its own access line (gateway.telemetry.access_log)
         timeout_graceful_shutdown=args.graceful_timeout,
     )
-    names = ", ".join(sorted(supergraph.subgraphs))
+    names = ", ".join(sorted(supergraph.subgraphs)) if supergraph is not None else "as registered"
     print(f"gateway: {source.description}; subgraphs: {names}", flush=True)
     print(f"gateway: http://{args.host}:{args.port}/graphql", flush=True)
     from gateway.server.memory import keep_large_blocks_apart

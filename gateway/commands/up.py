@@ -3,6 +3,10 @@
 A service with a ``subgraphs.<name>.worker`` module gets that worker beside it: its outbox relay and event
 consumers, which create the JetStream streams and durable consumers they need when missing.
 
+The gateway composes the config's subgraphs (static), unless a registry is asked for (``--registry [BUCKET]``
+or ``GATEWAY_REGISTRY_BUCKET``): then every service registers itself in that NATS KV bucket and the gateway
+follows it (``gateway.registry``), so a service restarted with a new SDL is served without restarting it.
+
 A child that dies is restarted with capped exponential backoff while the others keep running; only Ctrl-C or
 SIGTERM stops the system. Start-up itself still fails fast: a service that cannot come up the first time is a
 configuration error to read, not something to retry.
@@ -32,6 +36,13 @@ RESTART_DELAY_CAP = 30.0  # a child that keeps crashing is retried this often, f
 STABLE_AFTER = 30.0  # a child that ran this long before dying starts its backoff afresh
 
 
+def _registry_bucket(args: argparse.Namespace) -> str | None:
+    flag = getattr(args, "registry", None)
+    if flag is None:
+        return os.environ.get("GATEWAY_REGISTRY_BUCKET") or None
+    return flag or os.environ.get("GATEWAY_REGISTRY_BUCKET") or "fedgw_registry"
+
+
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser("up", help="run every service and the gateway locally on SQLite")
     p.add_argument("--config", default="gateway.yaml", help="the subgraph list (default: gateway.yaml)")
@@ -41,6 +52,15 @@ def add_parser(subparsers: Any) -> None:
     )
     p.add_argument(
         "--data-dir", default=os.environ.get("DATA_DIR", "data"), help="where the SQLite files live"
+    )
+    p.add_argument(
+        "--registry",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="BUCKET",
+        help="services register in this NATS KV bucket and the gateway follows it (default: static "
+        "gateway.yaml, unless GATEWAY_REGISTRY_BUCKET is set)",
     )
     p.add_argument(
         "--timeout", type=float, default=90.0, help="seconds to wait for each process to be healthy"
@@ -193,6 +213,9 @@ def run(args: argparse.Namespace) -> int:
     served = [sub for sub in config.subgraphs if sub.events is None]
     for sub in served:
         env[f"{sub.name.upper()}_URL"] = sub.url  # e.g. orders finds products through PRODUCTS_URL
+    bucket = _registry_bucket(args)
+    if bucket:
+        env["REGISTRY_BUCKET"] = bucket
     supervisor = Supervisor(env)
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -221,6 +244,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {worker.name:<10} relay and consumers   (pid {worker.process.pid})", flush=True)
         gateway_cmd = [sys.executable, "-m", "gateway", "serve", "--config", args.config]
         gateway_cmd += ["--host", args.host, "--port", str(args.port)]
+        if bucket:
+            gateway_cmd += ["--registry", bucket]
         gateway = supervisor.start(Child("gateway", gateway_cmd, f"http://{args.host}:{args.port}/health"))
         supervisor.wait_healthy(gateway, args.timeout)
         assert gateway.process is not None

@@ -55,6 +55,7 @@ class MergedArgument:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
+    cost: int | None = None
 
 
 @dataclass
@@ -399,6 +400,8 @@ class _Merger:
             )
         # A default only some subgraphs declare is dropped: the others would not apply it.
         default = present[0][1].default if all(a.default is not None for _, a in present) else None
+        # @cost merges by the largest weight (federation-internals' argumentCompositionStrategies.MAX).
+        costs = [c for _, a in present if (c := _input_cost(a)) is not None]
         return MergedArgument(
             present[0][1].name,
             merged,
@@ -408,6 +411,7 @@ class _Merger:
             inaccessible=any(a.inaccessible for _, a in present),
             tags=_tags(a.tags for _, a in present),
             applied=_applied((a.applied for _, a in present), self.composed),
+            cost=max(costs) if costs else None,
         )
 
     def merge_input(self, mt: MergedType) -> None:
@@ -437,6 +441,7 @@ class _Merger:
                     merged.inaccessible,
                 )
                 mf.tags, mf.applied = merged.tags, merged.applied
+                mf.demands = Demands(cost=merged.cost)
                 mf.all_types_equal = all(f.type == merged.type for _, f in present)
                 mt.fields[fn] = mf
         if not mt.fields:
@@ -722,3 +727,8 @@ def merge_subgraphs(
         uses_override_labels=merger.uses_labels,
     )
     return merged, merger.errors
+
+
+def _input_cost(value: SubgraphArgument | SubgraphField) -> int | None:
+    """``@cost`` on an argument or an input field definition."""
+    return value.cost if isinstance(value, SubgraphArgument) else value.demands.cost

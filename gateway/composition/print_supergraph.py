@@ -114,6 +114,9 @@ class _Printer:
         for t in self.model.types.values():
             out.append(t.demands)
             out.extend(f.demands for f in t.fields.values())
+            out.extend(
+                Demands(cost=a.cost) for f in t.fields.values() for a in f.args.values() if a.cost is not None
+            )
         return out
 
     def demands(self, d: Demands) -> str:
@@ -314,7 +317,8 @@ class _Printer:
     def argument(self, a: MergedArgument) -> str:
         desc = _description(a.description, "    ")
         default = f" = {a.default}" if a.default is not None else ""
-        return f"{desc}    {a.name}: {a.type}{default}{_deprecated(a.deprecated)}{self.marks(a.inaccessible, a.tags, a.applied)}"
+        cost = "" if self.api or a.cost is None else f" @cost(weight: {a.cost})"
+        return f"{desc}    {a.name}: {a.type}{default}{_deprecated(a.deprecated)}{self.marks(a.inaccessible, a.tags, a.applied)}{cost}"
 
     def join_fields(self, t: MergedType, f: MergedField) -> str:
         if f.via_interface_object:

@@ -253,7 +253,8 @@ def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
             continue
         origins = sorted({g for _, g, _ in state})
         if mt.kind is not TypeKind.OBJECT and not (
-            mt.kind is TypeKind.INTERFACE and any(mt.sources[g].interface_object for g in origins if g in mt.sources)
+            mt.kind is TypeKind.INTERFACE
+            and any(mt.sources[g].interface_object for g in origins if g in mt.sources)
         ):
             continue  # an interface's fields are checked on the implementations it leads to
         closure: set[_Node] | None = None
@@ -261,7 +262,8 @@ def check_satisfiability(model: MergedSupergraph) -> list[CompositionError]:
             if mf.inaccessible or (type_name, mf.name) in failed:
                 continue
             if not mf.via_interface_object and any(
-                (graph.resolves(g, mt, mf) and mf.sources[g].requires is None) or (type_name, mf.name) in provided
+                (graph.resolves(g, mt, mf) and mf.sources[g].requires is None)
+                or (type_name, mf.name) in provided
                 for _, g, provided in state
             ):
                 continue  # the common case, decided without computing the closure

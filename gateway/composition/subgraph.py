@@ -166,6 +166,7 @@ class SubgraphArgument:
     inaccessible: bool = False
     tags: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
+    cost: int | None = None  # @cost(weight:) on the argument or input field definition
 
 
 @dataclass
@@ -544,6 +545,7 @@ class _Reader:
                     inaccessible=a.inaccessible,
                     tags=a.tags,
                     applied=a.applied,
+                    demands=Demands(cost=a.cost),
                 )
 
     def field(self, node: FieldDefinitionNode) -> SubgraphField:
@@ -598,6 +600,9 @@ class _Reader:
                 a.tags.append(str(_args(d).get("name")))
             elif d.name.value == "deprecated":
                 a.deprecated = str(_args(d).get("reason", "No longer supported"))
+            elif canonical == "cost":
+                weight = _args(d).get("weight")
+                a.cost = weight if isinstance(weight, int) else None
             elif canonical is None:
                 a.applied.append(print_ast(d))
         return a

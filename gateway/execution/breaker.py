@@ -151,6 +151,12 @@ class CircuitBreaker:
         if permit.probe:
             self._probing = False
 
+    def reset(self) -> None:
+        """Close the circuit: an out-of-band check (a replica's health check) found the endpoint answering."""
+        self._state = CircuitState.CLOSED
+        self._failures = 0
+        self._probing = False
+
     def snapshot(self) -> CircuitSnapshot:
         state = self.state
         reopens_in = None

@@ -1,11 +1,13 @@
 """The subgraph client: the gateway's only I/O, one GraphQL-over-HTTP POST per fetch, guarded.
 
 ``fetch(subgraph, request)`` sends one request (``gateway.execution.graphql_over_http``) through the guards
-of ``gateway.execution.traffic``: a deadline per request and a connect timeout, a circuit breaker per subgraph
-endpoint (``breaker``), retries of queries on connection errors within a budget (``retry``), and one request
-for identical queries in flight (``deduplication``). While tracing is on (``gateway.telemetry.tracing``) each
-fetch is a ``subgraph`` client span whose W3C ``traceparent`` goes with the request, whatever the header policy;
-while it is off, the client's own ``traceparent`` goes on unchanged (``gateway.telemetry.request``). The transports only move bytes: ``AiohttpSubgraphClient``
+of ``gateway.execution.traffic``: a deadline per request and a connect timeout, the replica to send to
+(``replicas``: least loaded among those in rotation), a circuit breaker per replica (``breaker``), retries
+of queries on connection errors within a budget, on another replica when there is one (``retry``), and one
+request for identical queries in flight (``deduplication``). While tracing is on (``gateway.telemetry.tracing``)
+each fetch is a ``subgraph`` client span whose W3C ``traceparent`` goes with the request, whatever the header
+policy; while it is off, the client's own ``traceparent`` goes on unchanged (``gateway.telemetry.request``).
+The transports only move bytes: ``AiohttpSubgraphClient``
 in production (one keep-alive pool per subgraph, see DESIGN.md for why not httpx) and ``HttpxSubgraphClient``
 for tests and tools (subgraphs as in-process ASGI apps, httpx transports or URLs).
 """
@@ -26,7 +28,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from ..telemetry.request import current_record, traced
 from ..telemetry.tracing import ACTIVE, inject_context
-from .breaker import BreakerSettings, CircuitBreaker, CircuitSnapshot
+from .breaker import BreakerSettings, CircuitSnapshot
 from .deduplication import InflightRequests
 from .graphql_over_http import (
     REQUEST_HEADERS,
@@ -39,7 +41,8 @@ from .graphql_over_http import (
     operation_type,
 )
 from .headers import HeaderPolicy
-from .retry import RetryBudget, RetrySettings, backoff_delay, may_retry_operation
+from .replicas import ReplicaEndpoint, ReplicaPool, ReplicaSet, ReplicaStatus
+from .retry import RetrySettings, backoff_delay, may_retry_operation
 from .traffic import SubgraphTraffic, TrafficShaping
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "SubgraphResponse",
     "decode_graphql_response",
     "encode_graphql_request",
+    "traffic_with_timeouts",
 ]
 
 
@@ -62,19 +66,7 @@ class SubgraphClient(Protocol):
     async def fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse: ...
 
 
-class _Endpoint:
-    """One subgraph URL and the state that guards it (each replica URL will get its own)."""
-
-    __slots__ = ("breaker", "budget", "traffic", "url")
-
-    def __init__(self, subgraph: str, url: str, traffic: SubgraphTraffic, clock: Callable[[], float]) -> None:
-        self.url = url
-        self.traffic = traffic
-        self.breaker = CircuitBreaker(subgraph, traffic.breaker, clock=clock)
-        self.budget = RetryBudget(traffic.retry, clock=clock)
-
-
-def _traffic_with_timeouts(
+def traffic_with_timeouts(
     traffic: TrafficShaping, names: list[str], timeouts: Mapping[str, float] | float | None
 ) -> TrafficShaping:
     """``traffic`` with the request timeouts of the ``timeouts`` shorthand (one for all, or by subgraph)."""
@@ -102,10 +94,15 @@ class _GuardedClient:
         *,
         deduplicate_inflight: bool,
         clock: Callable[[], float] = time.monotonic,
+        replicas: ReplicaPool | None = None,
     ) -> None:
-        self._endpoints = {
-            name: _Endpoint(name, url, traffic.for_subgraph(name), clock) for name, url in urls.items()
-        }
+        # A shared pool (a registry's replicas, kept across reloads) or one replica per subgraph URL.
+        if replicas is None:
+            replicas = ReplicaPool.of_urls(urls, traffic, clock=clock)
+        else:
+            for name, url in urls.items():
+                replicas.ensure(name, url)
+        self.replicas = replicas
         self._deduplicate = deduplicate_inflight
         self._inflight: InflightRequests[tuple[int, bytes]] = InflightRequests()
 
@@ -115,8 +112,20 @@ class _GuardedClient:
         return self._inflight.shared
 
     def circuits(self) -> dict[str, CircuitSnapshot]:
-        """The circuit of every subgraph, read-only (for ``/ready`` and metrics)."""
-        return {name: endpoint.breaker.snapshot() for name, endpoint in self._endpoints.items()}
+        """The circuit of every subgraph, read-only (for ``/ready`` and metrics): with several replicas, the
+        best replica's (a subgraph is open only when every replica is)."""
+        out: dict[str, CircuitSnapshot] = {}
+        for name in self.replicas.names():
+            replicas = self.replicas.get(name)
+            if replicas is None or not replicas.endpoints:
+                continue
+            best = replicas.best_state()
+            out[name] = next(e.breaker.snapshot() for e in replicas.endpoints if e.breaker.state is best)
+        return out
+
+    def replica_statuses(self) -> dict[str, list[ReplicaStatus]]:
+        """Every replica of every subgraph (for ``/ready``, ``fedgw status`` and metrics)."""
+        return self.replicas.statuses()
 
     async def fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
         """POST ``request`` to ``subgraph``; raise :class:`SubgraphFetchError` unless a GraphQL response comes back."""
@@ -155,8 +164,8 @@ class _GuardedClient:
     async def _fetch(
         self, subgraph: str, request: SubgraphRequest, trace_headers: Mapping[str, str] | None
     ) -> SubgraphResponse:
-        endpoint = self._endpoints.get(subgraph)
-        if endpoint is None:
+        replicas = self.replicas.get(subgraph)
+        if replicas is None or not replicas.endpoints:
             raise SubgraphFetchError(
                 subgraph, "SUBGRAPH_UNKNOWN", f'No URL is configured for subgraph "{subgraph}"'
             )
@@ -170,22 +179,31 @@ class _GuardedClient:
         if self._deduplicate and kind is OperationType.QUERY:
             key = (subgraph, body, tuple(request.headers.items()) if request.headers else ())
             status, payload = await self._inflight.run(
-                key, lambda: self._send(subgraph, endpoint, body, headers, retryable)
+                key, lambda: self._send(subgraph, replicas, body, headers, retryable)
             )
         else:
-            status, payload = await self._send(subgraph, endpoint, body, headers, retryable)
+            status, payload = await self._send(subgraph, replicas, body, headers, retryable)
         return decode_graphql_response(subgraph, status, payload)
 
     async def _send(
-        self, subgraph: str, endpoint: _Endpoint, body: bytes, headers: Mapping[str, str], retryable: bool
+        self, subgraph: str, replicas: ReplicaSet, body: bytes, headers: Mapping[str, str], retryable: bool
     ) -> tuple[int, bytes]:
-        """Attempts within one deadline; each asks the breaker first and tells it the outcome."""
-        traffic = endpoint.traffic
+        """Attempts within one deadline, each on the replica ``replicas`` chooses; each asks that replica's
+        breaker first and tells it the outcome. A query refused by one replica goes at once to another one in
+        rotation, else after a backoff (``retry``)."""
+        traffic = replicas.traffic
         loop = asyncio.get_running_loop()
         deadline = loop.time() + traffic.request_timeout
         retries = 0
+        tried: list[ReplicaEndpoint] = []
         while True:
+            endpoint = replicas.choose(tried)
+            if endpoint is None:
+                raise SubgraphFetchError(
+                    subgraph, "SUBGRAPH_UNKNOWN", f'No replica of subgraph "{subgraph}" is registered'
+                )
             permit = endpoint.breaker.admit()
+            endpoint.in_flight += 1
             try:
                 async with asyncio.timeout_at(deadline):
                     status, payload = await self._post(subgraph, endpoint, body, headers)
@@ -200,11 +218,13 @@ class _GuardedClient:
                 endpoint.breaker.failed(permit)
                 if not retryable or retries >= traffic.retry.max_retries:
                     raise
-                delay = backoff_delay(retries, traffic.retry)
-                if loop.time() + delay >= deadline or not endpoint.budget.withdraw():
+                tried.append(endpoint)
+                delay = 0.0 if replicas.has_other(tried) else backoff_delay(retries, traffic.retry)
+                if loop.time() + delay >= deadline or not replicas.budget.withdraw():
                     raise
                 retries += 1
-                await asyncio.sleep(delay)
+                if delay:
+                    await asyncio.sleep(delay)
                 continue
             except SubgraphFetchError:
                 endpoint.breaker.failed(permit)
@@ -212,7 +232,9 @@ class _GuardedClient:
             except BaseException:  # cancelled: the request has no outcome to judge the subgraph by
                 endpoint.breaker.abandoned(permit)
                 raise
-            endpoint.budget.deposit()
+            finally:
+                endpoint.in_flight -= 1
+            replicas.budget.deposit()
             # A 5xx is the subgraph failing; any other answer, a GraphQL response with errors included, is
             # the subgraph working.
             if status >= 500:
@@ -222,7 +244,7 @@ class _GuardedClient:
             return status, payload
 
     async def _post(
-        self, subgraph: str, endpoint: _Endpoint, body: bytes, headers: Mapping[str, str]
+        self, subgraph: str, endpoint: ReplicaEndpoint, body: bytes, headers: Mapping[str, str]
     ) -> tuple[int, bytes]:
         """POST one body; the HTTP status and body, or :class:`SubgraphFetchError`."""
         raise NotImplementedError
@@ -277,14 +299,17 @@ class AiohttpSubgraphClient(_GuardedClient):
         keepalive_timeout: float = 4.0,
         deduplicate_inflight: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        replicas: ReplicaPool | None = None,
     ) -> None:
-        traffic = _traffic_with_timeouts(traffic or TrafficShaping(), list(urls), timeouts)
-        super().__init__(urls, traffic, deduplicate_inflight=deduplicate_inflight, clock=clock)
+        traffic = traffic_with_timeouts(traffic or TrafficShaping(), list(urls), timeouts)
+        super().__init__(
+            urls, traffic, deduplicate_inflight=deduplicate_inflight, clock=clock, replicas=replicas
+        )
         self._pool_size = pool_size
         self._keepalive_timeout = keepalive_timeout
         self._sessions: dict[str, aiohttp.ClientSession] = {}
 
-    def _session(self, subgraph: str, endpoint: _Endpoint) -> aiohttp.ClientSession:
+    def _session(self, subgraph: str, endpoint: ReplicaEndpoint) -> aiohttp.ClientSession:
         session = self._sessions.get(subgraph)
         if session is None or session.closed:
             connector = aiohttp.TCPConnector(
@@ -304,7 +329,7 @@ class AiohttpSubgraphClient(_GuardedClient):
         return session
 
     async def _post(
-        self, subgraph: str, endpoint: _Endpoint, body: bytes, headers: Mapping[str, str]
+        self, subgraph: str, endpoint: ReplicaEndpoint, body: bytes, headers: Mapping[str, str]
     ) -> tuple[int, bytes]:
         url = endpoint.url
         answered = False
@@ -365,6 +390,7 @@ class HttpxSubgraphClient(_GuardedClient):
         path: str = "/graphql",
         deduplicate_inflight: bool = False,
         clock: Callable[[], float] = time.monotonic,
+        replicas: ReplicaPool | None = None,
     ) -> None:
         self._clients: dict[str, httpx.AsyncClient] = {}
         urls: dict[str, str] = {}
@@ -379,11 +405,13 @@ class HttpxSubgraphClient(_GuardedClient):
                 )
                 self._clients[name] = httpx.AsyncClient(transport=transport)
                 urls[name] = f"http://{name}{path}"
-        traffic = _traffic_with_timeouts(traffic or _IN_PROCESS, list(urls), timeouts)
-        super().__init__(urls, traffic, deduplicate_inflight=deduplicate_inflight, clock=clock)
+        traffic = traffic_with_timeouts(traffic or _IN_PROCESS, list(urls), timeouts)
+        super().__init__(
+            urls, traffic, deduplicate_inflight=deduplicate_inflight, clock=clock, replicas=replicas
+        )
 
     async def _post(
-        self, subgraph: str, endpoint: _Endpoint, body: bytes, headers: Mapping[str, str]
+        self, subgraph: str, endpoint: ReplicaEndpoint, body: bytes, headers: Mapping[str, str]
     ) -> tuple[int, bytes]:
         url = endpoint.url
         timeout = httpx.Timeout(None, connect=endpoint.traffic.connect_timeout)

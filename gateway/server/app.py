@@ -89,11 +89,13 @@ def create_app(
     probe: SubgraphProbe | None = None,
     on_startup: Sequence[Callable[[], Awaitable[None]]] = (),
     on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+    details: Callable[[], dict[str, Any]] | None = None,
 ) -> FastAPI:
     """Build the app around ``gateway``; ``settings`` (default: the gateway's) rule GraphiQL, body size and
     ``/ready``. ``probe`` checks one subgraph for ``/ready`` (HTTP ``{ __typename }`` by default);
     ``on_startup`` callbacks run in the server's event loop before it serves, ``on_shutdown`` ones after the
-    last request (close subgraph clients there)."""
+    last request (close subgraph clients there). ``details`` adds the supergraph ``generation`` and a ``registry``
+    section to ``/ready`` (the registry watcher's status, ``gateway.registry.watcher``)."""
     settings = settings or gateway.settings
     http_probe: HttpSubgraphProbe | None = None
     subgraph_probe: SubgraphProbe
@@ -225,7 +227,14 @@ def create_app(
         readiness = await check_readiness(
             gateway.supergraph, subgraph_probe, settings.ready_timeout, circuit_states(gateway.executor)
         )
-        return _json(readiness.to_json(), 200 if readiness.ready else 503)
+        body = readiness.to_json()
+        if details is not None:
+            body["generation"] = gateway.generation
+            try:
+                body["registry"] = details()
+            except Exception:  # the details must never take /ready down
+                logger.exception("readiness details failed")
+        return _json(body, 200 if readiness.ready else 503)
 
     async def metrics_endpoint(request: Request) -> Response:
         """Prometheus' text exposition of the gateway's metrics (``gateway.telemetry.metrics``)."""

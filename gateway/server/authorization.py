@@ -272,12 +272,17 @@ def failing_guards(
 def unauthorized_errors(
     guards: tuple[AuthorizationGuard, ...], failing: frozenset[tuple[int, ...]]
 ) -> list[dict[str, Any]]:
-    """One error per failing selection that is not inside another failing one."""
+    """One error per response path of a failing selection that is not inside another failing one (a field
+    selected several times, directly or through fragments, is one path and gets one error)."""
     out = []
+    paths: set[tuple[str, ...]] = set()
     for guard in guards:
+        if guard.path in paths:
+            continue
         if guard.selection in failing and not any(
             guard.selection[:n] in failing for n in range(len(guard.selection))
         ):
+            paths.add(guard.path)
             out.append(
                 {
                     "message": _MESSAGE,

@@ -124,6 +124,7 @@ class CostEstimator:
         self.settings = settings
         self._schema: GraphQLSchema = supergraph.api_schema
         self._argument_costs: dict[tuple[str, str, str], int | None] = {}
+        self._input_field_costs: dict[tuple[str, str], int | None] = {}
         self._estimates: weakref.WeakKeyDictionary[OperationDefinitionNode, dict[Any, int | CostRefusal]] = (
             weakref.WeakKeyDictionary()
         )
@@ -175,6 +176,16 @@ class CostEstimator:
             self._argument_costs[key] = weight
         return self._argument_costs[key]
 
+    def input_field_cost(self, type_name: str, field_name: str) -> int | None:
+        """``@cost`` on an input field definition, read from the supergraph schema's SDL nodes (the API schema
+        has no cost directives)."""
+        key = (type_name, field_name)
+        if key not in self._input_field_costs:
+            parent = self.supergraph.schema.get_type(type_name)
+            defined = getattr(parent, "fields", {}).get(field_name)
+            self._input_field_costs[key] = _cost_directive(defined) if defined is not None else None
+        return self._input_field_costs[key]
+
 
 def _variables_key(variables: Mapping[str, Any]) -> Any:
     # Every variable may matter (slicing arguments, @skip, costed arguments); hashable form, bounded per entry.
@@ -205,7 +216,9 @@ def _cost_directive(element: GraphQLArgument | GraphQLInputField) -> int | None:
 class _Scoring:
     """One estimate: the operation's document and the request's (coerced) variables."""
 
-    def __init__(self, estimator: CostEstimator, document: DocumentNode, variables: Mapping[str, Any]) -> None:
+    def __init__(
+        self, estimator: CostEstimator, document: DocumentNode, variables: Mapping[str, Any]
+    ) -> None:
         self.estimator = estimator
         self.model = estimator.supergraph
         self.schema = estimator._schema
@@ -258,7 +271,9 @@ class _Scoring:
             condition = self.schema.get_type(fragment.type_condition.name.value)
             if condition is None:
                 raise _Unscorable(f"Unknown type '{fragment.type_condition.name.value}'.")
-            self._fragment_costs[key] = self.selection_set(fragment.selection_set, condition, sized_fields, size)
+            self._fragment_costs[key] = self.selection_set(
+                fragment.selection_set, condition, sized_fields, size
+            )
         return self._fragment_costs[key]
 
     def field(self, node: FieldNode, parent: GraphQLNamedType, upstream_size: int | None) -> int:
@@ -333,7 +348,9 @@ class _Scoring:
         if value is None or isinstance(value, NullValueNode):
             return 0
         named = get_named_type(type_)
-        items = value.values if isinstance(value, ListValueNode) else value if isinstance(value, list) else None
+        items = (
+            value.values if isinstance(value, ListValueNode) else value if isinstance(value, list) else None
+        )
         if items is not None:
             inner = get_nullable_type(type_)
             item_type = inner.of_type if isinstance(inner, GraphQLList) else type_
@@ -352,7 +369,8 @@ class _Scoring:
                     continue
                 if isinstance(inner_value, VariableNode):
                     inner_value = self.variables.get(inner_value.name.value)
-                cost += self._input_cost(inner_value, field.type, _cost_directive(field))
+                weight = self.estimator.input_field_cost(named.name, name)
+                cost += self._input_cost(inner_value, field.type, weight)
             return cost
         return weight or 0
 

@@ -1,8 +1,9 @@
 """Operation limits: what a document may ask of the gateway, checked before validation and planning.
 
 The semantics are Apollo Router's ``limits`` (``max_depth``, ``max_height``, ``max_aliases``,
-``max_root_fields``, ``parser_max_tokens``, ``parser_max_recursion``, ``http_max_request_bytes``), plus three of
-our own (``max_fragment_spreads``, ``max_directives``, ``max_operations``). Every count expands fragment spreads (a fragment spread
+``max_root_fields``, ``parser_max_tokens``, ``parser_max_recursion``, ``http_max_request_bytes``), plus our own
+(``max_fragment_spreads``, ``max_directives``, ``max_operations``, ``max_document_bytes``, ``max_number_length``,
+``max_repeated_fields``). Every count expands fragment spreads (a fragment spread
 twice counts twice) but measures each fragment definition once, so measuring is linear in the document's size
 even where expanding it is exponential:
 
@@ -15,8 +16,11 @@ even where expanding it is exponential:
 - directives: the most directives on one selection (field, fragment spread or inline fragment).
 - operations: the operation definitions in the document (counted before anything is measured).
 - tokens and recursion: lexical tokens (comments included) and the deepest nesting of brackets, counted by a
-  scan of the text that builds nothing, before the parser runs (the scan also counts the aliases written, so
-  a document of many aliases is refused before it is parsed).
+  scan of the text that builds nothing, before the parser runs (the scan also counts the aliases and spreads
+  written, so a document of many aliases is refused before it is parsed).
+- document bytes, number length, operations and repeated fields: also counted by the text scan (the parser's
+  and the validator's cost grows with each: a character at a time for comments and literals, every operation
+  validated, every pair of selections merged into one response field compared).
 
 Every executable definition of the document is measured (graphql-core validates them all, so an unused
 fragment or an operation not selected costs as much as the selected one); the first limit exceeded refuses the
@@ -46,6 +50,7 @@ __all__ = [
     "Measurements",
     "TextScan",
     "check_document",
+    "document_size_exceeded",
     "measure_document",
     "scan_text",
 ]
@@ -61,6 +66,9 @@ LIMIT_CODES: dict[str, str] = {
     "max_operations": "MAX_OPERATIONS_LIMIT",
     "max_tokens": "MAX_TOKENS_LIMIT",
     "max_recursion": "MAX_RECURSION_LIMIT",
+    "max_document_bytes": "MAX_DOCUMENT_BYTES_LIMIT",
+    "max_number_length": "MAX_NUMBER_LENGTH_LIMIT",
+    "max_repeated_fields": "MAX_REPEATED_FIELDS_LIMIT",
 }
 
 _DESCRIPTIONS = {
@@ -73,6 +81,9 @@ _DESCRIPTIONS = {
     "max_operations": "operations",
     "max_tokens": "tokens",
     "max_recursion": "nesting",
+    "max_document_bytes": "document size (bytes)",
+    "max_number_length": "number length",
+    "max_repeated_fields": "selections of one response field",
 }
 
 
@@ -92,6 +103,14 @@ class Limits:
     max_operations: int | None = 100
     max_tokens: int | None = 15_000
     max_recursion: int | None = 500
+    # The text's UTF-8 bytes: graphql-core lexes comments, strings and white space a character at a time
+    # (256 KiB of comment took it 40 ms, about what 15,000 tokens take); also plan_cache_max_document_bytes.
+    max_document_bytes: int | None = 256 * 1024
+    # Characters of one number literal (an Int is at most 11, a float's exact decimal expansion under 800
+    # only for values no client writes); a 100,000-digit one took the lexer and validation 17 ms.
+    max_number_length: int | None = 100
+    # Selections merged into one response field; graphql-core's validation compares every pair of them.
+    max_repeated_fields: int | None = 20
     http_max_request_bytes: int = 2_000_000
     # Units of the planning budget (gateway.planning.budget); about one per selection per planning stage.
     planning_budget: int | None = 200_000
@@ -154,19 +173,55 @@ class TextScan:
     exceeded: LimitExceeded | None = None
 
 
+_OPERATION_KEYWORDS = frozenset({"query", "mutation", "subscription"})
+
+
+def _utf8_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def document_size_exceeded(text: str, limits: Limits) -> LimitExceeded | None:
+    """``max_document_bytes`` exceeded by ``text``, decided without hashing or copying it (so a request can be
+    refused before its document is hashed for the plan cache)."""
+    max_bytes = limits.max_document_bytes
+    if max_bytes is None or len(text) <= max_bytes // 4:  # at most four UTF-8 bytes per character
+        return None
+    size = _utf8_length(text)
+    return LimitExceeded("max_document_bytes", size, max_bytes) if size > max_bytes else None
+
+
 def scan_text(text: str, limits: Limits) -> TextScan:
-    """Count tokens, bracket nesting, written aliases and fragment spreads of a document's text without parsing
-    it; stops at the first limit exceeded. Aliases and spreads written are lower bounds of those counted with
-    fragments expanded, so refusing here agrees with ``check_document`` and spares the parser the work."""
+    """Measure a document's text without parsing it; stops at the first limit exceeded.
+
+    Counts the bytes, tokens, bracket nesting, operations, number lengths, written aliases and fragment spreads
+    and the selections merged into one response field. Aliases and spreads written are lower bounds of those
+    counted with fragments expanded, so refusing here agrees with ``check_document`` and spares the parser the
+    work. Repeated selections are counted where graphql-core's validation merges them (its
+    ``OverlappingFieldsCanBeMergedRule`` compares every pair): a field's selections merge with the selections
+    of the fields of the same response key beside it, inline fragments without a type condition merge with
+    their parent, and each operation and fragment definition is a position of its own.
+    """
+    oversized = document_size_exceeded(text, limits)
+    if oversized is not None:
+        return TextScan(0, oversized)
     max_tokens = limits.max_tokens
     max_recursion = limits.max_recursion
     max_aliases = limits.max_aliases
     max_spreads = limits.max_fragment_spreads
-    tokens = depth = aliases = spreads = 0
-    # Open brackets; a name followed by ':' is an alias when the innermost is '{' outside any '(' or '['.
-    stack: list[str] = []
-    in_values = 0
-    name_before = spread_before = False
+    max_operations = limits.max_operations
+    max_number = limits.max_number_length
+    max_repeated = limits.max_repeated_fields
+    tokens = depth = aliases = spreads = operations = 0
+    # Open brackets: for '{', the response position its selections merge into; None for '(' and '['.
+    stack: list[int | None] = []
+    in_values = 0  # brackets open that hold values ('(' and '[', and '{' inside them)
+    # Response positions: (parent position, response key) -> position; how many selections merged into each.
+    positions: dict[tuple[int, str], int] = {}
+    merged: list[int] = []
+    pending = -1  # the position the next '{' opens, set by the field or type condition before it
+    definition_start = True
+    previous = ""  # the previous token's text, when it is punctuation or a name
+    after_alias = after_spread = type_condition = False
     for match in _LEXEME.finditer(text):
         kind = match.lastgroup
         if kind == "space":
@@ -176,26 +231,102 @@ def scan_text(text: str, limits: Limits) -> TextScan:
             return TextScan(tokens, LimitExceeded("max_tokens", tokens, max_tokens))
         if kind == "open":
             bracket = match.group()
-            stack.append(bracket)
-            in_values += bracket != "{"
             depth += 1
             if max_recursion is not None and depth > max_recursion:
                 return TextScan(tokens, LimitExceeded("max_recursion", depth, max_recursion))
-        elif kind == "close":
-            if stack:
-                in_values -= stack.pop() != "{"
+            if bracket != "{" or in_values:
+                in_values += 1
+                stack.append(None)
+            else:
+                if not stack:  # a definition's selection set: a position of its own
+                    if definition_start:
+                        operations += 1
+                        if max_operations is not None and operations > max_operations:
+                            return TextScan(
+                                tokens, LimitExceeded("max_operations", operations, max_operations)
+                            )
+                    pending = len(merged)
+                    merged.append(1)
+                stack.append(pending)
+            definition_start = False
+            previous = bracket
+            after_spread = type_condition = after_alias = False
+            continue
+        if kind == "close":
+            if stack and stack.pop() is None:
+                in_values -= 1
             depth -= 1
-        elif kind == "other" and match.group() == ":" and name_before and not in_values and stack:
+            definition_start = not stack and match.group() == "}"
+            previous = "}"
+            continue
+        if kind == "comment":
+            continue
+        if kind != "other":
+            previous = ""
+            continue
+        token = match.group()
+        first = token[0]
+        if first.isalpha() or first == "_":
+            if not stack:
+                if definition_start and token in _OPERATION_KEYWORDS:
+                    operations += 1
+                    if max_operations is not None and operations > max_operations:
+                        return TextScan(tokens, LimitExceeded("max_operations", operations, max_operations))
+                definition_start = False
+            elif not in_values and previous not in ("@", "$"):
+                parent = stack[-1]
+                assert parent is not None
+                if type_condition:
+                    # '... on Type': the inline fragment's selections are a position of their own.
+                    pending = _position(positions, merged, parent, "... on " + token)
+                    type_condition = False
+                elif after_spread:
+                    if token == "on":
+                        type_condition = True
+                    else:
+                        spreads += 1
+                        if max_spreads is not None and spreads > max_spreads:
+                            return TextScan(
+                                tokens, LimitExceeded("max_fragment_spreads", spreads, max_spreads)
+                            )
+                    after_spread = False
+                elif after_alias:
+                    after_alias = False  # the field's name after its alias: the alias is the response key
+                else:
+                    pending = _position(positions, merged, parent, token)
+                    count = merged[pending] = merged[pending] + 1
+                    if max_repeated is not None and count > max_repeated:
+                        return TextScan(tokens, LimitExceeded("max_repeated_fields", count, max_repeated))
+            previous = "name"
+            continue
+        if first.isdigit() or first == "-":
+            if max_number is not None and len(token) > max_number:
+                return TextScan(tokens, LimitExceeded("max_number_length", len(token), max_number))
+            previous = ""
+            continue
+        if token == "...":
+            parent = stack[-1] if stack else None
+            if parent is not None:
+                after_spread = True
+                pending = parent  # '... {' and '... @include(if: $x) {' merge with their parent
+        elif token == ":" and previous == "name" and not in_values and stack:
+            after_alias = True
             aliases += 1
             if max_aliases is not None and aliases > max_aliases:
                 return TextScan(tokens, LimitExceeded("max_aliases", aliases, max_aliases))
-        name_before = kind == "other" and (match.group()[0].isalpha() or match.group()[0] == "_")
-        if spread_before and name_before and match.group() != "on":  # '...Name', not '... on Type'
-            spreads += 1
-            if max_spreads is not None and spreads > max_spreads:
-                return TextScan(tokens, LimitExceeded("max_fragment_spreads", spreads, max_spreads))
-        spread_before = kind == "other" and match.group() == "..."
+        elif token == "@":
+            after_spread = False  # '... @dir {': an inline fragment without a type condition
+        previous = token
     return TextScan(tokens)
+
+
+def _position(positions: dict[tuple[int, str], int], merged: list[int], parent: int, key: str) -> int:
+    """The response position of ``key`` under ``parent``, created with no selection counted yet."""
+    position = positions.get((parent, key))
+    if position is None:
+        position = positions[(parent, key)] = len(merged)
+        merged.append(0)
+    return position
 
 
 @dataclass

@@ -78,11 +78,12 @@ from gateway.server.errors import (
 )
 from gateway.server.inflight import InflightOperations, operation_key
 from gateway.server.introspection import INTROSPECTION_DISABLED, selects_introspection
-from gateway.server.limits import LimitExceeded, check_document, scan_text
+from gateway.server.limits import LimitExceeded, check_document, document_size_exceeded, scan_text
 from gateway.server.memory import release_memory
 from gateway.server.overrides import OverrideLabels, OverridePolicy, override_labels_of
 from gateway.server.plan_cache import PlanCache, PlanCacheKey, estimate_entry_bytes, plan_cache_key
 from gateway.server.request import GraphQLRequest
+from gateway.server.runtime import PermanentGeneration
 from gateway.server.settings import ServerSettings
 from gateway.server.subscription_stream import SubscriptionStream
 from gateway.server.workers import WorkerPool
@@ -224,6 +225,7 @@ class _Admitted:
     hit: bool
     cost: int | None  # shown in extensions.cost when set
     base: PreparedOperation  # ``entry`` before authorization filtering
+    executor: OperationExecutor  # of the supergraph generation the operation was planned on
 
 
 class Gateway:
@@ -258,19 +260,23 @@ class Gateway:
             failure_capacity=self.settings.plan_cache_failures,
         )
         self.workers = WorkerPool()
-        self._preparing: dict[PlanCacheKey, asyncio.Future[PreparedOperation | RequestFailure]] = {}
+        self.permanent = PermanentGeneration(enabled=self.settings.freeze_cached_plans)
+        self._preparing: dict[
+            tuple[int, PlanCacheKey], asyncio.Future[PreparedOperation | RequestFailure]
+        ] = {}
         self._supergraph: Supergraph | None = None
         self._costs: CostEstimator | None = None
         self._overrides = OverridePolicy(OverrideLabels(), header=None)
         policy = self.settings.authorization_policy
         self._policy = load_policy_function(policy) if policy else None
         self.inflight = InflightOperations()
-        # Which supergraph is served: 0 before the first, one more on each load (a metric and /ready read it).
-        self.generation = 0
         self.metrics = GatewayMetrics(max_operation_names=self.settings.metrics_max_operation_names)
         self.metrics.watch(GatewayState(self._circuits, self._plan_cache_counts))
         # Open subscription streams (SubscriptionStream): counted for the limit, checked on reload.
         self.subscriptions: set[SubscriptionStream] = set()
+        # Counts supergraphs served; a request keeps the supergraph, executor and plans of the generation it
+        # started on, whatever reloads happen while it runs.
+        self.generation = 0
         if supergraph is not None:
             self.reload(supergraph)
 
@@ -304,6 +310,7 @@ class Gateway:
         self.metrics.supergraph_loaded(self.generation)
         if len(self.plan_cache):
             self.plan_cache.clear()
+            self.permanent.release()
             release_memory()  # what the old plans held goes back to the system, not only to the allocator
         for stream in list(self.subscriptions):
             stream.reloaded(self)
@@ -320,53 +327,95 @@ class Gateway:
         self, query: str, operation_name: str | None, override_labels: frozenset[str] = frozenset()
     ) -> tuple[PreparedOperation | RequestFailure, bool]:
         """Parse, validate, select the operation and plan, through the cache. Returns (entry, cache hit)."""
+        oversized = document_size_exceeded(query, self.settings.limits)
+        if oversized is not None:
+            return RequestFailure((oversized.to_error(),), ErrorKind.LIMIT), False
         key = plan_cache_key(query, operation_name, override_labels)
         cached = self.plan_cache.get(key)
         if cached is not None:
             return cached, True
-        entry = self._prepare_uncached(query, operation_name, override_labels, self._new_budget())
-        self._remember(key, query, entry)
+        supergraph, generation = self._supergraph, self.generation
+        assert supergraph is not None
+        entry = self._prepare_uncached(query, operation_name, override_labels, self._new_budget(), supergraph)
+        self._remember(key, query, entry, generation)
         return entry, False
 
     async def prepare_async(
-        self, query: str, operation_name: str | None, override_labels: frozenset[str] = frozenset()
+        self,
+        query: str,
+        operation_name: str | None,
+        override_labels: frozenset[str] = frozenset(),
+        *,
+        supergraph: Supergraph | None = None,
+        generation: int | None = None,
     ) -> tuple[PreparedOperation | RequestFailure, bool]:
         """``prepare`` for a request: a cold document is prepared on a worker thread, and its planning stops
-        when the request is cancelled."""
+        when the request is cancelled. ``supergraph`` and ``generation`` (default: the current ones) are those
+        the request started on; a plan made for an older generation is used but never cached."""
+        # Refused before its text is hashed for the cache key (or handed to a worker): no cost per byte.
+        oversized = document_size_exceeded(query, self.settings.limits)
+        if oversized is not None:
+            return RequestFailure((oversized.to_error(),), ErrorKind.LIMIT), False
+        if supergraph is None or generation is None:
+            supergraph, generation = self._supergraph, self.generation
+        assert supergraph is not None
+        planned_on = supergraph
         key = plan_cache_key(query, operation_name, override_labels)
-        cached = self.plan_cache.get(key)
-        if cached is not None:
-            return cached, True
+        if generation == self.generation:
+            cached = self.plan_cache.get(key)
+            if cached is not None:
+                return cached, True
         if not self.settings.prepare_in_worker:
-            entry = self._prepare_uncached(query, operation_name, override_labels, self._new_budget())
-            self._remember(key, query, entry)
+            budget = self._new_budget()
+            entry = self._prepare_uncached(query, operation_name, override_labels, budget, supergraph)
+            self._remember(key, query, entry, generation)
             return entry, False
-        # Identical cold documents arriving together are prepared once.
-        preparing = self._preparing.get(key)
-        if preparing is None:
-            preparing = asyncio.ensure_future(
-                self._prepare_on_worker(key, query, operation_name, override_labels)
-            )
-            self._preparing[key] = preparing
-            preparing.add_done_callback(lambda _: self._preparing.pop(key, None))
-        return await asyncio.shield(preparing), False
+        entry = await self._on_worker(
+            key,
+            query,
+            lambda budget: self._prepare_uncached(query, operation_name, override_labels, budget, planned_on),
+            generation,
+        )
+        return entry, False
 
-    async def _prepare_on_worker(
-        self, key: PlanCacheKey, query: str, operation_name: str | None, override_labels: frozenset[str]
+    async def _on_worker(
+        self,
+        key: PlanCacheKey,
+        query: str,
+        prepare: Callable[[PlanningBudget], PreparedOperation | RequestFailure],
+        generation: int,
+    ) -> PreparedOperation | RequestFailure:
+        """``prepare`` on a worker thread, remembered under ``key`` for ``generation``; identical cold keys
+        arriving together (on one generation) are prepared once, and the work stops when every request waiting
+        for it is cancelled."""
+        preparing_key = (generation, key)
+        preparing = self._preparing.get(preparing_key)
+        if preparing is None:
+            preparing = asyncio.ensure_future(self._run_on_worker(key, query, prepare, generation))
+            self._preparing[preparing_key] = preparing
+            preparing.add_done_callback(lambda _: self._preparing.pop(preparing_key, None))
+        return await asyncio.shield(preparing)
+
+    async def _run_on_worker(
+        self,
+        key: PlanCacheKey,
+        query: str,
+        prepare: Callable[[PlanningBudget], PreparedOperation | RequestFailure],
+        generation: int,
     ) -> PreparedOperation | RequestFailure:
         budget = self._new_budget()
 
-        def prepare() -> PreparedOperation | RequestFailure:
-            return self._prepare_uncached(query, operation_name, override_labels, budget)
+        def call() -> PreparedOperation | RequestFailure:
+            return prepare(budget)
 
         if ACTIVE.on and traced():  # the worker's spans belong to this request's trace
-            prepare = functools.partial(contextvars.copy_context().run, prepare)
+            call = functools.partial(contextvars.copy_context().run, call)
         try:
-            entry = await self.workers.run(prepare)
+            entry = await self.workers.run(call)
         except asyncio.CancelledError:
             budget.cancel()  # the worker's planning stops at its next step
             raise
-        self._remember(key, query, entry)
+        self._remember(key, query, entry, generation)
         return entry
 
     def _new_budget(self) -> PlanningBudget:
@@ -374,9 +423,12 @@ class Gateway:
         units = self.settings.limits.planning_budget
         return PlanningBudget(units if units is not None else 1 << 62)
 
-    def _remember(self, key: PlanCacheKey, query: str, entry: PreparedOperation | RequestFailure) -> None:
-        """Cache ``entry`` unless its document is too long to keep or the request that planned it went away."""
-        if not self.plan_cache.cacheable(query):
+    def _remember(
+        self, key: PlanCacheKey, query: str, entry: PreparedOperation | RequestFailure, generation: int
+    ) -> None:
+        """Cache ``entry`` unless its document is too long to keep, the request that planned it went away or
+        it was planned for a supergraph that is no longer served."""
+        if generation != self.generation or not self.plan_cache.cacheable(query):
             return
         if isinstance(entry, RequestFailure):
             if entry.errors and entry.errors[0].get("extensions", {}).get("code") == CANCELLED:
@@ -384,6 +436,7 @@ class Gateway:
             self.plan_cache.put(key, entry, failure=True)
         else:
             self.plan_cache.put(key, entry, size=entry.size)
+            self.permanent.after_caching()
 
     def _prepare_uncached(
         self,
@@ -391,8 +444,9 @@ class Gateway:
         operation_name: str | None,
         override_labels: frozenset[str],
         budget: PlanningBudget | None = None,
+        supergraph: Supergraph | None = None,
     ) -> PreparedOperation | RequestFailure:
-        supergraph = self._supergraph
+        supergraph = supergraph or self._supergraph
         assert supergraph is not None
         limits = self.settings.limits
         parse_started = time.time_ns() if ACTIVE.on and traced() else 0
@@ -469,21 +523,41 @@ class Gateway:
             return None
         return float(expiry) if isinstance(expiry, int | float) and not isinstance(expiry, bool) else None
 
-    def _filtered(
+    async def _filtered(
         self,
         request: GraphQLRequest,
         labels: frozenset[str],
         entry: PreparedOperation,
         failing: frozenset[tuple[int, ...]],
+        supergraph: Supergraph,
+        generation: int,
     ) -> PreparedOperation | RequestFailure:
-        """``entry`` planned without the ``failing`` selections; cached by that set, never by the token."""
+        """``entry`` planned without the ``failing`` selections; cached by that set, never by the token.
+        Planned on a worker thread like any cold document: planning the filtered form of a large document
+        costs what planning the document does."""
         facts = labels | {"unauthorized:" + ".".join(map(str, s)) for s in failing}
         key = plan_cache_key(request.query, request.operation_name, facts)
-        cached = self.plan_cache.get(key)
+        cached = self.plan_cache.get(key) if generation == self.generation else None
         if cached is not None:
             return cached
-        supergraph = self._supergraph
-        assert supergraph is not None
+
+        def prepare(budget: PlanningBudget) -> PreparedOperation | RequestFailure:
+            return self._filter_and_plan(labels, entry, failing, budget, supergraph)
+
+        if not self.settings.prepare_in_worker:
+            filtered = prepare(self._new_budget())
+            self._remember(key, request.query, filtered, generation)
+            return filtered
+        return await self._on_worker(key, request.query, prepare, generation)
+
+    def _filter_and_plan(
+        self,
+        labels: frozenset[str],
+        entry: PreparedOperation,
+        failing: frozenset[tuple[int, ...]],
+        budget: PlanningBudget,
+        supergraph: Supergraph,
+    ) -> PreparedOperation | RequestFailure:
         filtering = filter_operation(supergraph, entry.document, entry.operation, entry.guards, failing)
         if filtering.document is None:
             return replace(entry, filtering=filtering)  # nothing left to plan or run
@@ -492,14 +566,16 @@ class Gateway:
         if self._planner is None:
             self._planner = _default_planner()
         try:
-            with planning_budget(self._new_budget()):
+            with planning_budget(budget):
                 plan = self._planner(supergraph, filtering.document, name, override_labels=labels)
         except Exception as exc:
+            code = getattr(exc, "code", None)
+            if code in (BUDGET_EXCEEDED, CANCELLED):
+                message = f"Query planning stopped: {getattr(exc, 'message', exc)}."
+                return RequestFailure((error_dict(message, str(code)),), ErrorKind.LIMIT)
             logger.warning("query planning of a filtered operation failed: %s", exc)
             return RequestFailure((error_dict("Query planning failed.", QUERY_PLANNING_FAILED),))
-        filtered = PreparedOperation(filtering.document, operation, plan, entry.size, filtering=filtering)
-        self._remember(key, request.query, filtered)
-        return filtered
+        return PreparedOperation(filtering.document, operation, plan, entry.size, filtering=filtering)
 
     async def execute(
         self,
@@ -568,14 +644,19 @@ class Gateway:
     ) -> _Admitted | GatewayResponse:
         """Every check before execution (plan, method, introspection, variables, authorization, demand
         control): the operation ready to run, or the response that refuses it."""
-        if self._supergraph is None or self._executor is None:
-            missing = "supergraph" if self._supergraph is None else "executor"
+        # The generation this request runs on, whatever reload happens while it does.
+        supergraph, executor, costs = self._supergraph, self._executor, self._costs
+        generation = self.generation
+        if supergraph is None or executor is None:
+            missing = "supergraph" if supergraph is None else "executor"
             return GatewayResponse(
                 {"errors": [error_dict(f"The gateway has no {missing} loaded.", INTERNAL_SERVER_ERROR)]},
                 ErrorKind.INTERNAL,
             )
         labels = self._overrides.enabled(headers)
-        entry, hit = await self.prepare_async(request.query, request.operation_name, labels)
+        entry, hit = await self.prepare_async(
+            request.query, request.operation_name, labels, supergraph=supergraph, generation=generation
+        )
         if isinstance(entry, RequestFailure):
             return GatewayResponse({"errors": list(entry.errors)}, entry.kind, hit)
         record = current_record()
@@ -604,7 +685,7 @@ class Gateway:
                 {"errors": [error_dict(message, INTROSPECTION_DISABLED)]}, ErrorKind.REQUEST, hit
             )
         coerced = get_variable_values(
-            self._supergraph.api_schema,
+            supergraph.api_schema,
             entry.operation.variable_definitions or (),
             request.variables or {},
             50,
@@ -621,7 +702,7 @@ class Gateway:
                 errors = unauthorized_errors(entry.guards, failing)
                 return GatewayResponse({"errors": errors}, ErrorKind.FORBIDDEN, hit)
             if failing:
-                filtered = self._filtered(request, labels, entry, failing)
+                filtered = await self._filtered(request, labels, entry, failing, supergraph, generation)
                 if isinstance(filtered, RequestFailure):
                     return GatewayResponse({"errors": list(filtered.errors)}, filtered.kind, hit)
                 entry = filtered
@@ -630,12 +711,12 @@ class Gateway:
         cost = None
         demand = self.settings.demand_control
         show_cost = demand.include_in_extensions or (_header(headers, demand.header) or "").lower() in _TRUE
-        if self._costs is not None and (demand.max is not None or show_cost):
+        if costs is not None and (demand.max is not None or show_cost):
             # Demand control (gateway.server.demand_control): refused before any subgraph is called.
-            cost, refusal = self._costs.check(entry.document, entry.operation, variables)
+            cost, refusal = costs.check(entry.document, entry.operation, variables)
             if refusal is not None:
                 return GatewayResponse({"errors": [refusal.to_error()]}, ErrorKind.LIMIT, hit)
-        return _Admitted(entry, variables, labels, hit, cost if show_cost else None, base)
+        return _Admitted(entry, variables, labels, hit, cost if show_cost else None, base, executor)
 
     async def _run(
         self,
@@ -649,8 +730,7 @@ class Gateway:
         if isinstance(admitted, GatewayResponse):
             return admitted
         entry, variables, labels, hit = admitted.entry, admitted.variables, admitted.labels, admitted.hit
-        executor = self._executor
-        assert executor is not None
+        executor = admitted.executor
         demand = self.settings.demand_control
         try:
             key = None
@@ -717,8 +797,9 @@ class Gateway:
                         ErrorKind.LIMIT,
                     )
                 else:
-                    assert self._executor is not None
-                    stream = SubscriptionStream(self, request, admitted, headers, self._executor, request_id)
+                    stream = SubscriptionStream(
+                        self, request, admitted, headers, admitted.executor, request_id
+                    )
                     if self.settings.expose_query_plan:
                         asked = _header(headers, self.settings.query_plan_header)
                         stream.show_plan = asked is not None and asked.lower() in _TRUE

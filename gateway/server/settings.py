@@ -188,6 +188,8 @@ class ServerSettings:
     access_log: bool = True
     log_format: str = "text"
     tracing: TracingSettings = field(default_factory=TracingSettings)
+    # Cached plans moved to the collector's permanent generation (gateway.server.runtime); set when serving.
+    freeze_cached_plans: bool = False
 
     def production(self) -> ServerSettings:
         """No introspection, no GraphiQL, no query plans to clients, and every operation limit on (a limit

@@ -5,6 +5,9 @@
 serve its code's queries: the database reachable and at the code's migration revision (a readiness probe,
 red with the reason while the database is behind). ``/metrics`` is Prometheus' text (``subgraphs.common.telemetry``,
 which also traces the app while tracing is on).
+
+With ``REGISTRY_BUCKET`` set, the app registers itself in the registry once its database is ready and
+deregisters when it stops (``subgraphs.common.registration``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from strawberry.http import GraphQLRequestData
 from .db import Database
 from .literals import decode_request_json
 from .migrations import Migrations, migrate_on_start
+from .registration import Registration, registration_from_env
 from .request_id import RequestIdMiddleware
 from .telemetry import CONTENT_TYPE_LATEST, MetricsMiddleware, ServiceMetrics, instrument_app
 
@@ -56,33 +60,51 @@ def create_subgraph_app(
     schema: strawberry.federation.Schema,
     database: Database,
     context: Callable[[Database], dict[str, Any]],
-    migrations: Migrations,
+    migrations: Migrations | None,
     seed: Callable[[Database], Awaitable[None]] | None = None,
     migrate: bool | None = None,
+    registration: Registration | None = None,
     consumers: Sequence[str] = (),
 ) -> FastAPI:
     """A service app; its database is migrated to the code's revision (unless ``migrate`` is false, by default
-    ``MIGRATE_ON_START``) and seed data loaded when empty at start-up. ``consumers`` names the service's durable
-    event consumers, whose lag ``/metrics`` reads from JetStream."""
+    ``MIGRATE_ON_START``) and seed data loaded when empty at start-up, then the service registers
+    (``registration``, default: as the environment asks, see ``registration_from_env``). ``migrations`` None:
+    a service that keeps no tables (``/ready`` then asks only that its database answers). ``consumers`` names
+    the service's durable event consumers, whose lag ``/metrics`` reads from JetStream."""
     metrics = ServiceMetrics(name, consumers=consumers)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if migrate_on_start() if migrate is None else migrate:
+        if migrations is None:
+            pass
+        elif migrate_on_start() if migrate is None else migrate:
             state = await migrations.upgrade(database)
             log.info("database of %s at revision %s", name, ", ".join(state.current))
         elif (state := await migrations.state(database)).reason:
             # Not ours to upgrade: serve /health, keep /ready red until `fedgw migrate` has run.
             log.warning("%s", state.reason)
+            _app.state.registration = None
             yield
             await metrics.aclose()
             await database.dispose()
             return
         if seed is not None:
             await seed(database)
-        yield
-        await metrics.aclose()
-        await database.dispose()
+        registered = registration
+        if registered is None:
+            from strawberry.printer import print_schema
+
+            registered = registration_from_env(name, print_schema(schema))
+        if registered is not None:
+            await registered.start()
+        _app.state.registration = registered
+        try:
+            yield
+        finally:
+            if registered is not None:
+                await registered.stop()
+            await metrics.aclose()
+            await database.dispose()
 
     async def get_context() -> dict[str, Any]:
         return context(database)
@@ -115,6 +137,10 @@ def create_subgraph_app(
     @app.get("/ready")
     async def ready() -> JSONResponse:
         try:
+            if migrations is None:
+                async with database.session() as session:
+                    await session.execute(text("SELECT 1"))
+                return JSONResponse({"status": "ok", "service": name})
             state = await migrations.state(database)
         except Exception as exc:  # the database is down: not ready, and the operator learns why
             log.warning("readiness check failed: %s", exc)

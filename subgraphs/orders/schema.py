@@ -325,7 +325,8 @@ class Query:
             raise UserInputError(f"Invalid ID {id!r}: expected the form 'Type:<number>'.", argument="id")
         type_name, pk = parsed
         if type_name == "Order":
-            return await Order.resolve_reference(info, id)
+            # The same rule as order(id:): node is another way to the same order.
+            return readable_order(info, await Order.resolve_reference(info, id))
         if type_name in ("User", "Product"):
             # Null, like any other missing node, unless the owning service knows the entity.
             if not await info.context["owners"].exists(type_name, pk):

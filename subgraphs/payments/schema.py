@@ -9,6 +9,7 @@ import strawberry
 from sqlalchemy import func, select
 from strawberry.types import Info
 
+from subgraphs.common.claims import ORDERS_MANAGE, require_owner_or, require_scope
 from subgraphs.common.errors import NOT_FOUND, UserInputError
 from subgraphs.common.ids import decode_id, encode_id
 from subgraphs.common.money import Money, money
@@ -41,6 +42,7 @@ class Payment(Node):
     created_at: datetime
     updated_at: datetime
     order_id: strawberry.Private[int]
+    user_id: strawberry.Private[int | None]
 
     @classmethod
     def from_row(cls, row: PaymentRow) -> Payment:
@@ -54,6 +56,7 @@ class Payment(Node):
             created_at=row.created_at,
             updated_at=row.updated_at,
             order_id=row.order_id,
+            user_id=row.user_id,
         )
 
     @classmethod
@@ -112,6 +115,7 @@ class User(Node):
 
     @strawberry.field(description="The user's payments, newest first.")
     async def payments(self, info: Info, first: int = 10, after: str | None = None) -> PaymentConnection:
+        require_owner_or(info, self.id, ORDERS_MANAGE, f"the payments of {self.id}")
         key = PaymentPageKey(decode_id("User", self.id), decode_cursor(after), page_size(first))
         page = await info.context["loaders"].user_payments.load(key)
         return _connection(page.rows, key.offset, page.total)
@@ -121,7 +125,12 @@ class User(Node):
 class Query:
     @strawberry.field(description="One payment by ID; null when there is none.")
     async def payment(self, info: Info, id: strawberry.ID) -> Payment | None:
-        return await Payment.resolve_reference(info, id)
+        # The customer's and staff's alone, as the order it pays for; a guest's payment is staff's.
+        found = await Payment.resolve_reference(info, id)
+        if found is not None:
+            owner = encode_id("User", found.user_id) if found.user_id is not None else None
+            require_owner_or(info, owner, ORDERS_MANAGE, f"payment {found.id}")
+        return found
 
     @strawberry.field(description="A page of payments, newest first, optionally in one state.")
     async def payments(
@@ -131,6 +140,9 @@ class Query:
         after: str | None = None,
         state: PaymentState | None = None,  # type: ignore[valid-type]
     ) -> PaymentConnection:
+        require_scope(
+            info, ORDERS_MANAGE
+        )  # every customer's payments: staff's (a customer has User.payments)
         limit, offset = page_size(first), decode_cursor(after)
         where = [PaymentRow.state == state.value] if state is not None else []
         async with info.context["db"].session() as s:

@@ -85,3 +85,38 @@ def test_no_demand_links_without_demands(apollo: Oracle) -> None:
     result = assert_composes_like_apollo([("a", fed2("key") + "type Query { a: Int }")])
     assert "specs.apollo.dev/cost" not in (result.supergraph_sdl or "")
     assert result.supergraph().field("Query", "a").cost is None
+
+
+COSTED_A = (
+    fed2("key", "cost", "listSize", "shareable", version="2.9")
+    + """
+type Query {
+  filtered(tag: String @cost(weight: 7), where: Filter): [User!]! @listSize(assumedSize: 2) @shareable
+}
+input Filter { name: String @cost(weight: 4) age: Int }
+type User @key(fields: "id") { id: ID! }
+"""
+)
+COSTED_B = (
+    fed2("key", "cost", "shareable", version="2.9")
+    + """
+type Query { filtered(tag: String @cost(weight: 9), where: Filter): [User!]! @shareable }
+input Filter { name: String @cost(weight: 2) age: Int }
+type User @key(fields: "id") { id: ID! }
+"""
+)
+
+
+def test_cost_on_arguments_and_input_fields_reaches_the_supergraph_like_apollos(apollo: Oracle) -> None:
+    # The cost spec puts @cost on ARGUMENT_DEFINITION and INPUT_FIELD_DEFINITION too; Apollo keeps the
+    # largest weight of the subgraphs.
+    subgraphs = [("a", COSTED_A), ("b", COSTED_B)]
+    result = assert_composes_like_apollo(subgraphs)
+    sdl = result.supergraph_sdl or ""
+    reference = apollo(subgraphs)["supergraphSdl"]
+    for line in (
+        "filtered(tag: String @cost(weight: 9), where: Filter): [User!]! @listSize(assumedSize: 2)",
+        "name: String @cost(weight: 4)",
+    ):
+        assert line in reference, line
+        assert line in sdl, line

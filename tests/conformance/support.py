@@ -293,7 +293,9 @@ class Federation:
             # Subgraph errors pass through (as in development): the suites check where they go, not masking.
             executor=Executor(self.supergraph, client, masking=ErrorMasking(include_all=True)),
             # Federation semantics, not operation limits: some cases select more aliases than the defaults allow.
-            settings=ServerSettings(expose_query_plan=True, limits=Limits(max_aliases=None, max_root_fields=None)),
+            settings=ServerSettings(
+                expose_query_plan=True, limits=Limits(max_aliases=None, max_root_fields=None)
+            ),
             rng=rng,
         )
         return gateway, client

@@ -22,7 +22,11 @@ def test_without_traffic_shaping_the_defaults_apply() -> None:
     traffic = parse_config(SUBGRAPHS, environ={}).traffic
     assert traffic.for_subgraph("users") == SubgraphTraffic()
     assert SubgraphTraffic() == SubgraphTraffic(30.0, 2.0, BreakerSettings(5, 10.0), RetrySettings())
-    assert (RetrySettings().ttl, RetrySettings().min_per_sec, RetrySettings().retry_percent) == (10.0, 10, 0.2)
+    assert (RetrySettings().ttl, RetrySettings().min_per_sec, RetrySettings().retry_percent) == (
+        10.0,
+        10,
+        0.2,
+    )
 
 
 def test_all_applies_to_every_subgraph_and_a_subgraph_entry_overrides_it() -> None:

@@ -3,6 +3,7 @@ is removed before planning and comes back null with ``UNAUTHORIZED_FIELD_OR_TYPE
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -229,6 +230,50 @@ async def test_reject_unauthorized_refuses_the_request_with_403() -> None:
         allowed = await client.post("/graphql", json={"query": "{ products { id stock } }"}, headers=claims())
         assert allowed.status_code == 200 and "errors" not in allowed.json()
     assert len(executor.documents) == 1
+
+
+async def test_a_field_selected_several_times_gets_one_error_per_path() -> None:
+    gateway, _ = make_gateway()
+    repeated = await run(gateway, "{ products { id stock stock } }")
+    assert repeated["errors"] == [error("products", "@", "stock")]
+    through_fragments = await run(
+        gateway, "{ products { stock ...P ... on Product { stock } } } fragment P on Product { stock }"
+    )
+    assert through_fragments["errors"] == [error("products", "@", "stock")]
+    # Aliases are paths of their own.
+    aliased = await run(gateway, "{ products { a: stock b: stock a: stock } }")
+    assert aliased["errors"] == [error("products", "@", "a"), error("products", "@", "b")]
+    types = await run(gateway, "{ nodes { id ... on Secret { note } ... on Secret { id } } }", claims())
+    assert types["errors"] == [error("nodes", "@")]
+    rejecting, _ = make_gateway(reject_unauthorized=True)
+    refused = await run(rejecting, "{ products { stock stock } }")
+    assert refused["errors"] == [error("products", "@", "stock")]
+
+
+async def test_filtered_operations_are_planned_off_the_event_loop() -> None:
+    # Planning a filtered document costs what planning the document costs (tens of ms for a large one): done
+    # on the event loop, it would hold every other request and /health meanwhile.
+    import threading
+
+    from gateway.planning import plan_operation
+
+    threads: list[str] = []
+
+    def planner(*args: Any, **kwargs: Any) -> QueryPlan:
+        threads.append(threading.current_thread().name)
+        return plan_operation(*args, **kwargs)
+
+    gateway, _ = make_gateway(prepare_in_worker=True)
+    gateway._planner = planner
+    loop_thread = threading.current_thread().name
+    result = await run(gateway, "{ products { id stock } }")
+    assert result["errors"] == [error("products", "@", "stock")]
+    assert len(threads) == 2 and loop_thread not in threads  # the document, then its filtered form
+    # Concurrent requests for the same filtered document plan it once.
+    query = "{ products { id name stock } }"
+    results = await asyncio.gather(*(run(gateway, query) for _ in range(5)))
+    assert all(r["errors"] == [error("products", "@", "stock")] for r in results)
+    assert len(threads) == 4
 
 
 @pytest.mark.parametrize("reference", ["nomodule", "json:nothing_here"])

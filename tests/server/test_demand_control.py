@@ -37,8 +37,9 @@ type Query {
   top: [User!]! @listSize(assumedSize: 3)
   all: [User!]!
   expensive: Int @cost(weight: 50)
-  filtered(tag: String @cost(weight: 7), tags: [String!]): [User!]! @listSize(assumedSize: 2)
+  filtered(tag: String @cost(weight: 7), tags: [String!], where: Filter): [User!]! @listSize(assumedSize: 2)
 }
+input Filter { name: String @cost(weight: 4) age: Int }
 type Mutation { addUser(name: String): User }
 type Page { items: [User!]! total: Int }
 type User @key(fields: "id") @cost(weight: 3) { id: ID! name: String friends: [User!]! }
@@ -75,7 +76,7 @@ def estimate(
         ("{ top { friends { id } } }", 3 * (3 + 10 * 3)),  # assumedSize, then the default list size
         ("{ all { id } }", 10 * 3),
         ("{ expensive }", 50),  # @cost on a scalar field
-        ("mutation { addUser(name: \"x\") { id } }", 10 + 3),  # a mutation costs 10 more
+        ('mutation { addUser(name: "x") { id } }', 10 + 3),  # a mutation costs 10 more
         ("{ users(first: 5) @skip(if: true) { id } expensive }", 50),
         ("{ ...F ...F } fragment F on Query { expensive }", 100),  # counted where spread
         ("{ __typename all { __typename } }", 30),
@@ -86,13 +87,24 @@ def test_static_cost_follows_apollo_routers_rules(costed: Supergraph, query: str
 
 
 def test_cost_on_arguments_is_read_from_the_supergraph(costed: Supergraph) -> None:
-    # Apollo's composition keeps @cost on argument definitions; read such a supergraph.
+    # Apollo's composition keeps @cost on argument definitions (as ours does); read such a supergraph.
     sdl = compose([SubgraphSource("users", "http://users.local/graphql", USERS)]).supergraph_sdl or ""
-    assert "filtered(tag: String," in sdl
-    model = read_supergraph(sdl.replace("filtered(tag: String,", "filtered(tag: String @cost(weight: 7),"))
+    assert "filtered(tag: String @cost(weight: 7)," in sdl
+    model = read_supergraph(sdl)
     assert estimate(model, '{ filtered(tag: "a") { id } }') == 2 * 3 + 7
     assert estimate(model, "query($t: String) { filtered(tag: $t) { id } }", {"t": "x"}) == 13
     assert estimate(model, "query($t: String) { filtered(tag: $t) { id } }", {"t": None}) == 6
+
+
+def test_cost_on_arguments_and_input_fields_is_composed(costed: Supergraph) -> None:
+    # Composed from USERS, whose `filtered(tag:)` and `Filter.name` carry @cost: no supergraph editing needed.
+    assert estimate(costed, '{ filtered(tag: "a") { id } }') == 2 * 3 + 7
+    assert estimate(costed, "query($t: String) { filtered(tag: $t) { id } }", {"t": "x"}) == 13
+    # An input object costs 1 plus its fields' weights; a field left out costs nothing.
+    assert estimate(costed, '{ filtered(where: {name: "x", age: 3}) { id } }') == 2 * 3 + 1 + 4
+    assert estimate(costed, "{ filtered(where: {age: 3}) { id } }") == 2 * 3 + 1
+    query = "query($w: Filter) { filtered(where: $w) { id } }"
+    assert estimate(costed, query, {"w": {"name": "x"}}) == 2 * 3 + 1 + 4
 
 
 def test_slicing_arguments_and_skip_read_variables(costed: Supergraph) -> None:

@@ -117,8 +117,16 @@ names = st.sampled_from(["orders", "products", "users", "node", "order", "produc
 
 @st.composite
 def hostile_documents(draw: st.DrawFn) -> dict[str, Any]:
-    shape = draw(st.sampled_from(["deep", "aliases", "fragments", "number", "operations", "variables", "id"]))
+    shapes = ["deep", "aliases", "fragments", "number", "operations", "variables", "repeated", "copies"]
+    shape = draw(st.sampled_from([*shapes, "comment", "id"]))
     n = draw(st.integers(1, 3000))
+    if shape == "repeated":  # one response field selected n times: graphql-core compares every pair
+        return {"query": "{" + " __typename" * n + " }"}
+    if shape == "copies":
+        copy = "products(first: 1) { edges { node { id name price { amount } } } } "
+        return {"query": "{ " + copy * (n // 20 + 1) + "}"}
+    if shape == "comment":  # up to 1.9 MB of it, which graphql-core's lexer reads a character at a time
+        return {"query": "#" + "x" * (n * 630) + "\n{ __typename }"}
     if shape == "deep":
         return {"query": "{ " + "a { " * n + "b" + " }" * n + " }"}
     if shape == "aliases":
@@ -137,7 +145,9 @@ def hostile_documents(draw: st.DrawFn) -> dict[str, Any]:
             "variables": {"id": "x" * (n * 300), "extra": [list(range(50))] * n},
         }
     field = draw(names)
-    big = draw(st.sampled_from(["9223372036854775808", "-9223372036854775809", "User:5000", "Order:99999999999"]))
+    big = draw(
+        st.sampled_from(["9223372036854775808", "-9223372036854775809", "User:5000", "Order:99999999999"])
+    )
     return {"query": f'{{ {field}(id: "{big}") {{ __typename }} }}'}
 
 
@@ -158,9 +168,18 @@ def test_hostile_documents(gateway: Loop, body: dict[str, Any]) -> None:
         st.just(b'{"query": "{ __typename }", "variables": "nope"}'),
     ),
     content_type=st.sampled_from(
-        ["application/json", "text/plain", "application/graphql", "multipart/form-data", "", "application/xml"]
+        [
+            "application/json",
+            "text/plain",
+            "application/graphql",
+            "multipart/form-data",
+            "",
+            "application/xml",
+        ]
     ),
-    header=st.sampled_from([{}, {"x-request-id": "r" * 20000}, {"x-huge": "h" * 60000}, {"accept": "image/png"}]),
+    header=st.sampled_from(
+        [{}, {"x-request-id": "r" * 20000}, {"x-huge": "h" * 60000}, {"accept": "image/png"}]
+    ),
 )
 def test_hostile_bodies_and_headers(
     gateway: Loop, content: bytes, content_type: str, header: dict[str, str]
@@ -173,4 +192,6 @@ def test_the_leak_check_can_fail() -> None:
     assert leaks({"errors": [{"message": 'File "/x.py", line 3, in f'}]})
     assert leaks({"errors": [{"message": "SELECT id FROM users WHERE id = 1"}]})
     assert leaks({"errors": [{"message": "connect to http://127.0.0.1:4001/graphql: ConnectError"}]})
-    assert not leaks({"errors": [{"message": "Unknown field.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]})
+    assert not leaks(
+        {"errors": [{"message": "Unknown field.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}
+    )

@@ -45,8 +45,14 @@ HOSTILE: dict[str, tuple[str, str | None]] = {
         "MAX_FRAGMENT_SPREADS_LIMIT",  # by the text scan, before the tokens run out
     ),
     "10,000 nested brackets": ("{ hello(x: " + "[" * 10_000 + "]" * 10_000 + ") }", "MAX_RECURSION_LIMIT"),
-    "7,000 identical fields": ("{" + " __typename" * 7_000 + "}", None),
-    "1.9 MB of comment": ("#" + "x" * 1_900_000 + "\n{ hello }", None),
+    "7,000 identical fields": ("{" + " __typename" * 7_000 + "}", "MAX_REPEATED_FIELDS_LIMIT"),
+    "1.9 MB of comment": ("#" + "x" * 1_900_000 + "\n{ hello }", "MAX_DOCUMENT_BYTES_LIMIT"),
+    "a 100,000-digit number": (
+        "{ topProducts(first: " + "9" * 100_000 + ") { id } }",
+        "MAX_NUMBER_LENGTH_LIMIT",
+    ),
+    "2,000 operations": (" ".join(f"query Q{i} {{ hello }}" for i in range(2000)), "MAX_OPERATIONS_LIMIT"),
+    "200 KB of comment": ("#" + "x" * 200_000 + "\n{ hello }", None),
 }
 
 
@@ -155,7 +161,16 @@ def test_hostile_documents_are_refused_while_health_keeps_answering(gateway: str
 
 def test_sigterm_stops_the_gateway_while_a_document_is_being_worked_on(tmp_path: Path) -> None:
     # Every limit lifted, so the document below costs minutes of validation work.
-    lifted = {f"GATEWAY_LIMITS_{name}": "none" for name in ("MAX_TOKENS", "MAX_HEIGHT", "PLANNING_BUDGET")}
+    lifted = {
+        f"GATEWAY_LIMITS_{name}": "none"
+        for name in (
+            "MAX_TOKENS",
+            "MAX_HEIGHT",
+            "MAX_REPEATED_FIELDS",
+            "MAX_DOCUMENT_BYTES",
+            "PLANNING_BUDGET",
+        )
+    }
     process, base = start_gateway(tmp_path, GATEWAY_LIMITS_HTTP_MAX_REQUEST_BYTES="10000000", **lifted)
     try:
         query = "{" + " __typename" * 300_000 + "}"

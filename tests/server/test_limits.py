@@ -144,6 +144,9 @@ OVER_EACH_LIMIT = [
     ("max_directives", "{ hello @skip(if: false) @include(if: true) }", 1, 2),
     ("max_tokens", "{ hello topProducts { id } }", 6, 7),
     ("max_recursion", "{ topProducts { id } }", 1, 2),
+    ("max_document_bytes", "{ hello }", 8, 9),
+    ("max_number_length", "{ topProducts(first: 100) { id } }", 2, 3),
+    ("max_repeated_fields", "{ hello hello topProducts { id } }", 1, 2),
 ]
 
 
@@ -244,3 +247,94 @@ def test_written_fragment_spreads_are_refused_by_the_text_scan() -> None:
     text = "{ " + "...F " * 501 + "... on Query { hello } } fragment F on Query { hello }"
     assert scan_text(text, Limits()).exceeded == LimitExceeded("max_fragment_spreads", 501, 500)
     assert scan_text("{ " + "...F " * 500 + "}", Limits()).exceeded is None
+
+
+def test_operations_are_counted_by_the_text_scan() -> None:
+    # graphql-core's parser took longer over 2,000 operations than the limit allows for refusing them.
+    text = " ".join(f"query Q{i} {{ hello }}" for i in range(101))
+    assert scan_text(text, Limits()).exceeded == LimitExceeded("max_operations", 101, 100)
+    # Anonymous queries and mutations count; fragments, variable defaults and nested braces do not.
+    text = '{ hello } mutation M($v: In = {a: {b: 1}}) { setHello(value: "query") { x } } fragment query on Q { a }'
+    assert scan_text(text, Limits(max_operations=2)).exceeded is None
+    assert scan_text(text, Limits(max_operations=1)).exceeded == LimitExceeded("max_operations", 2, 1)
+    # A name that is a keyword elsewhere is no operation (an operation named query, a type named mutation).
+    text = "query query { a } fragment F on mutation { b } subscription { c }"
+    assert scan_text(text, Limits(max_operations=1)).exceeded == LimitExceeded("max_operations", 2, 1)
+
+
+def test_a_document_over_its_size_is_refused_before_it_is_read() -> None:
+    # 1.9 MB of comment cost graphql-core's lexer a third of a second; counting bytes costs nothing.
+    text = "#" + "x" * 1_900_000 + "\n{ hello }"
+    started = time.perf_counter()
+    exceeded = scan_text(text, Limits())
+    assert time.perf_counter() - started < 0.005
+    assert exceeded.exceeded == LimitExceeded(
+        "max_document_bytes", len(text), Limits().max_document_bytes or 0
+    )
+    # Counted in UTF-8 bytes, not characters.
+    assert scan_text('{ hello(x: "\u00e9\u00e9") }', Limits(max_document_bytes=19)).exceeded == LimitExceeded(
+        "max_document_bytes", 20, 19
+    )
+    assert scan_text("{ hello }", Limits(max_document_bytes=9)).exceeded is None
+
+
+def test_a_long_number_is_refused_by_the_text_scan() -> None:
+    text = "{ topProducts(first: " + "9" * 100_000 + ") { id } }"
+    assert scan_text(text, Limits()).exceeded == LimitExceeded("max_number_length", 100_000, 100)
+    assert scan_text("{ a(x: -1.5e+10, y: [1, 22]) }", Limits(max_number_length=8)).exceeded is None
+    assert scan_text("{ a(x: -1.5e+100) }", Limits(max_number_length=8)).exceeded == LimitExceeded(
+        "max_number_length", 9, 8
+    )
+    # Digits inside names and strings are no numbers.
+    assert scan_text('{ a12345(x: "123456789") }', Limits(max_number_length=2)).exceeded is None
+
+
+def test_repeated_selections_of_one_response_field_are_counted_where_they_merge() -> None:
+    # graphql-core compares every pair of selections merged into one response field: 7,000 identical
+    # fields cost its validation over a second, 100 copies of a 10-field selection a third of one.
+    def repeated(text: str) -> int:
+        exceeded = scan_text(text, Limits(max_repeated_fields=1))
+        assert exceeded.exceeded is None or exceeded.exceeded.limit == "max_repeated_fields"
+        return exceeded.exceeded.measured if exceeded.exceeded else 1
+
+    assert scan_text("{" + " __typename" * 7_000 + "}", Limits()).exceeded == LimitExceeded(
+        "max_repeated_fields", 21, 20
+    )
+    assert repeated("{ a b c a { x } }") == 2
+    # Selections merge with the fields they are nested in: two copies of `a { x }` give `a.x` twice.
+    assert scan_text("{ a { x } a { x y } b { x } }", Limits(max_repeated_fields=1)).exceeded == (
+        LimitExceeded("max_repeated_fields", 2, 1)
+    )
+    text = "{ " + "a { b { c } } " * 3 + "}"
+    assert scan_text(text, Limits(max_repeated_fields=2)).exceeded == LimitExceeded(
+        "max_repeated_fields", 3, 2
+    )
+    # An alias is its own response field; arguments, directives, spreads and type conditions are not fields.
+    assert repeated("{ x: a y: a a(k: {a: 1, b: [a]}) @skip(if: false) ...a ... on a { z } }") == 1
+    # Inline fragments without a type condition merge with their parent; with one, they are apart.
+    assert repeated("{ a ... @include(if: true) { a } }") == 2
+    assert repeated("{ n { ... on A { id } ... on B { id } ... on A { name } } }") == 1
+    # Each operation and fragment is counted apart (fragments are compared by graphql-core pairwise, cached).
+    assert repeated("query A { a } query B { a } fragment F on Q { a } fragment G on Q { a }") == 1
+
+
+async def test_an_oversized_document_is_refused_before_it_is_hashed_or_handed_to_a_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gateway.server import pipeline
+
+    supergraph = tiny_supergraph()
+    gateway = Gateway(
+        supergraph,
+        executor=SchemaExecutor(supergraph),
+        planner=RecordingPlanner(),
+        settings=ServerSettings(limits=Limits(max_document_bytes=1000)),
+    )
+    hashed: list[str] = []
+    real_key = pipeline.plan_cache_key
+    monkeypatch.setattr(pipeline, "plan_cache_key", lambda q, *a: hashed.append(q) or real_key(q, *a))
+    entry, hit = await gateway.prepare_async("#" + "x" * 2000 + "\n{ hello }", None)
+    assert not hit and entry.errors[0]["extensions"]["code"] == "MAX_DOCUMENT_BYTES_LIMIT"  # type: ignore[union-attr]
+    assert hashed == [] and gateway.workers._started == [] and len(gateway.plan_cache) == 0
+    await gateway.prepare_async("{ hello }", None)
+    assert hashed == ["{ hello }"]

@@ -20,3 +20,31 @@ def test_tune_gc_for_serving_sets_thresholds_and_freezes() -> None:
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_cached_plans_go_to_the_permanent_generation_and_are_still_freed() -> None:
+    import weakref
+
+    from gateway.server import Gateway, ServerSettings
+    from gateway.server.runtime import PermanentGeneration
+
+    from .support import RecordingPlanner, tiny_supergraph
+
+    assert PermanentGeneration().after_caching() is False  # off unless serving
+    gateway = Gateway(
+        tiny_supergraph(),
+        planner=RecordingPlanner(),
+        settings=ServerSettings(freeze_cached_plans=True, prepare_in_worker=False),
+    )
+    try:
+        frozen = gc.get_freeze_count()
+        entry, _ = gateway.prepare("{ hello }", None)
+        assert gc.get_freeze_count() > frozen  # the new plan is out of the collector's full passes
+        alive = weakref.ref(entry.plan)  # type: ignore[union-attr]
+        gateway.prepare("{ topProducts { id } }", None)  # within the interval: not frozen again
+        assert gateway.permanent.after_caching() is False
+        del entry
+        gateway.plan_cache.clear()
+        assert alive() is None  # frozen, yet freed by reference counting when the cache lets it go
+    finally:
+        gc.unfreeze()

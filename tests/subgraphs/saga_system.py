@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,8 @@ class SagaSystem:
     prefix: str
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Starts one service's worker ("orders", "products", "payments") that saga_system did not start.
+    start_worker: Callable[[str], None] = lambda name: None
 
     async def add_product(self, pk: int, stock: int, price_cents: int = 1_000) -> None:
         async with self.products_db.session() as s, s.begin():
@@ -147,9 +150,19 @@ class SagaSystem:
 
 @contextlib.asynccontextmanager
 async def saga_system(
-    backend: str, tmp_path: Path, nats_url: str, stream: str, prefix: str, dead_prefix: str
+    backend: str,
+    tmp_path: Path,
+    nats_url: str,
+    stream: str,
+    prefix: str,
+    dead_prefix: str,
+    *,
+    workers: tuple[str, ...] = ("orders", "products", "payments"),
+    deadline: timedelta | None = None,
 ) -> AsyncIterator[SagaSystem]:
-    """The three services' databases (migrated) and workers on ``stream``; torn down (databases dropped) after."""
+    """The three services' databases (migrated) and ``workers`` on ``stream`` (the others start with
+    ``start_worker``); orders' deadline sweep every half second when ``deadline`` is given. Torn down (databases
+    dropped) after."""
     async with contextlib.AsyncExitStack() as stack:
         dbs: list[Database] = []
         for service, base, migrations in (
@@ -162,13 +175,19 @@ async def saga_system(
             stack.push_async_callback(db.dispose)
             await migrations.upgrade(db)
             dbs.append(db)
-        async with _running(dbs, nats_url, stream, prefix, dead_prefix) as system:
+        async with _running(dbs, nats_url, stream, prefix, dead_prefix, workers, deadline) as system:
             yield system
 
 
 @contextlib.asynccontextmanager
 async def _running(
-    dbs: list[Database], nats_url: str, stream: str, prefix: str, dead_prefix: str
+    dbs: list[Database],
+    nats_url: str,
+    stream: str,
+    prefix: str,
+    dead_prefix: str,
+    workers: tuple[str, ...],
+    deadline: timedelta | None,
 ) -> AsyncIterator[SagaSystem]:
     orders_db, products_db, payments_db = dbs
     provider = FakeProvider(payments_db.engine)
@@ -188,11 +207,15 @@ async def _running(
         "subject_prefix": prefix,
         "dead_letter_prefix": dead_prefix,
     }
-    system.tasks = [
-        asyncio.create_task(orders_worker(orders_db, system.stop, **common)),  # type: ignore[arg-type]
-        asyncio.create_task(products_worker(products_db, system.stop, **common)),  # type: ignore[arg-type]
-        asyncio.create_task(payments_worker(payments_db, provider, system.stop, **common)),  # type: ignore[arg-type]
-    ]
+    sweep: dict[str, Any] = {} if deadline is None else {"deadline": deadline, "sweep_interval": 0.5}
+    starters = {
+        "orders": lambda: orders_worker(orders_db, system.stop, **common, **sweep),
+        "products": lambda: products_worker(products_db, system.stop, **common),
+        "payments": lambda: payments_worker(payments_db, provider, system.stop, **common),
+    }
+    system.start_worker = lambda name: system.tasks.append(asyncio.create_task(starters[name]()))
+    for name in workers:
+        system.start_worker(name)
     try:
         yield system
     finally:

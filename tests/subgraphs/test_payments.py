@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from subgraphs.payments.app import create_app
 from subgraphs.payments.fake_provider import FakeProvider, Fault
 from subgraphs.payments.models import Base
 from subgraphs.payments.seed import payment_rows, seeded_orders
+from tests.conftest import STAFF
 
 STAFF_TOKEN = "staff-secret-for-tests"
 ENTITIES = "query($r: [_Any!]!) { _entities(representations: $r) { %s } }"
@@ -41,9 +43,17 @@ class PaymentsService:
             self.capturing = False
 
     async def query(
-        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        claims: dict[str, Any] | None = STAFF,
     ) -> dict[str, Any]:
+        # The service checks whose payments these are from the gateway's claims: staff by default.
         headers = {"authorization": f"Bearer {token}"} if token else {}
+        if claims is not None:
+            headers["x-claims"] = json.dumps(claims)
         response = await self.client.post(
             "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
         )

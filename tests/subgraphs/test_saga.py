@@ -4,9 +4,11 @@ every step, every compensation, no oversell, one effect per event, one order per
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import nats
 import pytest
@@ -23,6 +25,19 @@ NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
 
 @pytest.fixture(params=BACKENDS)
 async def system(request, tmp_path) -> AsyncIterator[SagaSystem]:
+    async with _system(request, tmp_path) as s:
+        yield s
+
+
+@pytest.fixture(params=BACKENDS)
+async def system_without_payments(request, tmp_path) -> AsyncIterator[SagaSystem]:
+    """Payments' worker not started (a participant that never answers), orders' deadline two seconds."""
+    async with _system(request, tmp_path, workers=("orders", "products"), deadline=timedelta(seconds=2)) as s:
+        yield s
+
+
+@contextlib.asynccontextmanager
+async def _system(request, tmp_path, **options) -> AsyncIterator[SagaSystem]:
     if request.param == "postgres":
         await require_postgres()
     try:
@@ -35,7 +50,7 @@ async def system(request, tmp_path) -> AsyncIterator[SagaSystem]:
     stream, prefix, dead = f"S_{tag}", f"s{tag}", f"sd{tag}"
     js = nc.jetstream()
     try:
-        async with saga_system(request.param, tmp_path, NATS_URL, stream, prefix, dead) as s:
+        async with saga_system(request.param, tmp_path, NATS_URL, stream, prefix, dead, **options) as s:
             s.js = js  # type: ignore[attr-defined]
             yield s
     finally:
@@ -73,6 +88,24 @@ async def test_too_little_stock_rejects_the_order_and_voids_its_authorisation(sy
     done = await system.settled(order["id"])
     assert (done["status"], done["statusReason"]) == ("REJECTED", "stock: insufficient stock")
     await _until(lambda: system.payment_state(order["id"]), "VOIDED")
+    assert await system.stock(1) == (5, 0)
+
+
+async def test_no_answer_in_time_rejects_the_order_and_a_late_authorisation_is_voided(
+    system_without_payments,
+):
+    system = system_without_payments
+    await system.add_product(1, stock=5)
+    order = await system.place(1, 2)
+    await _until(lambda: system.stock(1), (5, 2))  # held while payments says nothing
+    done = await system.settled(order["id"], within=30)
+    assert (done["status"], done["statusReason"]) == ("REJECTED", "timeout: no answer in time")
+    await _until(lambda: system.stock(1), (5, 0))
+    # Payments comes back and authorises the order it missed: the rejected order's hold is voided, never
+    # captured.
+    system.start_worker("payments")
+    await _until(lambda: system.payment_state(order["id"]), "VOIDED")
+    assert (await system.settled(order["id"]))["status"] == "REJECTED"
     assert await system.stock(1) == (5, 0)
 
 

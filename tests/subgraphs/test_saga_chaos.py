@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -45,6 +46,8 @@ def test_twenty_orders_with_one_kill_keep_every_invariant():
             "30",
             "--quiesce",
             "60",
+            "--cancel-rate",
+            "0.5",
             "--port",
             str(_free_base_port()),
         ],
@@ -56,3 +59,8 @@ def test_twenty_orders_with_one_kill_keep_every_invariant():
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "stuck (PENDING): 0" in result.stdout
     assert "duplicates after client retries with the same key: 0" in result.stdout
+    # Cancels are asked as staff would (reading an order and cancelling it need orders:manage): some were
+    # asked, and none went unanswered.
+    asked = re.search(r"cancels asked (\d+) of (\d+) chosen, unanswered (\d+)", result.stdout)
+    assert asked is not None, result.stdout
+    assert int(asked.group(1)) > 0 and asked.group(3) == "0", result.stdout

@@ -1,5 +1,5 @@
 """Products' stock handlers in any order events may come in (redeliveries reorder them): all lines or none,
-a release before the order was seen, a cancellation handled before the confirmation."""
+a release before the order was seen, a cancellation handled before the confirmation; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,12 +12,24 @@ from subgraphs.common.db import Database
 from subgraphs.products.migrations import MIGRATIONS
 from subgraphs.products.models import Base, ProductRow, StockReservationRow
 from subgraphs.products.saga import StockKeeper
+from tests.conftest import BACKENDS, fresh_database, require_postgres
 
 
-@pytest.fixture
-async def db(tmp_path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'products.db'}", Base)
-    await MIGRATIONS.upgrade(database)
+@pytest.fixture(params=BACKENDS)
+async def db(request, tmp_path) -> AsyncIterator[Database]:
+    if request.param == "postgres":
+        await require_postgres()
+    async with fresh_database(request.param, tmp_path, "stock") as url:
+        database = Database(url, Base)
+        await MIGRATIONS.upgrade(database)
+        try:
+            await _seed(database)
+            yield database
+        finally:
+            await database.dispose()
+
+
+async def _seed(database: Database) -> None:
     async with database.session() as s, s.begin():
         for pk, stock in ((1, 5), (2, 1)):
             s.add(
@@ -32,8 +44,6 @@ async def db(tmp_path) -> AsyncIterator[Database]:
                     weight_grams=1,
                 )
             )
-    yield database
-    await database.dispose()
 
 
 async def handle(db: Database, event: ev.Event) -> None:
