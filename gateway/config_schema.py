@@ -411,6 +411,7 @@ class TelemetrySection(Section):
     def _check(self) -> TelemetrySection:
         if self.otlp_endpoint is not None and not re.match(r"^https?://", self.otlp_endpoint):
             raise ValueError(f"otlp_endpoint must be an http(s) URL, got {self.otlp_endpoint!r}")
+        return self
 
 
 class RegistrySection(Section):
