@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,17 @@ class LocalSystem:
     process: subprocess.Popen[bytes]
     log: Path
 
+    def worker_pid(self, service: str) -> int:
+        """The process id of ``service``'s messaging worker, as `up` last reported it."""
+        found = re.findall(
+            rf"^\s*{service}-worker\s+(?:relay and consumers\s+|restarted )\(pid (\d+)\)",
+            self.log.read_text(errors="replace"),
+            re.MULTILINE,
+        )
+        if not found:
+            raise KeyError(f"{service}-worker")
+        return int(found[-1])
+
     def pids(self) -> dict[str, int]:
         """The current process id of each child, as `up` reported it at start-up and on every restart."""
         found: dict[str, int] = {}
@@ -47,27 +58,45 @@ class LocalSystem:
 
 
 @contextmanager
-def local_system(workdir: Path, *, timeout: float = 180) -> Iterator[LocalSystem]:
-    """Start every service and the gateway with `up`; on exit, SIGINT (as Ctrl-C would) unless already stopped."""
+def local_system(
+    workdir: Path,
+    *,
+    timeout: float = 180,
+    env: Mapping[str, str] | None = None,
+    subjects: Mapping[str, str] | None = None,
+) -> Iterator[LocalSystem]:
+    """Start every service and the gateway with `up`; on exit, SIGINT (as Ctrl-C would) unless already stopped.
+
+    ``env`` is added to the processes' environment (an event stream of the test's own, say); ``subjects`` renames
+    NATS subjects in the event-driven subgraphs' SDL (``{"products.stockLow": "products.stockLow.t1"}``), so a
+    test's gateway hears its own services only."""
     config = yaml.safe_load((ROOT / "gateway.yaml").read_text())
     urls: dict[str, str] = {}
     schemas: dict[str, Path] = {}
+    workdir.mkdir(parents=True, exist_ok=True)
     for sub in config["subgraphs"]:
+        if sub.get("events"):  # no process, no URL: its SDL names the subjects the gateway reads
+            sdl = (ROOT / sub["schema"]).read_text()
+            for old, new in (subjects or {}).items():
+                sdl = sdl.replace(f'"{old}"', f'"{new}"')
+            copy = workdir / Path(sub["schema"]).name
+            copy.write_text(sdl)
+            sub["schema"] = str(copy)
+            continue
         sub["url"] = urls[sub["name"]] = f"http://127.0.0.1:{free_port()}/graphql"
         if "schema" in sub:
             sub["schema"] = str(schemas.setdefault(sub["name"], ROOT / sub["schema"]))
     config.pop("supergraph", None)
-    workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "gateway.yaml"
     config_path.write_text(yaml.safe_dump(config))
     port = free_port()
     log = workdir / "up.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUBGRAPH_")}
+    process_env = {k: v for k, v in os.environ.items() if not k.startswith("SUBGRAPH_")} | dict(env or {})
     command = [sys.executable, "-m", "gateway", "up", "--config", str(config_path), "--port", str(port)]
     command += ["--data-dir", str(workdir / "data")]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            command, cwd=ROOT, env=process_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
         deadline = time.monotonic() + timeout

@@ -23,7 +23,8 @@ class SdlSourceError(Exception):
 def subgraph_sdl(sub: SubgraphConfig, source: SdlSource, *, timeout: float = 10.0) -> str:
     """``sub``'s SDL from ``source``: ``url`` asks ``{ _service { sdl } }`` (Federation subgraph spec); an
     event-driven subgraph (no URL) answers from its code or its snapshot instead."""
-    if source == "url" and not sub.url:
+    if (source == "url" and not sub.url) or (source == "code" and sub.events is not None and not sub.module):
+        # An SDL file alone may define an event-driven subgraph: it has neither a server nor code.
         source = "code" if sub.module else "file"
     if source == "file":
         if not sub.schema:

@@ -32,7 +32,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from gateway.config import load_config
 
-    services = [s.name for s in load_config(args.config).subgraphs]
+    services = [s.name for s in load_config(args.config).subgraphs if s.events is None]
     try:
         lines = asyncio.run(_report(args.nats, args.stream, services, Path(args.data_dir), args.dead))
     except OSError as exc:

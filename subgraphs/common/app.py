@@ -26,6 +26,7 @@ from strawberry.http import GraphQLRequestData
 
 from .db import Database
 from .literals import decode_request_json
+from .live import LiveEvents
 from .migrations import Migrations, migrate_on_start
 from .registration import Registration, registration_from_env
 from .request_id import RequestIdMiddleware
@@ -65,12 +66,17 @@ def create_subgraph_app(
     migrate: bool | None = None,
     registration: Registration | None = None,
     consumers: Sequence[str] = (),
+    live: LiveEvents | None = None,
 ) -> FastAPI:
     """A service app; its database is migrated to the code's revision (unless ``migrate`` is false, by default
     ``MIGRATE_ON_START``) and seed data loaded when empty at start-up, then the service registers
     (``registration``, default: as the environment asks, see ``registration_from_env``). ``migrations`` None:
     a service that keeps no tables (``/ready`` then asks only that its database answers). ``consumers`` names
-    the service's durable event consumers, whose lag ``/metrics`` reads from JetStream."""
+    the service's durable event consumers, whose lag ``/metrics`` reads from JetStream.
+
+    ``live`` feeds the service's subscriptions (served over graphql-transport-ws on ``/graphql``); ``/health``
+    then also says how many subscriptions this process has open.
+    """
     metrics = ServiceMetrics(name, consumers=consumers)
 
     @asynccontextmanager
@@ -86,6 +92,8 @@ def create_subgraph_app(
             _app.state.registration = None
             yield
             await metrics.aclose()
+            if live is not None:
+                await live.close()
             await database.dispose()
             return
         if seed is not None:
@@ -104,6 +112,8 @@ def create_subgraph_app(
             if registered is not None:
                 await registered.stop()
             await metrics.aclose()
+            if live is not None:
+                await live.close()
             await database.dispose()
 
     async def get_context() -> dict[str, Any]:
@@ -114,6 +124,7 @@ def create_subgraph_app(
     app.state.schema = schema
     app.state.migrations = migrations
     app.state.metrics = metrics
+    app.state.live = live
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=("/graphql", "/health", "/metrics"))
     router = SubgraphRouter(schema, context_getter=get_context, graphql_ide=None)
@@ -132,7 +143,10 @@ def create_subgraph_app(
         except Exception as exc:  # the database is down: say so, don't crash
             log.warning("health check failed: %s", exc)
             return JSONResponse({"status": "unavailable", "service": name}, status_code=503)
-        return JSONResponse({"status": "ok", "service": name})
+        body: dict[str, Any] = {"status": "ok", "service": name}
+        if live is not None:
+            body["subscriptions"] = live.open
+        return JSONResponse(body)
 
     @app.get("/ready")
     async def ready() -> JSONResponse:

@@ -9,13 +9,16 @@ inboxes (``subgraphs.common.inbox``) drop it after that. NATS being away is wait
 
 A row keeps the trace context of the transaction that wrote it (``trace_context``), and the relay publishes it
 in the message headers (W3C ``traceparent``), so consumers continue the trace (``subgraphs.common.telemetry``).
+
+Rows of type ``NOTIFICATION`` (``subgraphs.common.notifications``) are published to their own subject as core
+NATS messages, in the same order, marked sent once the server has them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 import nats
@@ -36,6 +39,7 @@ __all__ = [
     "DEFAULT_NATS_URL",
     "DEFAULT_STREAM",
     "DEFAULT_SUBJECT_PREFIX",
+    "NOTIFICATION",
     "OutboxMixin",
     "OutboxRelay",
     "connect",
@@ -49,6 +53,9 @@ DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 DEFAULT_STREAM = "EVENTS"
 DEFAULT_SUBJECT_PREFIX = "events"
 DUPLICATE_WINDOW_SECONDS = 120.0
+# The ``type`` of outbox rows that are entity notifications (``subgraphs.common.notifications``), published as
+# core NATS messages to their own subject rather than to the event stream.
+NOTIFICATION = "EntityNotification"
 
 
 class OutboxMixin:
@@ -102,12 +109,18 @@ def record(
     return env
 
 
-async def connect(servers: str | Sequence[str] = DEFAULT_NATS_URL, *, name: str | None = None) -> NATS:
+async def connect(
+    servers: str | Sequence[str] = DEFAULT_NATS_URL,
+    *,
+    name: str | None = None,
+    reconnected_cb: Callable[[], Awaitable[None]] | None = None,
+) -> NATS:
     """A connection that reconnects for ever: a NATS restart is an outage to wait out, not a crash."""
     return await nats.connect(
         servers=[servers] if isinstance(servers, str) else list(servers),
         name=name,
         error_cb=_log_nats_error,
+        reconnected_cb=reconnected_cb,
         allow_reconnect=True,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
@@ -196,13 +209,19 @@ class OutboxRelay:
                 with publish_headers(
                     row.subject, row.trace_context, {"Nats-Msg-Id": row.event_id}
                 ) as headers:
-                    await self._js.publish(
-                        row.subject,
-                        row.body.encode(),
-                        timeout=self.publish_timeout,
-                        stream=self.stream,
-                        headers=headers,
-                    )
+                    if row.type == NOTIFICATION:
+                        assert self._nc is not None
+                        await self._nc.publish(row.subject, row.body.encode(), headers=headers)
+                        # The server has it once the round trip is back; only then is the row sent.
+                        await self._nc.flush(timeout=self.publish_timeout)
+                    else:
+                        await self._js.publish(
+                            row.subject,
+                            row.body.encode(),
+                            timeout=self.publish_timeout,
+                            stream=self.stream,
+                            headers=headers,
+                        )
             except Exception as exc:
                 await self._failed(row.position, exc)
                 raise

@@ -25,12 +25,19 @@ class SubgraphSchema(strawberry.federation.Schema):
     """``strawberry.federation.Schema`` with the error policy of every service of ours."""
 
     def __init__(
-        self, *, service: str, query: type, mutation: type | None = None, types: Sequence[type] = ()
+        self,
+        *,
+        service: str,
+        query: type,
+        mutation: type | None = None,
+        subscription: type | None = None,
+        types: Sequence[type] = (),
     ) -> None:
         self.service = service
         super().__init__(
             query=query,
             mutation=mutation,
+            subscription=subscription,
             types=types,
             extensions=[LiteralLimits, MaskUnexpectedErrors],
             federation_version=FEDERATION_VERSION,

@@ -13,6 +13,7 @@ from subgraphs.common.db import Database, database_url
 from subgraphs.common.entities import EntityClient
 from subgraphs.common.outbox import DEFAULT_SUBJECT_PREFIX
 
+from .live import order_events
 from .loaders import Loaders
 from .migrations import MIGRATIONS
 from .models import Base
@@ -33,9 +34,11 @@ def create_app(
     products_transport: httpx.AsyncBaseTransport | None = None,
     users_transport: httpx.AsyncBaseTransport | None = None,
     event_subject_prefix: str | None = None,
+    nats_url: str | None = None,
 ) -> FastAPI:
     """The app; ``PRODUCTS_URL``/``USERS_URL`` say where the services that orders are checked against live,
-    ``EVENTS_SUBJECT_PREFIX`` (default ``events``) where its events are published."""
+    ``EVENTS_SUBJECT_PREFIX`` (default ``events``) where its events are published, ``NATS_URL`` where the
+    subscriptions read them back."""
     db = database or Database(database_url("orders"), Base)
     products = EntityClient(
         "products",
@@ -49,6 +52,7 @@ def create_app(
     )
 
     prefix = event_subject_prefix or os.environ.get("EVENTS_SUBJECT_PREFIX", DEFAULT_SUBJECT_PREFIX)
+    live = order_events(prefix, nats_url)
 
     def context(database: Database) -> dict[str, Any]:
         return {
@@ -58,6 +62,7 @@ def create_app(
             "products": products,
             "users": users,
             "event_subject_prefix": prefix,
+            "live": live,
         }
 
     return create_subgraph_app(
@@ -68,4 +73,5 @@ def create_app(
         migrations=MIGRATIONS,
         seed=seed if seed_data else None,
         consumers=(CONSUMER_NAME,),
+        live=live,
     )

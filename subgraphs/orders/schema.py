@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -17,18 +18,21 @@ from subgraphs.common.claims import (
     require_scope,
     require_signed_in,
 )
-from subgraphs.common.errors import NOT_FOUND, UserInputError
-from subgraphs.common.events import OrderCancelled
+from subgraphs.common.db import Database
+from subgraphs.common.errors import NOT_FOUND, ServiceUnavailableError, UserInputError
+from subgraphs.common.events import OrderCancelled, OrderStatusUpdated
 from subgraphs.common.ids import decode_id, encode_id, parse_any_id
+from subgraphs.common.live import LiveEventsUnavailable
 from subgraphs.common.money import Currency, Money, money
 from subgraphs.common.node import Node
 from subgraphs.common.outbox import DEFAULT_SUBJECT_PREFIX, record
 from subgraphs.common.pagination import PageInfo, decode_cursor, encode_cursor, page_info, page_size
 from subgraphs.common.schema import SubgraphSchema
 from subgraphs.common.text import check_text
+from subgraphs.common.types import utcnow
 
 from . import states
-from .loaders import OrderPageKey
+from .loaders import Loaders, OrderPageKey
 from .models import OrderItemRow, OrderRow, OutboxRow
 from .placing import OrderLineInput, place_order
 from .saga import correlation_id, move
@@ -209,6 +213,9 @@ class Order(Node):
         description="Why the order was rejected or cancelled; null while it is neither."
     )
     placed_at: datetime
+    status_changed_at: datetime = strawberry.field(
+        description="When the order last changed status; when it was placed, if it never has."
+    )
     total: Money
     row_id: strawberry.Private[int]
     user_id: strawberry.Private[int | None]
@@ -222,6 +229,7 @@ class Order(Node):
             status=OrderStatus(row.status),
             status_reason=row.status_reason,
             placed_at=row.placed_at,
+            status_changed_at=row.updated_at or row.placed_at,
             total=money(Decimal(row.total_cents) / 100, row.currency),
             row_id=row.id,
             user_id=row.user_id,
@@ -439,22 +447,84 @@ class Mutation:
                     argument="status",
                 )
             # Compare-and-set: a concurrent change between the read and the write is refused, not lost.
+            changed_at = utcnow()
             result = await s.execute(
                 update(OrderRow)
                 .where(OrderRow.id == pk, OrderRow.status == current.value)
-                .values(status=status.value)
+                .values(status=status.value, updated_at=changed_at)
             )
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise UserInputError(
                     "The order changed meanwhile; read it again.", code="CONFLICT", argument="id"
                 )
+            # Nobody acts on it but the order's watchers (orderStatusChanged), in every replica.
+            record(
+                s,
+                OutboxRow,
+                OrderStatusUpdated(pk, status.value),
+                correlation_id=correlation_id(pk),
+                subject_prefix=info.context.get("event_subject_prefix", DEFAULT_SUBJECT_PREFIX),
+            )
             await s.commit()
-            row.status = status.value
+            row.status, row.updated_at = status.value, changed_at
         return Order.from_row(row)
 
 
+@strawberry.type
+class Subscription:
+    @strawberry.federation.field(
+        authenticated=True,
+        is_subscription=True,
+        description="The order now, then again each time its status changes, until a status it cannot leave "
+        "(REJECTED, CANCELLED, DELIVERED). Only the customer who placed it, or staff, may watch it.",
+    )
+    async def order_status_changed(self, info: Info, order_id: strawberry.ID) -> AsyncIterator[Order]:
+        # Checked before the stream starts, so a refusal is an error at the field's path, ending the stream.
+        pk = decode_id("Order", order_id, argument="orderId")
+        row = await _current(info.context["db"], pk)
+        if row is None:
+            raise UserInputError(f"No order with ID {order_id!r}.", code=NOT_FOUND, argument="orderId")
+        readable_order(info, row)
+        try:
+            await info.context["live"].start()
+        except LiveEventsUnavailable:
+            raise ServiceUnavailableError(
+                "Live order updates are unavailable right now; try again shortly.", service="orders"
+            ) from None
+        return _order_changes(info, pk)
+
+
+async def _order_changes(info: Info, pk: int) -> AsyncGenerator[Order, None]:
+    # The current state comes first, read once the watch is on: a client that subscribes just after placing
+    # the order cannot miss a change made in between, and one that subscribes late learns where it is.
+    db = info.context["db"]
+    async with info.context["live"].watch(pk) as watch:
+        row = await _current(db, pk)
+        sent: OrderStatus | None = None
+        while row is not None:
+            status = OrderStatus(row.status)
+            if sent is None or status in states.successors(sent):
+                # One connection's context lives as long as the socket: each event reads afresh.
+                info.context["loaders"] = Loaders(db)
+                yield Order.from_row(row)
+                sent = status
+                if not TRANSITIONS[status]:
+                    return
+            await watch.changed()
+            row = await _current(db, pk) or row
+
+
+async def _current(db: Database, pk: int) -> OrderRow | None:
+    async with db.session() as s:
+        return await s.get(OrderRow, pk)
+
+
 schema = SubgraphSchema(
-    service="orders", query=Query, mutation=Mutation, types=[User, Product, Order, OrderItem, Guest]
+    service="orders",
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[User, Product, Order, OrderItem, Guest],
 )
 
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from enum import Enum
 
-__all__ = ["SAGA_STATUSES", "TRANSITIONS", "IllegalTransition", "OrderStatus", "check_transition"]
+__all__ = [
+    "SAGA_STATUSES",
+    "TRANSITIONS",
+    "IllegalTransition",
+    "OrderStatus",
+    "check_transition",
+    "successors",
+]
 
 
 class OrderStatus(Enum):
@@ -51,3 +58,15 @@ class IllegalTransition(ValueError):
 def check_transition(current: OrderStatus, target: OrderStatus) -> None:
     if target not in TRANSITIONS[current]:
         raise IllegalTransition(current, target)
+
+
+def successors(status: OrderStatus) -> frozenset[OrderStatus]:
+    """Every status reachable from ``status`` by one move or more (the table has no cycles)."""
+    found: set[OrderStatus] = set()
+    todo = list(TRANSITIONS[status])
+    while todo:
+        nxt = todo.pop()
+        if nxt not in found:
+            found.add(nxt)
+            todo.extend(TRANSITIONS[nxt])
+    return frozenset(found)

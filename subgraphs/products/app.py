@@ -15,21 +15,26 @@ from .models import Base
 from .saga import CONSUMER_NAME
 from .schema import schema
 from .seed import seed
+from .stock_low import StockLow
 
 __all__ = ["create_app"]
 
 
-def _context(db: Database) -> dict[str, Any]:
-    return {"db": db, "loaders": Loaders(db)}
-
-
-def create_app(database: Database | None = None, *, seed_data: bool = True) -> FastAPI:
+def create_app(
+    database: Database | None = None, *, seed_data: bool = True, stock_low: StockLow | None = None
+) -> FastAPI:
+    """The app; ``LOW_STOCK_LEVEL`` and ``STOCK_LOW_SUBJECT`` say when and where a product running low is told."""
     db = database or Database(database_url("products"), Base)
+    low = stock_low or StockLow.from_env()
+
+    def context(database: Database) -> dict[str, Any]:
+        return {"db": database, "loaders": Loaders(database), "stock_low": low}
+
     return create_subgraph_app(
         name="products",
         schema=schema,
         database=db,
-        context=_context,
+        context=context,
         migrations=MIGRATIONS,
         seed=seed if seed_data else None,
         consumers=(CONSUMER_NAME,),

@@ -4,7 +4,8 @@
   WHERE id = p AND stock - reserved >= q``: the check and the hold are one statement, so concurrent orders
   cannot both take the last unit (PostgreSQL re-checks the condition after a row lock wait; SQLite has one
   writer). All lines or none: a line that cannot be held undoes the ones before it in the same transaction.
-  Then ``StockReserved`` or ``StockRejected`` with the reason.
+  Then ``StockReserved`` or ``StockRejected`` with the reason; a product the hold takes below the low-stock
+  level is notified to ``stockLow``'s subscribers (``stock_low``).
 - ``PaymentFailed``, ``OrderRejected`` -> a hold is released (``StockReleased``).
 - ``OrderConfirmed`` -> the held units are sold: they leave ``stock`` and ``reserved`` together.
 - ``OrderCancelled`` -> a hold is released, sold units come back to stock.
@@ -37,6 +38,7 @@ from subgraphs.common.inbox import Handler, RejectEvent
 from subgraphs.common.outbox import DEFAULT_SUBJECT_PREFIX, record
 
 from .models import OutboxRow, ProductRow, StockReservationRow
+from .stock_low import StockLow
 
 __all__ = ["CONSUMER_NAME", "ReservationState", "StockKeeper"]
 
@@ -54,8 +56,11 @@ class ReservationState(Enum):
 class StockKeeper:
     """The handlers, by event type, for an ``EventConsumer``."""
 
-    def __init__(self, *, subject_prefix: str = DEFAULT_SUBJECT_PREFIX) -> None:
+    def __init__(
+        self, *, subject_prefix: str = DEFAULT_SUBJECT_PREFIX, stock_low: StockLow | None = None
+    ) -> None:
         self.subject_prefix = subject_prefix
+        self.stock_low = stock_low or StockLow()
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -111,6 +116,7 @@ class StockKeeper:
             )
         )
         self._emit(session, env, StockReserved(placed.order_id))
+        await self.stock_low.taken(session, dict(held))
 
     async def release(self, session: AsyncSession, env: Envelope) -> None:
         event = env.payload

@@ -57,6 +57,9 @@ class Product(Node):
     description: str
     price: Money
     stock: int = strawberry.field(description="Units in the warehouse.")
+    available: int = strawberry.field(
+        description="Units that can be ordered now: in the warehouse and not held for orders in progress."
+    )
     category: Category
     created_at: datetime
     weight_grams: int = strawberry.federation.field(
@@ -75,6 +78,7 @@ class Product(Node):
             description=row.description,
             price=money(Decimal(row.price_cents) / 100, row.currency),
             stock=row.stock,
+            available=row.stock - (row.reserved or 0),
             category=Category(row.category),
             created_at=row.created_at,
             weight_grams=row.weight_grams,
@@ -276,6 +280,8 @@ class Mutation:
                     code="INSUFFICIENT_STOCK",
                     argument="delta",
                 )
+            if delta < 0:
+                await info.context["stock_low"].taken(session, {pk: -delta})
             await session.commit()
             row = await session.get(ProductRow, pk, populate_existing=True)
             assert row is not None

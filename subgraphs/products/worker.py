@@ -1,5 +1,5 @@
 """``python -m subgraphs.products.worker``: products' messaging process, the outbox relay and the stock consumer
-(settings: ``subgraphs.common.worker``)."""
+(settings: ``subgraphs.common.worker``; ``LOW_STOCK_LEVEL`` and ``STOCK_LOW_SUBJECT``: ``stock_low``)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from subgraphs.common.worker import (
 from .migrations import MIGRATIONS
 from .models import Base, InboxRow, OutboxRow
 from .saga import CONSUMER_NAME, StockKeeper
+from .stock_low import StockLow
 
 __all__ = ["run_worker"]
 
@@ -29,6 +30,7 @@ async def run_worker(
     stream: str = DEFAULT_STREAM,
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX,
     dead_letter_prefix: str = DEFAULT_DEAD_PREFIX,
+    stock_low: StockLow | None = None,
 ) -> None:
     """Relay products' outbox and consume the order events until ``stop`` is set."""
     await relay_and_consume(
@@ -37,7 +39,7 @@ async def run_worker(
         outbox=OutboxRow,
         inbox=InboxRow,
         consumer_name=CONSUMER_NAME,
-        handlers=StockKeeper(subject_prefix=subject_prefix).handlers(),
+        handlers=StockKeeper(subject_prefix=subject_prefix, stock_low=stock_low).handlers(),
         servers=servers,
         stream=stream,
         subject_prefix=subject_prefix,
@@ -46,7 +48,7 @@ async def run_worker(
 
 
 async def _work(db: Database, stop: asyncio.Event, settings: MessagingSettings) -> None:
-    await run_worker(db, stop, **settings.as_kwargs())
+    await run_worker(db, stop, **settings.as_kwargs(), stock_low=StockLow.from_env())
 
 
 if __name__ == "__main__":

@@ -76,9 +76,9 @@ def test_a_doubling_fragment_chain_is_measured_in_linear_time() -> None:
     parts = ["query { ...F0 }"]
     parts += [f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)]
     parts.append(f"fragment F{levels} on Query {{ hello }}")
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what a loaded machine disturbs least
     counts = measured("\n".join(parts))
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5  # 2**60 fields: only a linear walk ever ends
     assert counts["height"] == 2**levels
     assert counts["fragment_spreads"] == 2 ** (levels + 1) - 1  # 1 + 2 + 4 + ... + 2**levels
 

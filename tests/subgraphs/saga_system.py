@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from subgraphs.common.db import Database
@@ -33,10 +36,11 @@ from subgraphs.products.app import create_app as products_app
 from subgraphs.products.migrations import MIGRATIONS as PRODUCTS_MIGRATIONS
 from subgraphs.products.models import Base as ProductsBase
 from subgraphs.products.models import ProductRow
+from subgraphs.products.stock_low import StockLow
 from subgraphs.products.worker import run_worker as products_worker
 from tests.conftest import STAFF, fresh_database
 
-__all__ = ["DECLINED_CARD", "OK_CARD", "SagaSystem", "saga_system"]
+__all__ = ["DECLINED_CARD", "OK_CARD", "SagaSystem", "saga_system", "serving"]
 
 OK_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
@@ -57,10 +61,24 @@ class SagaSystem:
     client: httpx.AsyncClient
     stream: str
     prefix: str
+    nats_url: str = ""
+    stock_low: StockLow = field(default_factory=StockLow)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     # Starts one service's worker ("orders", "products", "payments") that saga_system did not start.
     start_worker: Callable[[str], None] = lambda name: None
+
+    def orders_replica(self) -> FastAPI:
+        """Another orders process on the same database and events (its own live-events connection)."""
+        return orders_app(
+            self.orders_db,
+            seed_data=False,
+            products_transport=httpx.ASGITransport(
+                app=products_app(self.products_db, seed_data=False, stock_low=self.stock_low)
+            ),
+            event_subject_prefix=self.prefix,
+            nats_url=self.nats_url,
+        )
 
     async def add_product(self, pk: int, stock: int, price_cents: int = 1_000) -> None:
         async with self.products_db.session() as s, s.begin():
@@ -191,16 +209,19 @@ async def _running(
 ) -> AsyncIterator[SagaSystem]:
     orders_db, products_db, payments_db = dbs
     provider = FakeProvider(payments_db.engine)
-    p_app = products_app(products_db, seed_data=False)
+    # Its own subject for stock-low notifications too: no other test's products tell this one's listeners.
+    stock_low = StockLow(subject=f"products.stockLow.{prefix}")  # outside the event stream's subjects
+    p_app = products_app(products_db, seed_data=False, stock_low=stock_low)
     o_app = orders_app(
         orders_db,
         seed_data=False,
         products_transport=httpx.ASGITransport(app=p_app),
         users_transport=httpx.ASGITransport(app=p_app),  # guest orders only: users is never asked
         event_subject_prefix=prefix,
+        nats_url=nats_url,
     )
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=o_app), base_url="http://orders", timeout=30)
-    system = SagaSystem(orders_db, products_db, payments_db, client, stream, prefix)
+    system = SagaSystem(orders_db, products_db, payments_db, client, stream, prefix, nats_url, stock_low)
     common = {
         "servers": nats_url,
         "stream": stream,
@@ -210,7 +231,7 @@ async def _running(
     sweep: dict[str, Any] = {} if deadline is None else {"deadline": deadline, "sweep_interval": 0.5}
     starters = {
         "orders": lambda: orders_worker(orders_db, system.stop, **common, **sweep),
-        "products": lambda: products_worker(products_db, system.stop, **common),
+        "products": lambda: products_worker(products_db, system.stop, **common, stock_low=stock_low),
         "payments": lambda: payments_worker(payments_db, provider, system.stop, **common),
     }
     system.start_worker = lambda name: system.tasks.append(asyncio.create_task(starters[name]()))
@@ -222,3 +243,26 @@ async def _running(
         system.stop.set()
         await asyncio.wait_for(asyncio.gather(*system.tasks, return_exceptions=True), timeout=15)
         await client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """``app`` on a free port of this event loop (its databases are this loop's); the base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    # No lifespan: the test owns the databases; the app's live events are closed here instead.
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=10)
+        await app.state.live.close()

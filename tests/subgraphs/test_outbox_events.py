@@ -26,6 +26,7 @@ EXAMPLES: list[ev.Event] = [
     ev.OrderConfirmed(7),
     ev.OrderCancelled(7, "payment declined"),
     ev.OrderRejected(7, "stock: insufficient stock"),
+    ev.OrderStatusUpdated(7, "SHIPPED"),
 ]
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "OrderLine",
     "OrderPlaced",
     "OrderRejected",
+    "OrderStatusUpdated",
     "PaymentAuthorized",
     "PaymentCaptured",
     "PaymentFailed",
@@ -179,3 +180,14 @@ class OrderRejected(Event):
     VERSION: ClassVar[int] = 1
     order_id: int
     reason: str
+
+
+@register
+@dataclass(frozen=True)
+class OrderStatusUpdated(Event):
+    """Orders: staff moved an order outside the saga (fulfilment: SHIPPED, DELIVERED); for watchers only."""
+
+    TYPE: ClassVar[str] = "OrderStatusUpdated"
+    VERSION: ClassVar[int] = 1
+    order_id: int
+    status: str
