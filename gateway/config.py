@@ -36,6 +36,12 @@ demand_control:                           # optional: static cost estimate (gate
   list_size: 10                           # a list field without @listSize is assumed this long
   mode: enforce                           # or measure: estimate, never refuse
   include_in_extensions: false            # true: every response carries extensions.cost
+telemetry:                                # optional: traces, metrics, logs (gateway.telemetry)
+  otlp_endpoint: http://collector:4318    # OTLP/HTTP collector; absent or null: no tracing
+  sampling_ratio: 0.1                     # share of new traces kept (a sampled traceparent is followed)
+  metrics: true                           # Prometheus text at /metrics
+  access_log: true                        # one line per request on the gateway.access logger
+  log_format: text                        # or json: one JSON object per log line
 registry:                                 # optional: follow the services' registry instead of 'subgraphs'
   bucket: fedgw_registry                  # NATS KV bucket (gateway.registry); nats_url: default NATS_URL
   breaking_policy: refuse_breaking        # or refuse_dangerous, allow
@@ -138,6 +144,8 @@ class GatewayConfig:
     demand_control: dict[str, Any] = field(default_factory=dict)
     # gateway.server.settings.SubscriptionSettings' fields, as given.
     subscriptions: dict[str, Any] = field(default_factory=dict)
+    # gateway.config_schema.TelemetrySection's keys, as given (gateway.telemetry).
+    telemetry: dict[str, Any] = field(default_factory=dict)
     # The server switches the file sets (expose_query_plan, graphiql, ...: ServerSettings' fields), as given.
     server: dict[str, Any] = field(default_factory=dict)
     # gateway.registry.RegistrySettings' fields, as given; None: no registry (the static 'subgraphs').
@@ -219,6 +227,7 @@ def parse_config(
         traffic=_traffic_shaping(file.traffic_shaping, source, env),
         demand_control=file.demand_control.given() if file.demand_control is not None else {},
         subscriptions=file.subscriptions.given() if file.subscriptions is not None else {},
+        telemetry=file.telemetry.given() if file.telemetry is not None else {},
         server={key: getattr(file, key) for key in SERVER_KEYS if key in file.model_fields_set},
         registry=file.registry.given() if file.registry is not None else None,
     )

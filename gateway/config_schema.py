@@ -375,6 +375,45 @@ class SubscriptionsSection(Section):
     )
 
 
+class TelemetrySection(Section):
+    """Traces (OpenTelemetry over OTLP/HTTP), Prometheus metrics at /metrics and the access log
+    (``gateway.telemetry``)."""
+
+    otlp_endpoint: Text | None = setting(
+        None,
+        "OTLP/HTTP collector that spans are exported to (e.g. http://collector:4318); null: no tracing. "
+        "OTEL_EXPORTER_OTLP_ENDPOINT is read when GATEWAY_OTLP_ENDPOINT is not set; none turns it off.",
+        env="GATEWAY_OTLP_ENDPOINT",
+        flag="--otlp-endpoint",
+    )
+    sampling_ratio: Annotated[float, Field(ge=0, le=1)] = setting(
+        1.0,
+        "Share of the traces starting here that are kept (a sampled traceparent is followed); "
+        "OTEL_TRACES_SAMPLER_ARG when GATEWAY_TRACE_SAMPLING_RATIO is not set.",
+        env="GATEWAY_TRACE_SAMPLING_RATIO",
+        flag="--trace-sampling-ratio",
+    )
+    service_name: Text = setting("gateway", "The service.name of the spans (also OTEL_SERVICE_NAME).")
+    metrics: Flag = setting(True, "Serve Prometheus metrics at /metrics.", env="GATEWAY_METRICS")
+    max_operation_names: Count = setting(
+        100,
+        "Distinct operation_name label values; later names are counted as 'other'.",
+        env="GATEWAY_METRICS_MAX_OPERATION_NAMES",
+    )
+    access_log: Flag = setting(
+        True, "One line per request on the gateway.access logger.", env="GATEWAY_ACCESS_LOG"
+    )
+    log_format: Literal["text", "json"] = setting(
+        "text", "Log lines as text or one JSON object each.", env="GATEWAY_LOG_FORMAT", flag="--log-format"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> TelemetrySection:
+        if self.otlp_endpoint is not None and not re.match(r"^https?://", self.otlp_endpoint):
+            raise ValueError(f"otlp_endpoint must be an http(s) URL, got {self.otlp_endpoint!r}")
+        return self
+
+
 class RegistrySection(Section):
     """Follow the services' registry (NATS JetStream KV, ``gateway.registry``) instead of 'subgraphs'."""
 
@@ -472,6 +511,7 @@ class GatewayFile(Section):
     plan_cache: PlanCacheSection | None = setting(None, PlanCacheSection.__doc__ or "")
     demand_control: DemandControlSection | None = setting(None, DemandControlSection.__doc__ or "")
     subscriptions: SubscriptionsSection | None = setting(None, SubscriptionsSection.__doc__ or "")
+    telemetry: TelemetrySection | None = setting(None, TelemetrySection.__doc__ or "")
     registry: RegistrySection | None = setting(None, RegistrySection.__doc__ or "")
 
     @model_validator(mode="before")

@@ -107,6 +107,29 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--nats-url", default=None, help="NATS server of the registry (default NATS_URL)")
     parser.add_argument("--log-level", default=os.environ.get("GATEWAY_LOG_LEVEL", "info"))
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=None,
+        help="log lines as text or one JSON object each (default: GATEWAY_LOG_FORMAT, else gateway.yaml's "
+        "telemetry.log_format, else text)",
+    )
+    parser.add_argument(
+        "--otlp-endpoint",
+        metavar="URL",
+        default=None,
+        help="export traces over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318); default: "
+        "GATEWAY_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, else gateway.yaml's telemetry.otlp_endpoint, "
+        "else off",
+    )
+    parser.add_argument(
+        "--trace-sampling-ratio",
+        type=float,
+        default=None,
+        metavar="RATIO",
+        help="share of new traces kept, 0 to 1 (default: GATEWAY_TRACE_SAMPLING_RATIO, else "
+        "gateway.yaml's telemetry.sampling_ratio, else 1)",
+    )
     return parser
 
 
@@ -338,6 +361,11 @@ def build_app(
     served = operation_control_from_env(app, env)
     if served is not app:
         controls.append(served)
+        # Outermost again, so requests the controls refuse (401, 429) are logged and counted too.
+        from gateway.server.request_telemetry import RequestTelemetry
+
+        metrics = gateway.metrics if settings.metrics else None
+        return RequestTelemetry(served, metrics=metrics, access_log=settings.access_log)
     return served
 
 
@@ -409,6 +437,14 @@ def settings_for(args: argparse.Namespace, config: Any = None, environ: Any = No
         settings = replace(settings, graphiql=False)
     if getattr(args, "introspection", None) is not None:
         settings = replace(settings, introspection=args.introspection)
+    tracing = settings.tracing
+    if getattr(args, "otlp_endpoint", None):
+        tracing = replace(tracing, otlp_endpoint=args.otlp_endpoint)
+    if getattr(args, "trace_sampling_ratio", None) is not None:
+        tracing = replace(tracing, sampling_ratio=args.trace_sampling_ratio)
+    settings = replace(settings, tracing=tracing)
+    if getattr(args, "log_format", None):
+        settings = replace(settings, log_format=args.log_format)
     if getattr(args, "cors_origin", None):
         from gateway.server.cors import CorsPolicy
 
@@ -452,6 +488,20 @@ def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
     subscriptions = getattr(config, "subscriptions", None) or {}
     if subscriptions:
         settings = replace(settings, subscriptions=replace(settings.subscriptions, **subscriptions))
+    telemetry = getattr(config, "telemetry", None) or {}
+    if telemetry:
+        tracing_keys = {"otlp_endpoint", "sampling_ratio", "service_name"}
+        tracing = {k: v for k, v in telemetry.items() if k in tracing_keys}
+        settings = replace(
+            settings,
+            tracing=replace(settings.tracing, **tracing),
+            metrics=telemetry.get("metrics", settings.metrics),
+            metrics_max_operation_names=telemetry.get(
+                "max_operation_names", settings.metrics_max_operation_names
+            ),
+            access_log=telemetry.get("access_log", settings.access_log),
+            log_format=telemetry.get("log_format", settings.log_format),
+        )
     plan_cache = getattr(config, "plan_cache", None) or {}
     changes = {_PLAN_CACHE_SETTINGS[key]: value for key, value in plan_cache.items()}
     return replace(settings, **changes) if changes else settings
@@ -460,9 +510,15 @@ def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from gateway.execution.masking import current_request_id
+    from gateway.telemetry import configure_logging, configure_tracing
+
+    log_format = args.log_format or os.environ.get("GATEWAY_LOG_FORMAT", "text").strip().lower()
+    try:
+        configure_logging(args.log_level, log_format, current_request_id=current_request_id)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per SDL fetch is noise
     try:
         registry = _registry_of(args)
@@ -480,6 +536,9 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as error:  # a GATEWAY_* variable with a bad value: its name and what it expects
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if settings.log_format != log_format:  # the config file or the environment chose another format
+        configure_logging(args.log_level, settings.log_format, current_request_id=current_request_id)
+    tracer_provider = configure_tracing(settings.tracing)
     app = build_app(
         supergraph,
         settings,
@@ -498,7 +557,8 @@ def run(args: argparse.Namespace) -> int:
         http="httptools",
         lifespan="on",
         log_level=args.log_level.lower(),
-        access_log=False,
+        log_config=None,  # uvicorn's own lines go through the root handler, in the chosen format
+        access_log=False,  # the gateway writes its own access line (gateway.telemetry.access_log)
         timeout_graceful_shutdown=args.graceful_timeout,
     )
     names = ", ".join(sorted(supergraph.subgraphs)) if supergraph is not None else "as registered"
@@ -518,6 +578,8 @@ def run(args: argparse.Namespace) -> int:
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda signum, frame: stop_signals.append(signum))
     server.run()
+    if tracer_provider is not None:
+        tracer_provider.shutdown()  # the spans still in the batch go out before the process ends
     if stop_signals:
         print(f"gateway: stopped ({signal.Signals(stop_signals[0]).name})", flush=True)
     return 0 if server.started or stop_signals else 1

@@ -4,7 +4,10 @@
 of ``gateway.execution.traffic``: a deadline per request and a connect timeout, the replica to send to
 (``replicas``: least loaded among those in rotation), a circuit breaker per replica (``breaker``), retries
 of queries on connection errors within a budget, on another replica when there is one (``retry``), and one
-request for identical queries in flight (``deduplication``). The transports only move bytes: ``AiohttpSubgraphClient``
+request for identical queries in flight (``deduplication``). While tracing is on (``gateway.telemetry.tracing``)
+each fetch is a ``subgraph`` client span whose W3C ``traceparent`` goes with the request, whatever the header
+policy; while it is off, the client's own ``traceparent`` goes on unchanged (``gateway.telemetry.request``).
+The transports only move bytes: ``AiohttpSubgraphClient``
 in production (one keep-alive pool per subgraph, see DESIGN.md for why not httpx) and ``HttpxSubgraphClient``
 for tests and tools (subgraphs as in-process ASGI apps, httpx transports or URLs).
 """
@@ -21,7 +24,10 @@ from typing import Any, Protocol
 import aiohttp
 import httpx
 from graphql import OperationType
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from ..telemetry.request import current_record, traced
+from ..telemetry.tracing import ACTIVE, inject_context
 from .breaker import BreakerSettings, CircuitSnapshot
 from .deduplication import InflightRequests
 from .graphql_over_http import (
@@ -123,12 +129,50 @@ class _GuardedClient:
 
     async def fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
         """POST ``request`` to ``subgraph``; raise :class:`SubgraphFetchError` unless a GraphQL response comes back."""
+        if ACTIVE.on and traced():
+            return await self._traced_fetch(subgraph, request)
+        record = current_record()
+        return await self._fetch(subgraph, request, record.trace_headers if record is not None else None)
+
+    async def _traced_fetch(self, subgraph: str, request: SubgraphRequest) -> SubgraphResponse:
+        """``fetch`` in a ``subgraph`` span (Apollo Router's name and attributes), its context sent along."""
+        kind = operation_type(request.query)
+        attributes = {
+            "subgraph.name": subgraph,
+            "subgraph.graphql.operation.type": kind.value if kind is not None else "unknown",
+        }
+        if request.operation_name:
+            attributes["subgraph.graphql.operation.name"] = request.operation_name
+        with ACTIVE.tracer.start_as_current_span(
+            "subgraph", kind=SpanKind.CLIENT, attributes=attributes, record_exception=False
+        ) as span:
+            carrier: dict[str, str] = {}
+            inject_context(carrier)
+            try:
+                response = await self._fetch(subgraph, request, carrier)
+            except SubgraphFetchError as error:
+                span.set_attribute("subgraph.error.code", error.code)
+                if error.status is not None:
+                    span.set_attribute("http.response.status_code", error.status)
+                span.set_status(Status(StatusCode.ERROR, error.code))
+                raise
+            span.set_attribute("http.response.status_code", response.status)
+            if response.errors:
+                span.set_attribute("subgraph.graphql.errors", len(response.errors))
+            return response
+
+    async def _fetch(
+        self, subgraph: str, request: SubgraphRequest, trace_headers: Mapping[str, str] | None
+    ) -> SubgraphResponse:
         replicas = self.replicas.get(subgraph)
         if replicas is None or not replicas.endpoints:
             raise SubgraphFetchError(
                 subgraph, "SUBGRAPH_UNKNOWN", f'No URL is configured for subgraph "{subgraph}"'
             )
         headers = {**request.headers, **REQUEST_HEADERS} if request.headers else REQUEST_HEADERS
+        if trace_headers:
+            # Not part of the de-duplication key below: identical queries still share one request.
+            headers = {**headers, **trace_headers}
         body = encode_graphql_request(request)
         kind = operation_type(request.query)
         retryable = may_retry_operation(kind)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
@@ -45,6 +46,7 @@ from ..planning.plan import (
     SequenceNode,
     SubscriptionNode,
 )
+from ..telemetry.request import current_record
 from .batching import (
     EntityOperation,
     merge_entity_operations,
@@ -527,16 +529,33 @@ class Executor:
         return SubgraphRequest(fetch.operation, variables or None, fetch.operation_name, run.headers)
 
     async def _send(self, fetch: FetchNode, request: SubgraphRequest) -> SubgraphResponse | FailureMark:
+        """One subgraph request, counted in the request's record (``gateway.telemetry.request``) when it has one."""
+        record = current_record()
+        if record is None:
+            outcome, _ = await self._send_once(fetch, request)
+            return outcome
+        started = time.perf_counter()
+        outcome, code = await self._send_once(fetch, request)
+        record.fetched(fetch.service_name, time.perf_counter() - started, code)
+        return outcome
+
+    async def _send_once(
+        self, fetch: FetchNode, request: SubgraphRequest
+    ) -> tuple[SubgraphResponse | FailureMark, str | None]:
+        """The answer, and the transport error code when there is none."""
         service = fetch.service_name
         try:
-            return await self.client.fetch(service, request)
+            return await self.client.fetch(service, request), None
         except SubgraphFetchError as exc:
-            return FailureMark(
+            mark = FailureMark(
                 self.masking.transport_error(service, exc.code, exc.message, status=exc.status)
             )
+            return mark, exc.code
         except Exception as exc:
             logger.exception("request to subgraph %s failed", service)
-            return FailureMark(self.masking.transport_error(service, "SUBGRAPH_UNKNOWN", repr(exc)))
+            return FailureMark(
+                self.masking.transport_error(service, "SUBGRAPH_UNKNOWN", repr(exc))
+            ), "SUBGRAPH_UNKNOWN"
 
     async def _root_fetch(self, fetch: FetchNode, run: _Run) -> None:
         outcome = await self._send(fetch, self._request(fetch, run))

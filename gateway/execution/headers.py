@@ -1,4 +1,9 @@
-"""Which client request headers reach subgraphs: an explicit allow-list, never the hop-by-hop ones."""
+"""Which client request headers reach subgraphs: an explicit allow-list, never the hop-by-hop ones.
+
+The W3C trace context (``traceparent``, ``tracestate``) is not the policy's business: the subgraph client
+sends it on every request, its own span's while tracing and the client's as it came otherwise
+(``gateway.execution.client``), so allowing it here would only split identical queries apart.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,10 @@ _HOP_BY_HOP = frozenset(
 )
 
 
+# Sent by the subgraph client itself (see the module docstring).
+_TRACE_CONTEXT = frozenset({"traceparent", "tracestate"})
+
+
 @dataclass(frozen=True)
 class HeaderPolicy:
     """Which client request headers reach subgraphs: an explicit allow-list (case-insensitive).
@@ -39,7 +48,7 @@ class HeaderPolicy:
     static: Mapping[str, str] | None = None
 
     def __post_init__(self) -> None:
-        allowed = frozenset(h.lower() for h in self.allow) - _HOP_BY_HOP
+        allowed = frozenset(h.lower() for h in self.allow) - _HOP_BY_HOP - _TRACE_CONTEXT
         object.__setattr__(self, "allow", allowed)
 
     def apply(self, request_headers: Mapping[str, str] | None) -> dict[str, str]:

@@ -10,6 +10,9 @@ dependency injection, orjson bodies) because it is the hot path. CORS follows ``
 (``gateway.server.cors``). The same path serves subscriptions (and any operation) over WebSocket
 (``gateway.server.websocket``), SSE and multipart (``Accept: text/event-stream`` or
 ``multipart/mixed; subscriptionSpec="1.0"``, ``gateway.server.sse``).
+
+Each ``/graphql`` request (streams apart) is recorded, traced, logged and counted by
+``gateway.server.request_telemetry``; ``/metrics`` serves the counts in Prometheus' text format.
 """
 
 from __future__ import annotations
@@ -32,12 +35,15 @@ from gateway.server.cors import CorsMiddleware
 from gateway.server.errors import INTERNAL_SERVER_ERROR, ErrorKind, error_dict
 from gateway.server.graphiql import STATIC_DIR, graphiql_html
 from gateway.server.media import GRAPHQL_RESPONSE_JSON, JSON, is_json_content_type, negotiate, prefers_html
-from gateway.server.pipeline import Gateway
+from gateway.server.pipeline import Gateway, GatewayResponse
 from gateway.server.readiness import HttpSubgraphProbe, SubgraphProbe, check_readiness, circuit_states
 from gateway.server.request import RequestParamsError, request_from_body, request_from_query_params
+from gateway.server.request_telemetry import RECORD_KEY, RequestTelemetry
 from gateway.server.settings import ServerSettings
 from gateway.server.sse import streaming_kind, streaming_response
 from gateway.server.websocket import ADMISSION_SCOPE_KEY, serve_graphql_ws
+from gateway.telemetry.metrics import CONTENT_TYPE_LATEST
+from gateway.telemetry.request import RequestRecord
 
 __all__ = ["create_app"]
 
@@ -69,6 +75,13 @@ def _status(kind: ErrorKind | None, media: str) -> int:
     return 500
 
 
+def _outcome(response: GatewayResponse) -> str:
+    """The ``outcome`` label of a request the pipeline answered (``gateway.telemetry.metrics``)."""
+    if response.error_kind is None:
+        return "partial" if response.result.get("errors") else "success"
+    return "error" if response.error_kind is ErrorKind.INTERNAL else "rejected"
+
+
 def create_app(
     gateway: Gateway,
     settings: ServerSettings | None = None,
@@ -94,12 +107,18 @@ def create_app(
     plan_settings = gateway.settings
     plan_header = plan_settings.query_plan_header if plan_settings.expose_query_plan else None
     page = graphiql_html(query_plan_header=plan_header)
+    metrics = gateway.metrics if settings.metrics else None
 
     async def graphql_endpoint(request: Request) -> Response:
+        if request.method == "GET" and settings.graphiql and prefers_html(request.headers.get("accept")):
+            return HTMLResponse(page)
+        # The record RequestTelemetry opened for this request (a bare one when the app runs without it).
+        record = request.scope.get(RECORD_KEY) or RequestRecord()
+        return await answer(request, record)
+
+    async def answer(request: Request, record: RequestRecord) -> Response:
         method = request.method
         accept = request.headers.get("accept")
-        if method == "GET" and settings.graphiql and prefers_html(accept):
-            return HTMLResponse(page)
         streaming = streaming_kind(accept) if method in ("GET", "POST") else None
         if streaming is not None:
             return await _streaming(request, streaming)
@@ -143,7 +162,10 @@ def create_app(
             outcome = await gateway.run(graphql_request, headers=request.headers, http_method=method)
         except Exception:  # the pipeline turns errors into values; this is the last guard against a trace
             logger.exception("request pipeline crashed")
+            record.outcome = "error"
             return _errors("Internal server error.", INTERNAL_SERVER_ERROR, 500, media)
+        record.outcome = _outcome(outcome)
+        record.request_id = outcome.request_id
         status = _status(outcome.error_kind, media)
         headers = {"Allow": "POST"} if status == 405 else {}
         if outcome.request_id is not None:
@@ -214,6 +236,12 @@ def create_app(
                 logger.exception("readiness details failed")
         return _json(body, 200 if readiness.ready else 503)
 
+    async def metrics_endpoint(request: Request) -> Response:
+        """Prometheus' text exposition of the gateway's metrics (``gateway.telemetry.metrics``)."""
+        if metrics is None:
+            return _json({"status": "not found"}, 404)
+        return Response(metrics.exposition(), 200, media_type=CONTENT_TYPE_LATEST)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for callback in on_startup:
@@ -239,11 +267,14 @@ def create_app(
             Route("/", graphiql_page, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
             Route("/ready", ready, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         ]
     )
     if settings.cors is not None:
         app.add_middleware(CorsMiddleware, policy=settings.cors)
+    # Last added, so outermost: a CORS preflight is not a GraphQL request, but every POST and GET is.
+    app.add_middleware(RequestTelemetry, metrics=metrics, access_log=settings.access_log)
     app.state.gateway = gateway
     app.state.settings = settings
     return app

@@ -10,14 +10,22 @@ Nothing a document asks can hold the gateway for long: its text is scanned for t
 before the parser runs, the parsed document is measured against the operation limits before validation, and
 planning spends from a work budget (``gateway.server.limits``, ``gateway.planning.budget``). A document not in
 the plan cache is prepared on a worker thread (``gateway.server.workers``) so the event loop keeps serving.
+
+Telemetry (``gateway.telemetry``): while tracing is on, a request is a ``supergraph`` span with ``parse_query``
+and ``query_planning`` (cache misses only) and ``execution`` under it, as Apollo Router names them; the
+operation that validated is written to the request's record for the access log and the metrics; each loaded
+supergraph gets the next generation number.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import importlib
 import logging
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast
@@ -79,6 +87,9 @@ from gateway.server.runtime import PermanentGeneration
 from gateway.server.settings import ServerSettings
 from gateway.server.subscription_stream import SubscriptionStream
 from gateway.server.workers import WorkerPool
+from gateway.telemetry.metrics import GatewayMetrics, GatewayState, PlanCacheCounts
+from gateway.telemetry.request import current_record, traced
+from gateway.telemetry.tracing import ACTIVE, span
 
 __all__ = [
     "Gateway",
@@ -259,6 +270,8 @@ class Gateway:
         policy = self.settings.authorization_policy
         self._policy = load_policy_function(policy) if policy else None
         self.inflight = InflightOperations()
+        self.metrics = GatewayMetrics(max_operation_names=self.settings.metrics_max_operation_names)
+        self.metrics.watch(GatewayState(self._circuits, self._plan_cache_counts))
         # Open subscription streams (SubscriptionStream): counted for the limit, checked on reload.
         self.subscriptions: set[SubscriptionStream] = set()
         # Counts supergraphs served; a request keeps the supergraph, executor and plans of the generation it
@@ -266,6 +279,14 @@ class Gateway:
         self.generation = 0
         if supergraph is not None:
             self.reload(supergraph)
+
+    def _circuits(self) -> dict[str, str]:
+        circuits = getattr(getattr(self._executor, "client", None), "circuits", None)
+        return {name: c.state.value for name, c in circuits().items()} if callable(circuits) else {}
+
+    def _plan_cache_counts(self) -> PlanCacheCounts:
+        cache = self.plan_cache
+        return PlanCacheCounts(cache.hits, cache.misses, len(cache), cache.bytes)
 
     @property
     def supergraph(self) -> Supergraph | None:
@@ -286,6 +307,7 @@ class Gateway:
         self._costs = CostEstimator(supergraph, self.settings.demand_control)
         self._executor = new_executor
         self.generation += 1
+        self.metrics.supergraph_loaded(self.generation)
         if len(self.plan_cache):
             self.plan_cache.clear()
             self.permanent.release()
@@ -382,8 +404,14 @@ class Gateway:
         generation: int,
     ) -> PreparedOperation | RequestFailure:
         budget = self._new_budget()
+
+        def call() -> PreparedOperation | RequestFailure:
+            return prepare(budget)
+
+        if ACTIVE.on and traced():  # the worker's spans belong to this request's trace
+            call = functools.partial(contextvars.copy_context().run, call)
         try:
-            entry = await self.workers.run(lambda: prepare(budget))
+            entry = await self.workers.run(call)
         except asyncio.CancelledError:
             budget.cancel()  # the worker's planning stops at its next step
             raise
@@ -421,6 +449,7 @@ class Gateway:
         supergraph = supergraph or self._supergraph
         assert supergraph is not None
         limits = self.settings.limits
+        parse_started = time.time_ns() if ACTIVE.on and traced() else 0
         scan = scan_text(query, limits)
         if scan.exceeded is not None:
             return RequestFailure((scan.exceeded.to_error(),), ErrorKind.LIMIT)
@@ -438,6 +467,8 @@ class Gateway:
             return RequestFailure(
                 (LimitExceeded("max_recursion", deepest, deepest).to_error(),), ErrorKind.LIMIT
             )
+        if parse_started:
+            ACTIVE.tracer.start_span("parse_query", start_time=parse_started).end()
         if errors:
             return RequestFailure(tuple(graphql_error_dict(e, GRAPHQL_VALIDATION_FAILED) for e in errors))
         operation = _select_operation(document, operation_name)
@@ -447,7 +478,8 @@ class Gateway:
         try:
             if self._planner is None:
                 self._planner = _default_planner()
-            with planning_budget(budget):
+            attributes = {"graphql.operation.name": selected_name} if selected_name else None
+            with span("query_planning", attributes), planning_budget(budget):
                 plan = self._planner(supergraph, document, selected_name, override_labels=override_labels)
         except Exception as exc:
             # An operation the supergraph cannot satisfy is the request's fault (a 4xx), never a 500; a planner
@@ -570,11 +602,38 @@ class Gateway:
         incoming = _header(headers, "x-request-id")
         request_id = accepted_request_id(incoming) or new_request_id()
         with request_id_scope(request_id):
-            outcome = await self._run(request, headers, http_method)
+            if ACTIVE.on and traced():
+                outcome = await self._traced_run(request, headers, http_method)
+            else:
+                outcome = await self._run(request, headers, http_method)
         if outcome.result.get("errors"):
             extensions = outcome.result.get("extensions")
             outcome.result["extensions"] = {**(extensions or {}), "requestId": request_id}
         return replace(outcome, request_id=request_id)
+
+    async def _traced_run(
+        self, request: GraphQLRequest, headers: Mapping[str, str] | None, http_method: str
+    ) -> GatewayResponse:
+        with ACTIVE.tracer.start_as_current_span("supergraph") as supergraph_span:
+            outcome = await self._run(request, headers, http_method)
+            record = current_record()
+            if record is not None and record.prepared:
+                if record.operation_name:
+                    supergraph_span.set_attribute("graphql.operation.name", record.operation_name)
+                supergraph_span.set_attribute("graphql.operation.type", record.operation_type or "")
+            elif request.operation_name:
+                supergraph_span.set_attribute("graphql.operation.name", request.operation_name)
+            supergraph_span.set_attribute("graphql.plan_cache.hit", outcome.cache_hit)
+            if outcome.result.get("errors"):
+                codes = sorted(
+                    {
+                        str(e.get("extensions", {}).get("code"))
+                        for e in outcome.result["errors"]
+                        if isinstance(e, dict) and isinstance(e.get("extensions"), dict)
+                    }
+                )
+                supergraph_span.set_attribute("graphql.error.codes", codes)
+            return outcome
 
     async def _admit(
         self,
@@ -600,6 +659,11 @@ class Gateway:
         )
         if isinstance(entry, RequestFailure):
             return GatewayResponse({"errors": list(entry.errors)}, entry.kind, hit)
+        record = current_record()
+        if record is not None:
+            operation = entry.operation
+            record.operation(operation.name.value if operation.name else None, operation.operation.value)
+            record.cache_hit = hit
         kind = entry.operation.operation
         if http_method == "GET" and kind is not OperationType.QUERY:
             if not (streaming and kind is OperationType.SUBSCRIPTION):
@@ -677,17 +741,18 @@ class Gateway:
                 key = operation_key(
                     request.query, request.operation_name, request.variables, labels, forwarded, headers
                 )
-            if key is None:
-                result = await executor.execute(entry.plan, variables, request_headers=headers)
-            else:
-                shared = await self.inflight.run(
-                    (id(executor), key),
-                    lambda: executor.execute(entry.plan, variables, request_headers=headers),
-                )
-                # Every caller gets its own top-level map: the extensions below are per request.
-                result = dict(shared)
-                if isinstance(shared.get("extensions"), dict):
-                    result["extensions"] = dict(shared["extensions"])
+            with span("execution"):
+                if key is None:
+                    result = await executor.execute(entry.plan, variables, request_headers=headers)
+                else:
+                    shared = await self.inflight.run(
+                        (id(executor), key),
+                        lambda: executor.execute(entry.plan, variables, request_headers=headers),
+                    )
+                    # Every caller gets its own top-level map: the extensions below are per request.
+                    result = dict(shared)
+                    if isinstance(shared.get("extensions"), dict):
+                        result["extensions"] = dict(shared["extensions"])
             if entry.filtering is not None:
                 result = restore_unauthorized(_copied(result), entry.filtering)
         except Exception:
@@ -732,7 +797,9 @@ class Gateway:
                         ErrorKind.LIMIT,
                     )
                 else:
-                    stream = SubscriptionStream(self, request, admitted, headers, admitted.executor, request_id)
+                    stream = SubscriptionStream(
+                        self, request, admitted, headers, admitted.executor, request_id
+                    )
                     if self.settings.expose_query_plan:
                         asked = _header(headers, self.settings.query_plan_header)
                         stream.show_plan = asked is not None and asked.lower() in _TRUE

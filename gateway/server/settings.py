@@ -19,6 +19,7 @@ from pydantic.dataclasses import dataclass
 from gateway.server.cors import CorsPolicy
 from gateway.server.demand_control import DemandControl
 from gateway.server.limits import Limits
+from gateway.telemetry.tracing import TracingSettings
 
 __all__ = [
     "ServerSettings",
@@ -27,6 +28,7 @@ __all__ = [
     "limits_from_env",
     "production_from_env",
     "subscriptions_from_env",
+    "tracing_from_env",
 ]
 
 Count = Annotated[int, Field(ge=0)]
@@ -100,6 +102,30 @@ def subscriptions_from_env(
     return replace(settings, **changes) if changes else settings
 
 
+def tracing_from_env(tracing: TracingSettings, environ: Mapping[str, str]) -> TracingSettings:
+    """``GATEWAY_OTLP_ENDPOINT`` (else OpenTelemetry's ``OTEL_EXPORTER_OTLP_ENDPOINT``; ``none`` turns tracing
+    off), ``GATEWAY_TRACE_SAMPLING_RATIO`` (else ``OTEL_TRACES_SAMPLER_ARG``) and ``OTEL_SERVICE_NAME``."""
+    from gateway.config_schema import TelemetrySection, read_env
+
+    env = dict(environ)
+    for ours, theirs in (
+        ("GATEWAY_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+        ("GATEWAY_TRACE_SAMPLING_RATIO", "OTEL_TRACES_SAMPLER_ARG"),
+    ):
+        if ours not in env and theirs in env:
+            env[ours] = env[theirs]
+    endpoint = env.get("GATEWAY_OTLP_ENDPOINT")
+    if endpoint is not None and endpoint.strip().lower() in ("", "none", "off"):
+        tracing = replace(tracing, otlp_endpoint=None)
+        env.pop("GATEWAY_OTLP_ENDPOINT")
+    changes = {
+        k: v for k, v in read_env(TelemetrySection, env).items() if k in ("otlp_endpoint", "sampling_ratio")
+    }
+    if environ.get("OTEL_SERVICE_NAME"):
+        changes["service_name"] = environ["OTEL_SERVICE_NAME"]
+    return replace(tracing, **changes) if changes else tracing
+
+
 def production_from_env(environ: Mapping[str, str]) -> bool:
     """``GATEWAY_PRODUCTION``: true turns the production switches on (``ServerSettings.production``)."""
     from gateway.config_schema import GatewayFile, read_env
@@ -131,6 +157,11 @@ class ServerSettings:
     see, instead of answering those selections null (``gateway.server.authorization``). ``demand_control`` is the
     static cost estimate and its maximum (``gateway.server.demand_control``). ``subscriptions`` limits and
     paces subscriptions (``SubscriptionSettings``).
+
+    Telemetry (``gateway.telemetry``): ``metrics`` serves Prometheus metrics at ``/metrics``, labelling at most
+    ``metrics_max_operation_names`` distinct operation names; ``access_log`` logs one line per request;
+    ``log_format`` is ``text`` or ``json``; ``tracing`` says where OpenTelemetry spans are exported (off
+    without an endpoint).
     """
 
     expose_query_plan: bool = False
@@ -152,6 +183,11 @@ class ServerSettings:
     authorization_policy: str | None = None
     reject_unauthorized: bool = False
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    metrics: bool = True
+    metrics_max_operation_names: Count = 100
+    access_log: bool = True
+    log_format: str = "text"
+    tracing: TracingSettings = field(default_factory=TracingSettings)
     # Cached plans moved to the collector's permanent generation (gateway.server.runtime); set when serving.
     freeze_cached_plans: bool = False
 
@@ -177,7 +213,13 @@ class ServerSettings:
         """Override fields from ``GATEWAY_*`` environment variables (for containers); ``GATEWAY_PRODUCTION``
         last, so no other variable turns its switches back on."""
         # Imported here: the schema knows the server's Limits, and the server package imports these settings.
-        from gateway.config_schema import CorsSection, GatewayFile, PlanCacheSection, read_env
+        from gateway.config_schema import (
+            CorsSection,
+            GatewayFile,
+            PlanCacheSection,
+            TelemetrySection,
+            read_env,
+        )
 
         env = os.environ if environ is None else environ
         switches = read_env(GatewayFile, env)
@@ -190,6 +232,17 @@ class ServerSettings:
             limits=limits_from_env(out.limits, env),
             demand_control=demand_control_from_env(out.demand_control, env),
             subscriptions=subscriptions_from_env(out.subscriptions, env),
+        )
+        telemetry = read_env(
+            TelemetrySection, {k: v for k, v in env.items() if "OTLP" not in k and "SAMPLING" not in k}
+        )
+        out = replace(
+            out,
+            metrics=telemetry.get("metrics", out.metrics),
+            metrics_max_operation_names=telemetry.get("max_operation_names", out.metrics_max_operation_names),
+            access_log=telemetry.get("access_log", out.access_log),
+            log_format=telemetry.get("log_format", out.log_format),
+            tracing=tracing_from_env(out.tracing, env),
         )
         cors = read_env(CorsSection, env)
         if "origins" in cors:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from .errors import ServiceUnavailableError
+from .telemetry import instrument_http_client
 
 __all__ = ["EntityClient"]
 
@@ -43,6 +44,7 @@ class EntityClient:
         reps = [{"__typename": typename, **r} for r in representations]
         try:
             async with httpx.AsyncClient(transport=self._transport, timeout=self._timeout) as client:
+                instrument_http_client(client)  # a client span, and traceparent to the other service
                 response = await client.post(
                     self.url, json={"query": query, "variables": {"representations": reps}}
                 )

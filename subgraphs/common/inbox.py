@@ -7,7 +7,8 @@ it was done. A failing handler is redelivered with backoff; after ``max_attempts
 when the message cannot be decoded: malformed, an unknown type or version) it goes to the dead-letter subject
 with the reason in a header, and is acknowledged so it no longer blocks anything. The stream, the dead-letter
 stream and the durable consumer are created at start when missing, so an event published before the consumer
-first ran is still delivered.
+first ran is still delivered. Each message is handled in a ``process`` span that continues the trace context
+its headers carry (``subgraphs.common.telemetry``), so the events the handler records continue it too.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .outbox import (
     connect,
     ensure_stream,
 )
+from .telemetry import consume_span
 from .types import UTCDateTime, utcnow
 
 __all__ = ["DEFAULT_BACKOFF", "EventConsumer", "Handler", "InboxMixin", "Outcome", "RejectEvent"]
@@ -176,6 +178,10 @@ class EventConsumer:
             delay = min(delay * 2, max_backoff)
 
     async def handle(self, msg: Msg) -> Outcome:
+        with consume_span(msg.subject, msg.headers, self.name):
+            return await self._handle(msg)
+
+    async def _handle(self, msg: Msg) -> Outcome:
         try:
             env = decode(msg.data)
         except EventError as exc:

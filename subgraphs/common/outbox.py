@@ -6,6 +6,10 @@ A service's models include ``OutboxMixin`` (``class OutboxRow(OutboxMixin, Base)
 and marks a row sent only after JetStream acknowledged it. A relay that dies between the two publishes the
 row again on its next pass; JetStream drops the copy within the stream's duplicate window, and consumers'
 inboxes (``subgraphs.common.inbox``) drop it after that. NATS being away is waited out with backoff.
+
+A row keeps the trace context of the transaction that wrote it (``trace_context``), and the relay publishes it
+in the message headers (W3C ``traceparent``), so consumers continue the trace (``subgraphs.common.telemetry``).
+
 Rows of type ``NOTIFICATION`` (``subgraphs.common.notifications``) are published to their own subject as core
 NATS messages, in the same order, marked sent once the server has them.
 """
@@ -28,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Database
 from .events import Envelope, Event, encode, envelope
+from .telemetry import publish_headers, trace_context_now
 from .types import UTCDateTime, utcnow
 
 __all__ = [
@@ -70,6 +75,8 @@ class OutboxMixin:
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # The W3C trace context (JSON of traceparent/tracestate) of the transaction that recorded the event.
+    trace_context: Mapped[str | None] = mapped_column(String(1000), nullable=True)
 
 
 def record(
@@ -96,6 +103,7 @@ def record(
             body=encode(env).decode(),
             correlation_id=env.correlation_id,
             occurred_at=env.occurred_at,
+            trace_context=trace_context_now(),
         )
     )
     return env
@@ -198,21 +206,22 @@ class OutboxRelay:
         published = 0
         for row in rows:
             try:
-                if row.type == NOTIFICATION:
-                    assert self._nc is not None
-                    await self._nc.publish(
-                        row.subject, row.body.encode(), headers={"Nats-Msg-Id": row.event_id}
-                    )
-                    # The server has it once the round trip is back; only then is the row sent.
-                    await self._nc.flush(timeout=self.publish_timeout)
-                else:
-                    await self._js.publish(
-                        row.subject,
-                        row.body.encode(),
-                        timeout=self.publish_timeout,
-                        stream=self.stream,
-                        headers={"Nats-Msg-Id": row.event_id},
-                    )
+                with publish_headers(
+                    row.subject, row.trace_context, {"Nats-Msg-Id": row.event_id}
+                ) as headers:
+                    if row.type == NOTIFICATION:
+                        assert self._nc is not None
+                        await self._nc.publish(row.subject, row.body.encode(), headers=headers)
+                        # The server has it once the round trip is back; only then is the row sent.
+                        await self._nc.flush(timeout=self.publish_timeout)
+                    else:
+                        await self._js.publish(
+                            row.subject,
+                            row.body.encode(),
+                            timeout=self.publish_timeout,
+                            stream=self.stream,
+                            headers=headers,
+                        )
             except Exception as exc:
                 await self._failed(row.position, exc)
                 raise

@@ -18,6 +18,8 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 
+from .telemetry import configure_tracing
+
 __all__ = ["run_service"]
 
 
@@ -39,7 +41,14 @@ def run_service(name: str, factory: Callable[[], FastAPI], default_port: int) ->
     service_log.addHandler(handler)
     service_log.setLevel(args.log_level.upper())
     service_log.propagate = False
-    serve(factory(), args.host, args.port, args.log_level)
+    # Traces go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set (subgraphs.common.telemetry); before the app is made,
+    # so the app is instrumented.
+    tracing = configure_tracing(name)
+    try:
+        serve(factory(), args.host, args.port, args.log_level)
+    finally:
+        if tracing is not None:
+            tracing.shutdown()
 
 
 class DrainingServer(uvicorn.Server):

@@ -23,6 +23,7 @@ from .db import Database, database_url
 from .inbox import EventConsumer, Handler, InboxMixin
 from .migrations import Migrations, migrate_on_start
 from .outbox import DEFAULT_NATS_URL, DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, OutboxMixin, OutboxRelay
+from .telemetry import configure_tracing, instrument_engine
 
 __all__ = ["DEFAULT_DEAD_PREFIX", "MessagingSettings", "relay_and_consume", "run_worker_process"]
 
@@ -95,6 +96,9 @@ Work = Callable[[Database, asyncio.Event, MessagingSettings], Awaitable[None]]
 
 async def _main(service: str, base: type[DeclarativeBase], migrations: Migrations, work: Work) -> None:
     db = Database(database_url(service), base)
+    # Traces to OTEL_EXPORTER_OTLP_ENDPOINT when set (subgraphs.common.telemetry): relay, consumer and SQL spans.
+    tracing = configure_tracing(f"{service}-worker")
+    instrument_engine(db.engine)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -105,6 +109,8 @@ async def _main(service: str, base: type[DeclarativeBase], migrations: Migration
         await work(db, stop, MessagingSettings.from_env())
     finally:
         await db.dispose()
+        if tracing is not None:
+            tracing.shutdown()  # the last spans go out
 
 
 def run_worker_process(service: str, base: type[DeclarativeBase], migrations: Migrations, work: Work) -> None:

@@ -18,6 +18,7 @@ from .loaders import Loaders
 from .migrations import MIGRATIONS
 from .models import Base
 from .owners import Owners
+from .saga import CONSUMER_NAME
 from .schema import schema
 from .seed import seed
 
@@ -71,5 +72,6 @@ def create_app(
         context=context,
         migrations=MIGRATIONS,
         seed=seed if seed_data else None,
+        consumers=(CONSUMER_NAME,),
         live=live,
     )

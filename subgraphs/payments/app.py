@@ -15,6 +15,7 @@ from .loaders import Loaders
 from .migrations import MIGRATIONS
 from .models import Base
 from .provider import PaymentProvider
+from .saga import CONSUMER_NAME
 from .schema import schema
 from .seed import seed
 
@@ -46,7 +47,13 @@ def create_app(
         return {"db": database, "loaders": Loaders(database), "staff_token": token, "provider": chosen}
 
     app = create_subgraph_app(
-        name="payments", schema=schema, database=db, context=context, migrations=MIGRATIONS, seed=start
+        name="payments",
+        schema=schema,
+        database=db,
+        context=context,
+        migrations=MIGRATIONS,
+        seed=start,
+        consumers=(CONSUMER_NAME,),
     )
     app.state.provider = chosen
     return app

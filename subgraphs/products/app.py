@@ -12,6 +12,7 @@ from subgraphs.common.db import Database, database_url
 from .loaders import Loaders
 from .migrations import MIGRATIONS
 from .models import Base
+from .saga import CONSUMER_NAME
 from .schema import schema
 from .seed import seed
 from .stock_low import StockLow
@@ -36,4 +37,5 @@ def create_app(
         context=context,
         migrations=MIGRATIONS,
         seed=seed if seed_data else None,
+        consumers=(CONSUMER_NAME,),
     )

@@ -68,8 +68,10 @@ async def test_an_upgraded_database_keeps_its_rows(database, service):
     migrations = migrations_of(service)
     first = (await migrations.upgrade(database, "0001")).current
     assert first == ("0001",)
-    (missing,) = await migrations.differences(database)  # the comparison sees what 0002 adds
-    assert missing[0] == "add_index" and missing[1].name == "ix_payments_created"
+    # The comparison sees what 0002 and 0003 add: the index, and the outbox's trace context column.
+    missing = await migrations.differences(database)
+    assert any(m[0] == "add_index" and m[1].name == "ix_payments_created" for m in missing), missing
+    assert any(m[0] == "add_column" and m[3].name == "trace_context" for m in missing), missing
     async with database.engine.begin() as conn:
         await conn.execute(
             text(
@@ -84,7 +86,7 @@ async def test_an_upgraded_database_keeps_its_rows(database, service):
 
     async with database.engine.connect() as conn:
         assert "ix_payments_created" not in await conn.run_sync(indexes)
-    assert (await migrations.upgrade(database)).current == ("0002",)
+    assert (await migrations.upgrade(database)).current == ("0003",)
     from subgraphs.payments.models import PaymentRow
 
     async with database.session() as s:
@@ -176,12 +178,12 @@ def test_fedgw_migrate_upgrades_and_reports(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     data = str(tmp_path / "data")
     assert main(["migrate", "--status", "--data-dir", data, "payments"]) == 1  # behind: a gate for a deploy
-    assert "payments   empty    behind (code: 0002)" in capsys.readouterr().out
+    assert "payments   empty    behind (code: 0003)" in capsys.readouterr().out
     assert main(["migrate", "--data-dir", data, "--revision", "0001", "payments"]) == 0
     config = str(Path(__file__).resolve().parents[2] / "gateway.yaml")
     assert main(["migrate", "--config", config, "--data-dir", data]) == 0  # every service of gateway.yaml
     out = capsys.readouterr().out
-    for line in ("users      0001     current", "payments   0002     current"):
+    for line in ("users      0001     current", "payments   0003     current"):
         assert line in out
     assert main(["migrate", "--config", config, "--status", "--data-dir", data]) == 0
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'one.db'}")
