@@ -19,7 +19,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -230,6 +230,7 @@ def build_app(
     masking: Any = None,
     environ: Mapping[str, str] | None = None,
     registry: Any = None,
+    registry_fixed: Sequence[Any] = (),
 ) -> Any:
     """The production app: real planner, aiohttp subgraph clients, an executor per supergraph, behind the
     operation controls ``environ`` (default ``os.environ``) asks for (``operation_control_from_env``: JWT
@@ -305,7 +306,7 @@ def build_app(
     if registry is not None:
         from gateway.registry.watcher import RegistryWatcher
 
-        watcher = RegistryWatcher(gateway, pool, registry, swap=swap)
+        watcher = RegistryWatcher(gateway, pool, registry, swap=swap, fixed=registry_fixed)
 
     async def watch_sighup() -> None:
         if reload_source is None:
@@ -410,6 +411,21 @@ def _registry_source(args: argparse.Namespace, registry: Any) -> SupergraphSourc
         raise RuntimeError("a gateway following the registry composes from it, not from a source")
 
     return SupergraphSource(f"registry '{registry.bucket}' at {registry.nats_url}", unavailable, config)
+
+
+def _event_driven_sources(config: Any) -> list[Any]:
+    """The config's event-driven subgraphs, which no process registers: a gateway following the registry
+    composes them with what the services registered (their SDL from code or the snapshot)."""
+    from gateway.composition import SubgraphSource
+    from gateway.server.loading import subgraph_sdl
+
+    if config is None:
+        return []
+    return [
+        SubgraphSource(s.name, s.url, subgraph_sdl(s, "code"))
+        for s in config.subgraphs
+        if getattr(s, "events", None) is not None
+    ]
 
 
 def _is_loopback(host: str) -> bool:
@@ -524,6 +540,7 @@ def run(args: argparse.Namespace) -> int:
         registry = _registry_of(args)
         source = resolve_source(args) if registry is None else _registry_source(args, registry)
         supergraph = source.load() if registry is None else None
+        fixed = _event_driven_sources(source.config) if registry is not None else []
         from gateway.config import parse_traffic_shaping
 
         traffic = source.config.traffic if source.config is not None else parse_traffic_shaping(None)
@@ -548,6 +565,7 @@ def run(args: argparse.Namespace) -> int:
         traffic=traffic,
         masking=masking_for(source.config),
         registry=registry,
+        registry_fixed=fixed,
     )
     config_ = uvicorn.Config(
         app,

@@ -27,7 +27,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,8 +123,11 @@ class RegistryWatcher:
         *,
         swap: Swap | None = None,
         health_probe: Callable[[str, float], Awaitable[str | None]] | None = None,
+        fixed: Sequence[SubgraphSource] = (),
     ) -> None:
         self.gateway = gateway
+        # Subgraphs no process registers (the config's event-driven ones): composed with every registry change.
+        self.fixed = tuple(fixed)
         self.pool = pool
         self.settings = settings
         self._swap = swap
@@ -312,7 +315,8 @@ class RegistryWatcher:
             return Decision("refused", generation, digests, refusal.reason, refusal.changes)
         from gateway.commands.check import judge_composition
 
-        sources = [SubgraphSource(name, c.url, c.sdl) for name, c in chosen.items()]
+        fixed = [f for f in self.fixed if f.name not in chosen]  # a registered service of that name wins
+        sources = [*fixed, *(SubgraphSource(name, c.url, c.sdl) for name, c in chosen.items())]
         baseline = self.gateway.supergraph.api_schema if self.gateway.supergraph is not None else None
         policy = self.settings.breaking_policy
         verdict = await asyncio.to_thread(judge_composition, sources, baseline, policy)

@@ -67,3 +67,34 @@ def test_a_sdl_that_does_not_compose_is_refused_and_the_old_supergraph_keeps_ser
     assert gateway.ready()["generation"] == generation
     assert _served(gateway, "{ toys { name replica } }")
     assert gateway.query("{ extra }")["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+TOY_EVENTS_SDL = """
+extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+
+directive @edfs__natsSubscribe(subjects: [String!]!, providerId: String! = "default") on FIELD_DEFINITION
+
+type Subscription {
+  toyChanged: Toy! @edfs__natsSubscribe(subjects: ["toys.changed"], providerId: "default")
+}
+
+type Toy @key(fields: "id", resolvable: false) {
+  id: ID!
+}
+"""
+
+
+def test_the_configs_event_driven_subgraphs_are_composed_with_what_registered(system: System) -> None:
+    # No process registers an event-driven subgraph: the gateway adds the config's to every composition.
+    (system.workdir / "toy-events.graphql").write_text(TOY_EVENTS_SDL)
+    (system.workdir / "gateway.yaml").write_text(
+        f"registry:\n  bucket: {system.bucket}\n"
+        "subgraphs:\n  - name: toy-events\n    events: nats\n    schema: toy-events.graphql\n"
+    )
+    system.toy("v1")
+    gateway = system.gateway()
+    wait_until(lambda: _served(gateway, "{ toys { name } }"))
+    body = gateway.query("{ __schema { subscriptionType { fields { name } } } }")
+    assert body["data"]["__schema"]["subscriptionType"]["fields"] == [{"name": "toyChanged"}], body
+    services = gateway.ready()["registry"]["services"]
+    assert set(services) == {"toys"}  # the event-driven subgraph is composed, not a registered service
