@@ -37,7 +37,12 @@ from gateway.server.graphiql import STATIC_DIR, graphiql_html
 from gateway.server.media import GRAPHQL_RESPONSE_JSON, JSON, is_json_content_type, negotiate, prefers_html
 from gateway.server.pipeline import Gateway, GatewayResponse
 from gateway.server.readiness import HttpSubgraphProbe, SubgraphProbe, check_readiness, circuit_states
-from gateway.server.request import RequestParamsError, request_from_body, request_from_query_params
+from gateway.server.request import (
+    GraphQLRequest,
+    RequestParamsError,
+    request_from_body,
+    request_from_query_params,
+)
 from gateway.server.request_telemetry import RECORD_KEY, RequestTelemetry
 from gateway.server.settings import ServerSettings
 from gateway.server.sse import streaming_kind, streaming_response
@@ -138,26 +143,9 @@ def create_app(
                 406,
                 JSON,
             )
-        try:
-            if method == "GET":
-                graphql_request = request_from_query_params(request.query_params)
-            else:
-                if not is_json_content_type(request.headers.get("content-type")):
-                    return _errors(
-                        "POST requests must have Content-Type: application/json (UTF-8).",
-                        "UNSUPPORTED_MEDIA_TYPE",
-                        415,
-                        media,
-                    )
-                body = await _read_body(request, settings.max_body_bytes)
-                if body is None:
-                    message = (
-                        f"The request body is larger than http_max_request_bytes ({settings.max_body_bytes})."
-                    )
-                    return _errors(message, "PAYLOAD_TOO_LARGE", 413, media, Connection="close")
-                graphql_request = request_from_body(body)
-        except RequestParamsError as error:
-            return _errors(error.message, error.code, 400, media)
+        graphql_request = await _graphql_request(request, method, media)
+        if isinstance(graphql_request, Response):
+            return graphql_request
         try:
             outcome = await gateway.run(graphql_request, headers=request.headers, http_method=method)
         except Exception:  # the pipeline turns errors into values; this is the last guard against a trace
@@ -172,29 +160,35 @@ def create_app(
             headers["X-Request-Id"] = outcome.request_id
         return _json(outcome.result, status, media, headers)
 
+    async def _graphql_request(request: Request, method: str, media: str) -> GraphQLRequest | Response:
+        """The GraphQL request a GET's query parameters or a POST's JSON body carries, or the response that
+        refuses it (415 for another content type, 413 for a body over the limit, 400 for bad parameters)."""
+        try:
+            if method == "GET":
+                return request_from_query_params(request.query_params)
+            if not is_json_content_type(request.headers.get("content-type")):
+                return _errors(
+                    "POST requests must have Content-Type: application/json (UTF-8).",
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    415,
+                    media,
+                )
+            body = await _read_body(request, settings.max_body_bytes)
+            if body is None:
+                message = (
+                    f"The request body is larger than http_max_request_bytes ({settings.max_body_bytes})."
+                )
+                return _errors(message, "PAYLOAD_TOO_LARGE", 413, media, Connection="close")
+            return request_from_body(body)
+        except RequestParamsError as error:
+            return _errors(error.message, error.code, 400, media)
+
     async def _streaming(request: Request, kind: str) -> Response:
         """GraphQL over SSE or multipart (``gateway.server.sse``)."""
         media = JSON
-        try:
-            if request.method == "GET":
-                graphql_request = request_from_query_params(request.query_params)
-            else:
-                if not is_json_content_type(request.headers.get("content-type")):
-                    return _errors(
-                        "POST requests must have Content-Type: application/json (UTF-8).",
-                        "UNSUPPORTED_MEDIA_TYPE",
-                        415,
-                        media,
-                    )
-                body = await _read_body(request, settings.max_body_bytes)
-                if body is None:
-                    message = (
-                        f"The request body is larger than http_max_request_bytes ({settings.max_body_bytes})."
-                    )
-                    return _errors(message, "PAYLOAD_TOO_LARGE", 413, media, Connection="close")
-                graphql_request = request_from_body(body)
-        except RequestParamsError as error:
-            return _errors(error.message, error.code, 400, media)
+        graphql_request = await _graphql_request(request, request.method, media)
+        if isinstance(graphql_request, Response):
+            return graphql_request
 
         def refused(outcome: Any) -> Response:
             headers = {"X-Request-Id": outcome.request_id} if outcome.request_id else {}
