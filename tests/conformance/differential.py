@@ -552,6 +552,13 @@ def explain_with(
         propagated_data = propagate_nulls(schema, query, data)
         # The reference went on fetching below what propagation nulls; errors of those fetches go with it. Where
         # propagation nulls data itself and ours has no error but the non-null ones, every field error does.
+        # The fields the reference failed for want of a complete abstract @requires selection: ours with them
+        # null (and the nulls propagated) is what the reference could answer.
+        failed = [
+            e
+            for e in answer.get("errors") or []
+            if e.get("path") and field_at(schema, query, e["path"]) in abstract
+        ]
         paths = set(_error_paths(ours))
         whole = propagated_data is None and all(_non_null_error(e) for e in ours.get("errors") or [])
         propagated = {
@@ -561,16 +568,10 @@ def explain_with(
                 e
                 for e in answer.get("errors") or []
                 if json.dumps(e.get("path")) in paths
+                or e in failed  # they stand in the abstract @requires adjustment, on both sides
                 or not (_under_null(propagated_data, e.get("path") or []) or (whole and e.get("path")))
             ],
         }
-        # The fields the reference failed for want of a complete abstract @requires selection: ours with them
-        # null (and the nulls propagated) is what the reference could answer.
-        failed = [
-            e
-            for e in answer.get("errors") or []
-            if e.get("path") and field_at(schema, query, e["path"]) in abstract
-        ]
         for adjustments in (
             [],
             [REFERENCE_NULL_PROPAGATION],
