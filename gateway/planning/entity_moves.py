@@ -164,7 +164,7 @@ def require(steps: FetchSteps, at: Position, fields: FieldSet, hops: int) -> tup
         # In that fetch the field's own requirement (if any) travels in the representation: it resolves there.
         there = Position(
             entity_step,
-            entity_step.selections.fragment(jump.edge.type_name),
+            entity_step.entity_selections(jump.edge.type_name, at.conditions),
             jump.edge.type_name,
             jump.edge.target,
             at.path,

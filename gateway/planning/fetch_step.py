@@ -3,17 +3,26 @@
 Each step is one request to one subgraph: a root fetch, or an ``_entities`` fetch at a response path (Apollo
 Federation spec, "Query planning" and ``_entities``). The optimiser (optimize.py) merges and drops steps; the
 plan builder (build_plan.py) turns them into plan nodes.
+
+A step entered in several ways runs under what all of them share (``FetchStep.conditions``); what one way
+brings is fetched under that way's own ``@skip``/``@include`` (GraphQL spec 6.3.2, CollectFields: a field under
+an excluded selection is not fetched). So each way fills the entity fragment of its conditions
+(``entity_selections``), and once the step's entries are final, ``settle_conditions`` keeps on each fragment only
+the conditions the step's ``Condition`` nodes do not already ensure (like Apollo's planner, which keeps them as
+``@include``/``@skip`` on the subgraph operation's selections).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gateway.planning.normalize import NOperation
+from graphql import ArgumentNode, DirectiveNode, VariableNode, print_ast
+
+from gateway.planning.normalize import NOperation, conditions_of
 from gateway.planning.query_graph import QueryGraph
 from gateway.planning.representation import Conditions, Representation
 from gateway.planning.response_keys import ResponseKeys
-from gateway.planning.selection import OutSelectionSet
+from gateway.planning.selection import OutFragment, OutSelectionSet, name_node
 from gateway.planning.stuck import StuckFields
 
 __all__ = ["EntityStepKey", "FetchStep", "FetchSteps"]
@@ -48,6 +57,36 @@ class FetchStep:
         for e in self.entries[1:]:
             common &= e
         return frozenset(common)
+
+    def entity_selections(self, type_name: str, conditions: Conditions) -> OutSelectionSet:
+        """The selection set, in this entity step, of what a way in under ``conditions`` fetches for ``type_name``."""
+        return self.selections.fragment(type_name, _condition_directives(conditions))
+
+    def settle_conditions(self) -> None:
+        """Drop from the entity fragments the conditions the whole step runs under, merging fragments that
+        become alike (in the order they were first made)."""
+        common = self.conditions
+        settled: dict[tuple[str | None, str], OutFragment] = {}
+        for frag in self.selections.fragments.values():
+            kept = [d for d in frag.directives if not (set(conditions_of((d,))) & common)]
+            ident = (frag.type_condition, " ".join(print_ast(d) for d in kept))
+            into = settled.get(ident)
+            if into is None:
+                settled[ident] = OutFragment(frag.type_condition, tuple(kept), frag.selections)
+            else:
+                into.selections.merge(frag.selections)
+        self.selections.fragments = settled
+
+
+def _condition_directives(conditions: Conditions) -> tuple[DirectiveNode, ...]:
+    """``@include(if: $v)``/``@skip(if: $v)`` for each condition, in a stable order."""
+    return tuple(
+        DirectiveNode(
+            name=name_node("include" if include else "skip"),
+            arguments=(ArgumentNode(name=name_node("if"), value=VariableNode(name=name_node(variable))),),
+        )
+        for variable, include in sorted(conditions)
+    )
 
 
 # (subgraph, path, steps it waits for, mutation group, variant): entering an entity step with the same key

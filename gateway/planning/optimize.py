@@ -89,4 +89,9 @@ def drop_empty_steps(steps: list[FetchStep]) -> list[FetchStep]:
 
 
 def optimize(steps: list[FetchStep]) -> list[FetchStep]:
-    return drop_empty_steps(merge_into_later_steps(merge_sibling_steps(steps)))
+    kept = drop_empty_steps(merge_into_later_steps(merge_sibling_steps(steps)))
+    # Every step's entries are final now.
+    for step in kept:
+        if step.is_entity:
+            step.settle_conditions()
+    return kept

@@ -210,7 +210,8 @@ def _jump_with(steps: FetchSteps, at: Position, sel: NSelection, jump: Jump) -> 
     # The move exists for this selection: under its own @skip/@include the whole fetch is conditional.
     entry_conditions = at.conditions | frozenset(conditions_of(sel.directives))
     entity_step = enter(steps, at._replace(conditions=entry_conditions), jump, requires, 0)
-    entity_out = entity_step.selections.fragment(entity_type)
+    # What this way in fetches stays under the conditions of its path (the step may run under fewer).
+    entity_out = entity_step.entity_selections(entity_type, at.conditions)
     if graph.is_abstract(entity_type, target):
         entity_out.field("__typename", "__typename")
     # In that fetch the representation carries the required fields: the field is resolvable there.

@@ -319,10 +319,6 @@ CASES: list[Case] = [
         variables={"b1": False},
         depth=2,
         fetches=2,
-        xfail=(
-            "the entity fetch shared by both copies of top selects stock without the copy's @include: the "
-            "subgraph's stock error for p3 nulls shelf and adds an error at top.2.stock"
-        ),
     ),
 ]
 

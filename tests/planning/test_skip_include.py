@@ -145,3 +145,36 @@ def test_requirement_fetched_only_under_a_condition_gets_its_own_conditional_fet
         depth=2,
         fetches=3,
     )
+
+
+def test_fields_a_conditional_copy_brings_into_a_shared_jump_keep_its_condition() -> None:
+    """Both copies of topProducts share the reviews fetch, which runs unguarded: what only the @include copy
+    selects stays under its condition (GraphQL spec 6.3.2, CollectFields), or its errors would reach the other
+    copy's fields when $s is false."""
+    assert_plan(
+        SHOP,
+        "query($s: Boolean!) { topProducts @include(if: $s) { reviews { body } } topProducts { reviews { id } } }",
+        """
+        Sequence {
+          Fetch(products) query($s:Boolean!){topProducts @include(if:$s){__typename upc} topProducts{__typename upc}}
+          Flatten(topProducts.@) Fetch(reviews) {... on Product {__typename upc}} => query($representations:[_Any!]!,$s:Boolean!){_entities(representations:$representations){... on Product @include(if:$s){reviews{body}} ... on Product{reviews{id}}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+    )
+
+
+def test_copies_under_different_conditions_share_a_jump_each_under_its_own() -> None:
+    assert_plan(
+        SHOP,
+        "query($s: Boolean!, $t: Boolean!) { topProducts @include(if: $s) { reviews { body } } topProducts @skip(if: $t) { reviews { id } } }",
+        """
+        Sequence {
+          Fetch(products) query($s:Boolean!,$t:Boolean!){topProducts @include(if:$s){__typename upc} topProducts @skip(if:$t){__typename upc}}
+          Flatten(topProducts.@) Fetch(reviews) {... on Product {__typename upc}} => query($representations:[_Any!]!,$s:Boolean!,$t:Boolean!){_entities(representations:$representations){... on Product @include(if:$s){reviews{body}} ... on Product @skip(if:$t){reviews{id}}}}
+        }
+        """,
+        depth=2,
+        fetches=2,
+    )
