@@ -13,6 +13,7 @@ from typing import Any
 
 import nats
 import pytest
+from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from sqlalchemy import Integer
@@ -89,6 +90,7 @@ class Messaging:
     prefix: str
     dead_prefix: str
     js: JetStreamContext
+    nc: NATS
 
     def relay(self, db: Database, cls: type[OutboxRelay] = OutboxRelay, **kwargs: Any) -> OutboxRelay:
         return cls(
@@ -136,7 +138,7 @@ async def open_messaging() -> AsyncIterator[Messaging]:
         pytest.skip(f"NATS is not reachable at {NATS_URL}: {exc}")
     tag = uuid.uuid4().hex[:10]
     js = nc.jetstream()
-    m = Messaging(NATS_URL, f"T_{tag}", f"t{tag}", f"d{tag}", js)
+    m = Messaging(NATS_URL, f"T_{tag}", f"t{tag}", f"d{tag}", js, nc)
     # The stream exists before the test so that direct publishes land; relays and consumers find it there.
     await js.add_stream(name=m.stream, subjects=[f"{m.prefix}.>"], duplicate_window=120)
     try:

@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import nats
 import pytest
 
 from tests.conftest import STAFF
 from tests.transport_ws import Operation, connect
 
+from .messaging import open_messaging
 from .saga_system import CANCEL, DECLINED_CARD, SagaSystem, saga_system, serving
 
 pytestmark = pytest.mark.nats
 
-NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
 WATCH = """subscription($id: ID!) {
   orderStatusChanged(orderId: $id) { id status statusReason statusChangedAt items { line quantity } }
 }"""
@@ -31,25 +28,9 @@ SHIP = "mutation($id: ID!, $s: OrderStatus!) { updateOrderStatus(id: $id, status
 
 @pytest.fixture
 async def system(tmp_path) -> AsyncIterator[SagaSystem]:
-    try:
-        nc = await nats.connect(NATS_URL, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"NATS is not reachable at {NATS_URL}: {exc}")
-    tag = uuid.uuid4().hex[:10]
-    stream, prefix, dead = f"S_{tag}", f"s{tag}", f"sd{tag}"
-    try:
-        async with saga_system("sqlite", tmp_path, NATS_URL, stream, prefix, dead) as s:
+    async with open_messaging() as m:
+        async with saga_system("sqlite", tmp_path, m.url, m.stream, m.prefix, m.dead_prefix) as s:
             yield s
-    finally:
-        js = nc.jetstream()
-        for name in (stream, f"{stream}_DEAD"):
-            try:
-                await js.delete_stream(name)
-            except Exception:
-                pass
-        await nc.close()
 
 
 def _claims(claims: dict[str, Any] | None = STAFF) -> dict[str, str]:

@@ -5,22 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import nats
 import pytest
 
 from subgraphs.common import events as ev
 from tests.conftest import BACKENDS, STAFF, require_postgres
 
+from .messaging import open_messaging
 from .saga_system import DECLINED_CARD, SagaSystem, saga_system
 
 pytestmark = pytest.mark.nats
-
-NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -40,26 +36,11 @@ async def system_without_payments(request, tmp_path) -> AsyncIterator[SagaSystem
 async def _system(request, tmp_path, **options) -> AsyncIterator[SagaSystem]:
     if request.param == "postgres":
         await require_postgres()
-    try:
-        nc = await nats.connect(NATS_URL, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"NATS is not reachable at {NATS_URL}: {exc}")
-    tag = uuid.uuid4().hex[:10]
-    stream, prefix, dead = f"S_{tag}", f"s{tag}", f"sd{tag}"
-    js = nc.jetstream()
-    try:
-        async with saga_system(request.param, tmp_path, NATS_URL, stream, prefix, dead, **options) as s:
-            s.js = js  # type: ignore[attr-defined]
+    async with open_messaging() as m:
+        system = saga_system(request.param, tmp_path, m.url, m.stream, m.prefix, m.dead_prefix, **options)
+        async with system as s:
+            s.js = m.js  # type: ignore[attr-defined]
             yield s
-    finally:
-        for name in (stream, f"{stream}_DEAD"):
-            try:
-                await js.delete_stream(name)
-            except Exception:
-                pass
-        await nc.close()
 
 
 async def test_an_order_is_confirmed_its_stock_sold_and_its_payment_captured(system):

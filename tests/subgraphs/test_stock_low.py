@@ -5,47 +5,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import uuid
 from collections.abc import AsyncIterator
 
 import httpx
-import nats
 import pytest
 
 from subgraphs.products.app import create_app as products_app
 from tests.conftest import STAFF
 
+from .messaging import open_messaging
 from .saga_system import SagaSystem, saga_system
 
 pytestmark = pytest.mark.nats
 
-NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
 ADJUST = "mutation($id: ID!, $d: Int!) { adjustStock(id: $id, delta: $d) { stock available } }"
 
 
 @pytest.fixture
 async def system(tmp_path) -> AsyncIterator[SagaSystem]:
-    try:
-        nc = await nats.connect(NATS_URL, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"NATS is not reachable at {NATS_URL}: {exc}")
-    tag = uuid.uuid4().hex[:10]
-    stream, prefix, dead = f"S_{tag}", f"s{tag}", f"sd{tag}"
-    try:
-        async with saga_system("sqlite", tmp_path, NATS_URL, stream, prefix, dead) as s:
-            s.nc = nc  # type: ignore[attr-defined]
+    async with open_messaging() as m:
+        async with saga_system("sqlite", tmp_path, m.url, m.stream, m.prefix, m.dead_prefix) as s:
+            s.nc = m.nc  # type: ignore[attr-defined]
             yield s
-    finally:
-        js = nc.jetstream()
-        for name in (stream, f"{stream}_DEAD"):
-            try:
-                await js.delete_stream(name)
-            except Exception:
-                pass
-        await nc.close()
 
 
 async def test_holds_and_adjustments_that_cross_the_level_notify_once_each(system):

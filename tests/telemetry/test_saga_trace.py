@@ -9,7 +9,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 
-import nats
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
@@ -19,12 +18,12 @@ from subgraphs.orders.models import OrderRow
 from subgraphs.payments.models import PaymentRow
 from subgraphs.products.models import ProductRow
 from tests.conftest import STAFF
+from tests.subgraphs.messaging import open_messaging
 
 from .system import TracedSystem, new_trace_id, post, traced_system
 
 pytestmark = pytest.mark.nats
 
-NATS_URL = os.environ.get("NATS_URL", "nats://127.0.0.1:4222")
 
 PLACE = """mutation PlaceOrder($input: PlaceOrderInput!) {
   placeOrder(input: $input) { id status }
@@ -33,25 +32,9 @@ PLACE = """mutation PlaceOrder($input: PlaceOrderInput!) {
 
 @pytest.fixture
 async def system(tmp_path) -> AsyncIterator[TracedSystem]:
-    try:
-        nc = await nats.connect(NATS_URL, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False)
-    except Exception as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"NATS is not reachable at {NATS_URL}: {exc}")
-    tag = uuid.uuid4().hex[:10]
-    stream, prefix, dead = f"T_{tag}", f"t{tag}", f"td{tag}"
-    js = nc.jetstream()
-    try:
-        async with traced_system(tmp_path, NATS_URL, stream, prefix, dead) as s:
+    async with open_messaging() as m:
+        async with traced_system(tmp_path, m.url, m.stream, m.prefix, m.dead_prefix) as s:
             yield s
-    finally:
-        for name in (stream, f"{stream}_DEAD"):
-            try:
-                await js.delete_stream(name)
-            except Exception:
-                pass
-        await nc.close()
 
 
 async def _until(read, expected, within: float = 30.0):
