@@ -139,17 +139,10 @@ class FieldInSubgraph:
     shareable: bool = False
 
 
-@dataclass
-class SupergraphField:
-    """A field of a composite type, with every subgraph that declares it (resolving or external)."""
+class _DemandFacts:
+    """The authorization and cost facts of a type or field, read from its ``demands``."""
 
-    name: str
-    type: str
-    subgraphs: dict[str, FieldInSubgraph] = field(default_factory=dict)
-    inaccessible: bool = False
-    demands: Demands = field(default_factory=Demands)
-    # Set on a Subscription field whose events come from a broker (``@edfs__natsSubscribe``).
-    event_source: EventSource | None = None
+    demands: Demands
 
     @property
     def authenticated(self) -> bool:
@@ -167,6 +160,19 @@ class SupergraphField:
     def cost(self) -> int | None:
         return self.demands.cost
 
+
+@dataclass
+class SupergraphField(_DemandFacts):
+    """A field of a composite type, with every subgraph that declares it (resolving or external)."""
+
+    name: str
+    type: str
+    subgraphs: dict[str, FieldInSubgraph] = field(default_factory=dict)
+    inaccessible: bool = False
+    demands: Demands = field(default_factory=Demands)
+    # Set on a Subscription field whose events come from a broker (``@edfs__natsSubscribe``).
+    event_source: EventSource | None = None
+
     @property
     def list_size(self) -> ListSize | None:
         return self.demands.list_size
@@ -177,7 +183,7 @@ class SupergraphField:
 
 
 @dataclass
-class SupergraphType:
+class SupergraphType(_DemandFacts):
     """A named type of the supergraph and the subgraphs that know it.
 
     For object types and interfaces ``fields`` lists every field; ``implements`` maps each interface to the
@@ -195,22 +201,6 @@ class SupergraphType:
     enum_values: dict[str, set[str]] = field(default_factory=dict)
     inaccessible: bool = False
     demands: Demands = field(default_factory=Demands)
-
-    @property
-    def authenticated(self) -> bool:
-        return self.demands.authenticated
-
-    @property
-    def requires_scopes(self) -> tuple[tuple[str, ...], ...]:
-        return self.demands.requires_scopes
-
-    @property
-    def policies(self) -> tuple[tuple[str, ...], ...]:
-        return self.demands.policies
-
-    @property
-    def cost(self) -> int | None:
-        return self.demands.cost
 
     def keys(self, graph: str) -> list[Key]:
         t = self.subgraphs.get(graph)
