@@ -35,6 +35,7 @@ from starlette.responses import Response, StreamingResponse
 from gateway.server.errors import INTERNAL_SERVER_ERROR, error_dict
 from gateway.server.request import GraphQLRequest
 from gateway.server.settings import SubscriptionSettings
+from gateway.server.subscription_stream import stop_reading
 
 __all__ = ["EVENT_STREAM", "MULTIPART_MIXED", "streaming_kind", "streaming_response"]
 
@@ -106,14 +107,7 @@ async def _with_heartbeats(
             upcoming = None
             yield item
     finally:
-        if upcoming is not None and not upcoming.done():
-            upcoming.cancel()
-            with contextlib.suppress(BaseException):
-                await upcoming
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            with contextlib.suppress(Exception):
-                await aclose()
+        await stop_reading(upcoming, iterator)
 
 
 async def streaming_response(

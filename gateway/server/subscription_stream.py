@@ -30,7 +30,7 @@ from gateway.server.authorization import restore_unauthorized
 from gateway.server.errors import INTERNAL_SERVER_ERROR, SUBSCRIPTION_SCHEMA_RELOAD, error_dict
 from gateway.server.request import GraphQLRequest
 
-__all__ = ["SubscriptionStream"]
+__all__ = ["SubscriptionStream", "stop_reading"]
 
 logger = logging.getLogger("gateway.server")
 
@@ -38,6 +38,18 @@ _EXPIRED_MESSAGE = (
     "The token this subscription was admitted with has expired; subscribe again with a new one."
 )
 _RELOAD_MESSAGE = "The supergraph changed and this subscription no longer plans the same; subscribe again."
+
+
+async def stop_reading(upcoming: asyncio.Future[Any] | None, iterator: AsyncIterator[Any]) -> None:
+    """Stop reading ``iterator``: a pending read holds its generator, so cancel that first, then close it."""
+    if upcoming is not None and not upcoming.done():
+        upcoming.cancel()
+        with contextlib.suppress(BaseException):
+            await upcoming
+    aclose = getattr(iterator, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()
 
 
 class SubscriptionStream:
@@ -169,15 +181,7 @@ class SubscriptionStream:
                     assert result is not None
                     yield result
             finally:
-                # A pending read holds the upstream generator: cancel it first, so closing it can run.
-                if upcoming is not None and not upcoming.done():
-                    upcoming.cancel()
-                    with contextlib.suppress(BaseException):
-                        await upcoming
-                aclose = getattr(events, "aclose", None)
-                if aclose is not None:
-                    with contextlib.suppress(Exception):
-                        await aclose()
+                await stop_reading(upcoming, events)
         finally:
             if self._expiry is not None:
                 self._expiry.cancel()
