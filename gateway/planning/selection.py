@@ -76,27 +76,53 @@ class OutFragment:
     selections: OutSelectionSet
 
     def text(self, out: list[str]) -> None:
-        out.append("...")
-        if self.type_condition is not None:
-            out.append(" on ")
-            out.append(self.type_condition)
-        for d in self.directives:
-            out.append(_directive_text(d))
+        layers = _unique_layers(self.directives)
+        for depth, layer in enumerate(layers):
+            if depth:
+                out.append("{")
+            out.append("...")
+            if depth == 0 and self.type_condition is not None:
+                out.append(" on ")
+                out.append(self.type_condition)
+            for d in layer:
+                out.append(_directive_text(d))
         self.selections.text(out)
+        out.append("}" * (len(layers) - 1))
 
     def node(self) -> InlineFragmentNode:
-        condition = self.type_condition
-        return _node(
-            InlineFragmentNode,
-            {
-                "loc": None,
-                "type_condition": _named_type(condition) if condition is not None else None,
-                "directives": tuple(without_location(d) for d in self.directives)
-                if self.directives
-                else None,
-                "selection_set": self.selections.node(),
-            },
-        )
+        selection_set = self.selections.node()
+        layers = _unique_layers(self.directives)
+        for depth in range(len(layers) - 1, -1, -1):
+            condition = self.type_condition if depth == 0 else None
+            fragment = _node(
+                InlineFragmentNode,
+                {
+                    "loc": None,
+                    "type_condition": _named_type(condition) if condition is not None else None,
+                    "directives": tuple(without_location(d) for d in layers[depth])
+                    if layers[depth]
+                    else None,
+                    "selection_set": selection_set,
+                },
+            )
+            if depth:
+                selection_set = _node(SelectionSetNode, {"loc": None, "selections": (fragment,)})
+        return fragment
+
+
+def _unique_layers(directives: tuple[DirectiveNode, ...]) -> list[tuple[DirectiveNode, ...]]:
+    """``directives`` split into layers in which no directive name repeats, outermost first: a fragment under
+    ``@include(if: $a)`` and ``@include(if: $b)`` is written as one inside the other, as ``@include`` and ``@skip``
+    are not repeatable (GraphQL spec 5.7.3, Directives Are Unique Per Location)."""
+    layers: list[list[DirectiveNode]] = [[]]
+    for d in directives:
+        for layer in layers:
+            if all(other.name.value != d.name.value for other in layer):
+                layer.append(d)
+                break
+        else:
+            layers.append([d])
+    return [tuple(layer) for layer in layers]
 
 
 def _directive_text(d: DirectiveNode) -> str:

@@ -285,6 +285,17 @@ CASES += [
         depth=3,
         fetches=3,
     ),
+    Case(
+        # The requirement's price is fetched under both $b2 and $b5 beside the unconditional copy's: one
+        # @include inside the other, as @include is not repeatable (GraphQL spec 5.7.3).
+        "requirement-under-two-conditions-beside-an-unconditional-copy",
+        NESTED_REQUIRES,
+        "query($b2: Boolean!, $b5: Boolean!) { order { total } order @include(if: $b2) { total @include(if: $b5) } }",
+        {"data": {"order": {"total": 104}}},
+        variables={"b2": False, "b5": True},
+        depth=3,
+        fetches=3,
+    ),
 ]
 
 

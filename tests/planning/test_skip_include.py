@@ -178,3 +178,22 @@ def test_copies_under_different_conditions_share_a_jump_each_under_its_own() -> 
         depth=2,
         fetches=2,
     )
+
+
+def test_a_way_in_under_two_conditions_nests_them_one_directive_each() -> None:
+    """@include is not repeatable (GraphQL spec 5.7.3, Directives Are Unique Per Location): a way into a shared
+    entity fetch under both $s and $t writes one fragment inside the other, or the subgraph refuses the whole
+    operation and every field of the fetch fails with it."""
+    assert_plan(
+        SHOP,
+        "query($s: Boolean!, $t: Boolean!) { topProducts @include(if: $s) { reviews @include(if: $t) { author { name } } } topProducts { reviews { author { id name } } } }",
+        """
+        Sequence {
+          Fetch(products) query($s:Boolean!){topProducts @include(if:$s){__typename upc} topProducts{__typename upc}}
+          Flatten(topProducts.@) Fetch(reviews) {... on Product {__typename upc}} => query($representations:[_Any!]!,$s:Boolean!,$t:Boolean!){_entities(representations:$representations){... on Product @include(if:$s){reviews @include(if:$t){author{__typename id}}} ... on Product{reviews{author{id __typename}}}}}
+          Flatten(topProducts.@.reviews.@.author) Fetch(accounts) {... on User {__typename id}} => query($representations:[_Any!]!,$s:Boolean!,$t:Boolean!){_entities(representations:$representations){... on User @include(if:$s){... @include(if:$t){name}} ... on User{name}}}
+        }
+        """,
+        depth=3,
+        fetches=3,
+    )
