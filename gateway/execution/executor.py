@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
@@ -220,13 +221,17 @@ def _response_keys(
 class _PreparedPlan:
     """What the executor derives from a ``QueryPlan`` (the plan itself stays as the planner made it).
 
-    Holds the plan, so the identities its fetches are looked up by stay theirs while it is kept.
+    Refers to its plan weakly: the plan cache decides how long a plan lives, and this goes with it (the
+    executor's entry is dropped when the plan is freed). Fetches are looked up by identity, which stays theirs
+    while the plan lives.
     """
 
-    __slots__ = ("_fetches", "operation", "plan", "schema")
+    __slots__ = ("_fetches", "merged", "operation", "plan", "schema")
 
-    def __init__(self, plan: QueryPlan, api_schema: GraphQLSchema, schema: Any) -> None:
-        self.plan = plan
+    def __init__(
+        self, plan_ref: weakref.ref[QueryPlan], plan: QueryPlan, api_schema: GraphQLSchema, schema: Any
+    ) -> None:
+        self.plan = plan_ref
         self.schema = schema
         self.operation = (
             CompiledOperation(api_schema, plan.document, plan.operation_name, dict(plan.response_aliases))
@@ -234,6 +239,8 @@ class _PreparedPlan:
             else None
         )
         self._fetches: dict[int, _PreparedFetch] = {}
+        # Merged operation text of entity fetches sent together, by the identities of the fetches merged.
+        self.merged: dict[tuple[int, ...], tuple[str, str] | None] = {}
 
     def fetch(self, fetch: FetchNode, flatten_path: tuple[str, ...] | None = None) -> _PreparedFetch:
         prepared = self._fetches.get(id(fetch))
@@ -282,8 +289,8 @@ _EXPLAINED = FailureMark(None)
 
 _QueuedFetch = tuple[FetchNode, SubgraphRequest, "asyncio.Future[SubgraphResponse | FailureMark] | None"]
 
-_MERGED_CACHE_SIZE = 4096
-# Plans prepared for execution kept at once (least recently run dropped first); the plan cache keeps fewer.
+# Plans prepared for execution kept at once (least recently run dropped first); an entry also goes when its
+# plan is freed (the plan cache let it go), so this bounds only plans that something else keeps alive.
 _PREPARED_CACHE_SIZE = 4096
 
 
@@ -315,10 +322,8 @@ class Executor:
         self.client = client
         self.header_policy = header_policy or HeaderPolicy()
         self.batch_entity_fetches = batch_entity_fetches
-        # Merged operation text by the identities of the fetches merged (kept alive so ids stay theirs).
-        self._merged: dict[tuple[int, ...], tuple[tuple[FetchNode, ...], tuple[str, str] | None]] = {}
         self._type_schema = supergraph.schema if supergraph.schema is not None else supergraph.api_schema
-        # Plans prepared for execution, by identity (each entry holds its plan, so the id stays the plan's).
+        # Plans prepared for execution, by identity; an entry goes when its plan is freed (``_prepare``).
         self._prepared: OrderedDict[int, _PreparedPlan] = OrderedDict()
 
     async def execute(
@@ -510,15 +515,25 @@ class Executor:
             raise TypeError(f"Unknown plan node {type(node).__name__}")
 
     def _prepare(self, plan: QueryPlan) -> _PreparedPlan:
-        """The executor's own derived form of ``plan``, built on its first run and kept for the next ones."""
-        prepared = self._prepared.get(id(plan))
-        if prepared is not None and prepared.plan is plan:
-            self._prepared.move_to_end(id(plan))
+        """The executor's own derived form of ``plan``, built on its first run and kept while the plan lives."""
+        key = id(plan)
+        prepared = self._prepared.get(key)
+        if prepared is not None and prepared.plan() is plan:
+            self._prepared.move_to_end(key)
             return prepared
-        prepared = _PreparedPlan(plan, self.supergraph.api_schema, self._type_schema)
-        self._prepared[id(plan)] = prepared
-        if len(self._prepared) > _PREPARED_CACHE_SIZE:
-            self._prepared.popitem(last=False)
+        entries = self._prepared
+
+        def forget(ref: weakref.ref[QueryPlan]) -> None:
+            entry = entries.get(key)
+            if entry is not None and entry.plan is ref:
+                del entries[key]
+
+        prepared = _PreparedPlan(
+            weakref.ref(plan, forget), plan, self.supergraph.api_schema, self._type_schema
+        )
+        entries[key] = prepared
+        if len(entries) > _PREPARED_CACHE_SIZE:
+            entries.popitem(last=False)
         return prepared
 
     def _request(self, fetch: FetchNode, run: _Run, extra: dict[str, Any] | None = None) -> SubgraphRequest:
@@ -743,20 +758,14 @@ class Executor:
     async def _send_merged(
         self, queue: list[_QueuedFetch], prepared: _PreparedPlan
     ) -> list[SubgraphResponse | FailureMark]:
-        fetches = tuple(f for f, _, _ in queue)
-        key = tuple(id(f) for f in fetches)
-        cached = self._merged.get(key)
-        if cached is None or any(a is not b for a, b in zip(cached[0], fetches, strict=True)):
-            parts = [prepared.fetch(f).entity_operation for f in fetches]
+        key = tuple(id(f) for f, _, _ in queue)  # fetches of ``prepared``'s plan, alive while it is
+        if key in prepared.merged:
+            merged_operation = prepared.merged[key]
+        else:
+            parts = [prepared.fetch(f).entity_operation for f, _, _ in queue]
             operations = [p for p in parts if p is not None]
-            merged_operation = (
-                merge_entity_operations(operations) if len(operations) == len(fetches) else None
-            )
-            if len(self._merged) >= _MERGED_CACHE_SIZE:
-                self._merged.clear()
-            cached = (fetches, merged_operation)
-            self._merged[key] = cached
-        merged_operation = cached[1]
+            merged_operation = merge_entity_operations(operations) if len(operations) == len(queue) else None
+            prepared.merged[key] = merged_operation
         if merged_operation is None:
             return list(await asyncio.gather(*(self._send(f, r) for f, r, _ in queue)))
         variables: dict[str, Any] = {}
@@ -765,7 +774,7 @@ class Executor:
                 variables[representations_variable(i) if name == "representations" else name] = value
         name, text = merged_operation
         merged = SubgraphRequest(text, variables, name, queue[0][1].headers)
-        outcome = await self._send(fetches[0], merged)
+        outcome = await self._send(queue[0][0], merged)
         if isinstance(outcome, FailureMark):
             return [outcome] * len(queue)
         return list(split_entity_response(outcome, len(queue)))

@@ -82,3 +82,21 @@ async def test_concurrent_requests_sharing_a_plan_get_their_own_results(executor
     together = await asyncio.gather(*(executor.execute(plan, {"n": n}) for n in (3, 1, 2, 1, 3)))
     assert [len(_names(r)) for r in together] == [3, 1, 2, 1, 3]
     assert together == [alone[3], alone[1], alone[2], alone[1], alone[3]]
+
+
+async def test_what_the_executor_derives_from_a_plan_goes_with_the_plan(executor: Executor) -> None:
+    """The plan cache decides how long a plan lives: once nothing else holds it, the executor's own derived
+    form (compiled shaping, prepared and merged fetches) must not keep it, its document or its fetches alive,
+    or memory grows with every distinct document run (bench/abuse.py)."""
+    import gc
+    import weakref
+
+    plan = _plan(executor.supergraph)
+    assert "errors" not in await executor.execute(plan, {"n": 3})
+    plan_ref, document_ref = weakref.ref(plan), weakref.ref(plan.document)
+    fetch_refs = [weakref.ref(f) for f in _fetches(plan.node)]
+    del plan
+    gc.collect()
+    assert plan_ref() is None and document_ref() is None
+    assert all(ref() is None for ref in fetch_refs)
+    assert len(executor._prepared) == 0
