@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -263,7 +264,18 @@ def test_bad_worker_variable_exits_2(
     parser = argparse.ArgumentParser()
     serve.add_parser(parser.add_subparsers())
     monkeypatch.setenv("GATEWAY_WORKERS", "0")
-    assert serve.run(parser.parse_args(["serve", "--supergraph", str(path), "--log-level", "warning"])) == 2
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:  # run() sets up the process's logging first: the other tests keep theirs
+        assert (
+            serve.run(parser.parse_args(["serve", "--supergraph", str(path), "--log-level", "warning"])) == 2
+        )
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
     assert "GATEWAY_WORKERS: expected a number of worker processes (1 or more) or 'auto', got '0'" in (
         capsys.readouterr().err
     )
@@ -286,3 +298,15 @@ def test_worker_count_precedence() -> None:
     cores = len(os.sched_getaffinity(0))
     assert serve.workers_for(parser.parse_args(["serve", "--workers", "auto"]), None, {}) == cores
     assert serve.workers_for(default, None, {"GATEWAY_WORKERS": "auto"}) == cores
+
+
+def test_bad_worker_count_in_the_config_names_the_key() -> None:
+    from gateway.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError) as refused:
+        parse_config(
+            "workers: 0\nsubgraphs:\n  - {name: a, url: 'http://a.test/graphql'}\n", source="gateway.yaml"
+        )
+    assert "gateway.yaml: workers: expected a number of worker processes (1 or more) or 'auto', got 0" in str(
+        refused.value
+    )
