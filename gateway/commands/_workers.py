@@ -271,7 +271,10 @@ class WorkerSupervisor:
                     print(f"gateway: stopped ({signal.Signals(stop_signal).name})", flush=True)
                     return 0
                 if now >= deadline:
-                    logger.warning("workers still running %.0f s after the stop: killing them", STOP_MARGIN)
+                    logger.warning(
+                        "workers still running %g s after the stop signal: killing them",
+                        self.graceful_timeout + STOP_MARGIN,
+                    )
                     self._send(signal.SIGKILL)
                     deadline = now + self.graceful_timeout
             else:

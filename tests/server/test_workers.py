@@ -228,6 +228,31 @@ def test_workers_share_the_port_reload_restart_and_stop(tmp_path: Path, products
     assert "stopped (SIGTERM)" in output and "Traceback" not in output, output
 
 
+def test_sigterm_stops_a_worker_that_does_not_stop(tmp_path: Path) -> None:
+    """A worker that cannot act on SIGTERM (stopped here; wedged in production) is killed after the grace."""
+    path = tmp_path / "supergraph.graphql"
+    path.write_text(SUPERGRAPH_SDL)
+    port = free_port()
+    parent = start_gateway(path, port, "--workers", "2", "--graceful-timeout", "0.5")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for("the gateway did not become healthy", lambda: parent.poll() is None and healthy(base), 30)
+        wait_for("two workers did not start", lambda: len(children(parent.pid)) == 2)
+        workers = children(parent.pid)
+        os.kill(min(workers), signal.SIGSTOP)
+        parent.send_signal(signal.SIGTERM)
+        assert parent.wait(30) == 0
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait(5)
+        for pid in children(parent.pid):
+            os.kill(pid, signal.SIGKILL)
+    output = parent.stdout.read() if parent.stdout else ""
+    assert "still running" in output and "stopped (SIGTERM)" in output, output
+
+
 def test_a_port_held_elsewhere_is_an_error_not_shared(tmp_path: Path) -> None:
     """Another process listening with SO_REUSEPORT would take half the connections if the workers joined it."""
     path = tmp_path / "supergraph.graphql"
