@@ -9,6 +9,7 @@ bench/README.md. Run from the repository root::
 
     .venv/bin/python bench/run.py [--gateways ours,grafbase,hive,apollo] [--loads varying,varying-nodedup,identical]
                                   [--duration 20] [--warmup 5] [--rounds 3] [--connections 50] [--quick]
+                                  [--ours-workers 1,2]
 
 All traffic stays on 127.0.0.1; every run is bounded by --duration x --rounds per gateway and variant.
 """
@@ -134,10 +135,11 @@ class Processes:
 NICENESS = 0
 
 
-def pinned(core: int, argv: list[str]) -> list[str]:
-    """``argv`` on one core (and at the niceness --nice asked for)."""
+def pinned(cores: int | list[int], argv: list[str]) -> list[str]:
+    """``argv`` on one core or a list of them (and at the niceness --nice asked for)."""
     nice = ["nice", "-n", str(NICENESS)] if NICENESS else []
-    return [*nice, "taskset", "-c", str(core), *argv]
+    listed = ",".join(str(c) for c in ([cores] if isinstance(cores, int) else cores))
+    return [*nice, "taskset", "-c", listed, *argv]
 
 
 def port_free(port: int) -> bool:
@@ -418,7 +420,29 @@ def run_load(
 # gateways
 
 
+def ours_workers(name: str) -> int | None:
+    """The worker processes of one of our gateway's entries (``ours``: 1, ``ours-w2``: 2), None for a peer."""
+    if name == "ours":
+        return 1
+    if name.startswith("ours-w") and name[6:].isdigit():
+        return int(name[6:])
+    return None
+
+
+def gateway_cores(name: str) -> list[int]:
+    """Where a gateway runs: the gateway core, or both cores for ours with several workers.
+
+    One process can use one core at a time, so a gateway of N workers on the gateway core alone would only
+    split that core N ways; on both cores the workers may take what the load tool and the subgraphs leave of
+    the second one, which is the question a second worker answers on a two-core machine."""
+    workers = ours_workers(name)
+    return [GATEWAY_CORE, LOAD_CORE] if workers is not None and workers > 1 else [GATEWAY_CORE]
+
+
 def gateway_port(name: str, port_base: int) -> int:
+    workers = ours_workers(name)
+    if workers is not None and workers > 1:
+        return port_base + 20 + workers
     return port_base + 10 + GATEWAYS.index(name)
 
 
@@ -444,11 +468,14 @@ def start_gateway(
     port = str(gateway_port(name, port_base))
     node_env = {"NODE_ENV": "production", "APOLLO_TELEMETRY_DISABLED": "true"}
     log = f"gateway-{name}-{load.name}"
-    if name == "ours":
+    workers = ours_workers(name)
+    if workers is not None:
         argv = [sys.executable, "-m", "gateway", "serve", "--supergraph", str(supergraph), "--host", HOST]
         argv += ["--port", port, "--no-graphiql", "--log-level", "warning"]
+        if workers > 1:
+            argv += ["--workers", str(workers)]
         env = {} if load.deduplicate else {"GATEWAY_DEDUPLICATE_INFLIGHT": "0"}
-        return procs.start(log, pinned(GATEWAY_CORE, argv), ROOT, env)
+        return procs.start(log, pinned(gateway_cores(name), argv), ROOT, env)
     if name == "grafbase":
         config = grafbase_config(work, port_base, load.deduplicate)
         home = config.parent / "home"
@@ -586,7 +613,8 @@ def measure(
     before_counts = settle(args.port_base)
     gateway_pids = tree(state.proc.pid)
     before_gw, before_sg = cpu_seconds(gateway_pids), cpu_seconds([subgraph_pid])
-    before_core, started = core_busy_seconds(GATEWAY_CORE), time.monotonic()
+    cores = gateway_cores(state.name)
+    before_core, started = sum(core_busy_seconds(c) for c in cores), time.monotonic()
     with PeakRss(state.proc.pid) as rss:
         result = run_load(
             tool, url, body_file, varying, args.duration, args.connections, args.threads, LOAD_CORE
@@ -594,7 +622,10 @@ def measure(
     elapsed = time.monotonic() - started
     gw_cpu = cpu_seconds(tree(state.proc.pid)) - before_gw
     sg_cpu = cpu_seconds([subgraph_pid]) - before_sg
-    other_cpu = max(0.0, core_busy_seconds(GATEWAY_CORE) - before_core - gw_cpu)
+    busy = sum(core_busy_seconds(c) for c in cores) - before_core
+    # On both cores the load tool and the subgraphs are no noise: they are what the gateway shares them with.
+    ours_too = result.cpu_pct * elapsed / 100 + sg_cpu if LOAD_CORE in cores else 0.0
+    other_cpu = max(0.0, busy - gw_cpu - ours_too)
     during = sum(subgraph_counts(args.port_base).values()) - sum(before_counts.values())
     after_counts = settle(args.port_base)
     # the load tool stops with requests outstanding, which the gateway still resolves: divide by those sent
@@ -730,7 +761,7 @@ def ratio_lines(summaries: dict[str, dict[str, float]]) -> list[str]:
     ours = summaries["ours"]
     lines = []
     for peer, p in summaries.items():
-        if peer == "ours":
+        if ours_workers(peer) is not None:
             continue
 
         def ratio(key: str, p: dict[str, float] = p) -> str:
@@ -739,6 +770,18 @@ def ratio_lines(summaries: dict[str, dict[str, float]]) -> list[str]:
         lines.append(
             f"  ours/{peer}: req/s {ratio('rps')}, CPU ms/q {ratio('cpu_ms')}, p50 {ratio('p50_ms')}, "
             f"p99 {ratio('p99_ms')}, RSS {ratio('peak_rss_mib')}, sg req/q {ratio('sg_per_query')}"
+        )
+    for name, w in summaries.items():
+        if name == "ours" or ours_workers(name) is None:
+            continue
+
+        def versus_one(key: str, w: dict[str, float] = w) -> str:
+            return format_ratio(w[key], ours[key])
+
+        lines.append(
+            f"  {name}/ours: req/s {versus_one('rps')}, CPU ms/q {versus_one('cpu_ms')}, "
+            f"p50 {versus_one('p50_ms')}, p99 {versus_one('p99_ms')}, RSS {versus_one('peak_rss_mib')} "
+            f"(workers on cores {','.join(map(str, gateway_cores(name)))}, one worker on core {GATEWAY_CORE})"
         )
     return lines
 
@@ -835,6 +878,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip-install", action="store_true", help="do not run npm ci in bench/node, bench/grafbase"
     )
+    parser.add_argument(
+        "--ours-workers",
+        default="1",
+        help="comma-separated worker counts to run ours with (fedgw serve --workers N), side by side: 1 is "
+        "'ours' on the gateway core, N > 1 is 'ours-wN' on both cores",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.rounds = 3.0, 1.0, 1
@@ -842,6 +891,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [g for g in args.gateway_list if g not in GATEWAYS]
     if unknown or not args.gateway_list:
         parser.error(f"--gateways: unknown {unknown}; expected names from {GATEWAYS}")
+    try:
+        counts = sorted({int(n) for n in args.ours_workers.split(",") if n.strip()})
+    except ValueError:
+        counts = []
+    if not counts or counts[0] < 1 or counts[-1] > 16:
+        parser.error(f"--ours-workers: expected worker counts from 1 to 16, got {args.ours_workers!r}")
+    if "ours" in args.gateway_list:
+        at = args.gateway_list.index("ours")
+        ours = ["ours" if n == 1 else f"ours-w{n}" for n in counts]
+        args.gateway_list[at : at + 1] = ours
     args.load_list = [x.strip() for x in args.loads.split(",") if x.strip()]
     unknown = [x for x in args.load_list if x not in LOADS]
     if unknown or not args.load_list:
@@ -876,7 +935,7 @@ def run_load_rounds(
     print(f"\n== load: {load.name}: {load.title} ==", flush=True)
     if not load.deduplicate:
         for name in args.gateway_list:
-            print(f"  {name}: {NODEDUP_SWITCHES[name]}")
+            print(f"  {name}: {NODEDUP_SWITCHES['ours' if ours_workers(name) else name]}")
     body_file = body_template(work, load)
     states = {name: GatewayState(name) for name in args.gateway_list}
     answers: dict[str, Any] = {}
@@ -948,7 +1007,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("needs two cores: one for the gateway, one for the subgraphs and the load generator")
     os.sched_setaffinity(0, {LOAD_CORE})
     ports = [args.port_base + 1 + i for i in range(len(SUBGRAPHS))] + [
-        gateway_port(g, args.port_base) for g in GATEWAYS
+        gateway_port(g, args.port_base) for g in {*GATEWAYS, *args.gateway_list}
     ]
     busy = [p for p in ports if not port_free(p)]
     if busy:
@@ -971,7 +1030,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, interrupted)
 
     print(
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; gateways on core {GATEWAY_CORE}, subgraphs and "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; gateways on core {GATEWAY_CORE}"
+        f"{' (ours with several workers on cores 0,1)' if any(len(gateway_cores(g)) > 1 for g in args.gateway_list) else ''}"
+        ", subgraphs and "
         f"load tool ({Path(tool[-1]).name}) on core {LOAD_CORE}; {args.rounds} round(s) of {args.duration:.0f} s "
         f"after {args.warmup:.0f} s of warm-up, {args.connections} connections",
         flush=True,

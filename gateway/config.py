@@ -92,7 +92,8 @@ __all__ = [
     "parse_traffic_shaping",
 ]
 
-# GatewayFile's keys that are ServerSettings fields of the same name.
+# GatewayFile's keys for how the gateway serves: ServerSettings fields of the same name, and ``workers``, the
+# number of processes ``fedgw serve`` starts (gateway.commands._workers).
 SERVER_KEYS = (
     "expose_query_plan",
     "graphiql",
@@ -102,6 +103,7 @@ SERVER_KEYS = (
     "deduplicate_inflight",
     "authorization_policy",
     "reject_unauthorized",
+    "workers",
 )
 
 
@@ -146,7 +148,8 @@ class GatewayConfig:
     subscriptions: dict[str, Any] = field(default_factory=dict)
     # gateway.config_schema.TelemetrySection's keys, as given (gateway.telemetry).
     telemetry: dict[str, Any] = field(default_factory=dict)
-    # The server switches the file sets (expose_query_plan, graphiql, ...: ServerSettings' fields), as given.
+    # The server switches the file sets (expose_query_plan, graphiql, ...: ServerSettings' fields, and
+    # workers), as given.
     server: dict[str, Any] = field(default_factory=dict)
     # gateway.registry.RegistrySettings' fields, as given; None: no registry (the static 'subgraphs').
     registry: dict[str, Any] | None = None

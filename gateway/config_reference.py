@@ -27,6 +27,7 @@ _LABELS = {
     schema._duration: "duration: seconds, or `500ms`, `2s`, `1m`",
     schema._text: "string",
     schema._names: "list of strings",
+    schema._workers: "integer ≥ 1, or `auto` (one per core)",
 }
 
 

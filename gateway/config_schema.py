@@ -33,6 +33,7 @@ __all__ = [
     "SubscriptionsSection",
     "TrafficEntry",
     "TrafficShapingSection",
+    "Workers",
     "describe_errors",
     "read_env",
     "setting",
@@ -112,6 +113,16 @@ def _duration(value: Any) -> float:
     return float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[match.group(2) or "s"]
 
 
+def _workers(value: Any) -> int | str:
+    """A number of worker processes, at least 1, or ``auto`` (one per core this process may run on)."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
+    number = int(value) if isinstance(value, str) and value.strip().lstrip("-").isdigit() else value
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise ValueError(f"expected a number of worker processes (1 or more) or 'auto', got {value!r}")
+    return number
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"must be a non-empty string, got {value!r}")
@@ -134,6 +145,7 @@ Number = Annotated[float, BeforeValidator(_number)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Duration = Annotated[float, BeforeValidator(_duration)]
 Text = Annotated[str, BeforeValidator(_text)]
+Workers = Annotated[int | str, BeforeValidator(_workers)]
 Names = Annotated[list[str], BeforeValidator(_names)]
 
 
@@ -488,6 +500,13 @@ class GatewayFile(Section):
         "No introspection, GraphiQL or query plans, and every operation limit on, whatever else says.",
         env="GATEWAY_PRODUCTION",
         flag="--production",
+    )
+    workers: Workers = setting(
+        1,
+        "Gateway processes serving the same port (1: the gateway is one process; 'auto': one per core). "
+        "The parent loads the supergraph once, restarts a worker that dies and passes SIGTERM and SIGHUP on.",
+        env="GATEWAY_WORKERS",
+        flag="--workers",
     )
     ready_timeout: Duration = setting(
         2.0, "Bound of each subgraph probe of /ready.", env="GATEWAY_READY_TIMEOUT"

@@ -7,7 +7,9 @@ finish in-flight requests (up to ``--graceful-timeout`` seconds) before the subg
 reloads the supergraph from the same source without dropping requests. With ``--registry [BUCKET]``
 (``GATEWAY_REGISTRY_BUCKET``, or a ``registry:`` section in the config) the subgraphs come from the services'
 registry instead and the supergraph follows it (``gateway.registry``). Query plans are exposed to requests
-that ask (``X-Query-Plan: true``) by default only when serving on a loopback address.
+that ask (``X-Query-Plan: true``) by default only when serving on a loopback address. ``--workers N``
+(``GATEWAY_WORKERS``, ``workers:`` in the config; ``auto``: one per core) serves from N processes sharing the
+port under a supervisor (``gateway.commands._workers``); 1, the default, is this one process alone.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ __all__ = [
     "resolve_source",
     "run",
     "settings_for",
+    "workers_for",
 ]
 
 logger = logging.getLogger("gateway.serve")
@@ -89,6 +92,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--graceful-timeout", type=float, default=30.0, help="seconds to finish requests")
     parser.add_argument(
+        "--workers",
+        type=_workers_flag,
+        default=None,
+        metavar="N",
+        help="gateway processes serving the port, at least 1, or 'auto' for one per core (default: "
+        "GATEWAY_WORKERS, else gateway.yaml's workers, else 1: this process alone)",
+    )
+    parser.add_argument(
         "--cors-origin",
         action="append",
         default=[],
@@ -131,6 +142,37 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "gateway.yaml's telemetry.sampling_ratio, else 1)",
     )
     return parser
+
+
+def _workers_flag(text: str) -> int | str:
+    from pydantic import TypeAdapter, ValidationError
+
+    from gateway.config_schema import Workers
+
+    try:
+        value: int | str = TypeAdapter(Workers).validate_python(text)
+    except ValidationError as error:
+        raise argparse.ArgumentTypeError(
+            str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+        ) from None
+    return value
+
+
+def workers_for(
+    args: argparse.Namespace, config: Any = None, environ: Mapping[str, str] | None = None
+) -> int:
+    """How many worker processes to serve from: ``--workers`` > ``GATEWAY_WORKERS`` > the config's
+    ``workers`` > 1; ``auto`` is one per core. A bad ``GATEWAY_WORKERS`` is a ``ValueError`` naming it."""
+    from gateway.commands._workers import worker_count
+    from gateway.config_schema import GatewayFile, read_env
+
+    env = os.environ if environ is None else environ
+    value = getattr(args, "workers", None)
+    if value is None:
+        value = read_env(GatewayFile, {k: v for k, v in env.items() if k == "GATEWAY_WORKERS"}).get("workers")
+    if value is None and config is not None:
+        value = (getattr(config, "server", None) or {}).get("workers")
+    return worker_count(1 if value is None else value)
 
 
 def registry_settings_for(
@@ -177,13 +219,21 @@ class SupergraphSource:
     description: str
     load: Callable[[], Supergraph]
     config: Any = None
+    # The supergraph SDL, unread: what a parent of several workers loads once for all of them.
+    load_sdl: Callable[[], str] | None = None
 
 
 def resolve_source(args: argparse.Namespace) -> SupergraphSource:
     """The supergraph source the flags name (``--supergraph`` wins; else the config file)."""
+    from gateway.server.loading import compose_supergraph_sdl, read_supergraph_file
+
     if args.supergraph:
         path = args.supergraph
-        return SupergraphSource(f"supergraph file {path}", lambda: load_supergraph_file(path))
+        return SupergraphSource(
+            f"supergraph file {path}",
+            lambda: load_supergraph_file(path),
+            load_sdl=lambda: read_supergraph_file(path),
+        )
     from gateway.config import load_config
 
     config_path = args.config or "gateway.yaml"
@@ -193,6 +243,7 @@ def resolve_source(args: argparse.Namespace) -> SupergraphSource:
         f"{config_path} (subgraph SDLs from {source})",
         lambda: compose_supergraph(config.subgraphs, source),
         config,
+        lambda: compose_supergraph_sdl(config.subgraphs, source),
     )
 
 
@@ -524,10 +575,8 @@ def _from_config(settings: ServerSettings, config: Any) -> ServerSettings:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from gateway.execution.masking import current_request_id
-    from gateway.telemetry import configure_logging, configure_tracing
+    from gateway.telemetry import configure_logging
 
     log_format = args.log_format or os.environ.get("GATEWAY_LOG_FORMAT", "text").strip().lower()
     try:
@@ -539,12 +588,32 @@ def run(args: argparse.Namespace) -> int:
     try:
         registry = _registry_of(args)
         source = resolve_source(args) if registry is None else _registry_source(args, registry)
-        supergraph = source.load() if registry is None else None
+    except Exception as error:  # a config error with its own message
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
+        workers = workers_for(args, source.config)
+    except ValueError as error:  # GATEWAY_WORKERS with a bad value: its name and what it expects
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    supergraph_file = None
+    supergraph: Supergraph | None = None
+    try:
+        if registry is None and workers > 1 and source.load_sdl is not None:
+            from gateway.commands._workers import SupergraphFile
+
+            # Loaded once, here: the workers fork with it and reload from the file the parent keeps.
+            supergraph_file = SupergraphFile(source.load_sdl)
+            supergraph = supergraph_file.refresh()
+        else:
+            supergraph = source.load() if registry is None else None
         fixed = _event_driven_sources(source.config) if registry is not None else []
         from gateway.config import parse_traffic_shaping
 
         traffic = source.config.traffic if source.config is not None else parse_traffic_shaping(None)
     except Exception as error:  # SupergraphLoadError, or a config error with its own message
+        if supergraph_file is not None:
+            supergraph_file.remove()
         print(f"error: {error}", file=sys.stderr)
         return 1
     try:
@@ -555,49 +624,128 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if settings.log_format != log_format:  # the config file or the environment chose another format
         configure_logging(args.log_level, settings.log_format, current_request_id=current_request_id)
-    tracer_provider = configure_tracing(settings.tracing)
-    app = build_app(
-        supergraph,
-        settings,
-        subgraph_timeout=args.subgraph_timeout,
-        forward_headers=args.forward_header,
-        reload_source=source.load if registry is None else None,
-        traffic=traffic,
-        masking=masking_for(source.config),
-        registry=registry,
-        registry_fixed=fixed,
-    )
-    config_ = uvicorn.Config(
-        app,
-        host=args.host,
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        log_level=args.log_level.lower(),
-        log_config=None,  # uvicorn's own lines go through the root handler, in the chosen format
-        access_log=False,  # the gateway writes its own access line (gateway.telemetry.access_log)
-        timeout_graceful_shutdown=args.graceful_timeout,
-    )
-    names = ", ".join(sorted(supergraph.subgraphs)) if supergraph is not None else "as registered"
-    print(f"gateway: {source.description}; subgraphs: {names}", flush=True)
-    print(f"gateway: http://{args.host}:{args.port}/graphql", flush=True)
-    from gateway.server.memory import keep_large_blocks_apart
-    from gateway.server.runtime import tune_gc_for_serving
+    served = _Served(args, source, settings, supergraph, registry, fixed, traffic)
+    if workers == 1:
+        return served.serve(reload_source=source.load if registry is None else None)
+    return _serve_workers(args, served, workers, supergraph_file)
 
-    # After loading: the supergraph and plans-to-be stay out of the collector's way (see runtime.py).
-    tune_gc_for_serving()
-    # Large documents and bodies give their memory back when freed (see memory.py).
-    keep_large_blocks_apart()
-    server = uvicorn.Server(config_)
-    stop_signals: list[int] = []
-    # uvicorn handles SIGTERM/SIGINT itself (graceful shutdown), then re-raises the signal under the handler
-    # that was installed before it; recording it here makes a requested stop exit with status 0.
-    for stop in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(stop, lambda signum, frame: stop_signals.append(signum))
-    server.run()
-    if tracer_provider is not None:
-        tracer_provider.shutdown()  # the spans still in the batch go out before the process ends
-    if stop_signals:
-        print(f"gateway: stopped ({signal.Signals(stop_signals[0]).name})", flush=True)
-    return 0 if server.started or stop_signals else 1
+
+def _serve_workers(args: argparse.Namespace, served: _Served, workers: int, supergraph_file: Any) -> int:
+    """``workers`` processes on the port, under a supervisor in this one (``gateway.commands._workers``)."""
+    from gateway.commands._workers import WorkerSupervisor
+
+    def reload() -> bool:
+        try:
+            supergraph = supergraph_file.refresh()
+        except Exception as error:  # SupergraphLoadError or a config error: the workers keep theirs
+            logger.error("supergraph reload failed, still serving the previous one: %s", error)
+            return False
+        served.supergraph = supergraph  # what a worker started from now on forks with
+        logger.info("supergraph reloaded (%d subgraphs); reloading the workers", len(supergraph.subgraphs))
+        return True
+
+    def serve_worker(sock: Any, number: int) -> int:
+        reload_source = supergraph_file.load if supergraph_file is not None else None
+        return served.serve(reload_source=reload_source, sockets=[sock], worker=number)
+
+    supervisor = WorkerSupervisor(
+        workers,
+        args.host,
+        args.port,
+        serve_worker,
+        reload=reload if supergraph_file is not None else None,
+        graceful_timeout=args.graceful_timeout,
+        cleanup=supergraph_file.remove if supergraph_file is not None else lambda: None,
+    )
+    try:
+        supervisor.check_address()
+    except OSError as error:
+        supervisor.cleanup()
+        print(f"error: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    served.announce(f"http://{args.host}:{supervisor.port}/graphql ({workers} workers)")
+    # Imported before the workers fork, so none of them imports the server again.
+    import uvicorn  # noqa: F401
+
+    import gateway.server  # noqa: F401
+
+    return supervisor.run()
+
+
+@dataclass
+class _Served:
+    """What ``run`` loaded and checked, and how to serve it: this process alone, or a forked worker."""
+
+    args: argparse.Namespace
+    source: SupergraphSource
+    settings: ServerSettings
+    supergraph: Supergraph | None
+    registry: Any
+    fixed: list[Any]
+    traffic: Any
+
+    def announce(self, address: str) -> None:
+        names = (
+            ", ".join(sorted(self.supergraph.subgraphs)) if self.supergraph is not None else "as registered"
+        )
+        print(f"gateway: {self.source.description}; subgraphs: {names}", flush=True)
+        print(f"gateway: {address}", flush=True)
+
+    def serve(
+        self,
+        *,
+        reload_source: Callable[[], Supergraph] | None,
+        sockets: list[Any] | None = None,
+        worker: int | None = None,
+    ) -> int:
+        """Serve until stopped: on ``host:port`` (``sockets=None``) or on the sockets a supervisor bound."""
+        import uvicorn
+
+        from gateway.telemetry import configure_tracing
+
+        args = self.args
+        tracer_provider = configure_tracing(self.settings.tracing)
+        app = build_app(
+            self.supergraph,
+            self.settings,
+            subgraph_timeout=args.subgraph_timeout,
+            forward_headers=args.forward_header,
+            reload_source=reload_source,
+            traffic=self.traffic,
+            masking=masking_for(self.source.config),
+            registry=self.registry,
+            registry_fixed=self.fixed,
+        )
+        config_ = uvicorn.Config(
+            app,
+            host=args.host,
+            port=args.port,
+            loop="uvloop",
+            http="httptools",
+            lifespan="on",
+            log_level=args.log_level.lower(),
+            log_config=None,  # uvicorn's own lines go through the root handler, in the chosen format
+            access_log=False,  # the gateway writes its own access line (gateway.telemetry.access_log)
+            timeout_graceful_shutdown=args.graceful_timeout,
+        )
+        if worker is None:
+            self.announce(f"http://{args.host}:{args.port}/graphql")
+        from gateway.server.memory import keep_large_blocks_apart
+        from gateway.server.runtime import tune_gc_for_serving
+
+        # After loading: the supergraph and plans-to-be stay out of the collector's way (see runtime.py).
+        tune_gc_for_serving()
+        # Large documents and bodies give their memory back when freed (see memory.py).
+        keep_large_blocks_apart()
+        server = uvicorn.Server(config_)
+        stop_signals: list[int] = []
+        # uvicorn handles SIGTERM/SIGINT itself (graceful shutdown), then re-raises the signal under the
+        # handler that was installed before it; recording it here makes a requested stop exit with status 0.
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(stop, lambda signum, frame: stop_signals.append(signum))
+        server.run(sockets=sockets)
+        if tracer_provider is not None:
+            tracer_provider.shutdown()  # the spans still in the batch go out before the process ends
+        if stop_signals and worker is None:
+            print(f"gateway: stopped ({signal.Signals(stop_signals[0]).name})", flush=True)
+        return 0 if server.started or stop_signals else 1

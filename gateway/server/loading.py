@@ -22,7 +22,9 @@ __all__ = [
     "SdlSource",
     "SupergraphLoadError",
     "compose_supergraph",
+    "compose_supergraph_sdl",
     "load_supergraph_file",
+    "read_supergraph_file",
     "subgraph_sdl",
     "with_url_overrides",
 ]
@@ -56,12 +58,7 @@ def load_supergraph_file(path: str | Path, *, environ: Mapping[str, str] | None 
     ``SUBGRAPH_<NAME>_URL`` environment variables replace the ``join__graph`` URLs, so one supergraph file
     serves wherever the subgraphs happen to run (containers, staging), as with the gateway config.
     """
-    try:
-        sdl = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise SupergraphLoadError(
-            "SUPERGRAPH_NOT_READABLE", f"cannot read {path}: {error.strerror}"
-        ) from None
+    sdl = read_supergraph_file(path)
     return with_url_overrides(_read_supergraph(sdl), os.environ if environ is None else environ)
 
 
@@ -126,6 +123,11 @@ def subgraph_sdl(subgraph: Any, source: SdlSource, *, timeout: float = 10.0) -> 
 
 def compose_supergraph(subgraphs: Sequence[Any], source: SdlSource = "url") -> Supergraph:
     """Compose the configured subgraphs (``gateway.composition.compose``) and read the result."""
+    return _read_supergraph(compose_supergraph_sdl(subgraphs, source))
+
+
+def compose_supergraph_sdl(subgraphs: Sequence[Any], source: SdlSource = "url") -> str:
+    """Compose the configured subgraphs into supergraph SDL (join spec), unread."""
     from gateway.composition.compose import SubgraphSource, compose
 
     sources = [SubgraphSource(s.name, s.url, subgraph_sdl(s, source)) for s in subgraphs]
@@ -133,4 +135,14 @@ def compose_supergraph(subgraphs: Sequence[Any], source: SdlSource = "url") -> S
     if result.errors or result.supergraph_sdl is None:
         lines = [f"  {e.code}: {e.message}" for e in result.errors]
         raise SupergraphLoadError("COMPOSITION_FAILED", "composition failed:\n" + "\n".join(lines))
-    return _read_supergraph(result.supergraph_sdl)
+    return result.supergraph_sdl
+
+
+def read_supergraph_file(path: str | Path) -> str:
+    """The text of a supergraph SDL file, or a ``SupergraphLoadError`` saying why it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise SupergraphLoadError(
+            "SUPERGRAPH_NOT_READABLE", f"cannot read {path}: {error.strerror}"
+        ) from None
