@@ -26,6 +26,7 @@ from graphql import (
     IntValueNode,
     ListTypeNode,
     ListValueNode,
+    NamedTypeNode,
     NonNullTypeNode,
     NullValueNode,
     SchemaDefinitionNode,
@@ -64,14 +65,14 @@ class _Type:
 
 
 def _named(type_node: Any) -> str:
-    while isinstance(type_node, NonNullTypeNode | ListTypeNode):
+    while type(type_node) is not NamedTypeNode:
         type_node = type_node.type
     name: str = type_node.name.value
     return name
 
 
 def _deprecated(node: Any) -> bool:
-    return any(d.name.value == "deprecated" for d in node.directives or ())
+    return bool(node.directives) and any(d.name.value == "deprecated" for d in node.directives)
 
 
 def schema_surely_valid(document: DocumentNode, require_query: bool = True) -> bool:
@@ -82,7 +83,7 @@ def schema_surely_valid(document: DocumentNode, require_query: bool = True) -> b
     """
     try:
         _check(document, require_query)
-    except (_Doubt, AttributeError, TypeError, ValueError):
+    except (_Doubt, AttributeError, KeyError, TypeError, ValueError):
         return False
     return True
 
@@ -112,13 +113,11 @@ def _check(document: DocumentNode, require_query: bool) -> None:
         t.members.extend(m.name.value for m in getattr(d, "types", None) or ())
         t.enum_values.update(v.name.value for v in getattr(d, "values", None) or ())
 
+    kinds = {name: TypeKind.SCALAR for name in _BUILT_IN_SCALARS}
+    kinds.update((name, t.kind) for name, t in types.items())
+
     def kind_of(name: str) -> TypeKind:
-        t = types.get(name)
-        if t is not None:
-            return t.kind
-        if name in _BUILT_IN_SCALARS:
-            return TypeKind.SCALAR
-        raise _Doubt
+        return kinds[name]  # KeyError: an unknown type, which the SDL rules would have reported
 
     for root in ("Query", "Mutation", "Subscription"):
         if root in types and types[root].kind is not TypeKind.OBJECT:
@@ -172,11 +171,13 @@ def _check(document: DocumentNode, require_query: bool) -> None:
             if not t.fields:
                 raise _Doubt
             for fname, f in t.fields.items():
-                if fname.startswith("__") or kind_of(_named(f.type)) not in _OUTPUT_KINDS:
+                if fname.startswith("__") or kinds[_named(f.type)] not in _OUTPUT_KINDS:
                     raise _Doubt
-                for a in f.arguments or ():
-                    input_value(a)
-            _implementations(name, t, types)
+                if f.arguments:
+                    for a in f.arguments:
+                        input_value(a)
+            if t.interfaces:
+                _implementations(name, t, types)
         elif t.kind is TypeKind.UNION:
             if not t.members or len(set(t.members)) != len(t.members):
                 raise _Doubt

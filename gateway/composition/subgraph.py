@@ -426,7 +426,7 @@ class _Reader:
                 *definitions,
                 *machinery.values(),
                 *directive_defs.values(),
-                *(parse("\n".join(added)).definitions if added else ()),
+                *(_machinery_definitions("\n".join(added)) if added else ()),
             )
         )
         if rename:
@@ -716,6 +716,12 @@ class _Reader:
                     )
                     continue
                 result.composed[local] = (spec, definition)
+
+
+@lru_cache(maxsize=256)
+def _machinery_definitions(sdl: str) -> tuple[DefinitionNode, ...]:
+    """The federation definitions a subgraph leaves out; most subgraphs leave out the same ones."""
+    return tuple(parse_sdl(sdl).definitions)
 
 
 def _args(d: DirectiveNode) -> dict[str, Any]:
