@@ -64,7 +64,7 @@ def check_field_sets(sub: SubgraphSchema) -> tuple[FieldSetUsage, list[Compositi
             where = f'On type "{t.name}", for @key(fields: "{key.fields}")'
             if t.kind not in (TypeKind.OBJECT, TypeKind.INTERFACE):
                 continue
-            selected, problems = walk_field_set(sub.schema, t.name, key.fields)
+            selected, problems = walk_field_set(sub.shape, t.name, key.fields)
             for p in problems:
                 err(
                     "KEY_INVALID_FIELDS",
@@ -73,7 +73,7 @@ def check_field_sets(sub: SubgraphSchema) -> tuple[FieldSetUsage, list[Compositi
                 )
             for s in selected:
                 usage.key.add((s.type_name, s.field_name))
-                ntype = sub.schema.get_type(named(str(s.definition.type)))
+                ntype = sub.shape.get_type(named(s.definition.type))
                 if s.definition.args:
                     err(
                         "KEY_FIELDS_HAS_ARGS",
@@ -81,11 +81,8 @@ def check_field_sets(sub: SubgraphSchema) -> tuple[FieldSetUsage, list[Compositi
                         t.name,
                         s.field_name,
                     )
-                if ntype is not None and ntype.__class__.__name__ in (
-                    "GraphQLInterfaceType",
-                    "GraphQLUnionType",
-                ):
-                    kind = "Interface" if ntype.__class__.__name__ == "GraphQLInterfaceType" else "Union"
+                if ntype is not None and ntype.kind in (TypeKind.INTERFACE, TypeKind.UNION):
+                    kind = "Interface" if ntype.kind is TypeKind.INTERFACE else "Union"
                     err(
                         "KEY_FIELDS_SELECT_INVALID_TYPE",
                         f'{where}: field "{s.type_name}.{s.field_name}" is a{"n" if kind == "Interface" else ""} {kind} type which is not allowed in @key',
@@ -97,7 +94,7 @@ def check_field_sets(sub: SubgraphSchema) -> tuple[FieldSetUsage, list[Compositi
                 continue
             if f.requires is not None:
                 where = f'On field "{t.name}.{f.name}", for @requires(fields: "{f.requires}")'
-                selected, problems = walk_field_set(sub.schema, t.name, f.requires)
+                selected, problems = walk_field_set(sub.shape, t.name, f.requires)
                 for p in problems:
                     err(
                         "REQUIRES_INVALID_FIELDS",
@@ -127,7 +124,7 @@ def check_field_sets(sub: SubgraphSchema) -> tuple[FieldSetUsage, list[Compositi
                         f.name,
                     )
                     continue
-                selected, problems = walk_field_set(sub.schema, target.name, f.provides)
+                selected, problems = walk_field_set(sub.shape, target.name, f.provides)
                 for p in problems:
                     err(
                         "PROVIDES_INVALID_FIELDS",

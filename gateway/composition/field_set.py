@@ -14,19 +14,15 @@ from functools import lru_cache
 from graphql import (
     FieldNode,
     GraphQLError,
-    GraphQLField,
-    GraphQLInterfaceType,
-    GraphQLObjectType,
-    GraphQLSchema,
-    GraphQLUnionType,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    get_named_type,
-    is_composite_type,
-    is_leaf_type,
     parse,
 )
+
+from gateway.composition.schema_shape import FieldShape, SchemaShape, TypeShape
+from gateway.composition.supergraph import TypeKind
+from gateway.composition.types import named
 
 __all__ = ["FieldSetProblem", "SelectedField", "parse_field_set", "walk_field_set"]
 
@@ -38,13 +34,13 @@ class SelectedField:
     type_name: str
     field_name: str
     depth: int
-    definition: GraphQLField
+    definition: FieldShape
     node: FieldNode
 
 
 @dataclass(frozen=True)
 class FieldSetProblem:
-    """Why a field set is invalid; ``kind`` is ``syntax``, ``unknown``, ``args``, ``selection`` or ``type``."""
+    """Why a field set is invalid; ``kind`` is ``syntax``, ``unknown``, ``selection`` or ``type``."""
 
     kind: str
     message: str
@@ -60,9 +56,21 @@ def parse_field_set(text: str) -> SelectionSetNode:
 
 
 def walk_field_set(
-    schema: GraphQLSchema, type_name: str, text: str
+    schema: SchemaShape, type_name: str, text: str
 ) -> tuple[list[SelectedField], list[FieldSetProblem]]:
-    """Every field selected by ``text`` on ``type_name`` in ``schema``, and every problem found on the way."""
+    """Every field selected by ``text`` on ``type_name`` in ``schema``, and every problem found on the way.
+
+    The answer is kept in ``schema`` (composition asks about the same key many times); the lists are copies.
+    """
+    found = schema.field_sets.get((type_name, text))
+    if found is None:
+        found = schema.field_sets[(type_name, text)] = _walk_field_set(schema, type_name, text)
+    return list(found[0]), list(found[1])
+
+
+def _walk_field_set(
+    schema: SchemaShape, type_name: str, text: str
+) -> tuple[list[SelectedField], list[FieldSetProblem]]:
     try:
         selection_set = parse_field_set(text)
     except GraphQLError as e:
@@ -70,7 +78,7 @@ def walk_field_set(
     if not text.strip():
         return [], [FieldSetProblem("syntax", "the field set is empty")]
     parent = schema.get_type(type_name)
-    if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):
+    if parent is None or not parent.composite:
         return [], [FieldSetProblem("unknown", f'Cannot select fields on non-composite type "{type_name}"')]
     selected: list[SelectedField] = []
     problems: list[FieldSetProblem] = []
@@ -80,8 +88,8 @@ def walk_field_set(
 
 
 def _walk(
-    schema: GraphQLSchema,
-    parent: GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType,
+    schema: SchemaShape,
+    parent: TypeShape,
     selection_set: SelectionSetNode,
     depth: int,
     problems: list[FieldSetProblem],
@@ -91,7 +99,7 @@ def _walk(
             target = parent
             if selection.type_condition is not None:
                 found = schema.get_type(selection.type_condition.name.value)
-                if not isinstance(found, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):
+                if found is None or not found.composite:
                     problems.append(
                         FieldSetProblem("unknown", f'Unknown type "{selection.type_condition.name.value}"')
                     )
@@ -105,7 +113,7 @@ def _walk(
         name = selection.name.value
         if name == "__typename":
             continue
-        if isinstance(parent, GraphQLUnionType) or name not in parent.fields:
+        if parent.kind is TypeKind.UNION or name not in parent.fields:
             problems.append(
                 FieldSetProblem("unknown", f'Cannot query field "{name}" on type "{parent.name}"')
             )
@@ -120,19 +128,10 @@ def _walk(
                     "unknown", f'Unknown argument "{sorted(unknown)[0]}" on field "{parent.name}.{name}"'
                 )
             )
-        missing = [
-            a
-            for a, d in definition.args.items()
-            if d.type.__class__.__name__ == "GraphQLNonNull" and d.default_value is None and a not in given
-        ]
-        if missing:
-            problems.append(
-                FieldSetProblem(
-                    "args", f'Missing required argument "{missing[0]}" on field "{parent.name}.{name}"'
-                )
-            )
-        named = get_named_type(definition.type)
-        if is_leaf_type(named):
+        target_type = schema.get_type(named(definition.type))
+        if target_type is None:
+            continue
+        if target_type.leaf:
             if selection.selection_set is not None:
                 problems.append(
                     FieldSetProblem(
@@ -140,14 +139,13 @@ def _walk(
                         f'Leaf field "{parent.name}.{name}" must not have a selection of subfields',
                     )
                 )
-        elif is_composite_type(named):
+        elif target_type.composite:
             if selection.selection_set is None:
                 problems.append(
                     FieldSetProblem(
                         "selection",
-                        f'Field "{parent.name}.{name}" of composite type "{named.name}" must have a selection of subfields',
+                        f'Field "{parent.name}.{name}" of composite type "{target_type.name}" must have a selection of subfields',
                     )
                 )
             else:
-                assert isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType)
-                yield from _walk(schema, named, selection.selection_set, depth + 1, problems)
+                yield from _walk(schema, target_type, selection.selection_set, depth + 1, problems)

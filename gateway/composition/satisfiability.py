@@ -74,8 +74,8 @@ class _Graph:
             return hit
         sub = self.subs[graph]
         ok = False
-        if sub.schema.get_type(type_name) is not None:
-            selected, problems = walk_field_set(sub.schema, type_name, key.fields)
+        if sub.shape.get_type(type_name) is not None:
+            selected, problems = walk_field_set(sub.shape, type_name, key.fields)
             ok = not problems and all(
                 self.local(graph, s.type_name, s.field_name) or (s.type_name, s.field_name) in provided
                 for s in selected
@@ -136,10 +136,10 @@ class _Graph:
             return frozenset(
                 (s.type_name, s.field_name)
                 for key in keys
-                for s in walk_field_set(self.subs[graph].schema, target, key.fields)[0]
+                for s in walk_field_set(self.subs[graph].shape, target, key.fields)[0]
             )
         if decl.provides is not None and local:
-            selected, _ = walk_field_set(self.subs[graph].schema, target, decl.provides)
+            selected, _ = walk_field_set(self.subs[graph].shape, target, decl.provides)
             return frozenset((s.type_name, s.field_name) for s in selected)
         return provided if not local else _NONE
 
@@ -362,7 +362,7 @@ def _field_problem(
 def _unmet_requires(
     graph: _Graph, reached: list[str], type_name: str, owner: str, requires: str
 ) -> list[str]:
-    selected, _ = walk_field_set(graph.subs[owner].schema, type_name, requires)
+    selected, _ = walk_field_set(graph.subs[owner].shape, type_name, requires)
     missing: list[str] = []
     for s in selected:
         if s.depth == 0 and not any(graph.local(g, s.type_name, s.field_name) for g in reached):

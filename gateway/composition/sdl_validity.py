@@ -25,6 +25,7 @@ from graphql import (
     InterfaceTypeExtensionNode,
     ListTypeNode,
     ListValueNode,
+    NamedTypeNode,
     NonNullTypeNode,
     ObjectTypeDefinitionNode,
     ObjectTypeExtensionNode,
@@ -134,12 +135,16 @@ def _check(document: DocumentNode) -> None:
     known = {**_SPECIFIED, **directives}
 
     def known_type(type_node: Any) -> None:
-        name = _named(type_node)
+        while type(type_node) is not NamedTypeNode:
+            type_node = type_node.type
+        name = type_node.name.value
         if name not in kinds and name not in _SCALARS:
             raise _Doubt
 
     def applied(nodes: tuple[DirectiveNode, ...] | None, location: str, seen: set[str]) -> None:
-        for d in nodes or ():
+        if not nodes:
+            return
+        for d in nodes:
             directive = known.get(d.name.value)
             if directive is None or location not in directive.locations:
                 raise _Doubt
@@ -165,7 +170,8 @@ def _check(document: DocumentNode) -> None:
             known_type(v.type)
             if v.default_value is not None:
                 _unique_fields(v.default_value)
-            applied(v.directives, location, set())
+            if v.directives:
+                applied(v.directives, location, set())
 
     operations: set[Any] = set()
     members: dict[str, set[str]] = {}  # type -> its field / value names over definition and extensions
@@ -214,8 +220,10 @@ def _check(document: DocumentNode) -> None:
                     raise _Doubt
                 seen.add(f.name.value)
                 known_type(f.type)
-                applied(f.directives, "FIELD_DEFINITION", set())
-                input_values(f.arguments or (), "ARGUMENT_DEFINITION")
+                if f.directives:
+                    applied(f.directives, "FIELD_DEFINITION", set())
+                if f.arguments:
+                    input_values(f.arguments, "ARGUMENT_DEFINITION")
 
 
 def _unique_fields(value: Any) -> None:

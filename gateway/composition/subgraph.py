@@ -56,6 +56,8 @@ from gateway.composition.demands import DEMAND_DIRECTIVES, read_demand
 from gateway.composition.errors import CompositionError
 from gateway.composition.events import EDFS_PREFIX, NATS_SUBSCRIBE, event_source_from_args
 from gateway.composition.parse_sdl import parse_sdl
+from gateway.composition.schema_shape import SchemaShape
+from gateway.composition.schema_validity import schema_surely_valid
 from gateway.composition.sdl_validity import sdl_surely_valid
 from gateway.composition.supergraph import Demands, EventSource, Key, TypeKind
 from gateway.composition.types import type_text, value_text
@@ -235,17 +237,28 @@ class SubgraphType:
 
 @dataclass
 class SubgraphSchema:
-    """One subgraph, normalised. ``schema`` is its GraphQL schema (federation machinery added) for field sets."""
+    """One subgraph, normalised. ``shape`` is its types and fields (federation machinery added) for field sets;
+    ``schema`` the same as a graphql-core schema, built when first asked for."""
 
     name: str
     url: str
     fed2: bool
     types: dict[str, SubgraphType]
-    schema: GraphQLSchema
+    shape: SchemaShape
     root_names: dict[str, str]  # "query" -> the subgraph's own root type name
     links: list[LinkedSpec] = field(default_factory=list)
     composed: dict[str, tuple[LinkedSpec, DirectiveDefinitionNode]] = field(default_factory=dict)
     directive_definitions: dict[str, DirectiveDefinitionNode] = field(default_factory=dict)
+    # The normalised SDL ``schema`` is built from.
+    document: DocumentNode | None = field(default=None, repr=False)
+    built: GraphQLSchema | None = field(default=None, repr=False)
+
+    @property
+    def schema(self) -> GraphQLSchema:
+        if self.built is None:
+            assert self.document is not None
+            self.built = build_ast_schema(self.document, assume_valid_sdl=True)
+        return self.built
 
 
 class _Reader:
@@ -413,23 +426,28 @@ class _Reader:
                 *definitions,
                 *machinery.values(),
                 *directive_defs.values(),
-                *(parse("\n".join(added)).definitions if added else ()),
+                *(_machinery_definitions("\n".join(added)) if added else ()),
             )
         )
         if rename:
             normalised = _rename_types(normalised, rename)
-        try:
-            schema = build_ast_schema(normalised, assume_valid_sdl=sdl_surely_valid(normalised))
-        except (TypeError, GraphQLError) as e:
-            for message in str(e).split("\n\n"):
-                self.error("INVALID_GRAPHQL", f"[{self.name}] {self.explain(message)}")
-            return None
-        for err in validate_schema(schema):
-            if "root type must be provided" in err.message:
-                continue
-            self.error("INVALID_GRAPHQL", f"[{self.name}] {err.message}")
-        if self.errors:
-            return None
+        schema: GraphQLSchema | None = None
+        if sdl_surely_valid(normalised) and schema_surely_valid(normalised, require_query=False):
+            shape = SchemaShape.of_document(normalised)
+        else:
+            try:
+                schema = build_ast_schema(normalised, assume_valid_sdl=sdl_surely_valid(normalised))
+            except (TypeError, GraphQLError) as e:
+                for message in str(e).split("\n\n"):
+                    self.error("INVALID_GRAPHQL", f"[{self.name}] {self.explain(message)}")
+                return None
+            for err in validate_schema(schema):
+                if "root type must be provided" in err.message:
+                    continue
+                self.error("INVALID_GRAPHQL", f"[{self.name}] {err.message}")
+            if self.errors:
+                return None
+            shape = SchemaShape.of_schema(schema)
 
         types: dict[str, SubgraphType] = {}
         for d in normalised.definitions:
@@ -446,7 +464,7 @@ class _Reader:
             url=self.url,
             fed2=self.fed2,
             types=types,
-            schema=schema,
+            shape=shape,
             root_names=root_names,
             links=self.links,
             directive_definitions={
@@ -456,6 +474,8 @@ class _Reader:
                 and n not in ("link", "composeDirective")
                 and not n.startswith(EDFS_PREFIX)
             },
+            document=normalised,
+            built=schema,
         )
         self.read_compose_directives(schema_nodes, result)
         return result
@@ -696,6 +716,12 @@ class _Reader:
                     )
                     continue
                 result.composed[local] = (spec, definition)
+
+
+@lru_cache(maxsize=256)
+def _machinery_definitions(sdl: str) -> tuple[DefinitionNode, ...]:
+    """The federation definitions a subgraph leaves out; most subgraphs leave out the same ones."""
+    return tuple(parse_sdl(sdl).definitions)
 
 
 def _args(d: DirectiveNode) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from graphql import GraphQLError, build_ast_schema, validate_schema
 from gateway.composition.errors import CompositionError
 from gateway.composition.merge import MergedSupergraph
 from gateway.composition.parse_sdl import parse_sdl
+from gateway.composition.schema_validity import schema_surely_valid
 from gateway.composition.sdl_validity import sdl_surely_valid
 from gateway.composition.supergraph import TypeKind
 from gateway.composition.types import named
@@ -149,7 +150,10 @@ def check_api_schema(model: MergedSupergraph, api_sdl: str) -> list[CompositionE
         return errors
     try:
         document = parse_sdl(api_sdl)
-        problems = validate_schema(build_ast_schema(document, assume_valid_sdl=sdl_surely_valid(document)))
+        valid_sdl = sdl_surely_valid(document)
+        if valid_sdl and schema_surely_valid(document):
+            return []
+        problems = validate_schema(build_ast_schema(document, assume_valid_sdl=valid_sdl))
     except (GraphQLError, TypeError) as e:
         return [CompositionError.of("INVALID_GRAPHQL", f"The API schema of the supergraph is not valid: {e}")]
     return [
