@@ -206,13 +206,17 @@ def _copied(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _unlink_tokens(document: DocumentNode) -> None:
-    """Cut the tokens' back links: a parsed document is then free of reference cycles, so one that is not kept
-    is freed at once by reference counting, not at the collector's next full pass (which the serving thresholds
-    of ``gateway.server.runtime`` make rare). Locations only ever walk forward."""
+    """Cut the lexer's token chain: each token is then kept only by the locations it starts or ends. A parsed
+    document is free of reference cycles, so one that is not kept is freed at once by reference counting, not at
+    the collector's next full pass (which the serving thresholds of ``gateway.server.runtime`` make rare); and
+    a kept one holds no comment tokens (with their copies of the text), punctuation or other tokens that start
+    or end no node, which are most of them. Nothing walks the chain after parsing: locations keep their
+    offsets and source, which is all error locations need."""
     token = document.loc.start_token if document.loc is not None else None
     while token is not None:
-        token.prev = None
-        token = token.next
+        following = token.next
+        token.prev = token.next = None
+        token = following
 
 
 @dataclass(frozen=True)

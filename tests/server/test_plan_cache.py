@@ -99,3 +99,21 @@ def test_evicted_and_cleared_entries_free_their_documents() -> None:
     gateway.plan_cache.clear()
     gc.collect()
     assert all(ref() is None for ref in documents)
+
+
+def test_a_cached_document_keeps_no_comment_or_punctuation_tokens() -> None:
+    """A cached document keeps its nodes and their locations, not the lexer's token chain: the comment padding
+    a document (the copy of its text the comment token holds) and tokens that start or end no node go at once.
+    Fewer objects also make the collector's full passes over the cache shorter."""
+    from graphql.language.ast import Token
+
+    from gateway.planning import plan_operation
+
+    gateway = make_gateway(plan_operation)
+    entry, _ = gateway.prepare(padded(1, 50_000), None)
+    assert isinstance(entry, PreparedOperation)
+    gc.collect()
+    kept = [o for o in gc.get_objects() if isinstance(o, Token) and o.value and len(o.value) >= 50_000]
+    assert kept == []
+    assert entry.document.loc is not None and entry.document.definitions[0].loc is not None
+    assert entry.document.definitions[0].loc.start_token.next is None
