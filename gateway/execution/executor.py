@@ -234,7 +234,13 @@ class _PreparedPlan:
         self.plan = plan_ref
         self.schema = schema
         self.operation = (
-            CompiledOperation(api_schema, plan.document, plan.operation_name, dict(plan.response_aliases))
+            CompiledOperation(
+                api_schema,
+                plan.document,
+                plan.operation_name,
+                dict(plan.response_aliases),
+                plan.dropped_fragments,
+            )
             if plan.document is not None
             else None
         )

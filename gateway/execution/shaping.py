@@ -101,12 +101,19 @@ class _Field:
 class SelectionShape:
     """The merged selection sets of one composite position; field lists computed per runtime type, cached."""
 
-    __slots__ = ("_by_type", "_compiler", "parent", "selection_sets", "static_typename")
+    __slots__ = ("_by_type", "_compiler", "parent", "path", "selection_sets", "static_typename")
 
-    def __init__(self, compiler: _Compiler, parent: Any, selection_sets: list[SelectionSetNode]) -> None:
+    def __init__(
+        self,
+        compiler: _Compiler,
+        parent: Any,
+        selection_sets: list[SelectionSetNode],
+        path: tuple[str, ...] = (),
+    ) -> None:
         self._compiler = compiler
         self.parent = parent
         self.selection_sets = selection_sets
+        self.path = path  # response keys from the root
         self.static_typename: str | None = parent.name if isinstance(parent, GraphQLObjectType) else None
         self._by_type: dict[Any, list[_Field] | None] = {}
 
@@ -140,6 +147,7 @@ class CompiledOperation:
         "aliases",
         "condition_variables",
         "defaults",
+        "dropped",
         "fragments",
         "operation",
         "root_type",
@@ -152,10 +160,13 @@ class CompiledOperation:
         document: DocumentNode,
         operation_name: str | None,
         aliases: Mapping[str, tuple[str, ...]] | None = None,
+        dropped: frozenset[tuple[tuple[str, ...], str]] = frozenset(),
     ) -> None:
         self.schema = schema
         # Response key -> the aliases fetches used for it where the subgraph's type differs (planning.plan).
         self.aliases: Mapping[str, tuple[str, ...]] = aliases or {}
+        # (response path, type condition): fragments the plan has contribute nothing (planning.plan).
+        self.dropped = dropped
         # GraphQL spec 6.1 GetOperation; the server has already refused documents without such an operation.
         operation = get_operation_ast(document, operation_name)
         if operation is None:
@@ -201,9 +212,10 @@ def compile_operation(
     document: DocumentNode,
     operation_name: str | None,
     aliases: Mapping[str, tuple[str, ...]] | None = None,
+    dropped: frozenset[tuple[tuple[str, ...], str]] = frozenset(),
 ) -> CompiledOperation:
     """Prepare ``document``'s operation for shaping responses against ``schema`` (the API schema)."""
-    return CompiledOperation(schema, document, operation_name, aliases)
+    return CompiledOperation(schema, document, operation_name, aliases, dropped)
 
 
 def _condition_variables(document: DocumentNode) -> set[str]:
@@ -265,7 +277,9 @@ class _Compiler:
         selection_set: SelectionSetNode,
         out: dict[str, list[FieldNode]],
         visited: set[str],
+        path: tuple[str, ...] = (),
     ) -> None:
+        dropped = self.op.dropped
         for sel in selection_set.selections:
             if not self._included(sel.directives):
                 continue
@@ -274,16 +288,23 @@ class _Compiler:
                 out.setdefault(key, []).append(sel)
             elif isinstance(sel, InlineFragmentNode):
                 cond = sel.type_condition.name.value if sel.type_condition else None
+                if dropped and cond is not None and (path, cond) in dropped:
+                    continue
                 if self._applies(cond, runtime):
-                    self._collect(runtime, sel.selection_set, out, visited)
+                    self._collect(runtime, sel.selection_set, out, visited, path)
             elif isinstance(sel, FragmentSpreadNode):
                 name = sel.name.value
                 if name in visited:
                     continue
                 visited.add(name)
                 fragment = self.op.fragments.get(name)
-                if fragment is not None and self._applies(fragment.type_condition.name.value, runtime):
-                    self._collect(runtime, fragment.selection_set, out, visited)
+                if fragment is None:
+                    continue
+                cond = fragment.type_condition.name.value
+                if dropped and (path, cond) in dropped:
+                    continue
+                if self._applies(cond, runtime):
+                    self._collect(runtime, fragment.selection_set, out, visited, path)
 
     def fields_for(self, shape: SelectionShape, typename: Any) -> list[_Field] | None:
         parent = shape.parent
@@ -301,7 +322,7 @@ class _Compiler:
         collected: dict[str, list[FieldNode]] = {}
         visited: set[str] = set()
         for selection_set in shape.selection_sets:
-            self._collect(runtime, selection_set, collected, visited)
+            self._collect(runtime, selection_set, collected, visited, shape.path)
         is_root = runtime is self.op.root_type and shape.selection_sets[0] is self.op.operation.selection_set
         fields: list[_Field] = []
         aliases = self.op.aliases
@@ -323,7 +344,7 @@ class _Compiler:
                 t = t.of_type
             if isinstance(t, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):
                 sets = [n.selection_set for n in nodes if n.selection_set is not None]
-                child = SelectionShape(self, t, sets)
+                child = SelectionShape(self, t, sets, (*shape.path, key))
                 fields.append(_Field(key, name, _COMPOSITE, tuple(wrappers), runtime.name, nodes, child))
             else:
                 enum_values = frozenset(t.values) if isinstance(t, GraphQLEnumType) else None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from graphql import ArgumentNode, DirectiveNode, VariableNode, print_ast
 
-from gateway.planning.normalize import NOperation, conditions_of
+from gateway.planning.normalize import NField, NFragment, NOperation, conditions_of
 from gateway.planning.query_graph import QueryGraph
 from gateway.planning.representation import Conditions, Representation
 from gateway.planning.response_keys import ResponseKeys
@@ -105,6 +105,20 @@ class FetchSteps:
         self.entity_steps: dict[EntityStepKey, FetchStep] = {}
         self.stuck = StuckFields(graph)
         self.response_keys = ResponseKeys(graph)
+        # (response path of a field, type condition) of the member fragments members.py dropped there; the
+        # path's keys as the fetches name them ("@" for list elements).
+        self.dropped_fragments: set[tuple[tuple[str, ...], str]] = set()
+
+    def note_dropped(self, path: tuple[str, ...], f: NField, pruned: NField) -> None:
+        """Remember the fragments of ``f`` (at ``path``) that ``pruned`` no longer has: the client's response
+        shaping must not complete them either (they contribute nothing, members.py)."""
+        if pruned is f:
+            return
+        kept = {id(s) for s in pruned.selections}
+        at = (*path, f.response_key)
+        for s in f.selections:
+            if isinstance(s, NFragment) and s.type_condition is not None and id(s) not in kept:
+                self.dropped_fragments.add((at, s.type_condition))
 
     def new_step(
         self, subgraph: str, path: tuple[str, ...], is_entity: bool, deps: set[int], group: int = 0

@@ -286,6 +286,9 @@ class QueryPlan:
     # (client response key, the aliases fetches gave that field where its subgraph type differs from the
     # supergraph's, ``id__alias_0``): merged data may hold the value under one of them instead.
     response_aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # (client response path, type condition) of fragments that contribute nothing there: a member the
+    # field's subgraphs cannot all return (planning/members.py, Apollo's rule), so shaping skips them too.
+    dropped_fragments: frozenset[tuple[tuple[str, ...], str]] = frozenset()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": "QueryPlan"}

@@ -38,7 +38,8 @@ def plan_operation(
     """
     operation = normalize_operation(supergraph.api_schema, document, operation_name)
     graph = query_graph(supergraph, override_labels)
-    steps = optimize(build_fetch_steps(graph, operation))
+    dropped: set[tuple[tuple[str, ...], str]] = set()
+    steps = optimize(build_fetch_steps(graph, operation, dropped))
     node = build_plan_node(graph, steps, operation.variables, operation.name)
     if operation.kind == "subscription" and node is not None:
         node = subscription_node(supergraph, node)
@@ -46,9 +47,13 @@ def plan_operation(
     for step in steps:
         for alias, key in step.aliases.items():
             aliases.setdefault(key, set()).add(alias)
+    client_key = {alias: key for key, names in aliases.items() for alias in names}
     return QueryPlan(
         node=node,
         document=document,
         operation_name=operation_name,
         response_aliases=tuple((k, tuple(sorted(v))) for k, v in sorted(aliases.items())),
+        dropped_fragments=frozenset(
+            (tuple(client_key.get(k, k) for k in path if k != "@"), condition) for path, condition in dropped
+        ),
     )

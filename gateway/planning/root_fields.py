@@ -30,15 +30,27 @@ _UNPLANNABLE = 1 << 30
 RootEntry = tuple[NField, tuple[NFragment, ...], Conditions]
 
 
-def build_fetch_steps(graph: QueryGraph, operation: NOperation) -> list[FetchStep]:
-    """Plan every selected field into fetch steps (ids are a topological order: dependencies come first)."""
+def build_fetch_steps(
+    graph: QueryGraph, operation: NOperation, dropped: set[tuple[tuple[str, ...], str]] | None = None
+) -> list[FetchStep]:
+    """Plan every selected field into fetch steps (ids are a topological order: dependencies come first).
+
+    ``dropped`` receives the member fragments planned as contributing nothing (``FetchSteps.note_dropped``).
+    """
     steps = FetchSteps(graph, operation)
+    if dropped is not None:
+        steps.dropped_fragments = dropped
     root = operation.root_type
     entries = _root_entries(operation.selections, (), frozenset())
     if operation.kind == "mutation":
         _plan_mutation(steps, root, entries)
         return steps.steps
-    entries = [(without_impossible_members(graph, root, f), c, d) for f, c, d in entries]
+    pruned_entries = []
+    for f, c, d in entries:
+        pruned = without_impossible_members(graph, root, f)
+        steps.note_dropped((), f, pruned)
+        pruned_entries.append((pruned, c, d))
+    entries = pruned_entries
     steps.stuck.keep(*(f for f, _, _ in entries))
     chosen = _choose_root_subgraphs(steps, root, entries)
     root_steps: dict[str, FetchStep] = {}

@@ -80,6 +80,7 @@ def _without_impossible_members(steps: FetchSteps, at: Position, f: NField) -> N
     pruned = without_impossible_members(graph, type_name, f, sorted(options))
     if pruned is not f:
         steps.stuck.keep(pruned)
+        steps.note_dropped(at.path, f, pruned)
     return pruned
 
 

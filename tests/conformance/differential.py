@@ -199,6 +199,7 @@ REFERENCE_ABSTRACT_REQUIRES = "reference: abstract @requires"
 REFERENCE_SHAREABLE_LISTS_JOINED = "reference: @shareable lists joined"
 REFERENCE_UNALIASED_CONFLICTS = "reference: conflicting fields unaliased"
 SET_SHAREABLE_SOURCES_DIFFER = "set: @shareable sources differ"
+REFERENCE_DROPPED_MEMBERS = "reference: dropped member fragments completed"
 KNOWN_DIFFERENCES = {
     REFERENCE_NO_ANSWER: (
         "Hive Gateway gave no GraphQL response (connection reset or process gone), seen on very wide and deep "
@@ -289,6 +290,13 @@ KNOWN_DIFFERENCES = {
         "schema (list or subfield types differ between members) unaliased; the subgraph refuses the operation "
         "(GraphQL spec 5.3.2 SameResponseShape) and the reference answers data null; Apollo's planner aliases "
         "them (test_conflicting_fields.py)."
+    ),
+    REFERENCE_DROPPED_MEMBERS: (
+        "A fragment on a union member that one of a @shareable field's subgraphs cannot return contributes "
+        "nothing (Apollo's planner, query_planning_traversal.rs handle_open_branch, no_followups: 'the "
+        "operation element should return no result'; planning/members.py): ours answers the member's objects "
+        "without that fragment's fields, Hive Router completes its nullable fields as null (and answers {} "
+        "where one is non-null). The reference's answer without the keys only such fragments select is ours."
     ),
     SET_SHAREABLE_SOURCES_DIFFER: (
         "The set's @shareable union list returns more members in one subgraph than in another (breaking the "
@@ -385,6 +393,65 @@ def _joined_lists(theirs: Any, ours: Any) -> bool:
             _joined_lists(a, b) for a, b in zip(theirs, ours, strict=True)
         )
     return bool(theirs == ours)
+
+
+def _dropped_member_keys(supergraph: Supergraph, query: str) -> dict[tuple[str, ...], set[str]]:
+    """Response path -> the keys that only member fragments our plan drops there select (planning/members.py)."""
+    from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode
+
+    from gateway.planning import plan_operation
+    from gateway.planning.errors import PlanningError
+
+    document = parse(query)
+    try:
+        dropped = plan_operation(supergraph, document, None).dropped_fragments
+    except PlanningError:
+        return {}
+    if not dropped:
+        return {}
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    inside: dict[tuple[str, ...], set[str]] = {}
+    outside: dict[tuple[str, ...], set[str]] = {}
+
+    def visit(selection_set: Any, path: tuple[str, ...], under: bool, seen: frozenset[str]) -> None:
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode):
+                key = sel.alias.value if sel.alias else sel.name.value
+                (inside if under else outside).setdefault(path, set()).add(key)
+                if sel.selection_set is not None:
+                    visit(sel.selection_set, (*path, key), False, seen)
+            elif isinstance(sel, InlineFragmentNode):
+                cond = sel.type_condition.name.value if sel.type_condition else None
+                visit(sel.selection_set, path, under or (path, cond) in dropped, seen)
+            elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
+                frag = fragments.get(sel.name.value)
+                if frag is not None:
+                    cond = frag.type_condition.name.value
+                    visit(frag.selection_set, path, under or (path, cond) in dropped, seen | {sel.name.value})
+
+    operation = next(d for d in document.definitions if not isinstance(d, FragmentDefinitionNode))
+    visit(operation.selection_set, (), False, frozenset())
+    out = {path: keys - outside.get(path, set()) for path, keys in inside.items()}
+    return {path: keys for path, keys in out.items() if keys}
+
+
+def _without_keys(data: Any, keys: Mapping[tuple[str, ...], set[str]]) -> Any:
+    """``data`` without ``keys[path]`` where they are null, in the objects at each response path (list items
+    included): a value the reference fetched for such a key stays, and with it the difference."""
+
+    def strip(value: Any, path: tuple[str, ...]) -> None:
+        if isinstance(value, list):
+            for item in value:
+                strip(item, path)
+        elif isinstance(value, dict):
+            for key in keys.get(path, ()):
+                if key in value and value[key] is None:
+                    del value[key]
+            for key, inner in value.items():
+                strip(inner, (*path, key))
+
+    strip(data, ())
+    return data
 
 
 def _subsequence(theirs: Any, ours: Any) -> bool:
@@ -543,6 +610,12 @@ def explain_with(
         ) == bool(theirs.get("errors"))
 
     def agrees(query: str, answer: dict[str, Any], rewrite: str | None) -> str | None:
+        dropped: list[str] = []
+        stripped = _dropped_member_keys(supergraph, query)
+        if stripped:
+            data = _without_keys(copy.deepcopy(answer.get("data")), stripped)
+            if data != answer.get("data"):
+                answer, dropped = {**answer, "data": data}, [REFERENCE_DROPPED_MEMBERS]
         # Where our non-null error stands, the reference may have null or (as Hive Router does for a field it
         # could not resolve) no key at all: a missing selected field is null too (GraphQL spec 6.3.2).
         data = copy.deepcopy(answer.get("data"))
@@ -596,8 +669,8 @@ def explain_with(
                     "errors": [*(_error_free(mine, _non_null_error)["errors"]), *failed],
                 }
             theirs = {**theirs, "data": strip_placeholders(theirs.get("data"))}
-            used = [*([rewrite] if rewrite else []), *adjustments]
-            if (rewrite or adjustments) and same(mine, theirs):  # (neither: that is the difference itself)
+            used = [*([rewrite] if rewrite else []), *dropped, *adjustments]
+            if used and same(mine, theirs):  # (neither: that is the difference itself)
                 return " + ".join(used)
             if same(mine, {**theirs, "data": mine.get("data")}):
                 fields = differing_fields(schema, query, mine.get("data"), theirs.get("data"))

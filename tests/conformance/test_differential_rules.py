@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .differential import (
+    REFERENCE_DROPPED_MEMBERS,
     REFERENCE_EXCLUDED_FIELD_ERRORS,
     REFERENCE_NULL_PROPAGATION,
     REFERENCE_PLANNING_FAILED,
@@ -77,15 +78,19 @@ def test_joined_lists_whose_items_keep_only_nulls_are_the_reference_joining_them
         "data": {
             "media": [
                 {"a1": 5, "year": 1965, "__typename": "Book"},
-                {"title": None, "a2": None, "__typename": "Movie"},
+                {"__typename": "Movie"},
                 {"a1": 4, "year": 1815, "__typename": "Book"},
             ]
         }
     }
+    # The Movie fragment contributes nothing (planning/members.py); the reference completes it with nulls.
     movie = {"title": None, "a2": None, "__typename": "Movie"}
     books = [{"__typename": "Book"}] * 2
     reference = {"data": {"media": [books[0], movie, books[1], *books]}}
-    assert _explain_in(UNION_MEMBERS, query, ours, reference) == REFERENCE_SHAREABLE_LISTS_JOINED
+    assert (
+        _explain_in(UNION_MEMBERS, query, ours, reference)
+        == f"{REFERENCE_DROPPED_MEMBERS} + {REFERENCE_SHAREABLE_LISTS_JOINED}"
+    )
     # Items with a value the reference fetched are no such list.
     reference = {"data": {"media": [books[0], {**movie, "title": "Alien"}, books[1], *books]}}
     assert _explain_in(UNION_MEMBERS, query, ours, reference) is None
@@ -131,3 +136,15 @@ def test_reference_errors_stay_where_ours_has_errors_besides_the_non_null_ones()
     ours = {"data": None, "errors": [{**down, "path": ["products", i, "score"]} for i in range(3)]}
     reference = {"data": {"products": [None, None, None]}, "errors": [{**down, "path": ["products"]}]}
     assert _explain_in(FIDELITY, query, ours, reference) == REFERENCE_NULL_PROPAGATION
+
+
+def test_a_dropped_member_fragment_the_reference_completes_with_nulls_is_explained() -> None:
+    # catalog is chosen for media (year is only there); reviews cannot return a Movie, so the Movie fragment
+    # contributes nothing (planning/members.py, Apollo's rule); Hive Router completes it as null.
+    query = "{ media { ... on Movie { title } ... on Book { year } } }"
+    ours = {"data": {"media": [{"year": 1965}, {}, {"year": 1815}]}}
+    reference = {"data": {"media": [{"year": 1965}, {"title": None}, {"year": 1815}]}}
+    assert _explain_in(UNION_MEMBERS, query, ours, reference) == REFERENCE_DROPPED_MEMBERS
+    # A value the reference fetched for it is a difference the rule does not explain.
+    reference = {"data": {"media": [{"year": 1965}, {"title": "Alien"}, {"year": 1815}]}}
+    assert _explain_in(UNION_MEMBERS, query, ours, reference) is None
