@@ -301,7 +301,8 @@ KNOWN_DIFFERENCES = {
     SET_SHAREABLE_SOURCES_DIFFER: (
         "The set's @shareable union list returns more members in one subgraph than in another (breaking the "
         "@shareable contract on purpose, test_subgraph_union_members.py): the reference answered from the "
-        "other subgraph, its list ours without the members that subgraph does not return."
+        "other subgraph, its list ours without the members that subgraph does not return; or we did, and its "
+        "list is ours with those members as empty objects (joined lists after it, if any, empty too)."
     ),
 }
 
@@ -464,6 +465,33 @@ def _subsequence(theirs: Any, ours: Any) -> bool:
             return all(any(t == o for o in remaining) for t in theirs)
         return len(theirs) == len(ours) and all(_subsequence(a, b) for a, b in zip(theirs, ours, strict=True))
     return bool(theirs == ours)
+
+
+def _with_empty_items(theirs: Any, ours: Any) -> bool:
+    """Whether ``theirs`` is ``ours`` where some lists hold more items, each extra one empty (``__typename`` and
+    nulls at most): the other subgraph's longer list, its members ours does not return empty, and lists the
+    reference joined after it."""
+    if isinstance(theirs, dict) and isinstance(ours, dict):
+        return list(theirs) == list(ours) and all(_with_empty_items(theirs[k], ours[k]) for k in theirs)
+    if isinstance(theirs, list) and isinstance(ours, list):
+        if len(theirs) > len(ours):
+            mine = iter(ours)
+            want = next(mine, _END)
+            for item in theirs:
+                if want is not _END and _with_empty_items(item, want):
+                    want = next(mine, _END)
+                elif not (
+                    isinstance(item, dict) and all(k == "__typename" or v is None for k, v in item.items())
+                ):
+                    return False
+            return want is _END
+        return len(theirs) == len(ours) and all(
+            _with_empty_items(a, b) for a, b in zip(theirs, ours, strict=True)
+        )
+    return bool(theirs == ours)
+
+
+_END = object()
 
 
 def abstract_requirements(supergraph: Supergraph) -> set[tuple[str, str]]:
@@ -690,6 +718,12 @@ def explain_with(
                 and same(mine, {**theirs, "data": mine.get("data")})
             ):
                 return " + ".join([*used, SET_SHAREABLE_SOURCES_DIFFER])
+            if (
+                shareable
+                and _with_empty_items(theirs.get("data"), mine.get("data"))
+                and same(mine, {**theirs, "data": mine.get("data")})
+            ):
+                return " + ".join([*used, REFERENCE_SHAREABLE_LISTS_JOINED, SET_SHAREABLE_SOURCES_DIFFER])
         return None
 
     why = agrees(operation.query, reference, None)

@@ -11,6 +11,7 @@ from .differential import (
     REFERENCE_NULL_PROPAGATION,
     REFERENCE_PLANNING_FAILED,
     REFERENCE_SHAREABLE_LISTS_JOINED,
+    SET_SHAREABLE_SOURCES_DIFFER,
     Difference,
     explain_with,
 )
@@ -147,4 +148,20 @@ def test_a_dropped_member_fragment_the_reference_completes_with_nulls_is_explain
     assert _explain_in(UNION_MEMBERS, query, ours, reference) == REFERENCE_DROPPED_MEMBERS
     # A value the reference fetched for it is a difference the rule does not explain.
     reference = {"data": {"media": [{"year": 1965}, {"title": "Alien"}, {"year": 1815}]}}
+    assert _explain_in(UNION_MEMBERS, query, ours, reference) is None
+
+
+def test_the_reference_s_longer_list_with_the_other_members_empty_is_the_other_source() -> None:
+    # Seen: ours from reviews (books only), the reference's from catalog with the Movie as {} and a joined
+    # list of empty objects after it.
+    query = "{ media { ... on Book { id prize } } media { ... on Movie { id } } }"
+    ours = {"data": {"media": [{"id": "b1", "prize": "Hugo"}, {"id": "b2", "prize": None}]}}
+    reference = {
+        "data": {"media": [{"id": "b1", "prize": "Hugo"}, {}, {"id": "b2", "prize": None}, {}, {}, {}]}
+    }
+    assert _explain_in(UNION_MEMBERS, query, ours, reference) == (
+        f"{REFERENCE_SHAREABLE_LISTS_JOINED} + {SET_SHAREABLE_SOURCES_DIFFER}"
+    )
+    # An extra item with a value is no such list.
+    reference["data"]["media"][1] = {"id": "m1"}
     assert _explain_in(UNION_MEMBERS, query, ours, reference) is None
