@@ -37,7 +37,6 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     parse,
-    validate,
 )
 from graphql.execution.values import get_variable_values
 
@@ -86,6 +85,7 @@ from gateway.server.request import GraphQLRequest
 from gateway.server.runtime import PermanentGeneration
 from gateway.server.settings import ServerSettings
 from gateway.server.subscription_stream import SubscriptionStream
+from gateway.server.validation import validate_document
 from gateway.server.workers import WorkerPool
 from gateway.telemetry.metrics import GatewayMetrics, GatewayState, PlanCacheCounts
 from gateway.telemetry.request import current_record, traced
@@ -463,7 +463,7 @@ class Gateway:
             exceeded = check_document(document, limits)
             if exceeded is not None:
                 return RequestFailure((exceeded.to_error(),), ErrorKind.LIMIT)
-            errors = validate(supergraph.api_schema, document, allow_empty_selection_sets=False)
+            errors = validate_document(supergraph.api_schema, document, allow_empty_selection_sets=False)
         except GraphQLError as error:
             return RequestFailure((graphql_error_dict(error, GRAPHQL_PARSE_FAILED),))
         except RecursionError:  # nesting the text scan allowed but this interpreter's stack does not
