@@ -17,32 +17,20 @@ from graphql import (
     DirectiveDefinitionNode,
     DirectiveNode,
     DocumentNode,
-    EnumTypeDefinitionNode,
-    EnumTypeExtensionNode,
     EnumValueDefinitionNode,
     FieldDefinitionNode,
     GraphQLError,
     GraphQLSchema,
-    InputObjectTypeDefinitionNode,
-    InputObjectTypeExtensionNode,
     InputValueDefinitionNode,
-    InterfaceTypeDefinitionNode,
-    InterfaceTypeExtensionNode,
     ListTypeNode,
     NamedTypeNode,
     NonNullTypeNode,
-    ObjectTypeDefinitionNode,
-    ObjectTypeExtensionNode,
     OperationType,
-    ScalarTypeDefinitionNode,
-    ScalarTypeExtensionNode,
     SchemaDefinitionNode,
     SchemaExtensionNode,
     TypeDefinitionNode,
     TypeExtensionNode,
     TypeNode,
-    UnionTypeDefinitionNode,
-    UnionTypeExtensionNode,
     build_ast_schema,
     parse,
     print_ast,
@@ -53,6 +41,7 @@ from graphql.language import Node
 
 from gateway.composition.demands import read_demand
 from gateway.composition.events import NATS_SUBSCRIBE, event_source_from_args
+from gateway.composition.schema_shape import KIND_OF_NODE
 from gateway.composition.supergraph import (
     Demands,
     EventSource,
@@ -89,20 +78,6 @@ _KNOWN_SPECS = {
 }
 _BUILTIN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
 _DEFAULT_ROOTS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
-_KINDS: dict[type[Node], TypeKind] = {
-    ObjectTypeDefinitionNode: TypeKind.OBJECT,
-    ObjectTypeExtensionNode: TypeKind.OBJECT,
-    InterfaceTypeDefinitionNode: TypeKind.INTERFACE,
-    InterfaceTypeExtensionNode: TypeKind.INTERFACE,
-    UnionTypeDefinitionNode: TypeKind.UNION,
-    UnionTypeExtensionNode: TypeKind.UNION,
-    EnumTypeDefinitionNode: TypeKind.ENUM,
-    EnumTypeExtensionNode: TypeKind.ENUM,
-    InputObjectTypeDefinitionNode: TypeKind.INPUT_OBJECT,
-    InputObjectTypeExtensionNode: TypeKind.INPUT_OBJECT,
-    ScalarTypeDefinitionNode: TypeKind.SCALAR,
-    ScalarTypeExtensionNode: TypeKind.SCALAR,
-}
 
 
 _DEMAND_SPECS = {
@@ -362,7 +337,7 @@ class _Reader:
         for d in self.document.definitions:
             if isinstance(d, TypeDefinitionNode | TypeExtensionNode):
                 name = d.name.value
-                kind = _KINDS[type(d)]
+                kind = KIND_OF_NODE[type(d)]
                 existing = self.types.get(name)
                 if existing is None:
                     self.types[name] = _TypeAst(name, kind, [d])

@@ -56,7 +56,7 @@ from gateway.composition.demands import DEMAND_DIRECTIVES, read_demand
 from gateway.composition.errors import CompositionError
 from gateway.composition.events import EDFS_PREFIX, NATS_SUBSCRIBE, event_source_from_args
 from gateway.composition.parse_sdl import parse_sdl
-from gateway.composition.schema_shape import SchemaShape
+from gateway.composition.schema_shape import KIND_OF_NODE, SchemaShape
 from gateway.composition.schema_validity import schema_surely_valid
 from gateway.composition.sdl_validity import sdl_surely_valid
 from gateway.composition.supergraph import Demands, EventSource, Key, TypeKind
@@ -114,20 +114,6 @@ _FEDERATION_ROOT_FIELDS = frozenset({"_service", "_entities"})
 _ROOTS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 _SPEC_URL = re.compile(r"^(?P<base>.*?)/(?P<name>[A-Za-z_][\w-]*)/v(?P<major>\d+)\.(?P<minor>\d+)/?$")
 
-_KINDS: dict[type[Node], TypeKind] = {
-    ObjectTypeDefinitionNode: TypeKind.OBJECT,
-    ObjectTypeExtensionNode: TypeKind.OBJECT,
-    InterfaceTypeDefinitionNode: TypeKind.INTERFACE,
-    InterfaceTypeExtensionNode: TypeKind.INTERFACE,
-    UnionTypeDefinitionNode: TypeKind.UNION,
-    UnionTypeExtensionNode: TypeKind.UNION,
-    EnumTypeDefinitionNode: TypeKind.ENUM,
-    EnumTypeExtensionNode: TypeKind.ENUM,
-    InputObjectTypeDefinitionNode: TypeKind.INPUT_OBJECT,
-    InputObjectTypeExtensionNode: TypeKind.INPUT_OBJECT,
-    ScalarTypeDefinitionNode: TypeKind.SCALAR,
-    ScalarTypeExtensionNode: TypeKind.SCALAR,
-}
 _DEFINITION_OF: dict[type[Node], type[TypeDefinitionNode]] = {
     ObjectTypeExtensionNode: ObjectTypeDefinitionNode,
     InterfaceTypeExtensionNode: InterfaceTypeDefinitionNode,
@@ -392,7 +378,7 @@ class _Reader:
         definitions: list[DefinitionNode] = []
         extension_only: set[str] = set()
         for type_name, nodes in groups.items():
-            kinds = {_KINDS[type(n)] for n in nodes}
+            kinds = {KIND_OF_NODE[type(n)] for n in nodes}
             if len(kinds) > 1:
                 self.error(
                     "INVALID_GRAPHQL",
@@ -502,7 +488,7 @@ class _Reader:
         name = node.name.value
         t = types.get(name)
         if t is None:
-            t = types[name] = SubgraphType(name, _KINDS[type(node)], extension=extension_only)
+            t = types[name] = SubgraphType(name, KIND_OF_NODE[type(node)], extension=extension_only)
         if isinstance(node, TypeDefinitionNode) and node.description is not None:
             t.description = node.description.value
         for d in node.directives or ():
