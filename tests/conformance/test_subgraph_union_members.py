@@ -183,6 +183,33 @@ CASES = [
         fetches=1,
     ),
     Case(
+        # Found by the differential run (seed 3, operation 606): three copies of media and a winner. Ours is
+        # one list (GraphQL spec 6.3.2: one response key is one field), the Movie fragments dropped as above.
+        "three-copies-of-a-shareable-union-list-are-one-list",
+        UNION_MEMBERS,
+        "{ a1: media { ... on Book { id id year } ... on Movie { title id title } __typename } media { ... on Book { prize } ... on Movie { title title a2: title a3: title } } media { ... on Book { a4: id stars a5: year a6: stars } } winner { ... on Book { stars a7: id prize a8: id } ... on Movie { title } } }",
+        {
+            "data": {
+                "a1": [
+                    {"id": "b1", "year": 1965, "__typename": "Book"},
+                    {"__typename": "Movie"},
+                    {"id": "b2", "year": 1815, "__typename": "Book"},
+                ],
+                "media": [
+                    {"prize": "Hugo", "a4": "b1", "stars": 5, "a5": 1965, "a6": 5},
+                    {},
+                    {"prize": None, "a4": "b2", "stars": 4, "a5": 1815, "a6": 4},
+                ],
+                "winner": {"stars": 5, "a7": "b1", "prize": "Hugo", "a8": "b1"},
+            }
+        },
+        reference=(
+            "Hive Router answers a1's Movie without its __typename and media as a longer list of empty "
+            "objects and nulls, losing the books' prize, stars, id and year that the subgraphs return; asked "
+            "the fields merged, the same: no documented rule of the differential explains it"
+        ),
+    ),
+    Case(
         # year is only in catalog, stars only in reviews: media comes from catalog, stars by an entity fetch.
         "member-fields-from-two-subgraphs",
         UNION_MEMBERS,
