@@ -265,6 +265,7 @@ class Gateway:
         )
         self.workers = WorkerPool()
         self.permanent = PermanentGeneration(enabled=self.settings.freeze_cached_plans)
+        self._running = 0  # requests in ``run`` now: plans cached meanwhile are frozen when none is
         self._preparing: dict[
             tuple[int, PlanCacheKey], asyncio.Future[PreparedOperation | RequestFailure]
         ] = {}
@@ -440,7 +441,7 @@ class Gateway:
             self.plan_cache.put(key, entry, failure=True)
         else:
             self.plan_cache.put(key, entry, size=entry.size)
-            self.permanent.after_caching()
+            self.permanent.after_caching(busy=self._running > 0)
 
     def _prepare_uncached(
         self,
@@ -605,11 +606,17 @@ class Gateway:
         """
         incoming = _header(headers, "x-request-id")
         request_id = accepted_request_id(incoming) or new_request_id()
-        with request_id_scope(request_id):
-            if ACTIVE.on and traced():
-                outcome = await self._traced_run(request, headers, http_method)
-            else:
-                outcome = await self._run(request, headers, http_method)
+        self._running += 1
+        try:
+            with request_id_scope(request_id):
+                if ACTIVE.on and traced():
+                    outcome = await self._traced_run(request, headers, http_method)
+                else:
+                    outcome = await self._run(request, headers, http_method)
+        finally:
+            self._running -= 1
+            if not self._running:
+                self.permanent.idle()
         if outcome.result.get("errors"):
             extensions = outcome.result.get("extensions")
             outcome.result["extensions"] = {**(extensions or {}), "requestId": request_id}

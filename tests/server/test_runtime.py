@@ -48,3 +48,22 @@ def test_cached_plans_go_to_the_permanent_generation_and_are_still_freed() -> No
         assert alive() is None  # frozen, yet freed by reference counting when the cache lets it go
     finally:
         gc.unfreeze()
+
+
+def test_a_plan_cached_while_requests_run_is_frozen_once_none_does() -> None:
+    """What running requests hold is garbage soon; frozen, its cycles would never be collected."""
+    from gateway.server.runtime import PermanentGeneration
+
+    permanent = PermanentGeneration(enabled=True, interval=0.0, busy_interval=60.0)
+    try:
+        assert permanent.after_caching() is True  # no request running: at once
+        frozen = gc.get_freeze_count()
+        assert permanent.after_caching(busy=True) is False
+        assert gc.get_freeze_count() == frozen
+        assert permanent.idle() is True  # the pending freeze, now that no request runs
+        assert permanent.idle() is False  # nothing pending any more
+        # Requests that never pause still get their plans frozen, every busy_interval.
+        permanent.busy_interval = 0.0
+        assert permanent.after_caching(busy=True) is True
+    finally:
+        gc.unfreeze()
