@@ -165,3 +165,17 @@ def test_the_reference_s_longer_list_with_the_other_members_empty_is_the_other_s
     # An extra item with a value is no such list.
     reference["data"]["media"][1] = {"id": "m1"}
     assert _explain_in(UNION_MEMBERS, query, ours, reference) is None
+
+
+def test_an_operation_that_is_a_case_with_a_reference_note_is_documented_by_it() -> None:
+    from .differential import DOCUMENTED_CASE, documented_case
+    from .test_subgraph_union_members import CASES
+
+    case = next(c for c in CASES if c.id == "three-copies-of-a-shareable-union-list-are-one-list")
+    # Written another way, the same document.
+    spaced = GeneratedOperation(case.query.replace("{ ", "{\n  "))
+    assert documented_case(UNION_MEMBERS, spaced) == DOCUMENTED_CASE
+    # A case the reference must answer alike documents nothing; nor does another document.
+    agreeing = next(c for c in CASES if c.reference is None)
+    assert documented_case(UNION_MEMBERS, GeneratedOperation(agreeing.query)) is None
+    assert documented_case(UNION_MEMBERS, GeneratedOperation("{ media { __typename } }")) is None
