@@ -11,7 +11,9 @@ Idempotency (Stripe's rules): the key is claimed in its own committed row before
 duplicate arriving meanwhile, in this process or another, sees it in flight and gets ``CONFLICT``; the work
 and its answer are committed together, and later calls with the key get that answer again, or
 ``IDEMPOTENCY_KEY_REUSED`` if their parameters differ. A call that failed before doing anything releases its
-key, and a claim left behind by a crashed caller is taken over after ``abandoned_after`` seconds.
+key, and a claim left behind by a crashed caller is taken over after ``abandoned_after`` seconds: 5 by default,
+within the 8.5 s an event's redeliveries span (``subgraphs.common.inbox.DEFAULT_BACKOFF``), so a worker killed
+mid-request does not leave its event to be dead-lettered; a request here takes milliseconds.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ class FakeProvider:
         *,
         declined_amounts: Container[int] = DECLINED_AMOUNTS,
         latency: float = 0.0,
-        abandoned_after: float = 60.0,
+        abandoned_after: float = 5.0,
     ) -> None:
         self.engine = engine
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)

@@ -326,3 +326,18 @@ async def test_state_survives_a_restart(provider, database_url):
         ).state is PaymentState.CAPTURED
     finally:
         await engine.dispose()
+
+
+def test_a_claim_a_crashed_worker_left_is_taken_over_before_its_event_is_dead_lettered() -> None:
+    """A worker killed mid-request leaves its idempotency key claimed; the event's redeliveries retry it with the
+    same key. They must outlast the claim, or the event is dead-lettered and the charge stays held (seen in
+    tests/subgraphs/test_saga_chaos.py: 'A request with the key ... is still in flight' five times)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from subgraphs.common.inbox import DEFAULT_BACKOFF, EventConsumer
+    from subgraphs.payments.fake_provider import FakeProvider
+
+    provider = FakeProvider(create_async_engine("sqlite+aiosqlite://"))
+    max_attempts = EventConsumer.__init__.__kwdefaults__["max_attempts"]
+    redeliveries = sum(DEFAULT_BACKOFF[: max_attempts - 1])  # from the first delivery to the last
+    assert provider.abandoned_after < redeliveries
