@@ -240,11 +240,21 @@ def _condition_variables(document: DocumentNode) -> set[str]:
 
 
 class _Compiler:
-    """Field collection (GraphQL spec 6.3.2) with known ``@skip``/``@include`` values."""
+    """Field collection (GraphQL spec 6.3.2) with known ``@skip``/``@include`` values.
+
+    Takes what it needs of the ``CompiledOperation`` rather than the operation itself: the operation keeps its
+    shapes and each shape its compiler, so a reference back would make every compiled plan a reference cycle,
+    which cached (frozen, ``gateway.server.runtime``) plans must not be: evicted, it would never be freed."""
+
+    __slots__ = ("aliases", "conditions", "dropped", "fragments", "operation", "root_type", "schema")
 
     def __init__(self, op: CompiledOperation, conditions: dict[str, bool]) -> None:
-        self.op = op
         self.schema = op.schema
+        self.aliases = op.aliases
+        self.dropped = op.dropped
+        self.fragments = op.fragments
+        self.operation = op.operation
+        self.root_type = op.root_type
         self.conditions = conditions
 
     def _included(self, directives: Iterable[DirectiveNode] | None) -> bool:
@@ -279,7 +289,7 @@ class _Compiler:
         visited: set[str],
         path: tuple[str, ...] = (),
     ) -> None:
-        dropped = self.op.dropped
+        dropped = self.dropped
         for sel in selection_set.selections:
             if not self._included(sel.directives):
                 continue
@@ -297,7 +307,7 @@ class _Compiler:
                 if name in visited:
                     continue
                 visited.add(name)
-                fragment = self.op.fragments.get(name)
+                fragment = self.fragments.get(name)
                 if fragment is None:
                     continue
                 cond = fragment.type_condition.name.value
@@ -323,9 +333,9 @@ class _Compiler:
         visited: set[str] = set()
         for selection_set in shape.selection_sets:
             self._collect(runtime, selection_set, collected, visited, shape.path)
-        is_root = runtime is self.op.root_type and shape.selection_sets[0] is self.op.operation.selection_set
+        is_root = runtime is self.root_type and shape.selection_sets[0] is self.operation.selection_set
         fields: list[_Field] = []
-        aliases = self.op.aliases
+        aliases = self.aliases
         for key, nodes in collected.items():
             name = nodes[0].name.value
             if name == "__typename":
@@ -356,18 +366,18 @@ class _Compiler:
         return fields
 
     def introspection_document(self, root: SelectionShape) -> DocumentNode | None:
-        fields = root.fields_for(self.op.root_type.name) or []
+        fields = root.fields_for(self.root_type.name) or []
         nodes = [n for f in fields if f.kind == _VERBATIM for n in f.nodes]
         if not nodes:
             return None
         operation = OperationDefinitionNode(
             operation=OperationType.QUERY,
-            name=self.op.operation.name,
-            variable_definitions=self.op.operation.variable_definitions or (),
+            name=self.operation.name,
+            variable_definitions=self.operation.variable_definitions or (),
             directives=(),
             selection_set=SelectionSetNode(selections=tuple(nodes)),
         )
-        return DocumentNode(definitions=(operation, *self.op.fragments.values()))
+        return DocumentNode(definitions=(operation, *self.fragments.values()))
 
 
 # Returned by a non-null position holding null: the enclosing list item or field makes its parent null.

@@ -247,14 +247,20 @@ def _tree(members: list[FetchStep], fetches: dict[int, PlanNode], reduced: dict[
         else:
             children.setdefault(parent, []).append(s)
 
-    def subtree(step: FetchStep, implied: Conditions) -> PlanNode:
-        node = fetches[step.id]
-        kids = children.get(step.id, [])
-        if kids:
-            node = _sequence([node, _parallel([subtree(k, step.conditions | implied) for k in kids])])
-        return _wrap_conditions(node, step.conditions, implied)
+    return _parallel([_subtree(r, frozenset(), fetches, children) for r in roots])
 
-    return _parallel([subtree(r, frozenset()) for r in roots])
+
+def _subtree(
+    step: FetchStep, implied: Conditions, fetches: dict[int, PlanNode], children: dict[int, list[FetchStep]]
+) -> PlanNode:
+    """``step``'s fetch, then its children in parallel. A function of its own, not a closure calling itself:
+    that is a reference cycle holding the plan's fetches until the collector's next pass."""
+    node = fetches[step.id]
+    kids = children.get(step.id, [])
+    if kids:
+        branches = [_subtree(k, step.conditions | implied, fetches, children) for k in kids]
+        node = _sequence([node, _parallel(branches)])
+    return _wrap_conditions(node, step.conditions, implied)
 
 
 def _levels(members: list[FetchStep], fetches: dict[int, PlanNode], reduced: dict[int, set[int]]) -> PlanNode:

@@ -10,8 +10,10 @@ Cached plans are long-lived too, and there are many of them: a full plan cache h
 container objects (documents, plans), and a full collection walking them stopped the whole process for 1.5 s
 under a fuzz run (``/health`` included). ``PermanentGeneration`` moves them out of the collector's way as they
 are cached: it collects what is garbage at that moment, then freezes everything alive (``gc.freeze``), at most
-once per interval. Frozen objects are still freed by reference counting when the cache lets them go (cached
-plans and documents hold no reference cycles: ``gateway.server.pipeline._unlink_tokens``); only a cycle alive
+once per interval. Frozen objects are still freed by reference counting when the cache lets them go, which is
+why cached plans, their documents and what the executor compiles from them hold no reference cycle
+(``gateway.server.pipeline._unlink_tokens``, ``gateway.execution.shaping._Compiler``; tested with the collector
+off in ``tests/server/test_plan_cache.py``): an evicted entry with one stayed for good. Only a cycle alive
 at that moment and dropped later stays until ``release`` (called when the supergraph is swapped). Requests
 running hold such cycles (graphql-core's visitors, exceptions with their frames): freezing them in flight
 leaked about 0.5 MB a second under a fuzz run, so the freeze waits for a moment no request runs, or for

@@ -87,16 +87,31 @@ async def test_concurrent_requests_sharing_a_plan_get_their_own_results(executor
 async def test_what_the_executor_derives_from_a_plan_goes_with_the_plan(executor: Executor) -> None:
     """The plan cache decides how long a plan lives: once nothing else holds it, the executor's own derived
     form (compiled shaping, prepared and merged fetches) must not keep it, its document or its fetches alive,
-    or memory grows with every distinct document run (bench/abuse.py)."""
+    or memory grows with every distinct document run (bench/abuse.py). And all of it goes by reference counting
+    alone, with no reference cycle: cached plans are frozen out of the collector's reach
+    (``gateway.server.runtime``), so a cycle among them would never be freed once evicted."""
     import gc
     import weakref
 
     plan = _plan(executor.supergraph)
     assert "errors" not in await executor.execute(plan, {"n": 3})
-    plan_ref, document_ref = weakref.ref(plan), weakref.ref(plan.document)
-    fetch_refs = [weakref.ref(f) for f in _fetches(plan.node)]
-    del plan
+    prepared = executor._prepared[id(plan)]
+    assert prepared.operation is not None and prepared.operation._shapes  # shaping was compiled
+    refs = [weakref.ref(o) for o in (plan, plan.document, prepared.operation.operation)]
+    refs += [weakref.ref(f) for f in _fetches(plan.node)]
+    del plan, prepared
     gc.collect()
-    assert plan_ref() is None and document_ref() is None
-    assert all(ref() is None for ref in fetch_refs)
+    gc.disable()
+    try:
+        plan = _plan(executor.supergraph)
+        assert "errors" not in await executor.execute(plan, {"n": 3})
+        prepared = executor._prepared[id(plan)]
+        assert prepared.operation is not None
+        refcounted = [weakref.ref(o) for o in (plan, plan.document, prepared.operation.operation)]
+        refcounted += [weakref.ref(f) for f in _fetches(plan.node)]
+        del plan, prepared
+        assert [ref() for ref in refcounted] == [None] * len(refcounted)  # freed without the collector
+    finally:
+        gc.enable()
+    assert all(ref() is None for ref in refs)
     assert len(executor._prepared) == 0

@@ -117,3 +117,47 @@ def test_a_cached_document_keeps_no_comment_or_punctuation_tokens() -> None:
     assert kept == []
     assert entry.document.loc is not None and entry.document.definitions[0].loc is not None
     assert entry.document.definitions[0].loc.start_token.next is None
+
+
+def test_cached_plans_that_ran_are_freed_by_reference_counting_alone() -> None:
+    """Cached plans are frozen out of the collector's reach (``gateway.server.runtime``), so an evicted entry
+    must go by reference counting: a reference cycle anywhere in it (plan, document, the executor's compiled
+    shaping) kept every evicted plan that had run for the life of the process (bench/abuse.py: RSS grew
+    about 0.5 MB a second under fuzzing)."""
+    from gateway.execution import Executor
+    from gateway.planning import plan_operation
+
+    from .test_fuzz import SUPERGRAPH
+
+    executor = Executor(SUPERGRAPH, None)  # type: ignore[arg-type]  # nothing is sent: plans are only prepared
+    gateway = Gateway(
+        SUPERGRAPH,
+        executor=executor,
+        planner=plan_operation,
+        settings=ServerSettings(prepare_in_worker=False),
+    )
+    documents = [
+        '{ user(id: "1") { name orders(first: 2) { edges { node { id status } } } } }',
+        "query($s: Boolean!) { products(first: 3) { edges { node { id name @skip(if: $s) } } } }",
+        '{ node(id: "User:1") { id ... on User { email } ...F } } fragment F on Order { status }',
+        "{ a: products(first: 1) { totalCount } b: products(first: 2) { totalCount } __schema { queryType { name } } }",
+    ]
+    gc.collect()
+    gc.disable()
+    try:
+        nodes = []
+        for document in documents:
+            entry, _ = gateway.prepare(document, None)
+            assert isinstance(entry, PreparedOperation), entry
+            prepared = executor._prepare(entry.plan)
+            assert prepared.operation is not None
+            prepared.operation.shape({"s": True})
+            prepared.operation.shape({"s": False})
+            nodes.append(weakref.ref(prepared.operation.operation))
+            del entry, prepared
+        assert all(ref() is not None for ref in nodes)
+        gateway.plan_cache.clear()
+        assert [ref() for ref in nodes] == [None] * len(documents)
+        assert len(executor._prepared) == 0
+    finally:
+        gc.enable()
