@@ -61,6 +61,13 @@ def rss_mib(pid: int | None) -> float | None:
     return None
 
 
+def phase_rss(pid: int | None, phase: str) -> None:
+    """The gateway's RSS after a phase, so growth can be told apart by phase."""
+    rss = rss_mib(pid)
+    if rss is not None:
+        print(f"  gateway RSS after {phase}: {rss:.1f} MiB", flush=True)
+
+
 @dataclass
 class Shape:
     """One hostile request; ``refuse`` means the gateway must answer 4xx (and fast)."""
@@ -514,10 +521,13 @@ async def attack(
         try:
             print("hostile shapes (status, worst of a cold and a warm request):", flush=True)
             await hostile(client, tally, watch)
+            phase_rss(gateway_pid, "the hostile shapes")
             print("the stranger's attempts (status, refused or not, time, codes):", flush=True)
             await strangers(client, tally, key, safelisting)
             await large_documents(client, tally, watch, args.large, 1_900_000, refuse=True)
+            phase_rss(gateway_pid, "the 1.9 MB documents")
             await large_documents(client, tally, watch, args.large, 250_000, refuse=False)
+            phase_rss(gateway_pid, "the 0.25 MB documents")
             await hung_subgraph(client, tally, pids.get("payments"))
             print(f"fuzzing with {args.concurrency} clients...", flush=True)
             started = time.perf_counter()
@@ -526,6 +536,7 @@ async def attack(
             print(
                 f"  {len(bodies)} requests in {seconds:.1f} s   /health {watch.phase():6.1f} ms", flush=True
             )
+            phase_rss(gateway_pid, "fuzzing")
         finally:
             watch.stop()
         await asyncio.sleep(1)

@@ -1,47 +1,83 @@
-"""Validating a client document with graphql-core's rules, their reference cycles cut once it is done.
+"""Validating a client document with graphql-core's rules, leaving no reference cycle behind.
 
-``graphql.validate`` makes one visitor per rule, and each visitor keeps, per AST node kind, its bound ``enter``
-and ``leave`` methods (``Visitor.enter_leave_map``): a cycle through the visitor, alive until the collector's
-next pass. A cold document left about 1,400 such objects per request, which made the young collections run
-often and long, and which ``gateway.server.runtime.PermanentGeneration`` could freeze while they were still in
-use, so they were never freed. The rules here are graphql-core's own (``specified_rules``), subclassed only to
-be found again: after validation their state is dropped, and what only they held is freed by reference
-counting, about a third of it. The parallel visitor graphql-core wraps them in (its per-kind closures) stays a
-cycle: ``validate`` makes it inside and hands it out nowhere. graphql-core has no option for this, so it is
-done here.
+graphql-core's ``validate`` makes one visitor per rule, wraps them in a ``ParallelVisitor`` and that in a
+``TypeInfoVisitor``, and each visitor keeps, per AST node kind, its bound ``enter`` and ``leave`` methods or the
+closures that call every rule's (``Visitor.enter_leave_map``): a cycle through the visitor. A cold document
+left about 750 such objects for the collector (tuples, bound methods, closures), which made the young
+collections run often, each a pause of the event loop (``/health`` under bench/abuse.py's fuzzing), and which
+``gateway.server.runtime.PermanentGeneration`` could freeze while still in use, never to be freed.
+
+``validate`` hands none of those visitors out and has no option to drop them, so ``validate_document`` runs
+the same steps itself with graphql-core's own parts (the specified rules, its context, its fragment nesting
+guard, its document keys) and clears every visitor and the context when done: what they held is then freed by
+reference counting. The errors are graphql-core's, in its order (``tests/server/test_validation.py`` compares
+them with ``validate`` over generated documents).
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
-from graphql import DocumentNode, GraphQLError, GraphQLSchema, specified_rules, validate
-from graphql.validation import ASTValidationRule, ValidationContext
+from graphql import (
+    DocumentNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLSchema,
+    ParallelVisitor,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    assert_valid_schema,
+    specified_rules,
+    visit,
+)
+from graphql.validation import ValidationContext
+from graphql.validation.validate import (
+    FragmentNestingVisitor,
+    ValidationAbortedError,
+    query_document_keys_to_validate,
+)
 
 __all__ = ["validate_document"]
 
-_made = threading.local()  # the rule visitors of the validation running on this thread
+_TOO_MANY = "Too many validation errors, error limit reached. Validation aborted."
 
 
-def _found_again(rule: type[ASTValidationRule]) -> type[ASTValidationRule]:
-    def __init__(self: ASTValidationRule, context: ValidationContext) -> None:
-        rule.__init__(self, context)
-        _made.visitors.append(self)
+def validate_document(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    *,
+    max_errors: int = 100,
+    hide_suggestions: bool = False,
+    allow_empty_selection_sets: bool = True,
+) -> list[GraphQLError]:
+    """``graphql.validate(schema, document)`` with the specified rules and these options, without cycles."""
+    assert_valid_schema(schema)
+    errors: list[GraphQLError] = []
 
-    return type(rule.__name__, (rule,), {"__init__": __init__, "__module__": __name__})
+    def on_error(error: GraphQLError) -> None:
+        if len(errors) >= max_errors:
+            raise ValidationAbortedError(_TOO_MANY)
+        errors.append(error)
 
-
-_RULES = tuple(_found_again(rule) for rule in specified_rules)
-
-
-def validate_document(schema: GraphQLSchema, document: DocumentNode, **options: Any) -> list[GraphQLError]:
-    """``graphql.validate(schema, document, **options)`` with the specified rules, leaving no cycles behind."""
-    visitors: list[ASTValidationRule] = []
-    _made.visitors = visitors
+    type_info = TypeInfo(schema)
+    context = ValidationContext(
+        schema, document, type_info, on_error, hide_suggestions, allow_empty_selection_sets
+    )
+    visitors: list[Visitor] = [rule(context) for rule in specified_rules]
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    if fragments:
+        visitors.insert(0, FragmentNestingVisitor(fragments))
+    parallel = ParallelVisitor(visitors)
+    outer = TypeInfoVisitor(type_info, parallel)
     try:
-        return validate(schema, document, _RULES, **options)
+        visit(document, outer, query_document_keys_to_validate)
+    except ValidationAbortedError as error:
+        # As graphql-core does: the returned error keeps no frames of the validation alive.
+        error.__context__ = None
+        errors.append(error.with_traceback(None))
+    except RecursionError:
+        errors.append(ValidationAbortedError("Validation aborted."))
     finally:
-        _made.visitors = []
-        for visitor in visitors:
-            visitor.__dict__.clear()  # the enter/leave map, the context and each rule's own caches
+        for visitor in (outer, parallel, *visitors):
+            visitor.__dict__.clear()  # the enter/leave maps, the context and each rule's own caches
+        context.__dict__.clear()
+    return errors
