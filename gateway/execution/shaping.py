@@ -220,22 +220,21 @@ def compile_operation(
 
 def _condition_variables(document: DocumentNode) -> set[str]:
     names: set[str] = set()
-
-    def visit(selection_set: SelectionSetNode | None) -> None:
-        if selection_set is None:
-            return
+    pending = [
+        d.selection_set
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode | FragmentDefinitionNode)
+    ]
+    while pending:  # a loop, not a closure calling itself (a reference cycle left to the collector)
+        selection_set = pending.pop()
         for sel in selection_set.selections:
             for d in sel.directives or ():
                 if d.name.value in ("skip", "include"):
                     for arg in d.arguments or ():
                         if isinstance(arg.value, VariableNode):
                             names.add(arg.value.name.value)
-            if isinstance(sel, FieldNode | InlineFragmentNode):
-                visit(sel.selection_set)
-
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
-            visit(definition.selection_set)
+            if isinstance(sel, FieldNode | InlineFragmentNode) and sel.selection_set is not None:
+                pending.append(sel.selection_set)
     return names
 
 

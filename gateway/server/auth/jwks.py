@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 
 __all__ = ["KeySet", "KeySetUnavailable", "VerificationKey", "parse_jwks"]
 
@@ -62,6 +61,8 @@ def parse_jwks(document: Any, algorithms: frozenset[str]) -> dict[str | None, Ve
         if alg is not None and alg not in algorithms:
             continue
         kid = entry.get("kid")
+        import jwt  # PyJWT and cryptography load with the first key set (auth/authenticator.py)
+
         try:
             key = VerificationKey(
                 kid if isinstance(kid, str) else None, jwt.PyJWK(dict(entry)).key, alg, str(entry.get("kty"))

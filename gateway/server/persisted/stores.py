@@ -6,8 +6,6 @@ import logging
 from collections import OrderedDict
 from typing import Any, Protocol
 
-from redis.exceptions import RedisError
-
 __all__ = ["DocumentStore", "MemoryDocumentStore", "RedisDocumentStore"]
 
 _log = logging.getLogger(__name__)
@@ -50,10 +48,14 @@ class RedisDocumentStore:
     """Documents under ``prefix + hash`` in Redis with a TTL that a hit renews, so live queries stay.
 
     ``redis`` is a ``redis.asyncio.Redis`` (any client with async ``get``/``set``/``expire``). An unreachable
-    Redis degrades to misses (logged): clients then send the full query, which still runs.
+    Redis degrades to misses (logged): clients then send the full query, which still runs. redis-py is
+    imported only here, so a gateway without Redis never loads it.
     """
 
     def __init__(self, redis: Any, *, prefix: str = "fedgw:apq:", ttl: int | None = 7 * 86400) -> None:
+        from redis.exceptions import RedisError
+
+        self._unavailable: type[Exception] = RedisError
         self._redis = redis
         self._prefix = prefix
         self._ttl = ttl
@@ -64,7 +66,7 @@ class RedisDocumentStore:
             value = await self._redis.get(key)
             if value is not None and self._ttl:
                 await self._redis.expire(key, self._ttl)
-        except RedisError as exc:
+        except self._unavailable as exc:
             _log.warning("APQ store unavailable, treating %s as a miss: %s", sha256_hash, exc)
             return None
         if value is None:
@@ -74,5 +76,5 @@ class RedisDocumentStore:
     async def put(self, sha256_hash: str, document: str) -> None:
         try:
             await self._redis.set(self._prefix + sha256_hash, document, ex=self._ttl)
-        except RedisError as exc:
+        except self._unavailable as exc:
             _log.warning("APQ store unavailable, %s not stored: %s", sha256_hash, exc)
