@@ -21,7 +21,6 @@ from graphql import (
     SelectionSetNode,
     VariableDefinitionNode,
     VariableNode,
-    print_ast,
 )
 
 from gateway.planning.fetch_step import FetchStep
@@ -38,6 +37,7 @@ from gateway.planning.plan import (
     RequiresSelection,
     SequenceNode,
 )
+from gateway.planning.printing import print_type, print_value
 from gateway.planning.query_graph import FieldSet, QueryGraph, entry_name, fragment_condition
 from gateway.planning.representation import Conditions, Representation
 from gateway.planning.selection import OutSelectionSet, name_node, variables_in, without_location
@@ -140,9 +140,9 @@ def _fetch_node(
     definitions = [_variable_definition(variables[name]) for name in used]
     for name in used:
         definition = variables[name]
-        text = f"${name}:{print_ast(definition.type)}"
+        text = f"${name}:{print_type(definition.type)}"
         if definition.default_value is not None:
-            text += f"={print_ast(definition.default_value)}"
+            text += f"={print_value(definition.default_value)}"
         declared.append(text)
     parts: list[str] = []
     step.selections.text(parts)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from graphql import ArgumentNode, DirectiveNode, VariableNode, print_ast
+from graphql import ArgumentNode, DirectiveNode, VariableNode
 
 from gateway.planning.normalize import NField, NFragment, NOperation, conditions_of
+from gateway.planning.printing import print_directives
 from gateway.planning.query_graph import QueryGraph
 from gateway.planning.representation import Conditions, Representation
 from gateway.planning.response_keys import ResponseKeys
@@ -69,7 +70,7 @@ class FetchStep:
         settled: dict[tuple[str | None, str], OutFragment] = {}
         for frag in self.selections.fragments.values():
             kept = [d for d in frag.directives if not (set(conditions_of((d,))) & common)]
-            ident = (frag.type_condition, " ".join(print_ast(d) for d in kept))
+            ident = (frag.type_condition, print_directives(kept))
             into = settled.get(ident)
             if into is None:
                 settled[ident] = OutFragment(frag.type_condition, tuple(kept), frag.selections)

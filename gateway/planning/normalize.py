@@ -37,11 +37,11 @@ from graphql import (
     VariableNode,
     get_named_type,
     get_operation_ast,
-    print_ast,
 )
 
 from gateway.planning.budget import spend
 from gateway.planning.errors import PlanningError
+from gateway.planning.printing import print_directives
 from gateway.planning.query_graph import field_key
 
 __all__ = ["NField", "NFragment", "NOperation", "NSelection", "conditions_of", "normalize_operation"]
@@ -287,7 +287,7 @@ def _copy(selections: list[NSelection]) -> list[NSelection]:
 def _directives_text(directives: tuple[DirectiveNode, ...]) -> str:
     if not directives:
         return ""
-    return " ".join(print_ast(d) for d in directives)
+    return print_directives(directives)
 
 
 def normalize_operation(

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from graphql import ArgumentNode, FieldNode, InlineFragmentNode, SelectionSetNode, print_ast
+from graphql import ArgumentNode, FieldNode, InlineFragmentNode, SelectionSetNode
 
 from gateway.composition.field_set import parse_field_set as parse_selection_set
 from gateway.composition.supergraph import Supergraph, SupergraphField, TypeKind
+from gateway.planning.printing import print_value
 
 if TYPE_CHECKING:
     from gateway.planning.paths import Jump
@@ -55,7 +56,7 @@ def field_key(name: str, arguments: tuple[ArgumentNode, ...] | list[ArgumentNode
     if not arguments:
         return name
     args = ",".join(
-        f"{a.name.value}:{print_ast(a.value)}" for a in sorted(arguments, key=lambda a: a.name.value)
+        f"{a.name.value}:{print_value(a.value)}" for a in sorted(arguments, key=lambda a: a.name.value)
     )
     return f"{name}({args})"
 

@@ -23,8 +23,9 @@ from graphql import (
     SelectionNode,
     SelectionSetNode,
     VariableNode,
-    print_ast,
 )
+
+from gateway.planning.printing import print_directives, print_value
 
 __all__ = ["OutField", "OutFragment", "OutSelectionSet", "name_node", "variables_in", "without_location"]
 
@@ -46,7 +47,7 @@ class OutField:
         out.append(self.name)
         if self.arguments:
             out.append("(")
-            out.append(",".join(f"{a.name.value}:{print_ast(a.value)}" for a in self.arguments))
+            out.append(",".join(f"{a.name.value}:{print_value(a.value)}" for a in self.arguments))
             out.append(")")
         for d in self.directives:
             out.append(_directive_text(d))
@@ -128,7 +129,7 @@ def _unique_layers(directives: tuple[DirectiveNode, ...]) -> list[tuple[Directiv
 def _directive_text(d: DirectiveNode) -> str:
     if not d.arguments:
         return f" @{d.name.value}"
-    args = ",".join(f"{a.name.value}:{print_ast(a.value)}" for a in d.arguments)
+    args = ",".join(f"{a.name.value}:{print_value(a.value)}" for a in d.arguments)
     return f" @{d.name.value}({args})"
 
 
@@ -147,7 +148,7 @@ class OutSelectionSet:
         directives: tuple[DirectiveNode, ...] = (),
         composite: bool = False,
     ) -> OutField:
-        ident = (response_key, " ".join(print_ast(d) for d in directives) if directives else "")
+        ident = (response_key, print_directives(directives) if directives else "")
         f = self.fields.get(ident)
         if f is None:
             f = OutField(response_key, name, arguments, directives, OutSelectionSet() if composite else None)
@@ -162,7 +163,7 @@ class OutSelectionSet:
     def fragment(
         self, type_condition: str | None, directives: tuple[DirectiveNode, ...] = ()
     ) -> OutSelectionSet:
-        ident = (type_condition, " ".join(print_ast(d) for d in directives) if directives else "")
+        ident = (type_condition, print_directives(directives) if directives else "")
         frag = self.fragments.get(ident)
         if frag is None:
             frag = OutFragment(type_condition, directives, OutSelectionSet())
