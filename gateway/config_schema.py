@@ -325,7 +325,7 @@ class PlanCacheSection(Section):
 
     size: Count = setting(1024, "Plans kept.", env="GATEWAY_PLAN_CACHE_SIZE")
     bytes: Count = setting(
-        32 * 1024 * 1024, "Estimated bytes the plans may take.", env="GATEWAY_PLAN_CACHE_BYTES"
+        24 * 1024 * 1024, "Estimated bytes the plans may take.", env="GATEWAY_PLAN_CACHE_BYTES"
     )
     max_document_bytes: Count = setting(
         256 * 1024,

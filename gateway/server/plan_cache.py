@@ -27,6 +27,11 @@ PlanCacheKey = tuple[bytes, str | None, frozenset[str]]
 _BYTES_PER_CHARACTER = 7
 _BYTES_PER_TOKEN = 512
 _ENTRY_OVERHEAD = 4096
+# The estimate is at least what the entries' objects take (tracemalloc: 0.7 to 0.9 of it for fuzzed documents),
+# but as a full cache turns over the process's RSS grows about 1.5 times the estimate (the allocator's arenas
+# keep the holes evicted entries leave): under bench/abuse.py's fuzzing, a 16 MiB budget grew RSS by 25 MB in
+# all and 32 MiB by 45 to 52 MB. The default, 24 MiB, holds about 400 operations of the size of bench/run.py's
+# workload query (534 characters, 105 tokens: 62 KB estimated).
 
 
 def plan_cache_key(query: str, operation_name: str | None, facts: frozenset[str]) -> PlanCacheKey:
@@ -86,7 +91,7 @@ class PlanCache(Generic[V]):
         self,
         capacity: int,
         *,
-        max_bytes: int = 32 * 1024 * 1024,
+        max_bytes: int = 24 * 1024 * 1024,
         max_document_bytes: int = 256 * 1024,
         failure_capacity: int = 128,
     ) -> None:

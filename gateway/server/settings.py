@@ -170,7 +170,7 @@ class ServerSettings:
     graphiql: bool = True
     introspection: bool = True
     plan_cache_size: Count = 1024
-    plan_cache_bytes: Count = 32 * 1024 * 1024
+    plan_cache_bytes: Count = 24 * 1024 * 1024
     plan_cache_max_document_bytes: Count = 256 * 1024
     plan_cache_failures: Count = 128
     ready_timeout: Annotated[float, Field(gt=0)] = 2.0
