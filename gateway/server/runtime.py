@@ -30,6 +30,8 @@ import gc
 import threading
 import time
 
+from gateway.server.memory import trim
+
 __all__ = ["SERVING_GC_THRESHOLDS", "PermanentGeneration", "tune_gc_for_serving"]
 
 SERVING_GC_THRESHOLDS = (50_000, 50, 100)
@@ -80,6 +82,7 @@ class PermanentGeneration:
             # Only what was allocated since the last freeze is walked: the frozen objects are not.
             gc.collect()
             gc.freeze()
+            trim()  # what the collection and the cache's evictions freed goes back (gateway.server.memory)
             return True
 
     def idle(self) -> bool:
