@@ -10,7 +10,10 @@ from tests.local_system import ROOT
 
 
 def _loaded(code: str) -> set[str]:
-    script = textwrap.dedent(code) + "\nimport sys\nprint(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    script = (
+        textwrap.dedent(code)
+        + "\nimport sys\nprint(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     return set(out.stdout.split())
 
