@@ -36,9 +36,12 @@ from graphql import (
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
-    parse,
+    Source,
+    Token,
 )
 from graphql.execution.values import get_variable_values
+from graphql.language import Lexer
+from graphql.language.parser import Parser, nested_too_deeply_error
 
 from gateway.composition.supergraph import Supergraph
 from gateway.execution.masking import (
@@ -205,18 +208,38 @@ def _copied(result: dict[str, Any]) -> dict[str, Any]:
     return {**result, "data": orjson.loads(orjson.dumps(data))} if data is not None else dict(result)
 
 
-def _unlink_tokens(document: DocumentNode) -> None:
-    """Cut the lexer's token chain: each token is then kept only by the locations it starts or ends. A parsed
-    document is free of reference cycles, so one that is not kept is freed at once by reference counting, not at
-    the collector's next full pass (which the serving thresholds of ``gateway.server.runtime`` make rare); and
-    a kept one holds no comment tokens (with their copies of the text), punctuation or other tokens that start
-    or end no node, which are most of them. Nothing walks the chain after parsing: locations keep their
-    offsets and source, which is all error locations need."""
-    token = document.loc.start_token if document.loc is not None else None
+def _parse(query: str, max_tokens: int | None) -> DocumentNode:
+    """``graphql.parse`` (with ``max_tokens``, no empty selection sets), leaving no token chain behind.
+
+    The lexer links each token to the next and the previous: a reference cycle through the whole text. Once
+    parsing ends, well or not, the chain is cut, so each token is kept only by the locations it starts or ends.
+    A document that is not kept (or the tokens of a syntax error) is then freed at once by reference counting,
+    not by a young collection of tens of thousands of objects (a pause of the event loop); a kept one holds no
+    comment tokens (with their copies of the text), punctuation or other tokens that start or end no node.
+    Nothing walks the chain after parsing: locations keep their offsets and source, all error locations need.
+    graphql-core's ``parse`` makes its lexer inside, so this makes the parser itself, as ``parse`` does."""
+    lexer = Lexer(Source(query))
+    parser = Parser(lexer.source, max_tokens=max_tokens, allow_empty_selection_sets=False, lexer=lexer)
+    try:
+        return parser.parse_document()
+    except RecursionError:
+        pass
+    finally:
+        _unlink(lexer.token)
+    raise nested_too_deeply_error(parser)
+
+
+def _unlink(token: Token | None) -> None:
+    """Cut the token chain ``token`` is on, both ways."""
+    following = token.next if token is not None else None
     while token is not None:
-        following = token.next
+        before = token.prev
         token.prev = token.next = None
-        token = following
+        token = before
+    while following is not None:
+        after = following.next
+        following.prev = following.next = None
+        following = after
 
 
 @dataclass(frozen=True)
@@ -459,8 +482,7 @@ class Gateway:
         if scan.exceeded is not None:
             return RequestFailure((scan.exceeded.to_error(),), ErrorKind.LIMIT)
         try:
-            document = parse(query, max_tokens=limits.max_tokens, allow_empty_selection_sets=False)
-            _unlink_tokens(document)
+            document = _parse(query, limits.max_tokens)
             exceeded = check_document(document, limits)
             if exceeded is not None:
                 return RequestFailure((exceeded.to_error(),), ErrorKind.LIMIT)

@@ -12,7 +12,7 @@ under a fuzz run (``/health`` included). ``PermanentGeneration`` moves them out 
 are cached: it collects what is garbage at that moment, then freezes everything alive (``gc.freeze``), at most
 once per interval. Frozen objects are still freed by reference counting when the cache lets them go, which is
 why cached plans, their documents and what the executor compiles from them hold no reference cycle
-(``gateway.server.pipeline._unlink_tokens``, ``gateway.execution.shaping._Compiler``; tested with the collector
+(``gateway.server.pipeline._parse``, ``gateway.execution.shaping._Compiler``; tested with the collector
 off in ``tests/server/test_plan_cache.py``): an evicted entry with one stayed for good. Only a cycle alive
 at that moment and dropped later stays until ``release`` (called when the supergraph is swapped). Requests
 running hold such cycles (graphql-core's visitors, exceptions with their frames): freezing them in flight

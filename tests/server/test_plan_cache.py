@@ -9,6 +9,7 @@ import weakref
 from typing import Any
 
 from gateway.server import Gateway, PreparedOperation, RequestFailure
+from gateway.server.limits import Limits
 from gateway.server.plan_cache import PlanCache, plan_cache_key
 from gateway.server.settings import ServerSettings
 
@@ -160,4 +161,35 @@ def test_cached_plans_that_ran_are_freed_by_reference_counting_alone() -> None:
         assert [ref() for ref in nodes] == [None] * len(documents)
         assert len(executor._prepared) == 0
     finally:
+        gc.enable()
+
+
+def test_a_document_that_fails_to_parse_leaves_no_token_chain_behind() -> None:
+    """The lexer links every token to the next and the previous: a reference cycle through the whole text. A
+    parse failure (a syntax error) used to leave it for the collector, one young collection
+    of tens of thousands of objects (a pause of the event loop, /health under bench/abuse.py)."""
+    from graphql.language.ast import Token
+
+    from gateway.planning import plan_operation
+
+    gateway = make_gateway(plan_operation, limits=Limits(max_tokens=500))
+    fields = " ".join(f"f{i}" for i in range(400))
+    failing = [  # past the text scan's limits, refused by the parser after 400 tokens
+        "{ " + fields + " : }",
+        "{ " + fields + " ) }",
+        "query Q($v: Int = ) { " + fields + " }",
+    ]
+    gc.collect()
+    gc.disable()
+    try:
+        for document in failing:
+            failure, _ = gateway.prepare(document, None)
+            assert isinstance(failure, RequestFailure), failure
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        tokens = sum(isinstance(o, Token) for o in gc.garbage)
+        assert tokens == 0, tokens
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
         gc.enable()
