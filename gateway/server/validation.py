@@ -10,7 +10,9 @@ collections run often, each a pause of the event loop (``/health`` under bench/a
 ``validate`` hands none of those visitors out and has no option to drop them, so ``validate_document`` runs
 the same steps itself with graphql-core's own parts (the specified rules, its context, its fragment nesting
 guard, its document keys) and clears every visitor and the context when done: what they held is then freed by
-reference counting. The errors are graphql-core's, in its order (``tests/server/test_validation.py`` compares
+reference counting. So are the tracebacks of the errors graphql-core reports for literals a scalar refuses (each
+held every frame up to the thread's first, the document and the visitors among them). The errors are
+graphql-core's, in its order (``tests/server/test_validation.py`` compares
 them with ``validate`` over generated documents).
 """
 
@@ -80,4 +82,9 @@ def validate_document(
         for visitor in (outer, parallel, *visitors):
             visitor.__dict__.clear()  # the enter/leave maps, the context and each rule's own caches
         context.__dict__.clear()
+        type_info.__dict__.clear()
+    for error in errors:  # a refused literal is reported with what its scalar raised, frames and all
+        error.__traceback__ = None
+        if error.original_error is not None:
+            error.original_error.__traceback__ = None
     return errors

@@ -75,3 +75,29 @@ def test_generated_documents_get_graphql_cores_errors(query: str) -> None:
     ours = validate_document(schema, document, allow_empty_selection_sets=False)
     theirs = validate(schema, document, allow_empty_selection_sets=False)
     assert [e.formatted for e in ours] == [e.formatted for e in theirs]
+
+
+def test_errors_for_invalid_literals_keep_no_frames_alive() -> None:
+    """graphql-core reports a literal its scalar refuses with the exception the scalar raised, whose traceback
+    holds every frame up to the thread's first, and with them the document, the visitors and the request's
+    whole preparation: one cycle per such error, until the collector's next pass."""
+    schema = SUPERGRAPH.api_schema
+    document = parse('{ products(first: "x") { totalCount } user(id: 1.5) { id } }')
+    theirs = [e.message for e in validate(schema, document)]
+    gc.collect()
+    gc.disable()
+    try:
+        errors = validate_document(schema, document)
+        assert [e.message for e in errors] == theirs
+        assert len(errors) == 2
+        assert all(e.__traceback__ is None for e in errors)
+        assert all(e.original_error.__traceback__ is None for e in errors if e.original_error is not None)
+        del errors
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        frames = sum(type(o).__name__ == "frame" for o in gc.garbage)
+        assert frames == 0, frames
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
