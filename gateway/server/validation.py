@@ -83,8 +83,8 @@ def validate_document(
             visitor.__dict__.clear()  # the enter/leave maps, the context and each rule's own caches
         context.__dict__.clear()
         type_info.__dict__.clear()
-    for error in errors:  # a refused literal is reported with what its scalar raised, frames and all
-        error.__traceback__ = None
-        if error.original_error is not None:
-            error.original_error.__traceback__ = None
+    for reported in errors:  # a refused literal is reported with what its scalar raised, frames and all
+        reported.__traceback__ = None
+        if reported.original_error is not None:
+            reported.original_error.__traceback__ = None
     return errors
