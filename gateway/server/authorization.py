@@ -216,15 +216,22 @@ def _root_type(schema: GraphQLSchema, operation: OperationDefinitionNode) -> Gra
     return root
 
 
-def authorization_guards(
-    supergraph: Supergraph, document: DocumentNode, operation: OperationDefinitionNode
-) -> tuple[AuthorizationGuard, ...]:
-    """Every selection of ``operation`` that some request may not see (empty: no check needed)."""
-    walk = _Walk(supergraph, _fragments_of(document))
-    guards: list[AuthorizationGuard] = []
+class _GuardWalk:
+    """The selections of one operation that some request may not see. A class, not a closure calling itself:
+    that is a reference cycle, holding the walk until the collector's next pass."""
+
+    __slots__ = ("guards", "walk")
+
+    def __init__(self, walk: _Walk) -> None:
+        self.walk = walk
+        self.guards: list[AuthorizationGuard] = []
 
     def visit(
-        selections: SelectionSetNode, parent: GraphQLCompositeType, at: tuple[int, ...], path: tuple[str, ...]
+        self,
+        selections: SelectionSetNode,
+        parent: GraphQLCompositeType,
+        at: tuple[int, ...],
+        path: tuple[str, ...],
     ) -> None:
         for index, selection in enumerate(selections.selections):
             here = (*at, index)
@@ -234,28 +241,35 @@ def authorization_guards(
                     continue
                 definition = cast(Any, parent).fields[name]
                 named = get_named_type(definition.type)
-                demands = walk.field_demands(parent, name, named.name)
+                demands = self.walk.field_demands(parent, name, named.name)
                 key = selection.alias.value if selection.alias else name
                 if demands:
-                    guards.append(AuthorizationGuard(here, (*path, key), tuple(demands)))
+                    self.guards.append(AuthorizationGuard(here, (*path, key), tuple(demands)))
                 if selection.selection_set is not None and is_composite_type(named):
                     inner = (*path, *_error_path([_Step(key, definition.type, None)]))
-                    visit(selection.selection_set, cast(Any, named), here, inner)
+                    self.visit(selection.selection_set, cast(Any, named), here, inner)
                 continue
             node = (
                 selection
                 if isinstance(selection, InlineFragmentNode)
-                else walk.fragments[cast(FragmentSpreadNode, selection).name.value]
+                else self.walk.fragments[cast(FragmentSpreadNode, selection).name.value]
             )
-            condition = walk.condition(node, parent)
-            demands_of_type = walk.type_demands(condition.name)
+            condition = self.walk.condition(node, parent)
+            demands_of_type = self.walk.type_demands(condition.name)
             if condition is not parent and _has_demands(demands_of_type):
                 assert demands_of_type is not None
-                guards.append(AuthorizationGuard(here, path, (demands_of_type,)))
-            visit(node.selection_set, condition, here, path)
+                self.guards.append(AuthorizationGuard(here, path, (demands_of_type,)))
+            self.visit(node.selection_set, condition, here, path)
 
-    visit(operation.selection_set, _root_type(walk.schema, operation), (), ())
-    return tuple(guards)
+
+def authorization_guards(
+    supergraph: Supergraph, document: DocumentNode, operation: OperationDefinitionNode
+) -> tuple[AuthorizationGuard, ...]:
+    """Every selection of ``operation`` that some request may not see (empty: no check needed)."""
+    walk = _Walk(supergraph, _fragments_of(document))
+    found = _GuardWalk(walk)
+    found.visit(operation.selection_set, _root_type(walk.schema, operation), (), ())
+    return tuple(found.guards)
 
 
 def failing_guards(
@@ -303,18 +317,20 @@ class Filtering:
     errors: tuple[dict[str, Any], ...] = field(default=())
 
 
-def filter_operation(
-    supergraph: Supergraph,
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    guards: tuple[AuthorizationGuard, ...],
-    failing: frozenset[tuple[int, ...]],
-) -> Filtering:
-    """``operation`` without the ``failing`` selections (fragments inlined), as a one-operation document."""
-    walk = _Walk(supergraph, _fragments_of(document))
-    removed: list[tuple[_Step, ...]] = []
+class _Rebuild:
+    """An operation rebuilt without its failing selections. A class, not closures calling themselves: those
+    are reference cycles, holding the walk until the collector's next pass."""
 
-    def fields_of(node: SelectionSetNode, parent: GraphQLCompositeType) -> Iterable[tuple[FieldNode, Any]]:
+    __slots__ = ("failing", "removed", "walk")
+
+    def __init__(self, walk: _Walk, failing: frozenset[tuple[int, ...]]) -> None:
+        self.walk = walk
+        self.failing = failing
+        self.removed: list[tuple[_Step, ...]] = []
+
+    def fields_of(
+        self, node: SelectionSetNode, parent: GraphQLCompositeType
+    ) -> Iterable[tuple[FieldNode, Any]]:
         for selection in node.selections:
             if isinstance(selection, FieldNode):
                 yield selection, parent
@@ -322,11 +338,12 @@ def filter_operation(
                 fragment = (
                     selection
                     if isinstance(selection, InlineFragmentNode)
-                    else walk.fragments[cast(FragmentSpreadNode, selection).name.value]
+                    else self.walk.fragments[cast(FragmentSpreadNode, selection).name.value]
                 )
-                yield from fields_of(fragment.selection_set, walk.condition(fragment, parent))
+                yield from self.fields_of(fragment.selection_set, self.walk.condition(fragment, parent))
 
     def rebuild(
+        self,
         selections: SelectionSetNode,
         parent: GraphQLCompositeType,
         at: tuple[int, ...],
@@ -346,17 +363,19 @@ def filter_operation(
                     continue
                 definition = cast(Any, parent).fields[name]
                 step = _Step(key, definition.type, typenames)
-                if here in failing:
-                    removed.append((*steps, step))
+                if here in self.failing:
+                    self.removed.append((*steps, step))
                     narrow = narrow or typenames is not None
                     continue
                 if selection.selection_set is None:
                     kept.append(selection)
                     continue
                 named = cast(Any, get_named_type(definition.type))
-                children, child_narrow = rebuild(selection.selection_set, named, here, (*steps, step), None)
+                children, child_narrow = self.rebuild(
+                    selection.selection_set, named, here, (*steps, step), None
+                )
                 if not any(not _is_alias(c) for c in children):
-                    removed.append((*steps, step))  # nothing left to select: the field goes too
+                    self.removed.append((*steps, step))  # nothing left to select: the field goes too
                     narrow = narrow or typenames is not None
                     continue
                 if child_narrow:
@@ -366,19 +385,19 @@ def filter_operation(
             node = (
                 selection
                 if isinstance(selection, InlineFragmentNode)
-                else walk.fragments[cast(FragmentSpreadNode, selection).name.value]
+                else self.walk.fragments[cast(FragmentSpreadNode, selection).name.value]
             )
-            condition = walk.condition(node, parent)
-            inner = walk.narrowed(condition, parent, typenames)
-            if here in failing:
-                for child, owner in fields_of(node.selection_set, condition):
+            condition = self.walk.condition(node, parent)
+            inner = self.walk.narrowed(condition, parent, typenames)
+            if here in self.failing:
+                for child, owner in self.fields_of(node.selection_set, condition):
                     if not child.name.value.startswith("__"):
                         child_type = owner.fields[child.name.value].type
                         key = child.alias.value if child.alias else child.name.value
-                        removed.append((*steps, _Step(key, child_type, inner)))
+                        self.removed.append((*steps, _Step(key, child_type, inner)))
                 narrow = narrow or inner is not None
                 continue
-            children, child_narrow = rebuild(node.selection_set, condition, here, steps, inner)
+            children, child_narrow = self.rebuild(node.selection_set, condition, here, steps, inner)
             narrow = narrow or child_narrow
             if children:
                 kept.append(
@@ -390,8 +409,20 @@ def filter_operation(
                 )
         return kept, narrow
 
+
+def filter_operation(
+    supergraph: Supergraph,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    guards: tuple[AuthorizationGuard, ...],
+    failing: frozenset[tuple[int, ...]],
+) -> Filtering:
+    """``operation`` without the ``failing`` selections (fragments inlined), as a one-operation document."""
+    walk = _Walk(supergraph, _fragments_of(document))
+    rebuilt = _Rebuild(walk, failing)
     root = _root_type(walk.schema, operation)
-    kept, _ = rebuild(operation.selection_set, root, (), (), None)
+    kept, _ = rebuilt.rebuild(operation.selection_set, root, (), (), None)
+    removed = rebuilt.removed
     errors = tuple(unauthorized_errors(guards, failing))
     if not kept:
         return Filtering(None, tuple(removed), errors)

@@ -280,3 +280,32 @@ async def test_filtered_operations_are_planned_off_the_event_loop() -> None:
 def test_a_bad_policy_reference_is_a_clear_error(reference: str) -> None:
     with pytest.raises(ValueError, match="callable"):
         make_gateway(authorization_policy=reference)
+
+
+def test_finding_and_filtering_guarded_selections_leaves_no_cycle() -> None:
+    """Walking an operation for its guards and rebuilding it without the failing ones is freed by reference
+    counting (a closure calling itself is a cycle, left for a collection that pauses the event loop)."""
+    import gc
+
+    from graphql import OperationDefinitionNode, parse
+
+    from gateway.server.authorization import authorization_guards, filter_operation
+
+    model = supergraph()
+    document = parse("{ products { id stock ... on Product { stock } } me { email } }")
+    operation = document.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    authorization_guards(model, document, operation)  # warm: what the supergraph caches on first use
+    gc.collect()
+    gc.disable()
+    try:
+        guards = authorization_guards(model, document, operation)
+        assert guards
+        filtered = filter_operation(
+            model, document, operation, guards, frozenset(g.selection for g in guards)
+        )
+        assert filtered.removed
+        del guards, filtered
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
