@@ -20,8 +20,11 @@ from graphql import (
     NamedTypeNode,
     NonNullTypeNode,
     NullValueNode,
+    StringValueNode,
+    VariableNode,
     print_ast,
 )
+from graphql.language.print_string import print_string
 
 __all__ = ["input_merge", "named", "output_merge", "same_shape", "type_text", "value_text"]
 
@@ -39,11 +42,17 @@ def type_text(node: NamedTypeNode | ListTypeNode | NonNullTypeNode | Any) -> str
 
 
 def value_text(node: Any) -> str:
-    """``print_ast`` of a constant value; scalars other than strings print as they were written."""
+    """``print_ast`` of a value, without the generic printer for scalars and variables (each call of it leaves
+    a reference cycle, and the planner prints every argument it meets). Lists, objects and block strings,
+    which ``print_ast`` may wrap over lines, are still printed by it."""
     cls = type(node)
     if cls is IntValueNode or cls is FloatValueNode or cls is EnumValueNode:
         text: str = node.value
         return text
+    if cls is VariableNode:
+        return "$" + node.name.value  # type: ignore[no-any-return]
+    if cls is StringValueNode and not node.block:
+        return print_string(node.value)
     if cls is BooleanValueNode:
         return "true" if node.value else "false"
     if cls is NullValueNode:

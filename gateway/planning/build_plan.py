@@ -23,6 +23,7 @@ from graphql import (
     VariableNode,
 )
 
+from gateway.composition.types import type_text, value_text
 from gateway.planning.fetch_step import FetchStep
 from gateway.planning.plan import (
     ConditionNode,
@@ -37,7 +38,6 @@ from gateway.planning.plan import (
     RequiresSelection,
     SequenceNode,
 )
-from gateway.planning.printing import print_type, print_value
 from gateway.planning.query_graph import FieldSet, QueryGraph, entry_name, fragment_condition
 from gateway.planning.representation import Conditions, Representation
 from gateway.planning.selection import OutSelectionSet, name_node, variables_in, without_location
@@ -140,9 +140,9 @@ def _fetch_node(
     definitions = [_variable_definition(variables[name]) for name in used]
     for name in used:
         definition = variables[name]
-        text = f"${name}:{print_type(definition.type)}"
+        text = f"${name}:{type_text(definition.type)}"
         if definition.default_value is not None:
-            text += f"={print_value(definition.default_value)}"
+            text += f"={value_text(definition.default_value)}"
         declared.append(text)
     parts: list[str] = []
     step.selections.text(parts)

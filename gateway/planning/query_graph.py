@@ -24,7 +24,7 @@ from graphql import ArgumentNode, FieldNode, InlineFragmentNode, SelectionSetNod
 
 from gateway.composition.field_set import parse_field_set as parse_selection_set
 from gateway.composition.supergraph import Supergraph, SupergraphField, TypeKind
-from gateway.planning.printing import print_value
+from gateway.planning.printing import print_arguments
 
 if TYPE_CHECKING:
     from gateway.planning.paths import Jump
@@ -55,10 +55,7 @@ def field_key(name: str, arguments: tuple[ArgumentNode, ...] | list[ArgumentNode
     """The field set entry of a field: its name, followed by its arguments (sorted by name) when it has some."""
     if not arguments:
         return name
-    args = ",".join(
-        f"{a.name.value}:{print_value(a.value)}" for a in sorted(arguments, key=lambda a: a.name.value)
-    )
-    return f"{name}({args})"
+    return f"{name}({print_arguments(sorted(arguments, key=lambda a: a.name.value))})"
 
 
 def entry_name(entry: str) -> str:

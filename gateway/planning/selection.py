@@ -25,7 +25,7 @@ from graphql import (
     VariableNode,
 )
 
-from gateway.planning.printing import print_directives, print_value
+from gateway.planning.printing import print_arguments, print_directives
 
 __all__ = ["OutField", "OutFragment", "OutSelectionSet", "name_node", "variables_in", "without_location"]
 
@@ -47,7 +47,7 @@ class OutField:
         out.append(self.name)
         if self.arguments:
             out.append("(")
-            out.append(",".join(f"{a.name.value}:{print_value(a.value)}" for a in self.arguments))
+            out.append(print_arguments(self.arguments))
             out.append(")")
         for d in self.directives:
             out.append(_directive_text(d))
@@ -129,8 +129,7 @@ def _unique_layers(directives: tuple[DirectiveNode, ...]) -> list[tuple[Directiv
 def _directive_text(d: DirectiveNode) -> str:
     if not d.arguments:
         return f" @{d.name.value}"
-    args = ",".join(f"{a.name.value}:{print_value(a.value)}" for a in d.arguments)
-    return f" @{d.name.value}({args})"
+    return f" @{d.name.value}({print_arguments(d.arguments)})"
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The planner's printers print exactly what graphql-core's ``print_ast`` prints (gateway.planning.printing)."""
+"""The planner's printers print exactly what graphql-core's ``print_ast`` prints (gateway.planning.printing, and
+the value and type printers of gateway.composition.types it uses)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from graphql import DirectiveNode, FieldNode, OperationDefinitionNode, parse, pr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.planning.printing import print_directive, print_type, print_value
+from gateway.composition.types import type_text, value_text
+from gateway.planning.printing import print_directive
 
 _names = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,8}", fullmatch=True).filter(
     lambda n: n not in ("true", "false", "null", "on", "fragment", "query")
@@ -53,7 +55,7 @@ def _field(text: str) -> FieldNode:
 @given(_values)
 def test_values_print_as_print_ast_prints_them(value: str) -> None:
     node = _field(f"f(a: {value})").arguments[0].value
-    assert print_value(node) == print_ast(node)
+    assert value_text(node) == print_ast(node)
 
 
 @settings(max_examples=200, deadline=None)
@@ -71,7 +73,7 @@ def test_types_print_as_print_ast_prints_them(written: str) -> None:
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
     node = operation.variable_definitions[0].type
-    assert print_type(node) == print_ast(node)
+    assert type_text(node) == print_ast(node)
 
 
 def test_printing_a_scalar_leaves_no_cycle() -> None:
