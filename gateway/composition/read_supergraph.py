@@ -41,7 +41,7 @@ from graphql.language import Node
 
 from gateway.composition.demands import read_demand
 from gateway.composition.events import NATS_SUBSCRIBE, event_source_from_args
-from gateway.composition.schema_shape import KIND_OF_NODE
+from gateway.composition.schema_shape import BUILT_IN_SCALARS, KIND_OF_NODE
 from gateway.composition.supergraph import (
     Demands,
     EventSource,
@@ -76,7 +76,6 @@ _KNOWN_SPECS = {
     "kotlin_labs",
     "cacheTag",
 }
-_BUILTIN_SCALARS = {"String", "Int", "Float", "Boolean", "ID"}
 _DEFAULT_ROOTS = {"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}
 
 
@@ -661,7 +660,7 @@ def read_supergraph(sdl: str) -> Supergraph:
 
     types: dict[str, SupergraphType] = {}
     for name, t in reader.types.items():
-        if reader._is_machinery_type(name) or name in _BUILTIN_SCALARS:
+        if reader._is_machinery_type(name) or name in BUILT_IN_SCALARS:
             continue
         types[name] = reader.build_type(t)
 

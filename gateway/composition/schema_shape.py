@@ -39,7 +39,7 @@ from graphql import (
 from gateway.composition.supergraph import TypeKind
 from gateway.composition.types import type_text
 
-__all__ = ["KIND_OF_NODE", "ArgumentShape", "FieldShape", "SchemaShape", "TypeShape"]
+__all__ = ["BUILT_IN_SCALARS", "KIND_OF_NODE", "ArgumentShape", "FieldShape", "SchemaShape", "TypeShape"]
 
 KIND_OF_NODE: dict[type[Any], TypeKind] = {
     ObjectTypeDefinitionNode: TypeKind.OBJECT,
@@ -55,7 +55,7 @@ KIND_OF_NODE: dict[type[Any], TypeKind] = {
     ScalarTypeDefinitionNode: TypeKind.SCALAR,
     ScalarTypeExtensionNode: TypeKind.SCALAR,
 }
-_BUILT_IN_SCALARS = ("String", "Int", "Float", "Boolean", "ID")
+BUILT_IN_SCALARS = ("String", "Int", "Float", "Boolean", "ID")  # GraphQL spec 3.5, in its order
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +106,14 @@ class SchemaShape:
     @classmethod
     def of_document(cls, document: DocumentNode) -> SchemaShape:
         """The types of a type system document whose definitions and extensions graphql-core would accept."""
-        types = {n: TypeShape(n, TypeKind.SCALAR) for n in _BUILT_IN_SCALARS}
+        types = {n: TypeShape(n, TypeKind.SCALAR) for n in BUILT_IN_SCALARS}
         for d in document.definitions:
             kind = KIND_OF_NODE.get(type(d))
             if kind is None:
                 continue
             name = d.name.value  # type: ignore[attr-defined]
             t = types.get(name)
-            if t is None or name in _BUILT_IN_SCALARS:
+            if t is None or name in BUILT_IN_SCALARS:
                 t = types[name] = TypeShape(name, kind)
             if kind in (TypeKind.OBJECT, TypeKind.INTERFACE, TypeKind.INPUT_OBJECT):
                 fields = t.fields
@@ -128,7 +128,7 @@ class SchemaShape:
     @classmethod
     def of_schema(cls, schema: GraphQLSchema) -> SchemaShape:
         """The same view of a schema graphql-core built."""
-        types = {n: TypeShape(n, TypeKind.SCALAR) for n in _BUILT_IN_SCALARS}  # also those no field uses
+        types = {n: TypeShape(n, TypeKind.SCALAR) for n in BUILT_IN_SCALARS}  # also those no field uses
         for name, t in schema.type_map.items():
             if is_introspection_type(t):
                 continue

@@ -34,13 +34,12 @@ from graphql import (
     StringValueNode,
 )
 
-from gateway.composition.schema_shape import KIND_OF_NODE
+from gateway.composition.schema_shape import BUILT_IN_SCALARS, KIND_OF_NODE
 from gateway.composition.supergraph import TypeKind
 from gateway.composition.types import type_text
 
 __all__ = ["schema_surely_valid"]
 
-_BUILT_IN_SCALARS = frozenset({"String", "Int", "Float", "Boolean", "ID"})
 _INPUT_KINDS = frozenset({TypeKind.SCALAR, TypeKind.ENUM, TypeKind.INPUT_OBJECT})
 _OUTPUT_KINDS = frozenset(
     {TypeKind.SCALAR, TypeKind.ENUM, TypeKind.OBJECT, TypeKind.INTERFACE, TypeKind.UNION}
@@ -113,7 +112,7 @@ def _check(document: DocumentNode, require_query: bool) -> None:
         t.members.extend(m.name.value for m in getattr(d, "types", None) or ())
         t.enum_values.update(v.name.value for v in getattr(d, "values", None) or ())
 
-    kinds = {name: TypeKind.SCALAR for name in _BUILT_IN_SCALARS}
+    kinds = {name: TypeKind.SCALAR for name in BUILT_IN_SCALARS}
     kinds.update((name, t.kind) for name, t in types.items())
 
     def kind_of(name: str) -> TypeKind:
@@ -136,7 +135,7 @@ def _check(document: DocumentNode, require_query: bool) -> None:
             return default_fits(value, type_node.type)
         name = type_node.name.value
         t = types.get(name)
-        if t is None or name in _BUILT_IN_SCALARS:
+        if t is None or name in BUILT_IN_SCALARS:
             if name == "Int":
                 return isinstance(value, IntValueNode) and -_MAX_INT - 1 <= int(value.value) <= _MAX_INT
             if name == "Float":

@@ -40,9 +40,10 @@ from graphql import (
     specified_directives,
 )
 
+from gateway.composition.schema_shape import BUILT_IN_SCALARS
+
 __all__ = ["sdl_surely_valid"]
 
-_SCALARS = frozenset({"String", "Int", "Float", "Boolean", "ID"})
 # Definition class -> (extension class, directive location of the type, of its members, of their arguments).
 _KINDS: dict[type[Any], tuple[type[Any], str, str | None]] = {
     ObjectTypeDefinitionNode: (ObjectTypeExtensionNode, "OBJECT", "FIELD_DEFINITION"),
@@ -138,7 +139,7 @@ def _check(document: DocumentNode) -> None:
         while type(type_node) is not NamedTypeNode:
             type_node = type_node.type
         name = type_node.name.value
-        if name not in kinds and name not in _SCALARS:
+        if name not in kinds and name not in BUILT_IN_SCALARS:
             raise _Doubt
 
     def applied(nodes: tuple[DirectiveNode, ...] | None, location: str, seen: set[str]) -> None:
