@@ -49,6 +49,8 @@ class KeySetUnavailable(Exception):
 
 def parse_jwks(document: Any, algorithms: frozenset[str]) -> dict[str | None, VerificationKey]:
     """The usable signing keys of a JWKS document by ``kid``; keys for other uses or algorithms are skipped."""
+    import jwt  # PyJWT and cryptography load with the first key set (auth/authenticator.py)
+
     if not isinstance(document, Mapping) or not isinstance(document.get("keys"), list):
         raise ValueError("a JWKS is a JSON object with a 'keys' array")
     keys: dict[str | None, VerificationKey] = {}
@@ -61,8 +63,6 @@ def parse_jwks(document: Any, algorithms: frozenset[str]) -> dict[str | None, Ve
         if alg is not None and alg not in algorithms:
             continue
         kid = entry.get("kid")
-        import jwt  # PyJWT and cryptography load with the first key set (auth/authenticator.py)
-
         try:
             key = VerificationKey(
                 kid if isinstance(kid, str) else None, jwt.PyJWK(dict(entry)).key, alg, str(entry.get("kty"))
